@@ -1,0 +1,188 @@
+"""Assemble the gradient graph: forward nodes, a cross-entropy head, and reversed rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, shape_inference, version_converter
+
+from advgui.core.autodiff.context import Context, UnsupportedModel, describe
+from advgui.core.autodiff.rules import NON_DIFFERENTIABLE, RULES
+
+MIN_OPSET = 13
+
+
+@dataclass(frozen=True)
+class GradientSpec:
+    """Names of the gradient graph's inputs and outputs.
+
+    Inputs: ``image`` (the model's input), ``target`` int64 [N], ``direction`` [N] of +1 (away
+    from the target: the loss grows) or -1 (towards it: the loss shrinks).
+    Outputs: ``probabilities`` [N, K], ``loss`` [N] (cross-entropy of the target class) and
+    ``gradient`` = direction * d loss / d image, so an attack always steps along +sign(gradient).
+    """
+
+    image: str
+    target: str = "target"
+    direction: str = "direction"
+    probabilities: str = "probabilities"
+    loss: str = "loss"
+    gradient: str = "gradient"
+
+
+def _shapes(model: onnx.ModelProto) -> dict[str, list[int | None]]:
+    inferred = shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+    shapes: dict[str, list[int | None]] = {}
+    g = inferred.graph
+    for vi in list(g.value_info) + list(g.input) + list(g.output):
+        t = vi.type.tensor_type
+        if t.HasField("shape"):
+            shapes[vi.name] = [d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim]
+    for init in g.initializer:
+        shapes[init.name] = list(init.dims)
+    return shapes
+
+
+def _with_static_input(model: onnx.ModelProto, image: str,
+                       size: tuple[int, ...] | None) -> onnx.ModelProto:
+    """Fix the image's non-batch dims so every spatial shape is known at build time."""
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    info = next(i for i in model.graph.input if i.name == image)
+    dims = info.type.tensor_type.shape.dim
+    if size is not None:
+        for d, value in zip(dims[1:], size):
+            if not d.HasField("dim_value"):
+                d.dim_value = value
+    return model
+
+
+def _logits_of(model: onnx.ModelProto) -> str:
+    """The tensor to treat as logits: the input of a final Softmax, else the output itself.
+
+    The final Softmax stays in the forward part but is never differentiated.
+    """
+    out = model.graph.output[0].name
+    for node in model.graph.node:
+        if out in node.output and node.op_type == "Softmax":
+            return node.input[0]
+    return out
+
+
+def _active(model: onnx.ModelProto, source: str) -> set[str]:
+    active = {source}
+    for node in model.graph.node:
+        if node.op_type in NON_DIFFERENTIABLE:
+            continue
+        if any(i in active for i in node.input if i):
+            active.update(o for o in node.output if o)
+    return active
+
+
+def build_gradient_model(
+    model: onnx.ModelProto, input_size: tuple[int, ...] | None = None
+) -> tuple[onnx.ModelProto, GradientSpec]:
+    """Return the one-run probabilities / loss / gradient graph of a classifier.
+
+    ``input_size`` gives the non-batch dims (C, H, W) when the model leaves them symbolic.
+    Raises UnsupportedModel naming the first node that cannot be differentiated.
+    """
+    if len(model.graph.input) < 1 or len(model.graph.output) < 1:
+        raise UnsupportedModel("model must have an input and an output")
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+    if opset < MIN_OPSET:
+        model = version_converter.convert_version(model, MIN_OPSET)
+    inits = {t.name for t in model.graph.initializer}
+    real_inputs = [i for i in model.graph.input if i.name not in inits]
+    if len(real_inputs) != 1:
+        raise UnsupportedModel(f"model must have exactly one image input, has {len(real_inputs)}")
+    image = real_inputs[0].name
+    model = _with_static_input(model, image, input_size)
+    image_info = next(i for i in model.graph.input if i.name == image)
+    elem = image_info.type.tensor_type.elem_type
+    dtype = helper.tensor_dtype_to_np_dtype(elem)
+    if dtype not in (np.float32, np.float64, np.float16):
+        raise UnsupportedModel(f"input element type {dtype} is not a float type")
+
+    logits = _logits_of(model)
+    active = _active(model, image)
+    if logits not in active:
+        raise UnsupportedModel("the model output does not depend on its input")
+    shapes = _shapes(model)
+    ctx = Context(model, shapes, dtype)
+
+    forward = [onnx.NodeProto.FromString(n.SerializeToString()) for n in model.graph.node]
+    needed = [n for n in forward if any(o in active for o in n.output)]
+    for node in needed:
+        if node.op_type not in RULES and node.op_type not in NON_DIFFERENTIABLE:
+            if any(i in active for i in node.input):
+                raise UnsupportedModel(
+                    f"{describe(node)}: operator {node.op_type} is not supported by the gradient "
+                    f"builder (supported: {', '.join(sorted(RULES))})")
+        if node.op_type == "MaxPool" and len(node.output) < 2 and node.input[0] in active:
+            node.output.append(f"grad/{node.output[0]}/indices")
+
+    spec = GradientSpec(image=image)
+    # Cross-entropy head: d CE / d logits = softmax - onehot, scaled by the direction.
+    depth = ctx.static(logits, slice(1, 2))[0]
+    probs = ctx.op("Softmax", [logits], axis=-1)
+    log_probs = ctx.op("LogSoftmax", [logits], axis=-1)
+    onehot = ctx.op("OneHot", [spec.target, ctx.const(depth, np.int64), ctx.const([0, 1])], axis=-1)
+    picked = ctx.op("ReduceSum", [ctx.op("Mul", [onehot, log_probs]), ctx.ints([1])], keepdims=0)
+    head_nodes = list(ctx.nodes)
+    ctx.nodes.clear()
+    direction = ctx.op("Unsqueeze", [spec.direction, ctx.ints([1])])
+    seed = ctx.op("Mul", [ctx.op("Sub", [probs, onehot]), direction])
+
+    grads: dict[str, list[str]] = {logits: [seed]}
+
+    def total(name: str) -> str | None:
+        parts = grads.get(name)
+        if not parts:
+            return None
+        if len(parts) > 1:
+            grads[name] = [ctx.op("Sum", parts)]
+        return grads[name][0]
+
+    for node in reversed(needed):
+        if node.op_type in NON_DIFFERENTIABLE:
+            continue
+        gouts = [total(o) if o else None for o in node.output]
+        if all(g is None for g in gouts):
+            continue
+        needs = [bool(i) and i in active and i not in inits for i in node.input]
+        if not any(needs):
+            continue
+        ctx.current = node
+        gins = RULES[node.op_type](ctx, node, gouts, needs)
+        for name, g, need in zip(node.input, gins, needs):
+            if need and g is not None:
+                grads.setdefault(name, []).append(g)
+    ctx.current = None
+    grad_image = total(image)
+    if grad_image is None:
+        grad_image = ctx.zeros_like(image)
+    backward = list(ctx.nodes)
+    outputs = [
+        helper.make_node("Identity", [probs], [spec.probabilities], name="out/probabilities"),
+        helper.make_node("Neg", [picked], [spec.loss], name="out/loss"),
+        helper.make_node("Identity", [grad_image], [spec.gradient], name="out/gradient"),
+    ]
+    grad_info = onnx.ValueInfoProto.FromString(image_info.SerializeToString())
+    grad_info.name = spec.gradient
+    graph = helper.make_graph(
+        forward + head_nodes + backward + outputs,
+        f"{model.graph.name}_gradient",
+        [image_info,
+         helper.make_tensor_value_info(spec.target, TensorProto.INT64, ["N"]),
+         helper.make_tensor_value_info(spec.direction, elem, ["N"])],
+        [helper.make_tensor_value_info(spec.probabilities, elem, ["N", depth]),
+         helper.make_tensor_value_info(spec.loss, elem, ["N"]),
+         grad_info],
+        list(model.graph.initializer) + ctx.initializers,
+    )
+    out = helper.make_model(graph, opset_imports=[helper.make_opsetid("", max(opset, MIN_OPSET))],
+                            producer_name="advgui-autodiff")
+    out.ir_version = model.ir_version
+    return out, spec

@@ -1,0 +1,91 @@
+"""What a backward rule may ask about the forward graph, and how it emits nodes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+
+class UnsupportedModel(ValueError):
+    """The forward model cannot be differentiated; the message names the node and the reason."""
+
+
+def describe(node: onnx.NodeProto) -> str:
+    return f"node '{node.name or node.output[0]}' ({node.op_type})"
+
+
+class Context:
+    """Shapes, constants and node emission shared by every backward rule."""
+
+    def __init__(self, model: onnx.ModelProto, shapes: dict[str, list[int | None]],
+                 dtype: np.dtype) -> None:
+        self.model = model
+        self.shapes = shapes
+        self.dtype = np.dtype(dtype)
+        self.constants: dict[str, np.ndarray] = {
+            t.name: numpy_helper.to_array(t) for t in model.graph.initializer
+        }
+        for node in model.graph.node:
+            if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
+                self.constants[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+        self.nodes: list[onnx.NodeProto] = []
+        self.initializers: list[onnx.TensorProto] = []
+        self._count = 0
+        self.current: onnx.NodeProto | None = None
+
+    # -- emission -------------------------------------------------------------------------------
+    def fresh(self, hint: str) -> str:
+        self._count += 1
+        return f"grad/{hint}_{self._count}"
+
+    def op(self, op_type: str, inputs: list[str], n_out: int = 1, **attrs: Any) -> Any:
+        outs = [self.fresh(op_type) for _ in range(n_out)]
+        self.nodes.append(helper.make_node(op_type, inputs, outs, name=outs[0], **attrs))
+        return outs[0] if n_out == 1 else outs
+
+    def const(self, value: Any, dtype: Any = None, hint: str = "c") -> str:
+        array = np.asarray(value, dtype=self.dtype if dtype is None else dtype)
+        name = self.fresh(hint)
+        self.initializers.append(numpy_helper.from_array(array, name))
+        return name
+
+    def ints(self, values: list[int]) -> str:
+        return self.const(np.asarray(values, dtype=np.int64), np.int64, "ints")
+
+    def zeros_like(self, x: str) -> str:
+        return self.op("ConstantOfShape", [self.op("Shape", [x])],
+                       value=numpy_helper.from_array(np.zeros(1, self.dtype)))
+
+    def reshape_like(self, t: str, like: str) -> str:
+        return self.op("Reshape", [t, self.op("Shape", [like])])
+
+    # -- queries --------------------------------------------------------------------------------
+    def shape(self, name: str) -> list[int | None]:
+        if name not in self.shapes:
+            raise UnsupportedModel(
+                f"{self.where()}: the shape of tensor '{name}' cannot be inferred")
+        return self.shapes[name]
+
+    def static(self, name: str, dims: slice = slice(2, None)) -> list[int]:
+        """Dims (spatial by default) that must be known at build time."""
+        shape = self.shape(name)[dims]
+        if any(d is None for d in shape):
+            raise UnsupportedModel(
+                f"{self.where()}: tensor '{name}' needs static dims {dims.start}.., got {shape}")
+        return shape  # type: ignore[return-value]
+
+    def constant(self, name: str) -> np.ndarray | None:
+        return self.constants.get(name)
+
+    def where(self) -> str:
+        return describe(self.current) if self.current is not None else "model"
+
+    def fail(self, reason: str) -> UnsupportedModel:
+        return UnsupportedModel(f"{self.where()}: {reason}")
+
+
+def attrs_of(node: onnx.NodeProto) -> dict[str, Any]:
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute}

@@ -1,0 +1,287 @@
+"""Every backward rule against central finite differences in float64 (onnx reference evaluator),
+and the float32 graph on ONNX Runtime against the float64 reference."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from tests.core.reference_ops import evaluator
+
+from advgui.core.autodiff import SUPPORTED_OPS, UnsupportedModel, build_gradient_model
+from tests.core.tiny import CLASSES, Body, finite_difference
+
+Case = Callable[[Body], str]
+
+
+def c_conv_stride_pad(b: Body) -> str:
+    return b.conv("x", 2, 3, k=3, strides=[2, 2], pads=[1, 0, 0, 1])
+
+
+def c_conv_dilation_group(b: Body) -> str:
+    h = b.conv("x", 2, 4, k=3, dilations=[2, 2], pads=[2, 2, 2, 2])
+    return b.conv(h, 4, 4, k=3, group=2, pads=[1, 1, 1, 1])
+
+
+def c_conv_depthwise_same(b: Body) -> str:
+    return b.conv("x", 2, 2, k=3, group=2, strides=[2, 2], auto_pad="SAME_UPPER")
+
+
+def c_conv_transpose(b: Body) -> str:
+    return b.op("ConvTranspose", ["x", b.weight(2, 3, 3, 3)], strides=[2, 2], pads=[1, 1, 0, 0],
+                output_padding=[1, 1])
+
+
+def c_batchnorm(b: Body) -> str:
+    r = b.rng
+    return b.op("BatchNormalization", ["x", b.const(r.uniform(0.5, 2, 2)), b.const(r.normal(size=2)),
+                                       b.const(r.normal(size=2)), b.const(r.uniform(0.5, 2, 2))],
+                epsilon=1e-3)
+
+
+def c_activations(b: Body) -> str:
+    same = [1, 1, 1, 1]
+    h = b.op("LeakyRelu", [b.conv("x", 2, 3, pads=same)], alpha=0.2)
+    h = b.op("Sigmoid", [h])
+    h = b.op("Tanh", [b.conv(h, 3, 3, pads=same)])
+    return b.op("Relu", [b.conv(h, 3, 3, pads=same)])
+
+
+def c_clip(b: Body) -> str:
+    return b.op("Clip", [b.conv("x", 2, 3), b.const(-0.5), b.const(0.4)])
+
+
+def c_maxpool_overlap(b: Body) -> str:
+    return b.op("MaxPool", [b.conv("x", 2, 3)], kernel_shape=[3, 3], strides=[1, 1],
+                pads=[1, 1, 1, 1])
+
+
+def c_maxpool_ceil(b: Body) -> str:
+    return b.op("MaxPool", ["x"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)
+
+
+def c_avgpool_exclude_pad(b: Body) -> str:
+    return b.op("AveragePool", ["x"], kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1],
+                count_include_pad=0)
+
+
+def c_avgpool_include_pad(b: Body) -> str:
+    return b.op("AveragePool", ["x"], kernel_shape=[3, 2], strides=[2, 1], pads=[1, 0, 1, 1],
+                count_include_pad=1)
+
+
+def c_avgpool_ceil(b: Body) -> str:
+    return b.op("AveragePool", ["x"], kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1)
+
+
+def c_global_pools(b: Body) -> str:
+    h = b.conv("x", 2, 4)
+    a = b.op("GlobalAveragePool", [h])
+    m = b.op("GlobalMaxPool", [h])
+    r = b.op("ReduceMean", [h], axes=[2, 3], keepdims=1)
+    return b.op("Concat", [a, m, r], axis=1)
+
+
+def c_concat_split(b: Body) -> str:
+    h = b.conv("x", 2, 5, pads=[1, 1, 1, 1])
+    p, q = b.op("Split", [h, b.const([2, 3], np.int64)], n_out=2, axis=1)
+    return b.op("Concat", [b.op("Relu", [q]), p, "x"], axis=1)
+
+
+def c_split_unused_output(b: Body) -> str:
+    p, _q = b.op("Split", [b.conv("x", 2, 4), b.const([3, 1], np.int64)], n_out=2, axis=1)
+    return p
+
+
+def c_broadcast_arith(b: Body) -> str:
+    h = b.conv("x", 2, 3)
+    h = b.op("Add", [h, b.weight(3, 1, 1)])
+    h = b.op("Mul", [h, b.weight(1, 3, 1, 1)])
+    h = b.op("Sub", [b.weight(3, 1, 1), h])
+    g = b.op("GlobalAveragePool", [h])
+    h = b.op("Mul", [h, g])  # both operands depend on x, one broadcast over H, W
+    d = b.op("Add", [b.op("Sigmoid", [g]), b.const(0.5)])
+    return b.op("Div", [h, d])
+
+
+def c_div_numerator_const(b: Body) -> str:
+    h = b.op("Add", [b.op("Sigmoid", [b.conv("x", 2, 2)]), b.const(0.5)])
+    return b.op("Div", [b.weight(2, 1, 1), h])
+
+
+def c_reshape_transpose(b: Body) -> str:
+    h = b.op("Transpose", [b.conv("x", 2, 3)], perm=[0, 2, 3, 1])
+    h = b.op("Reshape", [h, b.const([0, -1, 3], np.int64)])
+    return b.op("Transpose", [h], perm=[0, 2, 1])
+
+
+def c_gemm(b: Body) -> str:
+    f = b.op("Flatten", [b.op("GlobalAveragePool", [b.conv("x", 2, 4)])], axis=1)
+    h = b.op("Gemm", [f, b.weight(6, 4), b.weight(6)], transB=1, alpha=0.7, beta=0.3)
+    return b.op("Gemm", [b.op("Tanh", [h]), b.weight(6, 6), b.weight(1, 6)], transA=0)
+
+
+def c_gemm_trans_a(b: Body) -> str:
+    f = b.op("Flatten", [b.op("GlobalAveragePool", [b.conv("x", 2, 4)])], axis=1)
+    t = b.op("Transpose", [f], perm=[1, 0])
+    return b.op("Gemm", [t, b.weight(4, 6)], transA=1)
+
+
+def c_matmul_batched(b: Body) -> str:
+    h = b.op("Reshape", [b.conv("x", 2, 3), b.const([0, 3, -1], np.int64)])
+    return b.op("MatMul", [h, b.weight(16, 4, scale=0.2)])
+
+
+def c_softmax_middle(b: Body) -> str:
+    h = b.op("Flatten", [b.conv("x", 2, 2)], axis=1)
+    s = b.op("Softmax", [h], axis=1)
+    ls = b.op("LogSoftmax", [h], axis=-1)
+    return b.op("Add", [b.op("Mul", [s, b.const(20.0)]), ls])
+
+
+def c_identity_dropout_pad(b: Body) -> str:
+    h = b.op("Identity", [b.conv("x", 2, 3)])
+    h = b.op("Dropout", [h])
+    return b.op("Pad", [h, b.const([0, 0, 1, 2, 0, 1, 0, 1], np.int64)], mode="constant")
+
+
+def c_residual_branches(b: Body) -> str:
+    stem = b.op("Relu", [b.conv("x", 2, 4, pads=[1, 1, 1, 1])])
+    left = b.op("Relu", [b.conv(stem, 4, 4, pads=[1, 1, 1, 1])])
+    right = b.op("MaxPool", [stem], kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1])
+    res = b.op("Add", [stem, b.conv(left, 4, 4, k=1)])
+    cat = b.op("Concat", [res, right, b.op("AveragePool", [stem], kernel_shape=[3, 3],
+                                            pads=[1, 1, 1, 1])], axis=1)
+    return b.op("Clip", [b.conv(cat, 12, 4, k=3, strides=[2, 2]), b.const(0.0), b.const(6.0)])
+
+
+CASES = {f.__name__[2:]: f for f in [
+    c_conv_stride_pad, c_conv_dilation_group, c_conv_depthwise_same, c_conv_transpose,
+    c_batchnorm, c_activations, c_clip, c_maxpool_overlap, c_maxpool_ceil, c_avgpool_exclude_pad,
+    c_avgpool_include_pad, c_avgpool_ceil, c_global_pools, c_concat_split, c_split_unused_output,
+    c_broadcast_arith, c_div_numerator_const, c_reshape_transpose, c_gemm, c_gemm_trans_a,
+    c_matmul_batched, c_softmax_middle, c_identity_dropout_pad, c_residual_branches]}
+
+SHAPE = (2, 6, 6)
+TARGET = np.array([1, 3])
+DIRECTION = np.array([1.0, -1.0])
+
+
+def _model(case: Case, dtype, softmax_output: bool = False, seed: int = 0) -> onnx.ModelProto:
+    b = Body(SHAPE, dtype, seed)
+    return b.classifier(case(b), softmax_output)
+
+
+def _input(dtype, seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(2, *SHAPE)).astype(dtype)
+
+
+def _reference_gradient(model: onnx.ModelProto, x: np.ndarray):
+    grad_model, spec = build_gradient_model(model)
+    onnx.checker.check_model(grad_model)
+    out = evaluator(grad_model).run(None, {spec.image: x, spec.target: TARGET,
+                                                    spec.direction: DIRECTION.astype(x.dtype)})
+    return dict(zip([spec.probabilities, spec.loss, spec.gradient], out))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradient_matches_finite_differences(name: str) -> None:
+    model = _model(CASES[name], np.float64)
+    x = _input(np.float64)
+    got = _reference_gradient(model, x)["gradient"]
+    want = finite_difference(evaluator(model), x.copy(), TARGET, DIRECTION, False)
+    assert np.abs(want).max() > 1e-4, "test model must have a non-trivial gradient"
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+
+
+def test_model_ending_in_softmax_differentiates_its_logits() -> None:
+    model = _model(c_residual_branches, np.float64, softmax_output=True)
+    x = _input(np.float64)
+    got = _reference_gradient(model, x)
+    want = finite_difference(evaluator(model), x.copy(), TARGET, DIRECTION, True)
+    np.testing.assert_allclose(got["gradient"], want, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(got["probabilities"].sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_mixed_models(seed: int) -> None:
+    """Random stacks of residual blocks, branches and pools, different each seed."""
+    rng = np.random.default_rng(100 + seed)
+    b = Body(SHAPE, np.float64, seed)
+    h, c = "x", 2
+    for _ in range(3):
+        kind = rng.integers(0, 4)
+        if kind == 0:
+            h2 = b.op("Relu", [b.conv(h, c, c, pads=[1, 1, 1, 1])])
+            h = b.op("Add", [h, h2])
+        elif kind == 1:
+            a = b.conv(h, c, 2, k=1)
+            p = b.op("MaxPool", [h], kernel_shape=[2, 2], strides=[1, 1], pads=[0, 0, 1, 1])
+            h, c = b.op("Concat", [a, p], axis=1), c + 2
+        elif kind == 2:
+            h = b.op("Tanh", [b.op("AveragePool", [b.conv(h, c, c, pads=[1, 1, 1, 1])],
+                                   kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1])])
+        else:
+            h = b.op("Clip", [b.op("Mul", [h, b.weight(c, 1, 1)]), b.const(-1.0), b.const(1.0)])
+    model = b.classifier(h)
+    x = _input(np.float64, seed)
+    got = _reference_gradient(model, x)["gradient"]
+    want = finite_difference(evaluator(model), x.copy(), TARGET, DIRECTION, False)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["residual_branches", "maxpool_ceil", "avgpool_ceil",
+                                  "global_pools", "conv_transpose", "gemm", "batchnorm"])
+def test_onnxruntime_float32_matches_reference(name: str) -> None:
+    x64 = _input(np.float64)
+    want = _reference_gradient(_model(CASES[name], np.float64), x64)
+    grad_model, spec = build_gradient_model(_model(CASES[name], np.float32))
+    session = ort.InferenceSession(grad_model.SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    probs, loss, grad = session.run(None, {spec.image: x64.astype(np.float32),
+                                           spec.target: TARGET,
+                                           spec.direction: DIRECTION.astype(np.float32)})
+    np.testing.assert_allclose(probs, want["probabilities"], atol=1e-5)
+    np.testing.assert_allclose(loss, want["loss"], rtol=1e-4, atol=1e-5)
+    scale = np.abs(want["gradient"]).max()
+    np.testing.assert_allclose(grad, want["gradient"], atol=1e-4 * scale)
+
+
+def test_loss_is_cross_entropy_and_direction_flips_gradient() -> None:
+    model = _model(c_gemm, np.float64)
+    x = _input(np.float64)
+    got = _reference_gradient(model, x)
+    p = got["probabilities"]
+    np.testing.assert_allclose(got["loss"], -np.log(p[[0, 1], TARGET]))
+    single, spec = build_gradient_model(model)
+    ev = evaluator(single)
+    g_plus = ev.run(None, {spec.image: x, spec.target: TARGET, spec.direction: np.ones(2)})[2]
+    g_minus = ev.run(None, {spec.image: x, spec.target: TARGET, spec.direction: -np.ones(2)})[2]
+    np.testing.assert_allclose(g_plus, -g_minus)
+
+
+def test_unsupported_operator_is_refused_by_name() -> None:
+    b = Body(SHAPE, np.float32)
+    h = b.op("Erf", [b.conv("x", 2, 2)])
+    with pytest.raises(UnsupportedModel, match=r"'erf\d+' \(Erf\).*not supported"):
+        build_gradient_model(b.classifier(h))
+
+
+def test_supported_ops_cover_the_issue_list() -> None:
+    wanted = {"Conv", "ConvTranspose", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid",
+              "Tanh", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat", "Split",
+              "Add", "Sub", "Mul", "Div", "Flatten", "Reshape", "Transpose", "Gemm", "MatMul",
+              "Softmax", "LogSoftmax", "Identity", "Dropout"}
+    assert wanted <= set(SUPPORTED_OPS)
+
+
+def test_every_case_is_exercised() -> None:
+    ops = set()
+    for case in CASES.values():
+        b = Body(SHAPE, np.float64)
+        case(b)
+        ops |= {n.op_type for n in b.nodes}
+    assert set(SUPPORTED_OPS) - ops <= {"Squeeze", "Unsqueeze", "Sum"}, set(SUPPORTED_OPS) - ops
