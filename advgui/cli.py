@@ -1,0 +1,225 @@
+"""advgui-cli: classify, attack and run the seed's tier study from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target
+from advgui.core.classifier import Classifier, ModelError
+from advgui.core.images import ImageError, load_rgb
+from advgui.core.params import eps_units
+from advgui.core.preprocess import Preprocessing
+from advgui.core.progress import ProgressBar
+from advgui.core.registry import load_classifier, shipped_models
+from advgui.core.scoring import format_summary, norms
+from advgui.core.session import DEVICES
+from advgui.core.study import METHODS, Study, StudyConfig
+from advgui.core.tiers import TierThresholds
+
+
+def _model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None, help="shipped model name or path to an .onnx classifier")
+    p.add_argument("--labels", type=Path, help="class names file for a user model")
+    p.add_argument("--size", type=int, help="input size (user model without metadata)")
+    p.add_argument("--mean", type=float, nargs=3, help="per-channel mean in pixel units 0-255")
+    p.add_argument("--std", type=float, nargs=3, help="per-channel std in pixel units 0-255")
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--high", type=float, default=0.30, help="high-tier threshold (default 0.30)")
+    p.add_argument("--medium", type=float, default=0.15, help="medium-tier threshold (default 0.15)")
+
+
+def _classifier(args: argparse.Namespace) -> Classifier:
+    pre = None
+    if args.size or args.mean or args.std:
+        if not (args.size and args.mean and args.std):
+            raise ModelError("--size, --mean and --std go together")
+        pre = Preprocessing(size=args.size, mean=tuple(args.mean), std=tuple(args.std))
+    clf = load_classifier(args.model, labels=args.labels, preprocessing=pre, device=args.device)
+    print(f"model: {clf.describe()}", file=sys.stderr)
+    return clf
+
+
+def _top5_lines(clf: Classifier, probs: np.ndarray) -> list[str]:
+    return [f"label: {i} ({clf.classes.names[i]}), certainty: {100 * probs[i]:.2f}%"
+            for i in np.argsort(-probs)[:5]]
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    clf = _classifier(args)
+    thresholds = TierThresholds(args.high, args.medium)
+    status = 0
+    for path in args.images:
+        try:
+            pixels = clf.preprocessing.load(load_rgb(path))
+        except ImageError as exc:
+            print(f"{path}: skipped: {exc}")
+            status = 1
+            continue
+        probs = clf.probabilities(clf.preprocessing.to_model(pixels[None]))[0]
+        print(f"{path}: tier {thresholds.tier_of(float(probs.max())).value}")
+        print("\n".join(_top5_lines(clf, probs)))
+    return status
+
+
+def _make_attack(args: argparse.Namespace):
+    if args.method == "fast":
+        return FastGradientSign(eps=args.eps)
+    return IterativeGradientSign(eps=args.eps, alpha=args.alpha, steps=args.steps)
+
+
+def cmd_attack(args: argparse.Namespace) -> int:
+    attack = _make_attack(args)
+    clf = _classifier(args)
+    target = Target.parse(args.target, clf.num_classes)
+    if args.out.suffix.lower() != ".png":
+        raise ValueError("adversarial images are saved losslessly: --out must end in .png")
+    pixels = clf.preprocessing.load(load_rgb(args.image))
+    x = clf.preprocessing.to_model(pixels[None])
+    truth = None
+    if target.kind.value == "true":
+        if args.truth is None:
+            raise ValueError("--target true needs --truth CLASS_INDEX")
+        truth = np.asarray([args.truth])
+    gen = attack.run(clf, x, target, truth)
+    bar = ProgressBar(attack.steps, f"{attack.name}")
+    while True:
+        try:
+            rec = next(gen)
+            bar.update(note=f"loss {float(rec.loss[0]):.3f}")
+        except StopIteration as stop:
+            result = stop.value
+            break
+    bar.close()
+    if result.problems[0]:
+        print(f"attack failed: {result.problems[0]}", file=sys.stderr)
+        return 2
+    Image.fromarray(result.pixels[0]).save(args.out, format="PNG")
+    print(f"target: {clf.classes.label(int(result.target[0]))} "
+          f"({'towards' if result.direction[0] < 0 else 'away from'})")
+    print(f"eps: {eps_units(attack.eps, clf.preprocessing.std)}")
+    print("clean:")
+    print("\n".join(_top5_lines(clf, result.clean_probabilities[0])))
+    print("adversarial (8-bit PNG, re-scored):")
+    print("\n".join(_top5_lines(clf, result.pixel_probabilities[0])))
+    linf, l2, psnr = norms(pixels, result.pixels[0])
+    print(f"perturbation: Linf {linf} levels, L2 {l2:.1f} levels, PSNR {psnr:.2f} dB")
+    print(f"saved {args.out}")
+    return 0
+
+
+def cmd_study(args: argparse.Namespace) -> int:
+    config = StudyConfig(
+        folder=args.folder, out=args.out, per_tier=args.per_tier, methods=tuple(args.methods),
+        targets=tuple(args.targets), eps=tuple(args.eps), alpha=args.alpha, steps=args.steps,
+        seed=args.seed, batch=args.batch, thresholds=TierThresholds(args.high, args.medium),
+        labels_csv=args.labels_csv)
+    config.attacks()  # validate parameters before loading anything heavy
+    clf = _classifier(args)
+    study = Study(clf, config)
+    stop = {"flag": False}
+
+    def on_sigint(_sig, _frame):
+        if stop["flag"]:
+            raise KeyboardInterrupt
+        stop["flag"] = True
+        print("\nstopping after the current batch (Ctrl-C again to abort)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    bars: dict[str, ProgressBar] = {}
+    gen = study.run(lambda: stop["flag"])
+    try:
+        while True:
+            try:
+                ev = next(gen)
+            except StopIteration as done:
+                outcome = done.value
+                break
+            bar = bars.get(ev.phase)
+            if bar is None:
+                bar = bars[ev.phase] = ProgressBar(ev.total, ev.phase, done=ev.done - 1)
+            bar.total = ev.total
+            tiers = " ".join(f"{k}:{v}" for k, v in ev.tier_counts.items())
+            bar.update(ev.done - bar.done, note=f"{tiers} {ev.message}")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    for bar in bars.values():
+        bar.close()
+    for file, reason in outcome.skipped:
+        print(f"skipped {file}: {reason}", file=sys.stderr)
+    print(format_summary(outcome.summary))
+    state = "cancelled (run again to resume)" if outcome.cancelled else "finished"
+    print(f"\n{state}: {outcome.rows} rows in {args.out / 'images.csv'}, "
+          f"{outcome.seconds:.0f} s; summary in {args.out / 'summary.csv'}")
+    return 130 if outcome.cancelled else 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    for entry in shipped_models():
+        acc = entry.info.get("accuracy_nips17_dev", {})
+        print(f"{entry.name}: {entry.title}; nips17-dev top-1 {acc.get('top1', float('nan')):.3f}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="advgui-cli", description=__doc__)
+    ap.add_argument("-v", "--verbose", action="store_true")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("classify", help="tier and top-5 of each image")
+    p.add_argument("images", nargs="+", type=Path)
+    _model_args(p)
+    p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("attack", help="attack one image and save the adversarial PNG")
+    p.add_argument("image", type=Path)
+    p.add_argument("--method", choices=METHODS, default="iterative")
+    p.add_argument("--target", default="least-likely",
+                   help="least-likely | least-likely-top5 | inverse | class:N | true")
+    p.add_argument("--truth", type=int, help="true class index (for --target true)")
+    p.add_argument("--eps", type=float, default=8.0, help="L-inf budget in pixel levels 0-255")
+    p.add_argument("--alpha", type=float, help="step size in pixel levels (default 1)")
+    p.add_argument("--steps", type=int, help="iterations (default min(eps+4, 1.25 eps))")
+    p.add_argument("--out", type=Path, required=True)
+    _model_args(p)
+    p.set_defaults(func=cmd_attack)
+
+    p = sub.add_parser("study", help="the seed's tier study on a folder, with CSV reports")
+    p.add_argument("folder", type=Path)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--per-tier", type=int, help="at most N images per tier (default all)")
+    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    p.add_argument("--targets", nargs="+", default=["least-likely", "inverse"])
+    p.add_argument("--eps", nargs="+", type=float, default=[8.0])
+    p.add_argument("--alpha", type=float)
+    p.add_argument("--steps", type=int)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--labels-csv", type=Path, help="CSV with file,class_index columns")
+    _model_args(p)
+    p.set_defaults(func=cmd_study)
+
+    p = sub.add_parser("models", help="list the shipped models")
+    p.set_defaults(func=cmd_models)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except (ModelError, ImageError, ValueError, OSError) as exc:
+        print(f"advgui-cli: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

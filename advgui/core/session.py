@@ -1,0 +1,55 @@
+"""ONNX Runtime sessions with CUDA when it is present and works, else CPU, and why."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import onnxruntime as ort
+
+log = logging.getLogger(__name__)
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    """The device a session really runs on, and why it is not the one asked for."""
+
+    requested: str
+    used: str
+    reason: str = ""
+
+    def describe(self) -> str:
+        return self.used.upper() + (f" ({self.reason})" if self.reason else "")
+
+
+def _options() -> ort.SessionOptions:
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3
+    return opts
+
+
+def create_session(model: bytes | str, device: str = "auto") -> tuple[ort.InferenceSession, DeviceChoice]:
+    """Create a session on the device asked for; 'auto' falls back to CPU with the reason."""
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+    if device in ("auto", "cuda"):
+        if "CUDAExecutionProvider" not in ort.get_available_providers():
+            reason = "this onnxruntime has no CUDA provider"
+        else:
+            try:
+                session = ort.InferenceSession(
+                    model, _options(), providers=["CUDAExecutionProvider", "CPUExecutionProvider"])
+                if session.get_providers()[0] == "CUDAExecutionProvider":
+                    return session, DeviceChoice(device, "cuda")
+                reason = "CUDA provider could not start (no GPU or CUDA libraries)"
+            except Exception as exc:  # onnxruntime raises plain RuntimeError/Fail subclasses
+                reason = f"CUDA session failed: {str(exc).splitlines()[0][:200]}"
+        if device == "cuda":
+            raise RuntimeError(f"CUDA was requested but is unavailable: {reason}")
+        choice = DeviceChoice(device, "cpu", reason)
+    else:
+        choice = DeviceChoice(device, "cpu")
+    return ort.InferenceSession(model, _options(), providers=["CPUExecutionProvider"]), choice

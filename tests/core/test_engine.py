@@ -1,0 +1,152 @@
+"""Classifier, attacks, targets and tiers on a tiny generated RGB classifier."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import helper
+
+from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target, kurakin_steps
+from advgui.core.classifier import Classifier, ModelError
+from advgui.core.preprocess import Preprocessing
+from advgui.core.tiers import Tier, TierThresholds
+from tests.core.tiny import Body
+
+SIZE = 16
+PRE = Preprocessing(size=SIZE, mean=(120.0, 115.0, 100.0), std=(60.0, 64.0, 58.0))
+
+
+def tiny_classifier_model(seed: int = 0, classes: int = 10) -> onnx.ModelProto:
+    b = Body((3, SIZE, SIZE), np.float32, seed)
+    h = b.op("Relu", [b.conv("x", 3, 6, pads=[1, 1, 1, 1], strides=[2, 2])])
+    h = b.op("MaxPool", [h], kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1])
+    h = b.op("GlobalAveragePool", [b.conv(h, 6, 8, pads=[1, 1, 1, 1])])
+    f = b.op("Flatten", [h], axis=1)
+    logits = b.op("Gemm", [f, b.weight(classes, 8, scale=2.0), b.weight(classes)], transB=1)
+    graph = helper.make_graph(b.nodes, "tiny", [helper.make_tensor_value_info(
+        "x", onnx.TensorProto.FLOAT, ["N", 3, SIZE, SIZE])],
+        [helper.make_tensor_value_info(logits, onnx.TensorProto.FLOAT, ["N", classes])], b.inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    helper.set_model_props(model, PRE.to_metadata())
+    return model
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    return Classifier(tiny_classifier_model(), name="tiny", device="cpu")
+
+
+def images(n: int = 3, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return PRE.to_model(rng.integers(0, 256, size=(n, SIZE, SIZE, 3)).astype(np.uint8))
+
+
+def test_probabilities_sum_to_one(clf: Classifier) -> None:
+    p = clf.probabilities(images())
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-6)
+    assert clf.device.used == "cpu"
+
+
+def test_gradient_matches_directional_derivative(clf: Classifier) -> None:
+    x = images(2)
+    target, direction = np.array([1, 4]), np.array([1.0, -1.0])
+    g = clf.gradient(x, target, direction)
+    v = np.random.default_rng(3).normal(size=x.shape).astype(np.float32)
+
+    def f(t: float) -> float:
+        p = clf.probabilities(x + t * v)
+        return float((direction * -np.log(p[[0, 1], target])).sum())
+
+    h = 1e-2
+    fd = (f(h) - f(-h)) / (2 * h)
+    assert fd == pytest.approx(float((g.gradient * v).sum()), rel=2e-2)
+
+
+def test_fast_attack_respects_budget_and_range(clf: Classifier) -> None:
+    x = images(4)
+    pixels = PRE.to_uint8(x)
+    gen = FastGradientSign(eps=6).run(clf, x, Target.parse("inverse"))
+    records = []
+    while True:
+        try:
+            records.append(next(gen))
+        except StopIteration as stop:
+            result = stop.value
+            break
+    assert len(records) == 1
+    diff = np.abs(result.pixels.astype(int) - pixels.astype(int))
+    assert diff.max() <= 6
+    assert result.pixels.dtype == np.uint8
+    # re-scored after 8-bit rounding, not the float image
+    np.testing.assert_allclose(result.pixel_probabilities,
+                               clf.probabilities(PRE.to_model(result.pixels)), rtol=1e-5)
+
+
+def test_iterative_attack_lowers_target_loss_and_stays_in_ball(clf: Classifier) -> None:
+    x = images(3, seed=5)
+    attack = IterativeGradientSign(eps=16, alpha=2, steps=12)
+    gen = attack.run(clf, x, Target.parse("least-likely"))
+    losses = []
+    while True:
+        try:
+            rec = next(gen)
+            losses.append(rec.loss)
+            assert np.all(np.abs(PRE.to_pixels(rec.image) - PRE.to_pixels(x)) <= 16 + 1e-3)
+        except StopIteration as stop:
+            result = stop.value
+            break
+    assert len(losses) == 12
+    clean_loss = -np.log(result.clean_probabilities[np.arange(3), result.target])
+    assert np.all(losses[-1] < clean_loss)  # towards the least likely class
+    assert np.all(result.target == result.clean_probabilities.argmin(axis=1))
+
+
+def test_targets_resolve_like_the_seed() -> None:
+    p = np.array([[0.5, 0.2, 0.1, 0.08, 0.07, 0.05]])
+    assert Target.parse("least-likely").resolve(p)[0][0] == 5
+    assert Target.parse("least-likely-top5").resolve(p)[0][0] == 4
+    t, d = Target.parse("inverse").resolve(p)
+    assert (t[0], d[0]) == (0, 1.0)
+    assert Target.parse("class:3").resolve(p)[0][0] == 3
+    assert Target.parse("true").resolve(p, np.array([2]))[0][0] == 2
+    with pytest.raises(ValueError, match="valid"):
+        Target.parse("nonsense")
+
+
+def test_kurakin_defaults() -> None:
+    assert kurakin_steps(8) == 10 and kurakin_steps(16) == 20 and kurakin_steps(1) == 1
+    a = IterativeGradientSign(eps=8)
+    assert (a.alpha, a.steps) == (1.0, 10)
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), 300, "x"])
+def test_bad_eps_is_rejected_with_range(bad) -> None:
+    with pytest.raises(ValueError, match=r"eps must be"):
+        FastGradientSign(eps=bad)
+
+
+def test_tiers_follow_the_seed_thresholds() -> None:
+    t = TierThresholds()
+    assert [t.tier_of(p) for p in (0.3, 0.2999, 0.15, 0.1499)] == [
+        Tier.HIGH, Tier.MEDIUM, Tier.MEDIUM, Tier.LOW]
+    with pytest.raises(ValueError):
+        TierThresholds(0.1, 0.2)
+
+
+def test_model_without_metadata_or_wrong_shape_is_refused(tmp_path) -> None:
+    m = tiny_classifier_model()
+    del m.metadata_props[:]
+    with pytest.raises(ModelError, match="preprocessing"):
+        Classifier(m, name="bare", device="cpu")
+    path = tmp_path / "junk.onnx"
+    path.write_bytes(b"this is not a model")
+    with pytest.raises(ModelError, match="not an ONNX model"):
+        Classifier.load(path, device="cpu")
+
+
+def test_preprocessing_round_trip() -> None:
+    pixels = np.random.default_rng(0).integers(0, 256, size=(2, SIZE, SIZE, 3)).astype(np.uint8)
+    np.testing.assert_array_equal(PRE.to_uint8(PRE.to_model(pixels)), pixels)
+    assert Preprocessing.from_metadata(PRE.to_metadata()) == PRE
