@@ -43,10 +43,11 @@ def save_split(model: onnx.ModelProto, path: Path, location_of: Callable[[str], 
         blob.extend(b"\0" * (-len(blob) % ALIGN))
         offset = len(blob)
         blob.extend(data)
-        tensor.ClearField("raw_data")
         for field in ("float_data", "int64_data", "int32_data", "double_data"):
             tensor.ClearField(field)
+        tensor.raw_data = data
         set_external_data(tensor, location, offset, len(data))
+        tensor.ClearField("raw_data")
         tensor.data_location = onnx.TensorProto.EXTERNAL
     hashes = {}
     for location, blob in blobs.items():
