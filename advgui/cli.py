@@ -143,8 +143,8 @@ def cmd_study(args: argparse.Namespace) -> int:
                 break
             bar = bars.get(ev.phase)
             if bar is None:
-                bar = bars[ev.phase] = ProgressBar(ev.total, ev.phase, done=ev.done - 1)
-            bar.total = ev.total
+                # Start at the first report so the rate counts only work done in this run.
+                bar = bars[ev.phase] = ProgressBar(ev.total, ev.phase, done=ev.done)
             tiers = " ".join(f"{k}:{v}" for k, v in ev.tier_counts.items())
             bar.update(ev.done - bar.done, note=f"{tiers} {ev.message}")
     finally:

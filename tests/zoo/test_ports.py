@@ -92,3 +92,22 @@ def test_keras_layout_builds_and_runs(tmp_path, backbone_arrays) -> None:
     tf_release = build_inception_v3(layers, head=head, last_block_pool="max",
                                     preprocessing=TF_PREPROCESSING)
     assert (avg_pools(from_h5), avg_pools(tf_release)) == (9, 8)
+
+
+def test_keras_converter_writes_a_classifier_advgui_loads(tmp_path, backbone_arrays) -> None:
+    from advgui.core.classifier import Classifier
+    from models.convert_keras import main as convert
+
+    rng = np.random.default_rng(1)
+    shapes = [backbone_arrays[f"net.layers.{n}.weight"].shape for n in canonical_layer_names()]
+    layers = [ConvBN(n, rng.normal(0, 0.05, s).astype(np.float32), np.zeros(s[0], np.float32),
+                     np.ones(s[0], np.float32), np.zeros(s[0], np.float32))
+              for n, s in zip(canonical_layer_names(), shapes)]
+    head = (rng.normal(0, 0.02, (1000, 2048)).astype(np.float32), np.zeros(1000, np.float32))
+    h5 = tmp_path / "weights.h5"
+    _write_keras_h5(h5, layers, head)
+    assert convert([str(h5), "--out", str(tmp_path / "keras.onnx")]) == 0
+    clf = Classifier.load(tmp_path / "keras.onnx", device="cpu")
+    assert clf.preprocessing == KERAS_PREPROCESSING and clf.classes.names[885] == "velvet"
+    p = clf.probabilities(np.zeros((1, 3, 299, 299), np.float32))
+    assert p.shape == (1, 1000)
