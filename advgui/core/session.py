@@ -38,7 +38,7 @@ def create_session(model: bytes | str, device: str = "auto") -> tuple[ort.Infere
     if device in ("auto", "cuda"):
         # A missing CUDA library is expected on CPU machines: we report it once, in one line,
         # instead of onnxruntime's multi-line error on stderr.
-        ort.set_default_logger_severity(3 if device == "auto" else 2)
+        ort.set_default_logger_severity(4 if device == "auto" else 2)
         if "CUDAExecutionProvider" not in ort.get_available_providers():
             reason = "this onnxruntime has no CUDA provider"
         else:
