@@ -1,0 +1,3 @@
+from advgui.ui.app import main
+
+raise SystemExit(main())

@@ -1,0 +1,124 @@
+"""Attack controls: method, target (with a searchable class picker), eps in three units,
+step size and steps with the Kurakin defaults, Run and Cancel."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDoubleSpinBox, QFormLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget)
+
+from advgui.core.attacks import kurakin_steps
+from advgui.core.params import eps_units
+
+TARGETS = [("Least likely (global)", "least-likely"),
+           ("Least likely of top-5 (seed)", "least-likely-top5"),
+           ("Inverse: away from top-1", "inverse"),
+           ("Away from true label", "true"),
+           ("Towards a chosen class…", "class")]
+
+
+class AttackPanel(QGroupBox):
+    runRequested = Signal(dict)
+    cancelRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Attack", parent)
+        self.method = QComboBox()
+        self.method.addItem("Iterative gradient sign (Kurakin 2016)", "iterative")
+        self.method.addItem("Fast gradient sign (Goodfellow 2014)", "fast")
+        self.target = QComboBox()
+        for label, key in TARGETS:
+            self.target.addItem(label, key)
+        self.picker = QComboBox()
+        self.picker.setEditable(True)
+        self.picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.picker.setEnabled(False)
+        self.eps = QDoubleSpinBox()
+        self.eps.setRange(0.5, 255.0)
+        self.eps.setDecimals(1)
+        self.eps.setValue(8.0)
+        self.eps.setSuffix(" /255")
+        self.eps_units = QLabel()
+        self.eps_units.setStyleSheet("color: gray")
+        self.eps_units.setWordWrap(True)
+        self.alpha = QDoubleSpinBox()
+        self.alpha.setRange(0.1, 255.0)
+        self.alpha.setDecimals(1)
+        self.alpha.setValue(1.0)
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 10_000)
+        self.kurakin = QCheckBox("Kurakin defaults (α = 1, steps = min(ε+4, 1.25ε))")
+        self.kurakin.setChecked(True)
+        self.run = QPushButton("Run attack")
+        self.run.setDefault(True)
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setEnabled(False)
+        form = QFormLayout(self)
+        form.addRow("Method", self.method)
+        form.addRow("Target", self.target)
+        form.addRow("Class", self.picker)
+        form.addRow("ε (L∞)", self.eps)
+        form.addRow("", self.eps_units)
+        form.addRow(self.kurakin)
+        form.addRow("Step size α", self.alpha)
+        form.addRow("Steps", self.steps)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run)
+        buttons.addWidget(self.cancel)
+        form.addRow(buttons)
+        self._std = (128.0, 128.0, 128.0)
+        self.method.currentIndexChanged.connect(self._refresh)
+        self.target.currentIndexChanged.connect(self._refresh)
+        self.eps.valueChanged.connect(self._refresh)
+        self.kurakin.toggled.connect(self._refresh)
+        self.run.clicked.connect(self._run)
+        self.cancel.clicked.connect(self.cancelRequested)
+        self._refresh()
+
+    def set_classes(self, names: tuple[str, ...], std: tuple[float, float, float]) -> None:
+        self._std = std
+        self.picker.clear()
+        self.picker.addItems([f"{i}: {n}" for i, n in enumerate(names)])
+        completer = QCompleter(self.picker.model(), self.picker)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.picker.setCompleter(completer)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        iterative = self.method.currentData() == "iterative"
+        custom = not self.kurakin.isChecked()
+        self.kurakin.setEnabled(iterative)
+        self.alpha.setEnabled(iterative and custom)
+        self.steps.setEnabled(iterative and custom)
+        if self.kurakin.isChecked():
+            self.alpha.setValue(1.0)
+            self.steps.setValue(kurakin_steps(self.eps.value()))
+        self.picker.setEnabled(self.target.currentData() == "class")
+        self.eps_units.setText(eps_units(self.eps.value(), self._std))
+
+    def set_running(self, running: bool) -> None:
+        self.run.setEnabled(not running)
+        self.cancel.setEnabled(running)
+
+    def settings(self) -> dict:
+        target = self.target.currentData()
+        if target == "class":
+            target = f"class:{self.picker.currentIndex()}"
+        iterative = self.method.currentData() == "iterative"
+        return {"method": self.method.currentData(), "target": target, "eps": self.eps.value(),
+                "alpha": self.alpha.value() if iterative else None,
+                "steps": self.steps.value() if iterative else None}
+
+    def restore(self, values: dict) -> None:
+        for combo, key in ((self.method, "method"), (self.target, "target")):
+            i = combo.findData(values.get(key))
+            if i >= 0:
+                combo.setCurrentIndex(i)
+        try:
+            self.eps.setValue(float(values.get("eps", 8.0)))
+        except (TypeError, ValueError):
+            pass
+
+    def _run(self) -> None:
+        self.runRequested.emit(self.settings())

@@ -1,0 +1,255 @@
+"""Batch run: the seed's study on a folder with progress, ETA, cancel, resume and the summary."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+import pyqtgraph.exporters
+from PySide6.QtCore import QThread, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QMessageBox, QProgressBar,
+                               QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
+
+from advgui.core.classifier import Classifier
+from advgui.core.progress import _fmt
+from advgui.core.study import StudyConfig, StudyOutcome, StudyProgress
+from advgui.core.tiers import Tier, TierThresholds
+from advgui.ui.study_worker import StudyWorker
+
+METHOD_COLOURS = {"iterative": "#d0473c", "fast": "#2060d0"}
+
+
+def _path_row(edit: QLineEdit, button: QPushButton) -> QWidget:
+    w = QWidget()
+    row = QHBoxLayout(w)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(edit, 1)
+    row.addWidget(button)
+    return w
+
+
+class BatchDialog(QDialog):
+    def __init__(self, classifier: Classifier, folder: str, thresholds: TierThresholds,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Batch run — tier study")
+        self.resize(820, 640)
+        self.classifier, self.thresholds = classifier, thresholds
+        self.folder = QLineEdit(folder)
+        self.out = QLineEdit(str(Path(folder or ".") / "advgui-study") if folder else "")
+        browse_in, browse_out = QPushButton("Browse…"), QPushButton("Browse…")
+        browse_in.clicked.connect(lambda: self._browse(self.folder))
+        browse_out.clicked.connect(lambda: self._browse(self.out))
+        self.per_tier = QSpinBox()
+        self.per_tier.setRange(0, 100_000)
+        self.per_tier.setSpecialValueText("all")
+        self.per_tier.setValue(100)
+        self.methods = {m: QCheckBox(m) for m in ("iterative", "fast")}
+        self.targets = {t: QCheckBox(t) for t in ("least-likely", "inverse", "least-likely-top5",
+                                                   "true")}
+        for key in ("iterative", "fast"):
+            self.methods[key].setChecked(True)
+        for key in ("least-likely", "inverse"):
+            self.targets[key].setChecked(True)
+        self.eps = QLineEdit("8")
+        self.eps.setToolTip("comma-separated eps values in pixel levels 0-255")
+        form = QFormLayout()
+        form.addRow("Images folder", _path_row(self.folder, browse_in))
+        form.addRow("Output folder", _path_row(self.out, browse_out))
+        form.addRow("Images per tier", self.per_tier)
+        form.addRow("Methods", self._row(self.methods.values()))
+        form.addRow("Targets", self._row(self.targets.values()))
+        form.addRow("ε (pixel levels)", self.eps)
+        self.bar = QProgressBar()
+        self.status = QLabel("Ready. An output folder that holds an earlier run is resumed.")
+        self.status.setWordWrap(True)
+        self.table = QTableWidget(0, 0)
+        self.plot = pg.PlotWidget(title="Top-1 error by tier")
+        self.plot.setMaximumHeight(220)
+        self.start = QPushButton("Start")
+        self.cancel = QPushButton("Cancel run")
+        self.cancel.setEnabled(False)
+        self.open_csv = QPushButton("Open CSV")
+        self.open_dir = QPushButton("Open folder")
+        for b in (self.open_csv, self.open_dir):
+            b.setEnabled(False)
+        self.start.clicked.connect(self._start)
+        self.cancel.clicked.connect(self._cancel)
+        self.open_csv.clicked.connect(lambda: self._open(Path(self.out.text()) / "summary.csv"))
+        self.open_dir.clicked.connect(lambda: self._open(Path(self.out.text())))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        actions = QHBoxLayout()
+        for b in (self.start, self.cancel, self.open_csv, self.open_dir):
+            actions.addWidget(b)
+        actions.addStretch(1)
+        actions.addWidget(buttons)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.status)
+        layout.addWidget(self.table, 2)
+        layout.addWidget(self.plot, 1)
+        layout.addLayout(actions)
+        self._thread: QThread | None = None
+        self._worker: StudyWorker | None = None
+        self._t0 = 0.0
+        self._first_done = 0
+
+    @staticmethod
+    def _row(boxes) -> QWidget:
+        w = QWidget()
+        row = QHBoxLayout(w)
+        row.setContentsMargins(0, 0, 0, 0)
+        for b in boxes:
+            row.addWidget(b)
+        row.addStretch(1)
+        return w
+
+    def _browse(self, edit: QLineEdit) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Choose a folder", edit.text())
+        if path:
+            edit.setText(path)
+
+    def config(self) -> StudyConfig:
+        folder, out = Path(self.folder.text()), Path(self.out.text())
+        if not folder.is_dir():
+            raise ValueError(f"images folder not found: {folder}")
+        if not self.out.text().strip():
+            raise ValueError("choose an output folder")
+        eps = tuple(float(e) for e in self.eps.text().replace(";", ",").split(",") if e.strip())
+        methods = tuple(m for m, b in self.methods.items() if b.isChecked())
+        targets = tuple(t for t, b in self.targets.items() if b.isChecked())
+        if not (eps and methods and targets):
+            raise ValueError("choose at least one method, one target and one eps")
+        cfg = StudyConfig(folder=folder, out=out, per_tier=self.per_tier.value() or None,
+                          methods=methods, targets=targets, eps=eps, thresholds=self.thresholds)
+        cfg.attacks()  # validates eps with the valid range in the message
+        return cfg
+
+    def _start(self) -> None:
+        try:
+            cfg = self.config()
+            cfg.out.mkdir(parents=True, exist_ok=True)
+            probe = cfg.out / ".advgui-write-test"
+            probe.write_text("")
+            probe.unlink()
+        except (ValueError, OSError) as exc:
+            QMessageBox.warning(self, "Cannot start the study", str(exc))
+            return
+        self._worker = StudyWorker(self.classifier, cfg)
+        self._thread = QThread(self)
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.run)
+        self._worker.progress.connect(self._progress)
+        self._worker.finished.connect(self._finished)
+        self._worker.failed.connect(self._failed)
+        self._t0, self._first_done = time.monotonic(), -1
+        self.start.setEnabled(False)
+        self.cancel.setEnabled(True)
+        self.status.setText("Classifying the folder…")
+        self._thread.start()
+
+    def _cancel(self) -> None:
+        if self._worker:
+            self._worker.cancel()
+            self.status.setText("Cancelling after the current batch; every finished row is kept.")
+
+    def _progress(self, ev: StudyProgress) -> None:
+        self.bar.setMaximum(max(ev.total, 1))
+        self.bar.setValue(ev.done)
+        if ev.phase == "attack" and self._first_done < 0:
+            self._first_done, self._t0 = ev.done, time.monotonic()
+        eta = ""
+        if ev.phase == "attack" and ev.done > self._first_done:
+            rate = (ev.done - self._first_done) / (time.monotonic() - self._t0)
+            eta = f", ETA {_fmt((ev.total - ev.done) / rate)}"
+        tiers = ", ".join(f"{k} {v}" for k, v in ev.tier_counts.items())
+        self.status.setText(f"{ev.phase}: {ev.done}/{ev.total}{eta} — tiers: {tiers}. {ev.message}")
+
+    def _stop_thread(self) -> None:
+        if self._thread:
+            self._thread.quit()
+            self._thread.wait()
+            self._thread = None
+        self.start.setEnabled(True)
+        self.cancel.setEnabled(False)
+
+    def _failed(self, message: str) -> None:
+        self._stop_thread()
+        box = QMessageBox(QMessageBox.Icon.Warning, "Study failed", message.split("\n\n")[0], parent=self)
+        if "\n\n" in message:
+            box.setDetailedText(message)
+        box.exec()
+
+    def _finished(self, outcome: StudyOutcome) -> None:
+        self._stop_thread()
+        state = "Cancelled — run again to resume." if outcome.cancelled else "Finished."
+        skipped = f" {len(outcome.skipped)} unreadable files skipped." if outcome.skipped else ""
+        self.status.setText(f"{state} {outcome.rows} rows in {outcome.seconds:.0f} s.{skipped}")
+        self.show_summary(outcome.summary)
+        for b in (self.open_csv, self.open_dir):
+            b.setEnabled(True)
+
+    def show_summary(self, summary: list[dict]) -> None:
+        use_truth = any(int(r["top1_error_truth_n"]) for r in summary)
+        k1 = "top1_error_truth" if use_truth else "top1_error_clean"
+        k5 = "top5_error_truth" if use_truth else "top5_error_clean"
+        cols = ["tier", "method", "target", "eps", "images", "top-5 error", "top-1 error"]
+        self.table.setColumnCount(len(cols))
+        self.table.setHorizontalHeaderLabels(cols)
+        self.table.setRowCount(len(summary))
+        for i, r in enumerate(summary):
+            cells = [r["tier"], r["method"], r["target"], r["eps"], str(r["images"]),
+                     self._interval(r, k5), self._interval(r, k1)]
+            for j, text in enumerate(cells):
+                self.table.setItem(i, j, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
+        self._plot(summary, k1)
+
+    @staticmethod
+    def _interval(r: dict, key: str) -> str:
+        p = float(r[key])
+        if np.isnan(p):
+            return "n/a"
+        return f"{100 * p:.1f} % [{100 * float(r[key + '_lo']):.1f}, {100 * float(r[key + '_hi']):.1f}]"
+
+    def _plot(self, summary: list[dict], key: str) -> None:
+        self.plot.clear()
+        tiers = [t.value for t in Tier]
+        self.plot.getAxis("bottom").setTicks([list(enumerate(tiers))])
+        self.plot.setYRange(0, 1)
+        legend = self.plot.addLegend()
+        groups = sorted({(r["method"], r["target"], r["eps"]) for r in summary})
+        for g, (method, target, eps) in enumerate(groups):
+            xs, ys = [], []
+            for x, tier in enumerate(tiers):
+                row = next((r for r in summary if (r["method"], r["target"], r["eps"], r["tier"])
+                            == (method, target, eps, tier)), None)
+                if row is not None and not np.isnan(float(row[key])):
+                    xs.append(x)
+                    ys.append(float(row[key]))
+            colour = METHOD_COLOURS.get(method, "#555")
+            style = pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.SolidLine if
+                             target == "inverse" else pg.QtCore.Qt.PenStyle.DashLine)
+            self.plot.plot(xs, ys, pen=style, symbol="o", symbolBrush=colour,
+                           name=f"{method} {target} ε{eps}")
+        del legend
+        out = Path(self.out.text())
+        if out.is_dir():
+            pg.exporters.ImageExporter(self.plot.plotItem).export(str(out / "error_by_tier.png"))
+
+    @staticmethod
+    def _open(path: Path) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+    def done(self, result: int) -> None:  # closing mid-run cancels and joins the thread
+        if self._worker:
+            self._worker.cancel()
+        self._stop_thread()
+        super().done(result)

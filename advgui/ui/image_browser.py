@@ -1,0 +1,212 @@
+"""The image browser: thumbnails with tier badges and top-1 class, filter by tier, sort."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import (QAbstractListModel, QModelIndex, QPersistentModelIndex,
+                            QSortFilterProxyModel, QSize, Qt, Signal)
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QListView, QVBoxLayout, QWidget
+
+from advgui.core.tiers import Tier, TierThresholds
+from advgui.ui.thumbnails import THUMB
+
+TIER_COLOURS = {Tier.HIGH: QColor("#2e9d5b"), Tier.MEDIUM: QColor("#e0a321"),
+                Tier.LOW: QColor("#d0473c")}
+PathRole = Qt.ItemDataRole.UserRole + 1
+ConfidenceRole = Qt.ItemDataRole.UserRole + 2
+TierRole = Qt.ItemDataRole.UserRole + 3
+
+
+@dataclass
+class Entry:
+    path: str
+    confidence: float = -1.0
+    top1_name: str = ""
+    error: str = ""
+    thumb: QImage | None = None
+    decorated: QPixmap | None = None
+
+
+class ImageListModel(QAbstractListModel):
+    thumbnailWanted = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[Entry] = []
+        self.rows: dict[str, int] = {}
+        self.thresholds = TierThresholds()
+
+    def set_paths(self, paths: list[str]) -> None:
+        self.beginResetModel()
+        self.entries = [Entry(p) for p in paths]
+        self.rows = {p: i for i, p in enumerate(paths)}
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.entries)
+
+    def tier(self, entry: Entry) -> Tier | None:
+        return None if entry.confidence < 0 else self.thresholds.tier_of(entry.confidence)
+
+    def data(self, index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        e = self.entries[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            name = Path(e.path).name
+            detail = e.top1_name if e.confidence >= 0 else ("unreadable" if e.error else "…")
+            return f"{name[:22]}\n{detail[:24]}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if e.error:
+                return f"{e.path}\n{e.error}"
+            if e.confidence >= 0:
+                return f"{e.path}\ntop-1 {e.top1_name} ({100 * e.confidence:.1f} %)"
+            return e.path
+        if role == Qt.ItemDataRole.DecorationRole:
+            if e.thumb is None and not e.error:
+                self.thumbnailWanted.emit(e.path)  # lazily: only rows the view paints
+                return self._decorate(e)  # same size as the final icon, so the grid is stable
+            if e.decorated is None:
+                e.decorated = self._decorate(e)
+            return e.decorated
+        if role == PathRole:
+            return e.path
+        if role == ConfidenceRole:
+            return e.confidence
+        if role == TierRole:
+            t = self.tier(e)
+            return t.value if t else ""
+        return None
+
+    def _decorate(self, e: Entry) -> QPixmap:
+        pix = QPixmap(THUMB, THUMB)
+        pix.fill(QColor(0, 0, 0, 0))
+        p = QPainter(pix)
+        if e.thumb is not None:
+            img = e.thumb
+            p.drawImage((THUMB - img.width()) // 2, (THUMB - img.height()) // 2, img)
+        tier = self.tier(e)
+        if tier is not None:
+            label = tier.value.upper()
+            font = QFont()
+            font.setPixelSize(11)
+            font.setBold(True)
+            p.setFont(font)
+            w = p.fontMetrics().horizontalAdvance(label) + 10
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(TIER_COLOURS[tier])
+            p.drawRoundedRect(2, 2, w, 16, 4, 4)
+            p.setPen(QColor("white"))
+            p.drawText(2, 2, w, 16, Qt.AlignmentFlag.AlignCenter, label)
+        elif e.error:
+            p.setPen(QColor("#d0473c"))
+            p.drawText(0, 0, THUMB, THUMB, Qt.AlignmentFlag.AlignCenter, "unreadable")
+        p.end()
+        return pix
+
+    def _changed(self, row: int) -> None:
+        self.entries[row].decorated = None
+        idx = self.index(row)
+        self.dataChanged.emit(idx, idx)
+
+    def set_thumbnail(self, path: str, image: QImage) -> None:
+        row = self.rows.get(path)
+        if row is not None:
+            self.entries[row].thumb = image
+            self._changed(row)
+
+    def set_verdict(self, path: str, confidence: float, top1_name: str, error: str) -> None:
+        row = self.rows.get(path)
+        if row is not None:
+            e = self.entries[row]
+            e.confidence, e.top1_name, e.error = confidence, top1_name, error
+            self._changed(row)
+
+    def set_thresholds(self, thresholds: TierThresholds) -> None:
+        self.thresholds = thresholds
+        for e in self.entries:
+            e.decorated = None
+        if self.entries:
+            self.dataChanged.emit(self.index(0), self.index(len(self.entries) - 1))
+
+    def tier_counts(self) -> dict[str, int]:
+        counts = {t.value: 0 for t in Tier}
+        for e in self.entries:
+            t = self.tier(e)
+            if t:
+                counts[t.value] += 1
+        counts["unreadable"] = sum(bool(e.error) for e in self.entries)
+        return counts
+
+
+class TierFilter(QSortFilterProxyModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tier = ""
+
+    def set_tier(self, tier: str) -> None:
+        self.tier = tier
+        self.invalidateRowsFilter()
+
+    def filterAcceptsRow(self, row: int, parent) -> bool:
+        if not self.tier:
+            return True
+        return self.sourceModel().index(row, 0, parent).data(TierRole) == self.tier
+
+
+class ImageBrowser(QWidget):
+    """Thumbnail grid plus tier filter and sort order; emits the selected path."""
+
+    imageSelected = Signal(str)
+
+    def __init__(self, model: ImageListModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.proxy = TierFilter()
+        self.proxy.setSourceModel(model)
+        self.proxy.setSortRole(PathRole)
+        self.view = QListView()
+        self.view.setViewMode(QListView.ViewMode.IconMode)
+        self.view.setIconSize(QSize(THUMB, THUMB))
+        self.view.setGridSize(QSize(THUMB + 24, THUMB + 40))
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.view.setMovement(QListView.Movement.Static)
+        self.view.setUniformItemSizes(True)
+        self.view.setWordWrap(True)
+        self.view.setModel(self.proxy)
+        self.view.selectionModel().currentChanged.connect(self._current)
+        self.filter = QComboBox()
+        self.filter.addItem("All tiers", "")
+        for t in Tier:
+            self.filter.addItem(f"{t.value.capitalize()} confidence", t.value)
+        self.filter.currentIndexChanged.connect(lambda _i: self.proxy.set_tier(self.filter.currentData()))
+        self.sort = QComboBox()
+        self.sort.addItems(["Sort by name", "Sort by confidence ↓", "Sort by confidence ↑"])
+        self.sort.currentIndexChanged.connect(self._resort)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Show"))
+        top.addWidget(self.filter, 1)
+        top.addWidget(self.sort, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.view)
+
+    def _resort(self, mode: int) -> None:
+        if mode == 0:
+            self.proxy.setSortRole(PathRole)
+            self.proxy.sort(0, Qt.SortOrder.AscendingOrder)
+        else:
+            self.proxy.setSortRole(ConfidenceRole)
+            self.proxy.sort(0, Qt.SortOrder.DescendingOrder if mode == 1 else Qt.SortOrder.AscendingOrder)
+
+    def _current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.imageSelected.emit(current.data(PathRole))
+
+    def select_first(self) -> None:
+        if self.proxy.rowCount():
+            self.view.setCurrentIndex(self.proxy.index(0, 0))

@@ -1,0 +1,104 @@
+"""Inspection: original, adversarial and amplified perturbation side by side with zoom and pan
+in sync, a blink toggle, the perturbation histogram and the 8-bit adversarial top-5."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget)
+
+from advgui.core.perturbation import PerturbationView
+
+
+class ImagePane(pg.GraphicsLayoutWidget):
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.viewbox = self.addViewBox(lockAspect=True, invertY=True)
+        self.viewbox.setMenuEnabled(False)
+        self.item = pg.ImageItem(axisOrder="row-major")
+        self.viewbox.addItem(self.item)
+        self.title = QLabel(title)
+
+    def show(self, pixels: np.ndarray | None) -> None:  # type: ignore[override]
+        if pixels is None:
+            self.item.clear()
+        else:
+            self.item.setImage(pixels, levels=(0, 255))
+            self.viewbox.autoRange(padding=0)
+
+
+class InspectPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.original = ImagePane("Original")
+        self.adversarial = ImagePane("Adversarial (8-bit)")
+        self.perturbation = ImagePane("Perturbation")
+        for pane in (self.adversarial, self.perturbation):
+            pane.viewbox.setXLink(self.original.viewbox)
+            pane.viewbox.setYLink(self.original.viewbox)
+        self.histogram = pg.PlotWidget(title="Perturbation histogram (pixel levels)")
+        self.histogram.setMaximumHeight(160)
+        self.blink = QCheckBox("Blink original / adversarial")
+        self.blink.toggled.connect(self._toggle_blink)
+        self.verdict = QLabel("")
+        self.verdict.setWordWrap(True)
+        self._timer = QTimer(self)
+        self._timer.setInterval(500)
+        self._timer.timeout.connect(self._blink_once)
+        self._showing_adv = True
+        self._clean: np.ndarray | None = None
+        self._adv: np.ndarray | None = None
+        grid = QGridLayout()
+        for col, pane in enumerate((self.original, self.adversarial, self.perturbation)):
+            grid.addWidget(pane.title, 0, col)
+            grid.addWidget(pane, 1, col)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.histogram, 2)
+        side = QVBoxLayout()
+        side.addWidget(self.blink)
+        side.addWidget(self.verdict, 1)
+        bottom.addLayout(side, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(grid, 3)
+        layout.addLayout(bottom, 1)
+
+    def show_clean(self, pixels: np.ndarray) -> None:
+        self._clean, self._adv = pixels, None
+        self.original.show(pixels)
+        self.adversarial.show(None)
+        self.perturbation.show(None)
+        self.perturbation.title.setText("Perturbation")
+        self.histogram.clear()
+        self.verdict.setText("")
+
+    def show_result(self, clean: np.ndarray, adv: np.ndarray, view: PerturbationView,
+                    top5_text: str) -> None:
+        self._clean, self._adv = clean, adv
+        self.original.show(clean)
+        self.adversarial.show(adv)
+        self.perturbation.show(view.amplified)
+        self.perturbation.title.setText(
+            f"Perturbation ×{view.factor:.1f} (grey = unchanged, L∞ {view.linf})")
+        self.histogram.clear()
+        self.histogram.addItem(pg.BarGraphItem(x=view.levels, height=view.counts, width=0.8,
+                                               brush="#d0473c"))
+        self.verdict.setText(top5_text)
+
+    def _toggle_blink(self, on: bool) -> None:
+        if on:
+            self._timer.start()
+        else:
+            self._timer.stop()
+            if self._adv is not None:
+                self.adversarial.show(self._adv)
+
+    def _blink_once(self) -> None:
+        if self._adv is None or self._clean is None:
+            return
+        self._showing_adv = not self._showing_adv
+        self.adversarial.item.setImage(self._adv if self._showing_adv else self._clean,
+                                       levels=(0, 255))
+        self.adversarial.title.setText("Adversarial (8-bit)" if self._showing_adv
+                                       else "Original (blink)")

@@ -1,0 +1,379 @@
+"""The main window: composes the views and routes requests to the engine worker."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QSettings, Qt, QThread, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
+                               QTabWidget, QVBoxLayout, QWidget)
+
+from advgui import __version__
+from advgui.core.images import IMAGE_SUFFIXES, list_image_files, truth_for
+from advgui.core.tiers import TierThresholds
+from advgui.ui.attack_panel import AttackPanel
+from advgui.ui.image_browser import ImageBrowser, ImageListModel
+from advgui.ui.inspect_panel import InspectPanel
+from advgui.ui.prob_charts import ProbabilityCharts
+from advgui.ui.thumbnails import ThumbnailService
+from advgui.ui.tier_panel import TierPanel
+from advgui.ui.workers import (AttackOutcome, AttackRequest, AttackStart, AttackStep,
+                               EngineWorker, ModelInfo, Verdict)
+
+
+class MainWindow(QMainWindow):
+    requestModel = Signal(str, str)
+    requestClassify = Signal(int, list)
+    requestAttack = Signal(object)
+
+    def __init__(self, model: str = "", device: str = "auto",
+                 settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("advgui")
+        self.setAcceptDrops(True)
+        self.settings = settings or QSettings()
+        self.info: ModelInfo | None = None
+        self.verdicts: dict[str, Verdict] = {}
+        self.current_path = ""
+        self.folder = ""
+        self.generation = 0
+        self.outcome: AttackOutcome | None = None
+        self.attacking = False
+
+        self.images = ImageListModel()
+        self.browser = ImageBrowser(self.images)
+        self.tiers = TierPanel()
+        self.attack_panel = AttackPanel()
+        self.charts = ProbabilityCharts()
+        self.inspect = InspectPanel()
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(self.browser, 1)
+        lv.addWidget(self.tiers)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.charts, "Probabilities")
+        self.tabs.addTab(self.inspect, "Inspect")
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self.tabs)
+        split.addWidget(self.attack_panel)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 5)
+        split.setStretchFactor(2, 1)
+        self.attack_panel.setMaximumWidth(420)
+        left.setMinimumWidth(300)
+        self.setCentralWidget(split)
+        self.model_label, self.device_label, self.step_label = QLabel("loading model…"), QLabel(), QLabel()
+        for w in (self.model_label, self.device_label, self.step_label):
+            self.statusBar().addPermanentWidget(w)
+
+        self.thumbs = ThumbnailService(self)
+        # Direct: request() is thread-safe, and the thumbnail thread is busy in its own loop.
+        self.images.thumbnailWanted.connect(self.thumbs.worker.request,
+                                            Qt.ConnectionType.DirectConnection)
+        self.thumbs.worker.ready.connect(self.images.set_thumbnail)
+        self.engine = EngineWorker()
+        self.engine_thread = QThread(self)
+        self.engine_thread.setObjectName("engine")
+        self.engine.moveToThread(self.engine_thread)
+        self.requestModel.connect(self.engine.loadModel)
+        self.requestClassify.connect(self.engine.classify)
+        self.requestAttack.connect(self.engine.attack)
+        self.engine.modelLoaded.connect(self._model_loaded)
+        self.engine.modelFailed.connect(self._model_failed)
+        self.engine.classified.connect(self._classified)
+        self.engine.attackStarted.connect(self._attack_started)
+        self.engine.attackStep.connect(self._attack_step)
+        self.engine.attackFinished.connect(self._attack_finished)
+        self.engine.attackFailed.connect(self._attack_failed)
+        self.engine.attackCancelled.connect(self._attack_cancelled)
+        self.engine_thread.start()
+
+        self.browser.imageSelected.connect(self.select_image)
+        self.tiers.thresholdsChanged.connect(self._thresholds_changed)
+        self.attack_panel.runRequested.connect(self.run_attack)
+        self.attack_panel.cancelRequested.connect(self.engine.cancel)
+        self._build_menus()
+        self._restore()
+        self.model_spec = model
+        self.requestModel.emit(model, device)
+
+    # -- menus -------------------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        def act(menu, text, slot, shortcut=None):
+            a = QAction(text, self)
+            if shortcut:
+                a.setShortcut(shortcut)
+            a.triggered.connect(slot)
+            menu.addAction(a)
+            return a
+
+        file = self.menuBar().addMenu("&File")
+        act(file, "Open &Image…", self.open_image_dialog, QKeySequence.StandardKey.Open)
+        act(file, "Open &Folder…", self.open_folder_dialog, "Ctrl+Shift+O")
+        self.save_action = act(file, "&Save Adversarial…", self.save_adversarial,
+                               QKeySequence.StandardKey.Save)
+        act(file, "&Copy Adversarial", self.copy_adversarial, "Ctrl+Shift+C")
+        act(file, "Save &Charts as PNG…", self.save_charts)
+        file.addSeparator()
+        act(file, "&Batch Run…", self.batch_run, "Ctrl+B")
+        file.addSeparator()
+        act(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        view = self.menuBar().addMenu("&View")
+        act(view, "&Probabilities", lambda: self.tabs.setCurrentIndex(0), "Ctrl+1")
+        act(view, "&Inspect", lambda: self.tabs.setCurrentIndex(1), "Ctrl+2")
+        help_ = self.menuBar().addMenu("&Help")
+        act(help_, "&About advgui", self.about)
+
+    # -- settings ----------------------------------------------------------------------------------
+    def _restore(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 860)
+        self.attack_panel.restore({k: self.settings.value(f"attack/{k}")
+                                   for k in ("method", "target", "eps")})
+
+    def closeEvent(self, event) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        s = self.attack_panel.settings()
+        for k in ("method", "eps"):
+            self.settings.setValue(f"attack/{k}", s[k])
+        self.settings.setValue("attack/target", self.attack_panel.target.currentData())
+        if self.folder:
+            self.settings.setValue("browser/last_folder", self.folder)
+        self.settings.sync()
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop both threads cleanly: cancel the attack, drop queued work, join."""
+        self.engine.cancel()
+        self.engine.set_generation(-1)
+        self.thumbs.stop()
+        self.engine_thread.quit()
+        self.engine_thread.wait(30000)
+
+    # -- opening -----------------------------------------------------------------------------------
+    def open_image_dialog(self) -> None:
+        pattern = " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES))
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", self.folder, f"Images ({pattern})")
+        if path:
+            self.open_paths([path])
+
+    def open_folder_dialog(self) -> None:
+        start = self.folder or str(self.settings.value("browser/last_folder", ""))
+        path = QFileDialog.getExistingDirectory(self, "Open folder", start)
+        if path:
+            self.open_paths([path])
+
+    def open_paths(self, paths: list[str]) -> None:
+        files: list[str] = []
+        for p in map(Path, paths):
+            if p.is_dir():
+                files += [str(f) for f in list_image_files(p)]
+                self.folder = str(p)
+            elif p.suffix.lower() in IMAGE_SUFFIXES:
+                files.append(str(p))
+                self.folder = self.folder or str(p.parent)
+        if not files:
+            self.statusBar().showMessage("No image files there.", 5000)
+            return
+        self.generation += 1
+        self.engine.set_generation(self.generation)
+        self.thumbs.worker.clear()
+        self.verdicts.clear()
+        self.images.set_paths(files)
+        self.setWindowTitle(f"advgui — {self.folder}")
+        self._classify_all()
+        self.browser.select_first()
+
+    def _classify_all(self) -> None:
+        if self.info is not None and self.images.entries:
+            self.requestClassify.emit(self.generation, [e.path for e in self.images.entries])
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.open_paths([u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()])
+
+    # -- engine replies ------------------------------------------------------------------------------
+    def _model_loaded(self, info: ModelInfo) -> None:
+        self.info = info
+        self.model_label.setText(f"Model: {info.name}")
+        self.device_label.setText(f"Device: {info.device}")
+        self.attack_panel.set_classes(info.class_names, info.std)
+        self._classify_all()
+
+    def _model_failed(self, message: str) -> None:
+        self.model_label.setText("Model: failed to load")
+        QMessageBox.critical(self, "Model could not be loaded", message)
+
+    def _classified(self, generation: int, v: Verdict) -> None:
+        if generation != self.generation or self.info is None:
+            return
+        self.verdicts[v.path] = v
+        name = self.info.class_names[v.top1] if v.top1 >= 0 else ""
+        self.images.set_verdict(v.path, v.confidence, name, v.error)
+        self.tiers.show_counts(self.images.tier_counts())
+        if v.path == self.current_path:
+            self._show_selected()
+
+    def _thresholds_changed(self, t: TierThresholds) -> None:
+        self.images.set_thresholds(t)
+        self.tiers.show_counts(self.images.tier_counts())
+        self._show_selected()
+
+    def select_image(self, path: str) -> None:
+        self.current_path = path
+        self._show_selected()
+
+    def _show_selected(self) -> None:
+        path = self.current_path
+        if not path:
+            return
+        v = self.verdicts.get(path)
+        name = Path(path).name
+        if v is None:
+            self.tiers.show_image(name, -1, "")
+            return
+        if v.error:
+            self.tiers.verdict.setText(f"<b>{name}</b>: cannot be read — {v.error}")
+            return
+        top1 = self.info.class_names[v.top1] if self.info else str(v.top1)
+        self.tiers.show_image(name, v.confidence, top1)
+
+    # -- attacks --------------------------------------------------------------------------------------
+    def run_attack(self, values: dict) -> None:
+        if not self.current_path:
+            self.statusBar().showMessage("Select an image first.", 5000)
+            return
+        if self.info is None:
+            self.statusBar().showMessage("The model is still loading.", 5000)
+            return
+        v = self.verdicts.get(self.current_path)
+        if v is not None and v.error:
+            QMessageBox.warning(self, "Cannot attack this file", v.error)
+            return
+        truth = -1
+        if values["target"] == "true":
+            truth = self._truth_of(self.current_path)
+            if truth < 0:
+                QMessageBox.information(self, "No ground truth", "This file's name has no class id "
+                                        "(wnid) prefix, so 'away from true label' cannot be used.")
+                return
+        self.attacking = True
+        self.attack_panel.set_running(True)
+        self.statusBar().showMessage("Attacking…")
+        self.requestAttack.emit(AttackRequest(self.current_path, values["method"], values["target"],
+                                              values["eps"], values["alpha"], values["steps"], truth))
+
+    def _truth_of(self, path: str) -> int:
+        assert self.info is not None
+        index = {wnid: i for i, wnid in enumerate(self.info.class_ids)}
+        return truth_for(Path(path), Path(path).parent, None, index)
+
+    def _attack_started(self, start: AttackStart) -> None:
+        assert self.info is not None
+        self.charts.start(self.info.class_names, start.clean_probabilities, start.target)
+        self.inspect.show_clean(start.clean_pixels)
+        self.tabs.setCurrentIndex(0)
+        way = "towards" if start.towards else "away from"
+        self.statusBar().showMessage(f"Attacking {way} {self.info.class_names[start.target]}…")
+
+    def _attack_step(self, step: AttackStep) -> None:
+        self.charts.update_step(step.step, step.probabilities)
+        self.step_label.setText(f"step {step.step}/{step.total} · {1000 * step.seconds:.0f} ms/step")
+
+    def _attack_done(self) -> None:
+        self.attacking = False
+        self.attack_panel.set_running(False)
+
+    def _attack_finished(self, out: AttackOutcome) -> None:
+        self._attack_done()
+        self.outcome = out
+        self.charts.finish(out.adversarial_probabilities)
+        names = self.info.class_names if self.info else ()
+        top = np.argsort(-out.adversarial_probabilities)[:5]
+        lines = "<br>".join(f"{names[i]}: {100 * out.adversarial_probabilities[i]:.2f} %" for i in top)
+        flip = (f"top-1 flipped at step {out.first_flip_step}" if out.first_flip_step > 0
+                else "top-1 did not change")
+        self.inspect.show_result(out.clean_pixels, out.adversarial_pixels, out.perturbation,
+                                 f"<b>Adversarial top-5 after 8-bit rounding</b><br>{lines}<br>{flip}")
+        if out.problem:
+            QMessageBox.warning(self, "Attack result not trustworthy", out.problem)
+        self.statusBar().showMessage(
+            f"Done: {names[int(top[0])]} ({100 * out.adversarial_probabilities[top[0]]:.1f} %), "
+            f"{flip}; {1000 * out.seconds_per_step:.0f} ms per step", 15000)
+
+    def _attack_failed(self, message: str) -> None:
+        self._attack_done()
+        box = QMessageBox(QMessageBox.Icon.Warning, "Attack failed", message.split("\n\n")[0],
+                          parent=self)
+        if "\n\n" in message:
+            box.setDetailedText(message)
+        box.exec()
+
+    def _attack_cancelled(self) -> None:
+        self._attack_done()
+        self.statusBar().showMessage("Attack cancelled.", 5000)
+
+    # -- output ---------------------------------------------------------------------------------------
+    def _adversarial_qimage(self) -> QImage | None:
+        if self.outcome is None:
+            return None
+        a = np.ascontiguousarray(self.outcome.adversarial_pixels)
+        return QImage(a.data, a.shape[1], a.shape[0], 3 * a.shape[1],
+                      QImage.Format.Format_RGB888).copy()
+
+    def save_adversarial(self) -> None:
+        if self.outcome is None:
+            self.statusBar().showMessage("Run an attack first.", 5000)
+            return
+        stem = Path(self.outcome.request.path).stem
+        path, _ = QFileDialog.getSaveFileName(self, "Save adversarial image (lossless PNG)",
+                                              str(Path(self.folder) / f"{stem}-adversarial.png"),
+                                              "PNG (*.png)")
+        if path:
+            if not path.lower().endswith(".png"):
+                path += ".png"
+            try:
+                Image.fromarray(self.outcome.adversarial_pixels).save(path, format="PNG")
+            except OSError as exc:
+                QMessageBox.warning(self, "Could not save", str(exc))
+
+    def copy_adversarial(self) -> None:
+        img = self._adversarial_qimage()
+        if img is not None:
+            QGuiApplication.clipboard().setImage(img)
+
+    def save_charts(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save charts", "charts.png", "PNG (*.png)")
+        if path:
+            self.charts.save_png(path)
+
+    def batch_run(self) -> None:
+        from advgui.ui.batch_dialog import BatchDialog  # noqa: PLC0415 (rarely used, heavy)
+
+        if self.engine.classifier is None:
+            self.statusBar().showMessage("The model is still loading.", 5000)
+            return
+        BatchDialog(self.engine.classifier, self.folder, self.tiers.thresholds(), self).exec()
+
+    def about(self) -> None:
+        info = self.info
+        model = (f"<p>Model: {info.name}<br>SHA-256 of the graph: <code>{info.sha256[:16]}…</code>"
+                 f"<br>Device: {info.device}</p>") if info else ""
+        QMessageBox.about(self, "About advgui", (
+            f"<h3>advgui {__version__}</h3><p>See how easily an image classifier is fooled.</p>"
+            f"{model}<p>The shipped InceptionV3 is Google's 2015-12-05 backbone with a classifier "
+            "layer distilled from EfficientNet-Lite0 (nips17-dev top-1 91.8 %). Weights derived "
+            "from Google's published ImageNet models, for research and education.</p>"))

@@ -1,0 +1,93 @@
+"""Live probability charts: clean top-k beside the same classes on the current adversarial
+image, and the trajectory of the clean top-1 and the target against the step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pyqtgraph.exporters
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+TOP_K = 5
+CLEAN, ADV, TARGET = "#7f8c99", "#d0473c", "#2060d0"
+
+
+class ProbabilityCharts(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bars = pg.PlotWidget(title="Probabilities: clean (grey) vs adversarial (red)")
+        self.bars.setYRange(0, 1)
+        self.bars.setMouseEnabled(False, False)
+        self.bars.getAxis("left").setLabel("probability")
+        self.trajectory = pg.PlotWidget(title="Trajectory")
+        self.trajectory.setYRange(0, 1)
+        self.trajectory.getAxis("bottom").setLabel("step")
+        self.trajectory.addLegend(offset=(-10, 10))
+        self.clean_curve = self.trajectory.plot([], [], pen=pg.mkPen(CLEAN, width=2),
+                                                symbol="o", symbolSize=5, name="clean top-1")
+        self.target_curve = self.trajectory.plot([], [], pen=pg.mkPen(TARGET, width=2),
+                                                 symbol="o", symbolSize=5, name="target")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.bars, 3)
+        layout.addWidget(self.trajectory, 2)
+        self.classes: tuple[str, ...] = ()
+        self._shown: list[int] = []
+        self._clean = np.zeros(0)
+        self._target = -1
+        self._history: list[tuple[int, float, float]] = []
+        self.clean_bars = pg.BarGraphItem(x=[], height=[], width=0.38, brush=CLEAN)
+        self.adv_bars = pg.BarGraphItem(x=[], height=[], width=0.38, brush=ADV)
+        self.bars.addItem(self.clean_bars)
+        self.bars.addItem(self.adv_bars)
+
+    def start(self, classes: tuple[str, ...], clean: np.ndarray, target: int) -> None:
+        """Fix the classes shown: the clean top-k plus the target."""
+        self.classes, self._clean, self._target = classes, clean, target
+        shown = [int(i) for i in np.argsort(-clean)[:TOP_K]]
+        if target not in shown:
+            shown.append(target)
+        self._shown = shown
+        self._history = [(0, float(clean[shown[0]]), float(clean[target]))]
+        ticks = [(i, self._label(c)) for i, c in enumerate(shown)]
+        self.bars.getAxis("bottom").setTicks([ticks])
+        self.bars.setXRange(-0.6, len(shown) - 0.4)
+        self.clean_bars.setOpts(x=np.arange(len(shown)) - 0.2, height=clean[shown])
+        self.adv_bars.setOpts(x=np.arange(len(shown)) + 0.2, height=clean[shown])
+        self._draw_trajectory()
+
+    def _label(self, c: int) -> str:
+        name = self.classes[c] if c < len(self.classes) else str(c)
+        mark = " ◎" if c == self._target else ""
+        return f"{name[:14]}{mark}"
+
+    def update_step(self, step: int, probs: np.ndarray) -> None:
+        if not self._shown:
+            return
+        self.adv_bars.setOpts(x=np.arange(len(self._shown)) + 0.2, height=probs[self._shown])
+        self._history.append((step, float(probs[self._shown[0]]), float(probs[self._target])))
+        self._draw_trajectory()
+
+    def finish(self, probs: np.ndarray) -> None:
+        """Show the final (8-bit) probabilities, adding the adversarial top-1 if it is new."""
+        top = int(np.argmax(probs))
+        if top not in self._shown:
+            self._shown.append(top)
+            ticks = [(i, self._label(c)) for i, c in enumerate(self._shown)]
+            self.bars.getAxis("bottom").setTicks([ticks])
+            self.bars.setXRange(-0.6, len(self._shown) - 0.4)
+            self.clean_bars.setOpts(x=np.arange(len(self._shown)) - 0.2,
+                                    height=self._clean[self._shown])
+        self.adv_bars.setOpts(x=np.arange(len(self._shown)) + 0.2, height=probs[self._shown])
+
+    def _draw_trajectory(self) -> None:
+        if not self._history:
+            return
+        steps, top1, target = zip(*self._history)
+        self.clean_curve.setData(steps, top1)
+        self.target_curve.setData(steps, target)
+
+    def save_png(self, path: str) -> None:
+        pg.exporters.ImageExporter(self.bars.plotItem).export(path)
+        stem = path[:-4] if path.lower().endswith(".png") else path
+        pg.exporters.ImageExporter(self.trajectory.plotItem).export(stem + "-trajectory.png")

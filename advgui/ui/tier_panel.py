@@ -1,0 +1,95 @@
+"""Confidence-tier panel: the selected image's top-1 probability against editable thresholds,
+and the folder's count per tier."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QVBoxLayout, QWidget)
+
+from advgui.core.tiers import Tier, TierThresholds
+from advgui.ui.image_browser import TIER_COLOURS
+
+
+class TierPanel(QGroupBox):
+    thresholdsChanged = Signal(object)  # TierThresholds
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Confidence tier", parent)
+        self.high = self._spin(30.0)
+        self.medium = self._spin(15.0)
+        self.plot = pg.PlotWidget()
+        self.plot.setFixedHeight(70)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideAxis("left")
+        self.plot.setXRange(0, 100, padding=0.02)
+        self.plot.setYRange(0, 1, padding=0)
+        self.plot.getAxis("bottom").setLabel("top-1 probability (%)")
+        self.bands = [pg.LinearRegionItem(movable=False) for _ in Tier]
+        for band, tier in zip(self.bands, (Tier.LOW, Tier.MEDIUM, Tier.HIGH)):
+            c = TIER_COLOURS[tier]
+            band.setBrush(pg.mkBrush(c.red(), c.green(), c.blue(), 70))
+            for line in band.lines:
+                line.setPen(pg.mkPen(None))
+            self.plot.addItem(band)
+        self.marker = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen("#2060d0", width=3))
+        self.plot.addItem(self.marker)
+        self.verdict = QLabel("No image selected")
+        self.verdict.setWordWrap(True)
+        self.counts = QLabel("")
+        form = QFormLayout()
+        row = QHBoxLayout()
+        row.addWidget(QLabel("high ≥"))
+        row.addWidget(self.high)
+        row.addWidget(QLabel("medium ≥"))
+        row.addWidget(self.medium)
+        form.addRow(row)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.verdict)
+        layout.addWidget(self.plot)
+        layout.addLayout(form)
+        layout.addWidget(self.counts)
+        self._draw_bands()
+
+    def _spin(self, value: float) -> QDoubleSpinBox:
+        s = QDoubleSpinBox()
+        s.setRange(0.5, 100.0)
+        s.setDecimals(1)
+        s.setSuffix(" %")
+        s.setValue(value)
+        s.valueChanged.connect(self._edited)
+        return s
+
+    def thresholds(self) -> TierThresholds:
+        return TierThresholds(self.high.value() / 100, self.medium.value() / 100)
+
+    def _edited(self) -> None:
+        try:
+            t = self.thresholds()
+        except ValueError:
+            self.verdict.setText("The medium threshold must be below the high one.")
+            return
+        self._draw_bands()
+        self.thresholdsChanged.emit(t)
+
+    def _draw_bands(self) -> None:
+        hi, med = self.high.value(), self.medium.value()
+        for band, (a, b) in zip(self.bands, ((0, med), (med, hi), (hi, 100))):
+            band.setRegion((a, b))
+
+    def show_image(self, name: str, confidence: float, top1: str) -> None:
+        if confidence < 0:
+            self.verdict.setText(f"{name}: not classified yet")
+            return
+        try:
+            tier = self.thresholds().tier_of(confidence)
+        except ValueError:
+            return
+        self.marker.setValue(100 * confidence)
+        self.verdict.setText(f"<b>{name}</b>: {top1}, {100 * confidence:.1f} % — "
+                             f"<b>{tier.value}</b> confidence")
+
+    def show_counts(self, counts: dict[str, int]) -> None:
+        parts = [f"{k}: {v}" for k, v in counts.items() if v or k != "unreadable"]
+        self.counts.setText("Folder — " + ", ".join(parts))

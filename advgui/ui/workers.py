@@ -1,0 +1,223 @@
+"""The engine worker: one QObject on one QThread owns the classifier and every model run.
+
+The GUI talks to it only through queued signals. Long jobs are cut into slices (a batch of
+images, one attack step) so cancellation and new requests take effect within one slice.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target
+from advgui.core.classifier import Classifier, ModelError
+from advgui.core.images import ImageError, load_rgb
+from advgui.core.perturbation import PerturbationView, perturbation_view
+from advgui.core.registry import load_classifier
+
+CLASSIFY_BATCH = 8
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    device: str
+    class_names: tuple[str, ...]
+    class_ids: tuple[str, ...]
+    size: int
+    std: tuple[float, float, float]
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One image's clean classification (or why it has none)."""
+
+    path: str
+    probabilities: np.ndarray | None
+    top1: int = -1
+    error: str = ""
+
+    @property
+    def confidence(self) -> float:
+        return float(self.probabilities.max()) if self.probabilities is not None else -1.0
+
+
+@dataclass(frozen=True)
+class AttackRequest:
+    path: str
+    method: str  # "fast" | "iterative"
+    target: str  # Target.parse syntax
+    eps: float
+    alpha: float | None = None
+    steps: int | None = None
+    truth: int = -1
+
+
+@dataclass(frozen=True)
+class AttackStart:
+    request: AttackRequest
+    clean_pixels: np.ndarray
+    clean_probabilities: np.ndarray
+    target: int
+    towards: bool
+    total_steps: int
+
+
+@dataclass(frozen=True)
+class AttackStep:
+    step: int
+    total: int
+    probabilities: np.ndarray
+    loss: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class AttackOutcome:
+    request: AttackRequest
+    clean_pixels: np.ndarray
+    adversarial_pixels: np.ndarray
+    clean_probabilities: np.ndarray
+    adversarial_probabilities: np.ndarray  # of the 8-bit image
+    target: int
+    first_flip_step: int
+    perturbation: PerturbationView
+    seconds_per_step: float
+    problem: str = ""
+
+
+@dataclass
+class _Queue:
+    generation: int = 0
+    paths: list[str] = field(default_factory=list)
+
+
+class EngineWorker(QObject):
+    modelLoaded = Signal(object)  # ModelInfo
+    modelFailed = Signal(str)
+    classified = Signal(int, object)  # generation, Verdict
+    classifyFinished = Signal(int)
+    attackStarted = Signal(object)  # AttackStart
+    attackStep = Signal(object)  # AttackStep
+    attackFinished = Signal(object)  # AttackOutcome
+    attackFailed = Signal(str)
+    attackCancelled = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.classifier: Classifier | None = None
+        self._cancel = threading.Event()
+        self._queue = _Queue()
+        self._lock = threading.Lock()
+
+    # -- called from the GUI thread (thread-safe) ---------------------------------------------
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def set_generation(self, generation: int) -> None:
+        """Make queued classification of an older folder stop at its next slice."""
+        with self._lock:
+            self._queue.generation = generation
+
+    # -- slots, run on the worker thread ---------------------------------------------------------
+    @Slot(str, str)
+    def loadModel(self, spec: str, device: str) -> None:
+        try:
+            clf = load_classifier(spec or None, device=device)
+        except (ModelError, ValueError, OSError, RuntimeError) as exc:
+            self.modelFailed.emit(str(exc))
+            return
+        self.classifier = clf
+        p = clf.preprocessing
+        self.modelLoaded.emit(ModelInfo(clf.name, clf.device.describe(), clf.classes.names,
+                                        clf.classes.ids, p.size, p.std, clf.sha256))
+
+    @Slot(int, list)
+    def classify(self, generation: int, paths: list) -> None:
+        with self._lock:
+            self._queue = _Queue(generation, list(paths))
+        QTimer.singleShot(0, self._pump)
+
+    @Slot()
+    def _pump(self) -> None:
+        with self._lock:
+            generation = self._queue.generation
+            batch, self._queue.paths = (self._queue.paths[:CLASSIFY_BATCH],
+                                        self._queue.paths[CLASSIFY_BATCH:])
+            more = bool(self._queue.paths)
+        if not batch or self.classifier is None:
+            return
+        clf = self.classifier
+        pixels, ok = [], []
+        for path in batch:
+            try:
+                pixels.append(clf.preprocessing.load(load_rgb(Path(path))))
+                ok.append(path)
+            except ImageError as exc:
+                self.classified.emit(generation, Verdict(path, None, error=str(exc)))
+        if pixels:
+            try:
+                probs = clf.probabilities(clf.preprocessing.to_model(np.stack(pixels)))
+            except Exception as exc:  # a runtime failure must not kill the worker thread
+                for path in ok:
+                    self.classified.emit(generation, Verdict(path, None, error=f"model failed: {exc}"))
+            else:
+                for path, p in zip(ok, probs):
+                    self.classified.emit(generation, Verdict(path, p.astype(np.float32),
+                                                             int(p.argmax())))
+        if more:
+            QTimer.singleShot(0, self._pump)
+        else:
+            self.classifyFinished.emit(generation)
+
+    @Slot(object)
+    def attack(self, request: AttackRequest) -> None:
+        self._cancel.clear()
+        clf = self.classifier
+        if clf is None:
+            self.attackFailed.emit("no model is loaded yet")
+            return
+        try:
+            attack = (FastGradientSign(eps=request.eps) if request.method == "fast" else
+                      IterativeGradientSign(eps=request.eps, alpha=request.alpha,
+                                            steps=request.steps))
+            target = Target.parse(request.target, clf.num_classes)
+            pixels = clf.preprocessing.load(load_rgb(Path(request.path)))
+            x = clf.preprocessing.to_model(pixels[None])
+            clean = clf.probabilities(x)
+            truth = np.asarray([request.truth]) if request.truth >= 0 else None
+            tgt, direction = target.resolve(clean, truth)
+            self.attackStarted.emit(AttackStart(request, pixels, clean[0], int(tgt[0]),
+                                                bool(direction[0] < 0), attack.steps))
+            gen = attack.run(clf, x, target, truth, clean=clean)
+            step_seconds: list[float] = []
+            while True:
+                if self._cancel.is_set():
+                    gen.close()
+                    self.attackCancelled.emit()
+                    return
+                t0 = time.perf_counter()
+                try:
+                    rec = next(gen)
+                except StopIteration as stop:
+                    result = stop.value
+                    break
+                step_seconds.append(time.perf_counter() - t0)
+                self.attackStep.emit(AttackStep(rec.step, rec.total_steps, rec.probabilities[0],
+                                                float(rec.loss[0]), step_seconds[-1]))
+            elapsed = float(np.median(step_seconds)) if step_seconds else 0.0
+            self.attackFinished.emit(AttackOutcome(
+                request, pixels, result.pixels[0], clean[0], result.pixel_probabilities[0],
+                int(result.target[0]), int(result.first_flip_step[0]),
+                perturbation_view(pixels, result.pixels[0]), elapsed, result.problems[0]))
+        except (ValueError, ImageError, ModelError) as exc:
+            self.attackFailed.emit(str(exc))
+        except Exception as exc:  # report, never crash the thread
+            self.attackFailed.emit(f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}")
