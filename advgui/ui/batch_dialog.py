@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QThread, QUrl
+from PySide6.QtCore import QThread, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QMessageBox, QProgressBar,
@@ -34,6 +34,8 @@ def _path_row(edit: QLineEdit, button: QPushButton) -> QWidget:
 
 
 class BatchDialog(QDialog):
+    studyFinished = Signal(object)  # StudyOutcome, after the summary is shown
+
     def __init__(self, classifier: Classifier, folder: str, thresholds: TierThresholds,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -195,6 +197,7 @@ class BatchDialog(QDialog):
         self.show_summary(outcome.summary)
         for b in (self.open_csv, self.open_dir):
             b.setEnabled(True)
+        self.studyFinished.emit(outcome)
 
     def show_summary(self, summary: list[dict]) -> None:
         use_truth = any(int(r["top1_error_truth_n"]) for r in summary)

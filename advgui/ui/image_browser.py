@@ -148,8 +148,13 @@ class TierFilter(QSortFilterProxyModel):
         self.tier = ""
 
     def set_tier(self, tier: str) -> None:
-        self.tier = tier
-        self.invalidateRowsFilter()
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.9
+            self.beginFilterChange()
+            self.tier = tier
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.tier = tier
+            self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, row: int, parent) -> bool:
         if not self.tier:

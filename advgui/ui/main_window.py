@@ -97,7 +97,9 @@ class MainWindow(QMainWindow):
         self.browser.imageSelected.connect(self.select_image)
         self.tiers.thresholdsChanged.connect(self._thresholds_changed)
         self.attack_panel.runRequested.connect(self.run_attack)
-        self.attack_panel.cancelRequested.connect(self.engine.cancel)
+        # Direct: the engine thread is busy in the attack loop; cancel() only sets an Event.
+        self.attack_panel.cancelRequested.connect(self.engine.cancel,
+                                                  Qt.ConnectionType.DirectConnection)
         self._build_menus()
         self._restore()
         self.model_spec = model

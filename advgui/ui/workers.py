@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target
 from advgui.core.classifier import Classifier, ModelError
@@ -109,9 +109,11 @@ class EngineWorker(QObject):
     attackFinished = Signal(object)  # AttackOutcome
     attackFailed = Signal(str)
     attackCancelled = Signal()
+    _more = Signal()  # queued to itself: one classification slice per event-loop turn
 
     def __init__(self) -> None:
         super().__init__()
+        self._more.connect(self._pump, Qt.ConnectionType.QueuedConnection)
         self.classifier: Classifier | None = None
         self._cancel = threading.Event()
         self._queue = _Queue()
@@ -143,7 +145,7 @@ class EngineWorker(QObject):
     def classify(self, generation: int, paths: list) -> None:
         with self._lock:
             self._queue = _Queue(generation, list(paths))
-        QTimer.singleShot(0, self._pump)
+        self._more.emit()
 
     @Slot()
     def _pump(self) -> None:
@@ -173,7 +175,7 @@ class EngineWorker(QObject):
                     self.classified.emit(generation, Verdict(path, p.astype(np.float32),
                                                              int(p.argmax())))
         if more:
-            QTimer.singleShot(0, self._pump)
+            self._more.emit()
         else:
             self.classifyFinished.emit(generation)
 

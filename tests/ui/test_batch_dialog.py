@@ -1,0 +1,42 @@
+"""The batch dialog runs the same study as the CLI and shows its summary."""
+
+from __future__ import annotations
+
+import csv
+
+from PySide6.QtWidgets import QMessageBox
+
+from advgui.core.registry import load_classifier
+from advgui.core.tiers import TierThresholds
+from advgui.ui.batch_dialog import BatchDialog
+
+
+def test_batch_dialog_end_to_end(qtbot, tiny_model, image_folder, tmp_path) -> None:
+    clf = load_classifier(str(tiny_model), device="cpu")
+    dialog = BatchDialog(clf, str(image_folder), TierThresholds(0.2, 0.12))
+    qtbot.addWidget(dialog)
+    out = tmp_path / "study"
+    dialog.out.setText(str(out))
+    dialog.per_tier.setValue(0)  # all
+    dialog.eps.setText("4, 8")
+    with qtbot.waitSignal(dialog.studyFinished, timeout=60_000):
+        dialog.start.click()
+    rows = list(csv.DictReader(open(out / "images.csv")))
+    assert len(rows) == 5 * 2 * 2 * 2  # images x methods x targets x eps
+    assert dialog.table.rowCount() > 0
+    assert (out / "error_by_tier.png").exists()
+    assert dialog.open_csv.isEnabled()
+    assert "Finished" in dialog.status.text()
+    dialog.close()
+
+
+def test_batch_dialog_rejects_bad_eps(qtbot, tiny_model, image_folder, tmp_path, monkeypatch) -> None:
+    clf = load_classifier(str(tiny_model), device="cpu")
+    dialog = BatchDialog(clf, str(image_folder), TierThresholds())
+    qtbot.addWidget(dialog)
+    dialog.out.setText(str(tmp_path / "o"))
+    dialog.eps.setText("400")
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
+    dialog.start.click()
+    assert warned and "(0, 255]" in warned[0]

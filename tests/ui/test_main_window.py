@@ -1,0 +1,153 @@
+"""Drive the real widgets: open, classify, select, attack, cancel, save, settings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from advgui.core.tiers import Tier
+
+
+def _settled(window, qtbot) -> None:
+    """Engine signals reach test lambdas directly; wait until the window's own slots ran."""
+    qtbot.waitUntil(lambda: not window.attacking, timeout=30_000)
+
+
+def _open(window, qtbot, folder) -> None:
+    window.open_paths([str(folder)])
+    qtbot.waitUntil(lambda: len(window.verdicts) == 6, timeout=30_000)
+
+
+def test_open_folder_classifies_and_badges(make_window, tiny_model, image_folder, qtbot) -> None:
+    w = make_window(str(tiny_model))
+    _open(w, qtbot, image_folder)
+    assert w.images.rowCount() == 6
+    broken = w.verdicts[str(image_folder / "broken.jpg")]
+    assert broken.error and broken.probabilities is None
+    counts = w.images.tier_counts()
+    assert sum(counts[t.value] for t in Tier) == 5 and counts["unreadable"] == 1
+    assert "Folder" in w.tiers.counts.text()
+    w.browser.filter.setCurrentIndex(1)  # high only
+    assert w.browser.proxy.rowCount() == counts["high"]
+
+
+def test_fast_and_iterative_attacks_update_charts(make_window, tiny_model, image_folder, qtbot) -> None:
+    w = make_window(str(tiny_model))
+    _open(w, qtbot, image_folder)
+    w.select_image(str(image_folder / "n00000001_sample1.png"))
+    steps = []
+    w.engine.attackStep.connect(lambda s: steps.append(s.step))
+    w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("fast"))
+    w.attack_panel.eps.setValue(10)
+    with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
+        qtbot.mouseClick(w.attack_panel.run, Qt.MouseButton.LeftButton)
+    _settled(w, qtbot)
+    assert steps == [1]
+    fast = w.outcome
+    assert np.abs(fast.adversarial_pixels.astype(int) - fast.clean_pixels.astype(int)).max() <= 10
+    steps.clear()
+    w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("iterative"))
+    w.attack_panel.target.setCurrentIndex(w.attack_panel.target.findData("inverse"))
+    with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
+        w.attack_panel.run.click()
+    _settled(w, qtbot)
+    assert steps == list(range(1, 13))  # Kurakin: min(10 + 4, 12.5) = 12
+    assert len(w.charts._history) == 13
+    assert w.attack_panel.run.isEnabled() and not w.attack_panel.cancel.isEnabled()
+    assert "L∞" in w.inspect.perturbation.title.text()
+
+
+def test_cancel_mid_attack(make_window, tiny_model, image_folder, qtbot) -> None:
+    w = make_window(str(tiny_model))
+    _open(w, qtbot, image_folder)
+    w.select_image(str(image_folder / "n00000000_sample0.png"))
+    w.attack_panel.kurakin.setChecked(False)
+    w.attack_panel.steps.setValue(5000)
+    steps = []
+    w.engine.attackStep.connect(lambda s: steps.append(s.step))
+    w.attack_panel.run.click()
+    qtbot.waitUntil(lambda: len(steps) >= 3, timeout=30_000)
+    with qtbot.waitSignal(w.engine.attackCancelled, timeout=10_000):
+        w.attack_panel.cancel.click()
+    _settled(w, qtbot)
+    assert len(steps) < 5000
+    assert w.attack_panel.run.isEnabled()
+
+
+def test_close_during_attack_joins_threads(make_window, tiny_model, image_folder, qtbot) -> None:
+    w = make_window(str(tiny_model))
+    _open(w, qtbot, image_folder)
+    w.select_image(str(image_folder / "n00000000_sample0.png"))
+    w.attack_panel.kurakin.setChecked(False)
+    w.attack_panel.steps.setValue(5000)
+    steps = []
+    w.engine.attackStep.connect(lambda s: steps.append(s.step))
+    w.attack_panel.run.click()
+    qtbot.waitUntil(lambda: len(steps) >= 2, timeout=30_000)
+    w.close()
+    assert not w.engine_thread.isRunning() and not w.thumbs.thread.isRunning()
+
+
+def test_settings_round_trip(make_window, tiny_model, image_folder, settings, qtbot) -> None:
+    w = make_window(str(tiny_model))
+    _open(w, qtbot, image_folder)
+    w.attack_panel.eps.setValue(12)
+    w.attack_panel.target.setCurrentIndex(w.attack_panel.target.findData("inverse"))
+    w.close()
+    again = make_window(str(tiny_model), settings)
+    assert again.attack_panel.eps.value() == 12
+    assert again.attack_panel.target.currentData() == "inverse"
+    assert settings.value("browser/last_folder") == str(image_folder)
+
+
+def test_save_adversarial_png_is_lossless(make_window, tiny_model, image_folder, qtbot,
+                                          tmp_path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    w = make_window(str(tiny_model))
+    _open(w, qtbot, image_folder)
+    w.select_image(str(image_folder / "n00000002_sample2.png"))
+    with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
+        w.attack_panel.run.click()
+    _settled(w, qtbot)
+    target = tmp_path / "adv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "PNG"))
+    w.save_adversarial()
+    saved = np.asarray(Image.open(str(target) + ".png"))
+    np.testing.assert_array_equal(saved, w.outcome.adversarial_pixels)
+
+
+def test_unloadable_model_shows_message(qtbot, settings, tmp_path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from advgui.ui.main_window import MainWindow
+
+    bad = tmp_path / "bad.onnx"
+    bad.write_text("not a model")
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a, **k: shown.append(a[2]))
+    w = MainWindow(str(bad), "cpu", settings=settings)
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: bool(shown), timeout=30_000)
+    assert "not an ONNX model" in shown[0]
+    w.close()
+
+
+@pytest.mark.slow
+def test_real_inception_attack_once(make_window, qtbot, tmp_path) -> None:
+    from advgui.zoo.sources import Shared, default_shared
+
+    shared = Shared(default_shared())
+    if not shared.root.exists():
+        pytest.skip("../shared not present")
+    w = make_window("inception_v3")
+    image = shared.samples()[0]
+    w.open_paths([str(image)])
+    qtbot.waitUntil(lambda: len(w.verdicts) == 1, timeout=60_000)
+    w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("fast"))
+    with qtbot.waitSignal(w.engine.attackFinished, timeout=120_000):
+        w.attack_panel.run.click()
+    _settled(w, qtbot)
+    assert w.outcome.adversarial_probabilities.shape == (1000,)
