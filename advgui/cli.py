@@ -143,6 +143,9 @@ def cmd_study(args: argparse.Namespace) -> int:
                 break
             bar = bars.get(ev.phase)
             if bar is None:
+                for done_bar in bars.values():
+                    done_bar.close()
+                bars.clear()
                 # Start at the first report so the rate counts only work done in this run.
                 bar = bars[ev.phase] = ProgressBar(ev.total, ev.phase, done=ev.done)
             tiers = " ".join(f"{k}:{v}" for k, v in ev.tier_counts.items())

@@ -1,6 +1,6 @@
 """Take the README's screenshots of the real window (offscreen), driving it like a user.
 
-    QT_QPA_PLATFORM=offscreen python scripts/screenshots.py FOLDER OUTDIR
+    QT_QPA_PLATFORM=offscreen python scripts/screenshots.py FOLDER OUTDIR [IMAGE_NAME]
 """
 
 from __future__ import annotations
@@ -44,10 +44,12 @@ def main() -> int:
     w.open_paths([str(folder)])
     wait_for(lambda: len(w.verdicts) >= min(24, len(w.images.entries)))
     wait(1500)
-    w.browser.view.setCurrentIndex(w.browser.proxy.index(int(sys.argv[3]) if len(sys.argv) > 3 else 0, 0))
+    if len(sys.argv) > 3:
+        row = next(i for i, e in enumerate(w.images.entries) if Path(e.path).name == sys.argv[3])
+        w.browser.view.setCurrentIndex(w.browser.proxy.mapFromSource(w.images.index(row)))
     wait(300)
     w.grab().save(str(out / "window-browser.png"))
-    w.attack_panel.eps.setValue(4)
+    w.attack_panel.eps.setValue(8)
     steps = []
     w.engine.attackStep.connect(lambda s: steps.append(s.step))
     w.attack_panel.run.click()
@@ -60,6 +62,21 @@ def main() -> int:
     w.tabs.setCurrentIndex(1)
     wait(300)
     w.grab().save(str(out / "window-inspect.png"))
+    from advgui.ui.batch_dialog import BatchDialog
+
+    dialog = BatchDialog(w.engine.classifier, str(folder), w.tiers.thresholds(), w)
+    dialog.out.setText(tempfile.mkdtemp())
+    dialog.per_tier.setValue(3)
+    dialog.show()
+    done = []
+    dialog.studyFinished.connect(done.append)
+    dialog.start.click()
+    wait(4000)
+    dialog.grab().save(str(out / "batch-running.png"))
+    wait_for(lambda: bool(done), timeout_ms=900_000)
+    wait(500)
+    dialog.grab().save(str(out / "batch-done.png"))
+    dialog.close()
     w.close()
     return 0
 

@@ -40,7 +40,7 @@ class BatchDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Batch run — tier study")
-        self.resize(820, 640)
+        self.resize(940, 780)
         self.classifier, self.thresholds = classifier, thresholds
         self.folder = QLineEdit(folder)
         self.out = QLineEdit(str(Path(folder or ".") / "advgui-study") if folder else "")
@@ -71,8 +71,9 @@ class BatchDialog(QDialog):
         self.status = QLabel("Ready. An output folder that holds an earlier run is resumed.")
         self.status.setWordWrap(True)
         self.table = QTableWidget(0, 0)
+        self.table.verticalHeader().setVisible(False)
         self.plot = pg.PlotWidget(title="Top-1 error by tier")
-        self.plot.setMaximumHeight(220)
+        self.plot.setMinimumHeight(240)
         self.start = QPushButton("Start")
         self.cancel = QPushButton("Cancel run")
         self.cancel.setEnabled(False)
@@ -200,16 +201,29 @@ class BatchDialog(QDialog):
         self.studyFinished.emit(outcome)
 
     def show_summary(self, summary: list[dict]) -> None:
+        """The seed's layout: per target and eps, rows are tiers, columns method x top-5/top-1."""
         use_truth = any(int(r["top1_error_truth_n"]) for r in summary)
         k1 = "top1_error_truth" if use_truth else "top1_error_clean"
         k5 = "top5_error_truth" if use_truth else "top5_error_clean"
-        cols = ["tier", "method", "target", "eps", "images", "top-5 error", "top-1 error"]
+        kind = "vs truth" if use_truth else "vs clean prediction"
+        methods = [m for m in ("iterative", "fast") if any(r["method"] == m for r in summary)]
+        cols = ["target", "ε", "tier", "images"] + [
+            f"{m} top-{k} error\n({kind})" for m in methods for k in (5, 1)]
+        order = [t.value for t in Tier] + ["all"]
+        groups = sorted({(r["target"], r["eps"], r["tier"]) for r in summary},
+                        key=lambda g: (g[0], float(g[1]), order.index(g[2])))
+        self.table.clear()
         self.table.setColumnCount(len(cols))
         self.table.setHorizontalHeaderLabels(cols)
-        self.table.setRowCount(len(summary))
-        for i, r in enumerate(summary):
-            cells = [r["tier"], r["method"], r["target"], r["eps"], str(r["images"]),
-                     self._interval(r, k5), self._interval(r, k1)]
+        self.table.setRowCount(len(groups))
+        for i, (target, eps, tier) in enumerate(groups):
+            rows = {r["method"]: r for r in summary
+                    if (r["target"], r["eps"], r["tier"]) == (target, eps, tier)}
+            images = max(int(r["images"]) for r in rows.values())
+            cells = [target, eps, tier, str(images)]
+            for m in methods:
+                r = rows.get(m)
+                cells += [self._interval(r, k5), self._interval(r, k1)] if r else ["", ""]
             for j, text in enumerate(cells):
                 self.table.setItem(i, j, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
@@ -217,17 +231,22 @@ class BatchDialog(QDialog):
 
     @staticmethod
     def _interval(r: dict, key: str) -> str:
+        """'41.2 % [34.1, 48.7] n=120' with the rate's own denominator."""
         p = float(r[key])
         if np.isnan(p):
             return "n/a"
-        return f"{100 * p:.1f} % [{100 * float(r[key + '_lo']):.1f}, {100 * float(r[key + '_hi']):.1f}]"
+        n = r.get(key + "_n", r["images"])
+        return (f"{100 * p:.1f} % [{100 * float(r[key + '_lo']):.1f}, "
+                f"{100 * float(r[key + '_hi']):.1f}] n={n}")
 
     def _plot(self, summary: list[dict], key: str) -> None:
         self.plot.clear()
         tiers = [t.value for t in Tier]
         self.plot.getAxis("bottom").setTicks([list(enumerate(tiers))])
-        self.plot.setYRange(0, 1)
-        legend = self.plot.addLegend()
+        self.plot.setYRange(0, 1.05)
+        self.plot.setXRange(-0.3, len(tiers) - 0.7)
+        self.plot.getAxis("left").setLabel("top-1 error")
+        legend = self.plot.addLegend(offset=(-10, -10), labelTextSize="8pt", colCount=2)
         groups = sorted({(r["method"], r["target"], r["eps"]) for r in summary})
         for g, (method, target, eps) in enumerate(groups):
             xs, ys = [], []
