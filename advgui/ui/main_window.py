@@ -9,11 +9,12 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import QSettings, Qt, QThread, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QLabel, QMainWindow, QMessageBox,
+                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from advgui import __version__
 from advgui.core.images import IMAGE_SUFFIXES, list_image_files, truth_for
+from advgui.core.registry import shipped_models
 from advgui.core.tiers import TierThresholds
 from advgui.ui.attack_panel import AttackPanel
 from advgui.ui.image_browser import ImageBrowser, ImageListModel
@@ -29,6 +30,7 @@ class MainWindow(QMainWindow):
     requestModel = Signal(str, str)
     requestClassify = Signal(int, list)
     requestAttack = Signal(object)
+    stepShown = Signal(object, float)  # AttackStep, perf_counter when its chart update was done
 
     def __init__(self, model: str = "", device: str = "auto",
                  settings: QSettings | None = None) -> None:
@@ -101,8 +103,9 @@ class MainWindow(QMainWindow):
         self.attack_panel.cancelRequested.connect(self.engine.cancel,
                                                   Qt.ConnectionType.DirectConnection)
         self._build_menus()
+        self._build_model_picker()
         self._restore()
-        self.model_spec = model
+        self.model_spec, self.device = model, device
         self.requestModel.emit(model, device)
 
     # -- menus -------------------------------------------------------------------------------------
@@ -131,6 +134,49 @@ class MainWindow(QMainWindow):
         act(view, "&Inspect", lambda: self.tabs.setCurrentIndex(1), "Ctrl+2")
         help_ = self.menuBar().addMenu("&Help")
         act(help_, "&About advgui", self.about)
+
+    def _build_model_picker(self) -> None:
+        bar = self.addToolBar("Model")
+        bar.setObjectName("model-toolbar")
+        bar.addWidget(QLabel(" Model: "))
+        self.model_picker = QComboBox()
+        for entry in shipped_models():
+            self.model_picker.addItem(entry.title, entry.name)
+        self.model_picker.addItem("Open ONNX model…", "")
+        self.model_picker.activated.connect(self._model_picked)
+        bar.addWidget(self.model_picker)
+
+    def _model_picked(self, index: int) -> None:
+        spec = self.model_picker.itemData(index)
+        if not spec:
+            path, _ = QFileDialog.getOpenFileName(self, "Open ONNX classifier", "",
+                                                  "ONNX models (*.onnx)")
+            if not path:
+                self._sync_picker()
+                return
+            spec = path
+            if self.model_picker.findData(spec) < 0:
+                self.model_picker.insertItem(self.model_picker.count() - 1, Path(path).name, spec)
+        self.switch_model(spec)
+
+    def switch_model(self, spec: str) -> None:
+        """Load another classifier in the background; the folder is classified again."""
+        self.model_spec = spec
+        self.info = None
+        self.model_label.setText(f"loading {Path(spec).name}…")
+        self.generation += 1
+        self.engine.set_generation(self.generation)
+        self.verdicts.clear()
+        self.images.set_paths([e.path for e in self.images.entries])
+        self.requestModel.emit(spec, self.device)
+
+    def _sync_picker(self) -> None:
+        if self.info is not None:
+            i = self.model_picker.findData(self.model_spec or self.info.name)
+            if i < 0:
+                i = self.model_picker.findData(self.info.name)
+            if i >= 0:
+                self.model_picker.setCurrentIndex(i)
 
     # -- settings ----------------------------------------------------------------------------------
     def _restore(self) -> None:
@@ -213,6 +259,7 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"Model: {info.name}")
         self.device_label.setText(f"Device: {info.device}")
         self.attack_panel.set_classes(info.class_names, info.std)
+        self._sync_picker()
         self._classify_all()
 
     def _model_failed(self, message: str) -> None:
@@ -293,6 +340,7 @@ class MainWindow(QMainWindow):
 
     def _attack_step(self, step: AttackStep) -> None:
         self.charts.update_step(step.step, step.probabilities)
+        self.stepShown.emit(step, time.perf_counter())
         self.step_label.setText(f"step {step.step}/{step.total} · {1000 * step.seconds:.0f} ms/step")
 
     def _attack_done(self) -> None:

@@ -6,6 +6,7 @@ images, one attack step) so cancellation and new requests take effect within one
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import traceback
@@ -22,6 +23,7 @@ from advgui.core.perturbation import PerturbationView, perturbation_view
 from advgui.core.registry import load_classifier
 
 CLASSIFY_BATCH = 8
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class AttackStep:
     probabilities: np.ndarray
     loss: float
     seconds: float
+    emitted_at: float = 0.0  # time.perf_counter() when the worker sent it (latency checks)
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,12 @@ class EngineWorker(QObject):
         except (ModelError, ValueError, OSError, RuntimeError) as exc:
             self.modelFailed.emit(str(exc))
             return
+        try:
+            # Built now, while the window shows "loading", not at the first attack: the build
+            # holds the GIL for about a second on InceptionV3 (measured: benchmarks/gui_latency.py).
+            clf.ensure_gradient()
+        except ModelError as exc:
+            log.warning("%s", exc)  # classification still works; attacks will report this
         self.classifier = clf
         p = clf.preprocessing
         self.modelLoaded.emit(ModelInfo(clf.name, clf.device.describe(), clf.classes.names,
@@ -213,7 +222,8 @@ class EngineWorker(QObject):
                     break
                 step_seconds.append(time.perf_counter() - t0)
                 self.attackStep.emit(AttackStep(rec.step, rec.total_steps, rec.probabilities[0],
-                                                float(rec.loss[0]), step_seconds[-1]))
+                                                float(rec.loss[0]), step_seconds[-1],
+                                                time.perf_counter()))
             elapsed = float(np.median(step_seconds)) if step_seconds else 0.0
             self.attackFinished.emit(AttackOutcome(
                 request, pixels, result.pixels[0], clean[0], result.pixel_probabilities[0],

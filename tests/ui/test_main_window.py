@@ -151,3 +151,20 @@ def test_real_inception_attack_once(make_window, qtbot, tmp_path) -> None:
         w.attack_panel.run.click()
     _settled(w, qtbot)
     assert w.outcome.adversarial_probabilities.shape == (1000,)
+
+
+def test_switching_model_reclassifies(make_window, tiny_model, image_folder, qtbot, tmp_path) -> None:
+    import onnx
+
+    from tests.core.test_engine import tiny_classifier_model
+
+    other = tmp_path / "other.onnx"
+    onnx.save(tiny_classifier_model(seed=7), other)
+    w = make_window(str(tiny_model))
+    _open(w, qtbot, image_folder)
+    before = {p: v.top1 for p, v in w.verdicts.items()}
+    w.switch_model(str(other))
+    qtbot.waitUntil(lambda: w.info is not None and len(w.verdicts) == 6, timeout=30_000)
+    assert w.info.name == "other"
+    after = {p: v.top1 for p, v in w.verdicts.items()}
+    assert before.keys() == after.keys()
