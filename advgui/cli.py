@@ -170,6 +170,18 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_install_desktop(args: argparse.Namespace) -> int:
+    from advgui import desktop  # noqa: PLC0415
+
+    paths = desktop.uninstall() if args.uninstall else desktop.install()
+    verb = "removed" if args.uninstall else "installed"
+    for path in paths:
+        print(f"{verb} {path}")
+    if not paths:
+        print("nothing to remove" if args.uninstall else "nothing installed")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="advgui-cli", description=__doc__)
     ap.add_argument("-v", "--verbose", action="store_true")
@@ -210,6 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("models", help="list the shipped models")
     p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("install-desktop", help="add advgui to the desktop's application menu")
+    p.add_argument("--uninstall", action="store_true", help="remove the launcher and icons")
+    p.set_defaults(func=cmd_install_desktop)
     return ap
 
 

@@ -9,6 +9,7 @@ import traceback
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from advgui import __version__
@@ -48,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("advgui")
     app.setOrganizationName("advgui")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("advgui")
+    icon = Path(__file__).resolve().parents[2] / "resources" / "icons" / "advgui.svg"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
     logging.basicConfig(filename=_log_file(), level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     qInstallMessageHandler(_qt_messages)

@@ -1,0 +1,33 @@
+"""The launcher: valid .desktop entry, install and uninstall into XDG folders."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from advgui import desktop
+
+
+def test_install_and_uninstall(tmp_path) -> None:
+    written = desktop.install(tmp_path)
+    entry = tmp_path / "applications" / "advgui.desktop"
+    assert entry in written
+    text = entry.read_text()
+    assert "Exec=" in text and "%F" in text and "Icon=advgui" in text
+    assert "Categories=Science;Graphics;Education;" in text and "MimeType=image/jpeg;" in text
+    assert (tmp_path / "icons/hicolor/256x256/apps/advgui.png").exists()
+    assert (tmp_path / "icons/hicolor/scalable/apps/advgui.svg").exists()
+    removed = desktop.uninstall(tmp_path)
+    assert set(removed) == {p for p in written}
+    assert not entry.exists()
+
+
+@pytest.mark.skipif(shutil.which("desktop-file-validate") is None,
+                    reason="desktop-file-validate not installed (Debian: desktop-file-utils)")
+def test_desktop_entry_validates(tmp_path) -> None:
+    desktop.install(tmp_path)
+    for path in (desktop.TEMPLATE, tmp_path / "applications" / "advgui.desktop"):
+        result = subprocess.run(["desktop-file-validate", str(path)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
