@@ -30,6 +30,13 @@ def c_conv_depthwise_same(b: Body) -> str:
     return b.conv("x", 2, 2, k=3, group=2, strides=[2, 2], auto_pad="SAME_UPPER")
 
 
+def c_conv_rect_kernels_asymmetric_pads(b: Body) -> str:
+    """Stride 1, 1x3 / 3x1 kernels, pads of 0 and 2 on opposite sides (the Conv-as-gradient path)."""
+    h = b.op("Conv", ["x", b.weight(3, 2, 1, 3)], pads=[0, 2, 0, 0])
+    h = b.op("Conv", [h, b.weight(2, 3, 3, 1)], pads=[1, 0, 2, 0], dilations=[2, 1])
+    return b.op("Conv", [h, b.weight(4, 1, 3, 3)], group=2, pads=[0, 1, 2, 1])
+
+
 def c_conv_transpose(b: Body) -> str:
     return b.op("ConvTranspose", ["x", b.weight(2, 3, 3, 3)], strides=[2, 2], pads=[1, 1, 0, 0],
                 output_padding=[1, 1])
@@ -160,6 +167,7 @@ def c_residual_branches(b: Body) -> str:
 
 CASES = {f.__name__[2:]: f for f in [
     c_conv_stride_pad, c_conv_dilation_group, c_conv_depthwise_same, c_conv_transpose,
+    c_conv_rect_kernels_asymmetric_pads,
     c_batchnorm, c_activations, c_clip, c_maxpool_overlap, c_maxpool_ceil, c_avgpool_exclude_pad,
     c_avgpool_include_pad, c_avgpool_ceil, c_global_pools, c_concat_split, c_split_unused_output,
     c_broadcast_arith, c_div_numerator_const, c_reshape_transpose, c_gemm, c_gemm_trans_a,

@@ -42,8 +42,9 @@ def _identity(ctx: Context, node: onnx.NodeProto, gouts: Grads, needs: list[bool
 
 @rule("Relu")
 def _relu(ctx, node, gouts, needs):
-    mask = ctx.op("Greater", [node.output[0], ctx.const(0)])
-    return [ctx.op("Where", [mask, _first(gouts), ctx.const(0)])]
+    # y = relu(x) >= 0, so sign(y) is exactly the 0/1 mask; Sign + Mul run faster in ONNX
+    # Runtime than Greater + Where (11 % of InceptionV3's gradient time with Where).
+    return [ctx.op("Mul", [_first(gouts), ctx.op("Sign", [node.output[0]])])]
 
 
 @rule("LeakyRelu")
@@ -256,18 +257,39 @@ def _conv_geometry(ctx: Context, node: onnx.NodeProto, kernel: list[int]):
     return strides, dilations, pads
 
 
+def flipped_transposed(weight: np.ndarray, group: int) -> np.ndarray:
+    """[Cout, Cin/g, *k] -> [Cin, Cout/g, *k] with every kernel flipped (per group)."""
+    blocks = np.split(weight, group, axis=0) if group > 1 else [weight]
+    flipped = [np.flip(b.swapaxes(0, 1), axis=tuple(range(2, weight.ndim))) for b in blocks]
+    return np.ascontiguousarray(np.concatenate(flipped, axis=0))
+
+
 @rule("Conv")
 def _conv(ctx, node, gouts, needs):
     if any(needs[1:]):
         raise ctx.fail("gradients with respect to convolution weights are not supported")
     w_shape = ctx.static(node.input[1], slice(0, None))
     kernel = w_shape[2:]
+    n = len(kernel)
+    group = attrs_of(node).get("group", 1)
     strides, dilations, pads = _conv_geometry(ctx, node, kernel)
+    reach = [(k - 1) * d for k, d in zip(kernel, dilations)]
+    weight = ctx.constant(node.input[1])
+    if (all(st == 1 for st in strides) and weight is not None
+            and all(p <= r for p, r in zip(pads, reach + reach))):
+        # Stride 1: the input gradient is itself a convolution with the kernels flipped and
+        # transposed; ONNX Runtime runs Conv far faster than ConvTranspose (benchmarks/).
+        back_pads = [r - p for r, p in zip(reach + reach, pads)]
+        grad = ctx.op("Conv", [_first(gouts), ctx.const(flipped_transposed(weight, group),
+                                                        weight.dtype, "wT")],
+                      strides=[1] * n, dilations=dilations, pads=back_pads, group=group,
+                      kernel_shape=kernel)
+        return [grad] + [None] * (len(node.input) - 1)
     pads, out_pad = transpose_pads(ctx.static(node.input[0]), ctx.static(node.output[0]),
                                    kernel, strides, dilations, pads)
     grad = ctx.op("ConvTranspose", [_first(gouts), node.input[1]], strides=strides,
                   dilations=dilations, pads=pads, output_padding=out_pad,
-                  group=attrs_of(node).get("group", 1), kernel_shape=kernel)
+                  group=group, kernel_shape=kernel)
     return [grad] + [None] * (len(node.input) - 1)
 
 
@@ -314,6 +336,14 @@ def _avgpool(ctx, node, gouts, needs):
                          bool(a.get("count_include_pad", 0)))
     channels = ctx.static(node.input[0], slice(1, 2))[0]
     scaled = ctx.op("Div", [_first(gouts), ctx.const(counts[None, None])])
+    reach = [k - 1 for k in kernel]
+    if all(st == 1 for st in strides) and all(p <= r for p, r in zip(pads, reach + reach)):
+        # Stride 1: summing each window's share back is an average pool over the padded
+        # gradient times the window size (pooling kernels beat a depthwise ConvTranspose).
+        back_pads = [r - p for r, p in zip(reach + reach, pads)]
+        pooled = ctx.op("AveragePool", [scaled], kernel_shape=kernel, strides=[1] * n,
+                        pads=back_pads, count_include_pad=1)
+        return [ctx.op("Mul", [pooled, ctx.const(float(np.prod(kernel)))])]
     ones = ctx.const(np.ones([channels, 1] + kernel))
     t_pads, out_pad = transpose_pads(in_size, out_size, kernel, strides, [1] * n, pads)
     return [ctx.op("ConvTranspose", [scaled, ones], strides=strides, pads=t_pads,

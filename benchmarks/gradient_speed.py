@@ -1,0 +1,214 @@
+"""Speed of our ONNX gradient graph against torch autograd on the same weights, in one run.
+
+    pip install -e ".[bench]"     # torch 2.13.0, CPU; a benchmark extra only
+    python benchmarks/gradient_speed.py [--batches 1 8 32] [--memory-images 1000]
+
+Prints and writes benchmarks/results/gradient_speed.json and .png: images/s of one input-gradient
+evaluation (ours vs torch), gradient/forward time, achieved FLOP/s against a large float32
+matmul measured in the same run, study throughput per attack with the projected time of the
+seed's 1,500-image x 4-attack study, and resident memory over a long batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import shape_inference
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target  # noqa: E402
+from advgui.core.autodiff import build_gradient_model  # noqa: E402
+from advgui.core.images import load_rgb  # noqa: E402
+from advgui.core.registry import load_classifier, models_dir  # noqa: E402
+from advgui.zoo.sources import Shared, default_shared  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "results"
+
+
+def timed(fn, repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def conv_flops(model: onnx.ModelProto, batch_dims: dict[str, int]) -> float:
+    """Multiply-adds x 2 of Conv, ConvTranspose and Gemm nodes, per image."""
+    inferred = shape_inference.infer_shapes(model)
+    shapes = {}
+    for vi in list(inferred.graph.value_info) + list(inferred.graph.input) + list(inferred.graph.output):
+        dims = vi.type.tensor_type.shape.dim
+        shapes[vi.name] = [d.dim_value or batch_dims.get(d.dim_param, 1) for d in dims]
+    weights = {t.name: list(t.dims) for t in model.graph.initializer}
+    total = 0.0
+    for n in model.graph.node:
+        if n.op_type in ("Conv", "ConvTranspose") and n.input[1] in weights:
+            w = weights[n.input[1]]
+            k = int(np.prod(w[2:]))
+            if n.op_type == "Conv":
+                out = shapes.get(n.output[0])
+                if out:
+                    total += 2.0 * np.prod(out[1:]) * w[1] * k
+            else:
+                src = shapes.get(n.input[0])
+                if src:
+                    total += 2.0 * np.prod(src[1:]) * w[1] * k
+        elif n.op_type == "Gemm" and n.input[1] in weights:
+            total += 2.0 * np.prod(weights[n.input[1]])
+    return total
+
+
+def matmul_peak(n: int = 2048, repeats: int = 5) -> float:
+    a = np.random.default_rng(0).normal(size=(n, n)).astype(np.float32)
+    b = np.random.default_rng(1).normal(size=(n, n)).astype(np.float32)
+    return 2.0 * n ** 3 / timed(lambda: a @ b, repeats)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--batches", type=int, nargs="+", default=[1, 8, 32])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--memory-images", type=int, default=1000)
+    ap.add_argument("--device", default="cpu")
+    args = ap.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    clf = load_classifier("inception_v3", device=args.device)
+    clf.ensure_gradient()
+    files, _labels = Shared(default_shared()).nips17()
+    pre = clf.preprocessing
+    pool = pre.to_model(np.stack([pre.load(load_rgb(f)) for f in files[:32]]))
+    result: dict = {"machine": platform.platform(), "cpus": os.cpu_count(),
+                    "device": clf.device.describe(), "batches": {}}
+
+    try:
+        import torch
+
+        from benchmarks.torch_reference import TorchGraph
+        torch.set_num_threads(os.cpu_count() or 1)
+        net = TorchGraph(onnx.load(str(models_dir() / "inception_v3.onnx"))).eval()
+        result["torch"] = torch.__version__
+    except ImportError:
+        net = None
+        result["torch"] = None
+
+    def ours_grad(x: np.ndarray):
+        return clf.gradient(x, np.zeros(len(x), np.int64), np.ones(len(x))).gradient
+
+    def torch_grad(x: np.ndarray):
+        t = torch.from_numpy(x).requires_grad_(True)
+        loss = torch.nn.functional.cross_entropy(net(t), torch.zeros(len(x), dtype=torch.long),
+                                                 reduction="sum")
+        loss.backward()
+        return t.grad.numpy()
+
+    if net is not None:
+        # Reference: torch autograd in float64 on the same weights; both float32 results vs it.
+        ours32 = ours_grad(pool[:2]).astype(np.float64)
+        torch32 = torch_grad(pool[:2]).astype(np.float64)
+        net.params = {k: v.double() for k, v in net.params.items()}
+        t = torch.from_numpy(pool[:2].astype(np.float64)).requires_grad_(True)
+        torch.nn.functional.cross_entropy(net(t), torch.zeros(2, dtype=torch.long),
+                                          reduction="sum").backward()
+        ref = t.grad.numpy()
+        net.params = {k: v.float() for k, v in net.params.items()}
+        result["gradient_rel_l2_error_vs_torch_float64"] = {
+            "ours_float32": float(np.linalg.norm(ours32 - ref) / np.linalg.norm(ref)),
+            "torch_float32": float(np.linalg.norm(torch32 - ref) / np.linalg.norm(ref))}
+
+    grad_model, _ = build_gradient_model(clf.model, (3, pre.size, pre.size))
+    fwd_flops = conv_flops(clf.model, {"N": 1})
+    grad_flops = conv_flops(grad_model, {"N": 1})
+    peak = matmul_peak()
+    result.update(forward_gflop_per_image=fwd_flops / 1e9, gradient_gflop_per_image=grad_flops / 1e9,
+                  matmul_peak_gflops=peak / 1e9)
+    for bs in args.batches:
+        x = np.concatenate([pool] * (bs // len(pool) + 1))[:bs]
+        # torch first: ONNX Runtime's worker threads spin for a moment after each run and
+        # would slow whatever is timed right after them.
+        t_torch = timed(lambda: torch_grad(x), args.repeats) if net is not None else None
+        t_fwd = timed(lambda: clf.probabilities(x), args.repeats)
+        t_ours = timed(lambda: ours_grad(x), args.repeats)
+        row = {"ours_images_per_s": bs / t_ours, "forward_images_per_s": bs / t_fwd,
+               "gradient_over_forward": t_ours / t_fwd,
+               "ours_gflops": bs * grad_flops / t_ours / 1e9,
+               "fraction_of_peak": bs * grad_flops / t_ours / peak}
+        if t_torch is not None:
+            row.update(torch_images_per_s=bs / t_torch, speedup_vs_torch=t_torch / t_ours)
+        result["batches"][str(bs)] = row
+        print(f"batch {bs}: {json.dumps({k: round(v, 3) for k, v in row.items()})}", flush=True)
+
+    x8, study = pool[:8], {}
+    for name, attack in (("fast", FastGradientSign(eps=8)), ("iterative", IterativeGradientSign(eps=8))):
+        t0 = time.perf_counter()
+        gen = attack.run(clf, x8, Target.parse("least-likely"))
+        for _ in gen:
+            pass
+        study[name] = 8 / (time.perf_counter() - t0)
+    # the seed: 1,500 images, fast and iterative, each towards least-likely and inverse
+    projected = 1500 * 2 * (1 / study["fast"] + 1 / study["iterative"])
+    result["study_images_per_s"] = study
+    result["projected_seed_study_minutes"] = projected / 60
+
+    before = rss_mb()
+    samples = []
+    for i in range(0, args.memory_images, 8):
+        batch = pool[(i % 32):(i % 32) + 8]
+        clf.gradient(batch, np.zeros(len(batch), np.int64), np.ones(len(batch)))
+        samples.append(rss_mb())
+    result["memory"] = {"images": args.memory_images, "rss_start_mb": before,
+                        "rss_after_first_batch_mb": samples[0], "rss_peak_mb": max(samples),
+                        "growth_after_first_batch_mb": samples[-1] - samples[0]}
+    (OUT / "gradient_speed.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result, indent=1))
+    _chart(result, OUT / "gradient_speed.png")
+    return 0
+
+
+def _chart(result: dict, path: Path) -> None:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import pyqtgraph as pg
+    import pyqtgraph.exporters
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    pg.setConfigOptions(background="w", foreground="k")
+    plot = pg.PlotWidget(title="InceptionV3 input gradient, images/s")
+    plot.addLegend()
+    batches = list(result["batches"])
+    xs = np.arange(len(batches))
+    ours = [result["batches"][b]["ours_images_per_s"] for b in batches]
+    plot.addItem(pg.BarGraphItem(x=xs - 0.2, height=ours, width=0.38, brush="#2060d0", name="advgui ONNX"))
+    if result.get("torch"):
+        theirs = [result["batches"][b]["torch_images_per_s"] for b in batches]
+        plot.addItem(pg.BarGraphItem(x=xs + 0.2, height=theirs, width=0.38, brush="#7f8c99",
+                                     name=f"torch {result['torch']} autograd"))
+    plot.getAxis("bottom").setTicks([[(i, f"batch {b}") for i, b in enumerate(batches)]])
+    plot.resize(640, 400)
+    pg.exporters.ImageExporter(plot.plotItem).export(str(path))
+    del app
+
+
+if __name__ == "__main__":
+    sys.exit(main())
