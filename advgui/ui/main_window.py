@@ -7,18 +7,19 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QSettings, Qt, QThread, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QLabel, QMainWindow, QMessageBox,
-                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtCore import QSettings, Qt, QThread, QUrl, Signal
+from PySide6.QtGui import (QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QGuiApplication,
+                           QImage, QKeySequence)
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
+                               QTabWidget, QVBoxLayout, QWidget)
 
-from advgui import __version__
 from advgui.core.images import IMAGE_SUFFIXES, list_image_files, truth_for
-from advgui.core.registry import shipped_models
 from advgui.core.tiers import TierThresholds
+from advgui.ui.about import log_file, show_about
 from advgui.ui.attack_panel import AttackPanel
 from advgui.ui.image_browser import ImageBrowser, ImageListModel
 from advgui.ui.inspect_panel import InspectPanel
+from advgui.ui.model_picker import ModelPicker
 from advgui.ui.prob_charts import ProbabilityCharts
 from advgui.ui.thumbnails import ThumbnailService
 from advgui.ui.tier_panel import TierPanel
@@ -133,31 +134,16 @@ class MainWindow(QMainWindow):
         act(view, "&Probabilities", lambda: self.tabs.setCurrentIndex(0), "Ctrl+1")
         act(view, "&Inspect", lambda: self.tabs.setCurrentIndex(1), "Ctrl+2")
         help_ = self.menuBar().addMenu("&Help")
+        act(help_, "Open &Log File", self.open_log)
         act(help_, "&About advgui", self.about)
 
     def _build_model_picker(self) -> None:
         bar = self.addToolBar("Model")
         bar.setObjectName("model-toolbar")
         bar.addWidget(QLabel(" Model: "))
-        self.model_picker = QComboBox()
-        for entry in shipped_models():
-            self.model_picker.addItem(entry.title, entry.name)
-        self.model_picker.addItem("Open ONNX model…", "")
-        self.model_picker.activated.connect(self._model_picked)
+        self.model_picker = ModelPicker()
+        self.model_picker.modelChosen.connect(self.switch_model)
         bar.addWidget(self.model_picker)
-
-    def _model_picked(self, index: int) -> None:
-        spec = self.model_picker.itemData(index)
-        if not spec:
-            path, _ = QFileDialog.getOpenFileName(self, "Open ONNX classifier", "",
-                                                  "ONNX models (*.onnx)")
-            if not path:
-                self._sync_picker()
-                return
-            spec = path
-            if self.model_picker.findData(spec) < 0:
-                self.model_picker.insertItem(self.model_picker.count() - 1, Path(path).name, spec)
-        self.switch_model(spec)
 
     def switch_model(self, spec: str) -> None:
         """Load another classifier in the background; the folder is classified again."""
@@ -169,14 +155,6 @@ class MainWindow(QMainWindow):
         self.verdicts.clear()
         self.images.set_paths([e.path for e in self.images.entries])
         self.requestModel.emit(spec, self.device)
-
-    def _sync_picker(self) -> None:
-        if self.info is not None:
-            i = self.model_picker.findData(self.model_spec or self.info.name)
-            if i < 0:
-                i = self.model_picker.findData(self.info.name)
-            if i >= 0:
-                self.model_picker.setCurrentIndex(i)
 
     # -- settings ----------------------------------------------------------------------------------
     def _restore(self) -> None:
@@ -259,7 +237,7 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"Model: {info.name}")
         self.device_label.setText(f"Device: {info.device}")
         self.attack_panel.set_classes(info.class_names, info.std)
-        self._sync_picker()
+        self.model_picker.show_current(self.model_spec or info.name)
         self._classify_all()
 
     def _model_failed(self, message: str) -> None:
@@ -419,11 +397,11 @@ class MainWindow(QMainWindow):
         BatchDialog(self.engine.classifier, self.folder, self.tiers.thresholds(), self).exec()
 
     def about(self) -> None:
-        info = self.info
-        model = (f"<p>Model: {info.name}<br>SHA-256 of the graph: <code>{info.sha256[:16]}…</code>"
-                 f"<br>Device: {info.device}</p>") if info else ""
-        QMessageBox.about(self, "About advgui", (
-            f"<h3>advgui {__version__}</h3><p>See how easily an image classifier is fooled.</p>"
-            f"{model}<p>The shipped InceptionV3 is Google's 2015-12-05 backbone with a classifier "
-            "layer distilled from EfficientNet-Lite0 (nips17-dev top-1 91.8 %). Weights derived "
-            "from Google's published ImageNet models, for research and education.</p>"))
+        show_about(self, self.info)
+
+    def open_log(self) -> None:
+        path = log_file()
+        if path is None:
+            self.statusBar().showMessage("Logging to the terminal only (no log file).", 5000)
+        else:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))

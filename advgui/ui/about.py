@@ -1,0 +1,37 @@
+"""Help > About: version, the model in use with its hash, and the truth about the weights."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from advgui import __version__
+from advgui.core.registry import shipped_models
+
+
+def log_file() -> Path | None:
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            return Path(handler.baseFilename)
+    return None
+
+
+def show_about(parent: QWidget, info) -> None:
+    model = ""
+    if info is not None:
+        entry = next((e for e in shipped_models() if e.name == info.name), None)
+        acc = entry.info.get("accuracy_nips17_dev", {}) if entry else {}
+        accuracy = (f"<br>nips17-dev top-1 {100 * acc['top1']:.1f} %, top-5 {100 * acc['top5']:.1f} %"
+                    if acc else "")
+        model = (f"<p><b>Model:</b> {info.name}{accuracy}<br>SHA-256 of the graph: "
+                 f"<code>{info.sha256[:16]}…</code><br>Device: {info.device}</p>")
+    log = log_file()
+    QMessageBox.about(parent, "About advgui", (
+        f"<h3>advgui {__version__}</h3><p>See how easily an image classifier is fooled by "
+        "gradient-sign attacks, by confidence tier.</p>"
+        f"{model}<p>The shipped InceptionV3 is Google's 2015-12-05 backbone with a classifier layer "
+        "distilled from EfficientNet-Lite0 by advgui; EfficientNet-Lite0 is the complete original. "
+        "Both derive from Google's published ImageNet models, for research and education.</p>"
+        + (f"<p>Log file: <code>{log}</code></p>" if log else "")))
