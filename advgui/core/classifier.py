@@ -33,6 +33,14 @@ class GradientResult:
     gradient: np.ndarray  # direction * d loss / d input, [N, C, H, W]
 
 
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def _labels_beside(path: Path) -> Path | None:
     for candidate in (path.with_suffix(".labels.txt"), path.with_suffix(".txt"),
                       path.parent / "labels.txt"):
@@ -60,10 +68,12 @@ class Classifier:
                 f"{name}: the model carries no preprocessing metadata; give --size, --mean and "
                 "--std (pixel units 0-255) for it")
         self._check_size()
-        self._serialized = model.SerializeToString()
-        self.sha256 = hashlib.sha256(self._serialized).hexdigest()
+        # A file on disk is hashed and opened by path (ONNX Runtime reads the external weights
+        # itself); an in-memory model is serialized once.
+        source: bytes | str = str(path) if path is not None else model.SerializeToString()
+        self.sha256 = _sha256_file(path) if path is not None else hashlib.sha256(source).hexdigest()
         try:
-            self.session, self.device = create_session(self._serialized, device)
+            self.session, self.device = create_session(source, device)
         except RuntimeError as exc:
             if "CUDA was requested" in str(exc):
                 raise
@@ -148,6 +158,10 @@ class Classifier:
         y -= y.max(axis=1, keepdims=True)
         e = np.exp(y)
         return e / e.sum(axis=1, keepdims=True)
+
+    @property
+    def has_gradient(self) -> bool:
+        return self._gradient_session is not None
 
     def ensure_gradient(self) -> None:
         """Build the gradient graph now (it takes a few seconds for InceptionV3)."""

@@ -243,7 +243,7 @@ class Study:
         return {
             "advgui": __version__,
             "model": {"name": c.name, "path": str(c.path) if c.path else None,
-                      "sha256_graph": c.sha256, "classes": c.num_classes,
+                      "sha256": c.sha256, "classes": c.num_classes,
                       "preprocessing": asdict(c.preprocessing)},
             "device": c.device.describe(),
             "config": {k: (str(v) if isinstance(v, Path) else v)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -39,12 +41,43 @@ def _excepthook(kind, value, tb) -> None:
         box.exec()
 
 
+def self_check(model: str, device: str) -> int:
+    """Headless start-up check for bundles and installs: no display needed."""
+    import time
+
+    import numpy as np
+
+    from advgui.core.classifier import ModelError
+    from advgui.core.registry import load_classifier
+
+    started = time.perf_counter()
+    try:
+        clf = load_classifier(model or None, device=device)
+    except ModelError as exc:
+        print(f"self-check failed: {exc}", file=sys.stderr)
+        return 1
+    size = clf.preprocessing.size
+    ramp = np.linspace(0, 255, size, dtype=np.float32)
+    pixels = np.stack([np.add.outer(ramp, ramp) / 2, np.tile(ramp, (size, 1)),
+                       np.tile(ramp[:, None], (1, size))], axis=-1).astype(np.uint8)
+    probs = clf.probabilities(clf.preprocessing.to_model(pixels[None]))[0]
+    top = int(probs.argmax())
+    print(f"advgui {__version__} self-check ok: {clf.describe()}, {clf.num_classes} classes, "
+          f"test image -> {clf.classes.names[top]} ({100 * probs[top]:.1f} %), "
+          f"{time.perf_counter() - started:.1f} s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="advgui", description="advgui desktop window")
     ap.add_argument("paths", nargs="*", help="images or folders to open")
     ap.add_argument("--model", default="", help="shipped model name or .onnx path")
     ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    ap.add_argument("--self-check", action="store_true",
+                    help="load the model, classify one image, print the result and exit")
     args, qt_args = ap.parse_known_args(argv if argv is not None else sys.argv[1:])
+    if args.self_check:
+        return self_check(args.model, args.device)
     app = QApplication([sys.argv[0], *qt_args])
     app.setApplicationName("advgui")
     app.setOrganizationName("advgui")
@@ -62,10 +95,26 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow(args.model, args.device)
     window.show()
+    if os.environ.get("ADVGUI_STARTUP_PROBE"):
+        _probe_startup(app, window)
     if args.paths:
         window.open_paths(args.paths)
     return app.exec()
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _probe_startup(app: QApplication, window) -> None:
+    """benchmarks/startup.py: print when the window is up and the first image classified."""
+    from PySide6.QtCore import QTimer
+
+    t0 = float(os.environ["ADVGUI_STARTUP_PROBE"])
+    print(f"window_shown {time.time() - t0:.3f}", flush=True)
+    poll = QTimer(window)  # lives on the GUI thread, so close() runs there too
+
+    def check() -> None:
+        if window.verdicts:
+            print(f"first_classification {time.time() - t0:.3f}", flush=True)
+            poll.stop()
+            window.close()
+
+    poll.timeout.connect(check)
+    poll.start(5)

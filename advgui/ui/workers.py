@@ -139,12 +139,6 @@ class EngineWorker(QObject):
         except (ModelError, ValueError, OSError, RuntimeError) as exc:
             self.modelFailed.emit(str(exc))
             return
-        try:
-            # Built now, while the window shows "loading", not at the first attack: the build
-            # holds the GIL for about a second on InceptionV3 (measured: benchmarks/gui_latency.py).
-            clf.ensure_gradient()
-        except ModelError as exc:
-            log.warning("%s", exc)  # classification still works; attacks will report this
         self.classifier = clf
         p = clf.preprocessing
         self.modelLoaded.emit(ModelInfo(clf.name, clf.device.describe(), clf.classes.names,
@@ -163,7 +157,9 @@ class EngineWorker(QObject):
             batch, self._queue.paths = (self._queue.paths[:CLASSIFY_BATCH],
                                         self._queue.paths[CLASSIFY_BATCH:])
             more = bool(self._queue.paths)
-        if not batch or self.classifier is None:
+        if self.classifier is None:
+            return
+        if not batch:
             return
         clf = self.classifier
         pixels, ok = [], []
@@ -187,6 +183,17 @@ class EngineWorker(QObject):
             self._more.emit()
         else:
             self.classifyFinished.emit(generation)
+            self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Build the gradient graph once the first images are classified, not at the first
+        attack (about 1 s holding the GIL on InceptionV3: benchmarks/gui_latency.py)."""
+        clf = self.classifier
+        if clf is not None and not clf.has_gradient:
+            try:
+                clf.ensure_gradient()
+            except ModelError as exc:
+                log.warning("%s", exc)  # classification still works; attacks will say why
 
     @Slot(object)
     def attack(self, request: AttackRequest) -> None:

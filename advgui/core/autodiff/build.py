@@ -45,10 +45,32 @@ def _shapes(model: onnx.ModelProto) -> dict[str, list[int | None]]:
     return shapes
 
 
+SMALL = 4096  # elements: initializers up to this size keep their values in the skeleton
+
+
+def _skeleton(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A copy without the large weights' values (names, types and dims stay).
+
+    Shape inference and graph surgery only need dims and the small constants (reshape targets,
+    clip bounds, axes); copying 100 MB of weights around would hold the GIL for about a second.
+    """
+    light = onnx.ModelProto(ir_version=model.ir_version, opset_import=list(model.opset_import))
+    graph = onnx.GraphProto(name=model.graph.name, node=model.graph.node, input=model.graph.input,
+                            output=model.graph.output, value_info=model.graph.value_info)
+    for t in model.graph.initializer:
+        if int(np.prod(t.dims)) <= SMALL:
+            graph.initializer.append(t)
+        else:
+            graph.initializer.append(onnx.TensorProto(name=t.name, dims=t.dims,
+                                                      data_type=t.data_type))
+    light.graph.CopyFrom(graph)
+    return light
+
+
 def _with_static_input(model: onnx.ModelProto, image: str,
                        size: tuple[int, ...] | None) -> onnx.ModelProto:
     """Fix the image's non-batch dims so every spatial shape is known at build time."""
-    model = onnx.ModelProto.FromString(model.SerializeToString())
+    model = _skeleton(model)
     info = next(i for i in model.graph.input if i.name == image)
     dims = info.type.tensor_type.shape.dim
     if size is not None:
@@ -98,6 +120,7 @@ def build_gradient_model(
     if len(real_inputs) != 1:
         raise UnsupportedModel(f"model must have exactly one image input, has {len(real_inputs)}")
     image = real_inputs[0].name
+    full = model
     model = _with_static_input(model, image, input_size)
     image_info = next(i for i in model.graph.input if i.name == image)
     elem = image_info.type.tensor_type.elem_type
@@ -110,7 +133,7 @@ def build_gradient_model(
     if logits not in active:
         raise UnsupportedModel("the model output does not depend on its input")
     shapes = _shapes(model)
-    ctx = Context(model, shapes, dtype)
+    ctx = Context(full, shapes, dtype)
 
     forward = [onnx.NodeProto.FromString(n.SerializeToString()) for n in model.graph.node]
     needed = [n for n in forward if any(o in active for o in n.output)]
@@ -180,7 +203,7 @@ def build_gradient_model(
         [helper.make_tensor_value_info(spec.probabilities, elem, ["N", depth]),
          helper.make_tensor_value_info(spec.loss, elem, ["N"]),
          grad_info],
-        list(model.graph.initializer) + ctx.initializers,
+        list(full.graph.initializer) + ctx.initializers,
     )
     out = helper.make_model(graph, opset_imports=[helper.make_opsetid("", max(opset, MIN_OPSET))],
                             producer_name="advgui-autodiff")

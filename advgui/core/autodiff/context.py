@@ -25,12 +25,12 @@ class Context:
         self.model = model
         self.shapes = shapes
         self.dtype = np.dtype(dtype)
-        self.constants: dict[str, np.ndarray] = {
-            t.name: numpy_helper.to_array(t) for t in model.graph.initializer
-        }
+        # Converted on first use: most initializers (the weights) are never read here.
+        self._tensors: dict[str, onnx.TensorProto] = {t.name: t for t in model.graph.initializer}
         for node in model.graph.node:
             if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
-                self.constants[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+                self._tensors[node.output[0]] = node.attribute[0].t
+        self._arrays: dict[str, np.ndarray] = {}
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[onnx.TensorProto] = []
         self._count = 0
@@ -78,7 +78,9 @@ class Context:
         return shape  # type: ignore[return-value]
 
     def constant(self, name: str) -> np.ndarray | None:
-        return self.constants.get(name)
+        if name not in self._arrays and name in self._tensors:
+            self._arrays[name] = numpy_helper.to_array(self._tensors[name])
+        return self._arrays.get(name)
 
     def where(self) -> str:
         return describe(self.current) if self.current is not None else "model"
