@@ -77,6 +77,7 @@ def _make_attack(args: argparse.Namespace):
 def cmd_attack(args: argparse.Namespace) -> int:
     attack = _make_attack(args)
     clf = _classifier(args)
+    clf.ensure_gradient()  # an unsupported operator is reported now, naming the node
     target = Target.parse(args.target, clf.num_classes)
     if args.out.suffix.lower() != ".png":
         raise ValueError("adversarial images are saved losslessly: --out must end in .png")

@@ -31,3 +31,15 @@ def test_desktop_entry_validates(tmp_path) -> None:
     for path in (desktop.TEMPLATE, tmp_path / "applications" / "advgui.desktop"):
         result = subprocess.run(["desktop-file-validate", str(path)], capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_display_explains_itself() -> None:
+    import os
+    import sys
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    run = subprocess.run([sys.executable, "-m", "advgui"], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 2
+    assert "no display found" in run.stderr and "advgui-cli" in run.stderr

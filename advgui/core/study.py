@@ -153,6 +153,8 @@ class Study:
             ) -> Generator[StudyProgress, None, StudyOutcome]:
         cfg = self.config
         started = time.time()
+        # Fail before any work: a model the gradient builder cannot handle, an unwritable folder.
+        self.classifier.ensure_gradient()
         cfg.out.mkdir(parents=True, exist_ok=True)
         (cfg.out / "adversarial").mkdir(exist_ok=True)
         manifest = self._manifest(started)

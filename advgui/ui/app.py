@@ -41,6 +41,15 @@ def _excepthook(kind, value, tb) -> None:
         box.exec()
 
 
+def _display_available() -> bool:
+    if sys.platform != "linux":
+        return True
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform and not platform.startswith(("xcb", "wayland")):
+        return True  # offscreen, minimal, vnc, eglfs...: no desktop display needed
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def self_check(model: str, device: str) -> int:
     """Headless start-up check for bundles and installs: no display needed."""
     import time
@@ -78,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     args, qt_args = ap.parse_known_args(argv if argv is not None else sys.argv[1:])
     if args.self_check:
         return self_check(args.model, args.device)
+    if not _display_available():
+        print("advgui: no display found (DISPLAY / WAYLAND_DISPLAY are unset). Start it from a "
+              "desktop session, set QT_QPA_PLATFORM=offscreen for a headless run, or use "
+              "advgui-cli for the same study without a window.", file=sys.stderr)
+        return 2
     app = QApplication([sys.argv[0], *qt_args])
     app.setApplicationName("advgui")
     app.setOrganizationName("advgui")

@@ -89,6 +89,8 @@ class MainWindow(QMainWindow):
         self.requestAttack.connect(self.engine.attack)
         self.engine.modelLoaded.connect(self._model_loaded)
         self.engine.modelFailed.connect(self._model_failed)
+        self.engine.modelWarning.connect(lambda m: self.statusBar().showMessage(
+            f"This model classifies but cannot be attacked: {m}"))
         self.engine.classified.connect(self._classified)
         self.engine.attackStarted.connect(self._attack_started)
         self.engine.attackStep.connect(self._attack_step)

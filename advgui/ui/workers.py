@@ -105,6 +105,7 @@ class _Queue:
 class EngineWorker(QObject):
     modelLoaded = Signal(object)  # ModelInfo
     modelFailed = Signal(str)
+    modelWarning = Signal(str)  # loaded and classifying, but attacks are impossible (and why)
     classified = Signal(int, object)  # generation, Verdict
     classifyFinished = Signal(int)
     attackStarted = Signal(object)  # AttackStart
@@ -193,7 +194,8 @@ class EngineWorker(QObject):
             try:
                 clf.ensure_gradient()
             except ModelError as exc:
-                log.warning("%s", exc)  # classification still works; attacks will say why
+                log.warning("%s", exc)
+                self.modelWarning.emit(str(exc))  # classification still works
 
     @Slot(object)
     def attack(self, request: AttackRequest) -> None:

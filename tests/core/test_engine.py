@@ -150,3 +150,19 @@ def test_preprocessing_round_trip() -> None:
     pixels = np.random.default_rng(0).integers(0, 256, size=(2, SIZE, SIZE, 3)).astype(np.uint8)
     np.testing.assert_array_equal(PRE.to_uint8(PRE.to_model(pixels)), pixels)
     assert Preprocessing.from_metadata(PRE.to_metadata()) == PRE
+
+
+def test_wrong_input_shape_and_nan_models_are_refused() -> None:
+    m = tiny_classifier_model()
+    m.graph.input[0].type.tensor_type.shape.dim[1].dim_value = 1
+    with pytest.raises(ModelError, match="1 channels; expected 3"):
+        Classifier(m, name="gray", device="cpu")
+    nan = tiny_classifier_model()
+    out = nan.graph.output[0].name
+    for node in nan.graph.node:
+        if node.output[0] == out:
+            node.output[0] = "pre_nan"
+    nan.graph.node.append(helper.make_node("Div", ["pre_nan", "zero"], [out]))
+    nan.graph.initializer.append(onnx.numpy_helper.from_array(np.zeros(1, np.float32), "zero"))
+    with pytest.raises(ModelError, match="NaN or infinite"):
+        Classifier(nan, name="nan", device="cpu")

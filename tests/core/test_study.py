@@ -91,3 +91,24 @@ def test_torn_last_row_is_dropped_on_resume(tmp_path) -> None:
     again.close()
     assert [r["file"] for r in again.rows] == ["1", "2"]
     assert path.read_text().count("\n") == 3
+
+
+def test_unsupported_model_fails_before_any_work(tmp_path) -> None:
+    import pytest
+    from onnx import helper
+
+    from advgui.core.classifier import ModelError
+    from tests.core.test_engine import tiny_classifier_model
+
+    model = tiny_classifier_model()
+    out = model.graph.output[0].name
+    for node in model.graph.node:
+        if node.output[0] == out:
+            node.output[0] = "pre"
+    model.graph.node.append(helper.make_node("Erf", ["pre"], [out], name="odd_erf"))
+    clf = Classifier(model, name="erf", device="cpu")
+    folder = make_folder(tmp_path / "imgs")
+    study = Study(clf, StudyConfig(folder=folder, out=tmp_path / "out"))
+    with pytest.raises(ModelError, match="odd_erf.*Erf"):
+        next(study.run())
+    assert not (tmp_path / "out").exists()
