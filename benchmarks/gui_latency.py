@@ -26,7 +26,7 @@ def main() -> int:
     ap.add_argument("--eps", type=float, default=16)
     ap.add_argument("--model", default="inception_v3")
     args = ap.parse_args()
-    app = QApplication(sys.argv[:1])
+    app = QApplication(sys.argv[:1])  # noqa: F841 (must stay referenced while the window lives)
     from advgui.ui.main_window import MainWindow
     from advgui.zoo.sources import Shared, default_shared
 

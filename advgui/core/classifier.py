@@ -16,8 +16,9 @@ import onnx
 
 from advgui.core.autodiff import GradientSpec, UnsupportedModel, build_gradient_model
 from advgui.core.classes import ClassList
+from advgui.core.hashing import sha256_file
 from advgui.core.preprocess import Preprocessing
-from advgui.core.session import DeviceChoice, create_session
+from advgui.core.session import create_session
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +32,6 @@ class GradientResult:
     probabilities: np.ndarray  # [N, K]
     loss: np.ndarray  # [N] cross-entropy of the target class
     gradient: np.ndarray  # direction * d loss / d input, [N, C, H, W]
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _labels_beside(path: Path) -> Path | None:
@@ -71,7 +64,7 @@ class Classifier:
         # A file on disk is hashed and opened by path (ONNX Runtime reads the external weights
         # itself); an in-memory model is serialized once.
         source: bytes | str = str(path) if path is not None else model.SerializeToString()
-        self.sha256 = _sha256_file(path) if path is not None else hashlib.sha256(source).hexdigest()
+        self.sha256 = sha256_file(path) if path is not None else hashlib.sha256(source).hexdigest()
         try:
             self.session, self.device = create_session(source, device)
         except RuntimeError as exc:

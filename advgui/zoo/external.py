@@ -15,15 +15,9 @@ from typing import Callable
 import onnx
 from onnx.external_data_helper import set_external_data
 
+from advgui.core.hashing import sha256_file
+
 ALIGN = 64
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def save_split(model: onnx.ModelProto, path: Path, location_of: Callable[[str], str],
@@ -54,7 +48,7 @@ def save_split(model: onnx.ModelProto, path: Path, location_of: Callable[[str], 
         target = folder / location
         digest = hashlib.sha256(blob).hexdigest()
         if location in frozen and target.exists():
-            if sha256(target) != digest:
+            if sha256_file(target) != digest:
                 raise RuntimeError(f"{target} exists with different content: the frozen weights "
                                    "must never be rewritten; delete it only on purpose")
         else:
@@ -65,5 +59,5 @@ def save_split(model: onnx.ModelProto, path: Path, location_of: Callable[[str], 
     tmp = path.with_suffix(".onnx.tmp")
     tmp.write_bytes(model.SerializeToString())
     os.replace(tmp, path)
-    hashes[path.name] = sha256(path)
+    hashes[path.name] = sha256_file(path)
     return hashes

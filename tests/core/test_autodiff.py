@@ -12,7 +12,7 @@ import pytest
 from tests.core.reference_ops import evaluator
 
 from advgui.core.autodiff import SUPPORTED_OPS, UnsupportedModel, build_gradient_model
-from tests.core.tiny import CLASSES, Body, finite_difference
+from tests.core.tiny import Body, finite_difference
 
 Case = Callable[[Body], str]
 

@@ -59,16 +59,22 @@ def test_fast_and_iterative_attacks_update_charts(make_window, tiny_model, image
     assert "L∞" in w.inspect.perturbation.title.text()
 
 
+def _start_long_attack(window, qtbot, folder, after_steps: int) -> list[int]:
+    """Open the folder and start a 5,000-step attack; return once a few steps arrived."""
+    _open(window, qtbot, folder)
+    window.select_image(str(folder / "n00000000_sample0.png"))
+    window.attack_panel.kurakin.setChecked(False)
+    window.attack_panel.steps.setValue(5000)
+    steps: list[int] = []
+    window.engine.attackStep.connect(lambda s: steps.append(s.step))
+    window.attack_panel.run.click()
+    qtbot.waitUntil(lambda: len(steps) >= after_steps, timeout=30_000)
+    return steps
+
+
 def test_cancel_mid_attack(make_window, tiny_model, image_folder, qtbot) -> None:
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
-    w.select_image(str(image_folder / "n00000000_sample0.png"))
-    w.attack_panel.kurakin.setChecked(False)
-    w.attack_panel.steps.setValue(5000)
-    steps = []
-    w.engine.attackStep.connect(lambda s: steps.append(s.step))
-    w.attack_panel.run.click()
-    qtbot.waitUntil(lambda: len(steps) >= 3, timeout=30_000)
+    steps = _start_long_attack(w, qtbot, image_folder, 3)
     with qtbot.waitSignal(w.engine.attackCancelled, timeout=10_000):
         w.attack_panel.cancel.click()
     _settled(w, qtbot)
@@ -78,14 +84,7 @@ def test_cancel_mid_attack(make_window, tiny_model, image_folder, qtbot) -> None
 
 def test_close_during_attack_joins_threads(make_window, tiny_model, image_folder, qtbot) -> None:
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
-    w.select_image(str(image_folder / "n00000000_sample0.png"))
-    w.attack_panel.kurakin.setChecked(False)
-    w.attack_panel.steps.setValue(5000)
-    steps = []
-    w.engine.attackStep.connect(lambda s: steps.append(s.step))
-    w.attack_panel.run.click()
-    qtbot.waitUntil(lambda: len(steps) >= 2, timeout=30_000)
+    _start_long_attack(w, qtbot, image_folder, 2)
     w.close()
     assert not w.engine_thread.isRunning() and not w.thumbs.thread.isRunning()
 

@@ -10,7 +10,7 @@ import pytest
 from advgui.core.classes import ClassList
 from advgui.core.images import load_rgb
 from advgui.core.registry import load_classifier, models_dir, shipped_models
-from advgui.zoo.external import sha256
+from advgui.core.hashing import sha256_file
 from advgui.zoo.sources import Shared, default_shared, read_classes, sample_labels
 
 SHARED = Shared(default_shared())
@@ -22,7 +22,7 @@ def test_manifest_hashes_match_files() -> None:
     assert {e.name for e in entries} == {"inception_v3", "efficientnet_lite0"}
     for entry in entries:
         for file, digest in entry.info["sha256"].items():
-            assert sha256(models_dir() / file) == digest, file
+            assert sha256_file(models_dir() / file) == digest, file
         assert entry.info["provenance"]["source_wheel_sha256"]
         assert 0.5 < entry.info["accuracy_nips17_dev"]["top1"] <= 1.0
 
