@@ -82,6 +82,8 @@ def _slug(path: Path, root: Path) -> str:
 
 class Study:
     def __init__(self, classifier: Classifier, config: StudyConfig) -> None:
+        if not config.folder.is_dir():
+            raise ValueError(f"images folder not found: {config.folder}")
         self.classifier, self.config = classifier, config
         self.targets = [Target.parse(t, classifier.num_classes) for t in config.targets]
         self.attacks = config.attacks()
