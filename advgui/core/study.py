@@ -212,14 +212,22 @@ class Study:
     def _attack_batch(self, batch: list[dict], method: str, eps: float, attack, target: Target
                       ) -> list[dict]:
         cfg, pre = self.config, self.classifier.preprocessing
-        pixels = np.stack([self._load(cfg.folder / r["file"]) for r in batch])
+        failed, loaded, images = [], [], []
+        for r in batch:  # a file can vanish or change between classification and attack
+            try:
+                images.append(self._load(cfg.folder / r["file"]))
+                loaded.append(r)
+            except ImageError as exc:
+                failed.append(self._error_row(r, method, target, eps, str(exc)))
+        if not loaded:
+            return failed
+        batch, pixels = loaded, np.stack(images)
         x = pre.to_model(pixels)
         truth = np.asarray([int(r["truth"]) for r in batch])
-        tgt = target
         if str(target) == "true" and np.any(truth < 0):
             raise ValueError("target 'true' needs ground truth for every image (labels CSV, "
                              "wnid file names or wnid folders)")
-        gen = attack.run(self.classifier, x, tgt, truth)
+        gen = attack.run(self.classifier, x, target, truth)
         while True:
             try:
                 next(gen)
@@ -236,7 +244,13 @@ class Study:
                 tmp.replace(path)
             out.append(image_row(self.classifier, r, method, target, eps, attack, result, j,
                                  pixels[j], f"adversarial/{png}" if not result.problems[j] else ""))
-        return out
+        return failed + out
+
+    @staticmethod
+    def _error_row(clean_row: dict, method: str, target: Target, eps: float, error: str) -> dict:
+        return {"file": clean_row["file"], "truth": clean_row["truth"], "tier": clean_row["tier"],
+                "method": method, "target": str(target), "eps": f"{eps:g}", "status": "error",
+                "error": error}
 
     def _manifest(self, started: float) -> dict:
         import onnx

@@ -112,3 +112,25 @@ def test_unsupported_model_fails_before_any_work(tmp_path) -> None:
     with pytest.raises(ModelError, match="odd_erf.*Erf"):
         next(study.run())
     assert not (tmp_path / "out").exists()
+
+
+def test_file_vanishing_after_classification_becomes_an_error_row(tmp_path) -> None:
+    folder = make_folder(tmp_path / "imgs")
+    cfg = StudyConfig(folder=folder, out=tmp_path / "out", methods=("fast",),
+                      targets=("inverse",), batch=4)
+    study = Study(classifier(), cfg)
+    gen = study.run()
+    first = next(gen)
+    assert first.phase == "classify"
+    for p in folder.glob("c0_*.png"):
+        p.write_bytes(b"")  # emptied between the two phases
+    outcome = None
+    while outcome is None:
+        try:
+            next(gen)
+        except StopIteration as done:
+            outcome = done.value
+    rows = list(csv.DictReader(open(tmp_path / "out" / "images.csv")))
+    errors = [r for r in rows if r["status"] == "error"]
+    assert len(rows) == 6 and len(errors) == 2
+    assert all(r["error"].startswith("empty file") for r in errors)
