@@ -18,7 +18,9 @@ from advgui.core.params import eps_units
 from advgui.core.preprocess import Preprocessing
 from advgui.core.progress import ProgressBar
 from advgui.core.registry import load_classifier, shipped_models
-from advgui.core.scoring import format_summary, norms
+from advgui.core.report import RowLog
+from advgui.core.scoring import (IMAGE_COLUMNS, format_markdown, format_summary, norms,
+                                 summary_rows)
 from advgui.core.session import DEVICES
 from advgui.core.study import METHODS, Study, StudyConfig
 from advgui.core.tiers import TierThresholds
@@ -164,6 +166,18 @@ def cmd_study(args: argparse.Namespace) -> int:
     return 130 if outcome.cancelled else 0
 
 
+def cmd_summary(args: argparse.Namespace) -> int:
+    """Re-read a study folder's rows and print its summary (text or Markdown)."""
+    path = args.out / "images.csv"
+    if not path.exists():
+        raise ValueError(f"no study results in {args.out} (images.csv missing)")
+    log = RowLog(path, IMAGE_COLUMNS)
+    log.close()
+    summary = summary_rows(log.rows)
+    print(format_markdown(summary) if args.markdown else format_summary(summary))
+    return 0
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     for entry in shipped_models():
         acc = entry.info.get("accuracy_nips17_dev", {})
@@ -220,6 +234,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels-csv", type=Path, help="CSV with file,class_index columns")
     _model_args(p)
     p.set_defaults(func=cmd_study)
+
+    p = sub.add_parser("summary", help="print the summary table of a finished or partial study")
+    p.add_argument("out", type=Path)
+    p.add_argument("--markdown", action="store_true")
+    p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("models", help="list the shipped models")
     p.set_defaults(func=cmd_models)

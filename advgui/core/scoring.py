@@ -158,3 +158,39 @@ def format_summary(summary: list[dict]) -> str:
 def _half(row: dict, key: str) -> float:
     lo, hi = float(row[key + "_lo"]), float(row[key + "_hi"])
     return 0.0 if math.isnan(lo) else 50 * (hi - lo)
+
+
+def format_markdown(summary: list[dict]) -> str:
+    """The seed's layout as a Markdown table: rows tier x method, columns target x top-5/top-1."""
+    use_truth = any(int(r["top1_error_truth_n"]) for r in summary)
+    k1 = "top1_error_truth" if use_truth else "top1_error_clean"
+    k5 = "top5_error_truth" if use_truth else "top5_error_clean"
+    targets = sorted({r["target"] for r in summary})
+    head = "| eps | tier | method | images | " + " | ".join(
+        f"{t} top-5 | {t} top-1" for t in targets) + " |"
+    lines = [head, "|" + "---|" * (4 + 2 * len(targets))]
+    order = [t.value for t in Tier] + ["all"]
+    keys = sorted({(r["eps"], r["tier"], r["method"]) for r in summary},
+                  key=lambda k: (float(k[0]), order.index(k[1]), k[2] != "iterative"))
+    for eps, tier, method in keys:
+        cells = []
+        images = 0
+        for t in targets:
+            row = next((r for r in summary if (r["eps"], r["tier"], r["method"], r["target"])
+                        == (eps, tier, method, t)), None)
+            if row is None:
+                cells += ["", ""]
+                continue
+            images = max(images, int(row["images"]))
+            cells += [_md_cell(row, k5), _md_cell(row, k1)]
+        lines.append(f"| {eps} | {tier} | {method} | {images} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _md_cell(row: dict, key: str) -> str:
+    p = float(row[key])
+    if math.isnan(p):
+        return "—"
+    n = row.get(key + "_n", row["images"])
+    return (f"{100 * p:.1f} % [{100 * float(row[key + '_lo']):.1f}, "
+            f"{100 * float(row[key + '_hi']):.1f}] n={n}")

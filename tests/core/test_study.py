@@ -134,3 +134,17 @@ def test_file_vanishing_after_classification_becomes_an_error_row(tmp_path) -> N
     errors = [r for r in rows if r["status"] == "error"]
     assert len(rows) == 6 and len(errors) == 2
     assert all(r["error"].startswith("empty file") for r in errors)
+
+
+def test_summary_command_prints_markdown(tmp_path, capsys) -> None:
+    from advgui.cli import main
+
+    folder = make_folder(tmp_path / "imgs")
+    out = tmp_path / "out"
+    run(Study(classifier(), StudyConfig(folder=folder, out=out, methods=("fast",),
+                                        targets=("inverse",))))
+    assert main(["summary", str(out), "--markdown"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("| eps | tier | method | images | inverse top-5 | inverse top-1 |")
+    assert "| 8 | all | fast | 6 |" in text
+    assert main(["summary", str(tmp_path / "nothing")]) == 2
