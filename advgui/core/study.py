@@ -5,6 +5,7 @@ every method x target x eps, and report per image and per tier. Resumable into t
 from __future__ import annotations
 
 import hashlib
+import json
 import platform
 import re
 import time
@@ -160,6 +161,11 @@ class Study:
         cfg.out.mkdir(parents=True, exist_ok=True)
         (cfg.out / "adversarial").mkdir(exist_ok=True)
         manifest = self._manifest(started)
+        earlier = self._earlier_manifest()
+        # A resumed study keeps when it first started and how long all its runs took together.
+        manifest["first_started"] = earlier.get("first_started", earlier.get("started",
+                                                                            manifest["started"]))
+        manifest["runs"] = int(earlier.get("runs", 0)) + 1
         atomic_write_json(cfg.out / "manifest.json", manifest)
         cancelled = False
         log: RowLog | None = None
@@ -191,7 +197,9 @@ class Study:
         summary = summary_rows(rows)
         write_csv(cfg.out / "summary.csv", SUMMARY_COLUMNS, summary)
         manifest.update(finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"), cancelled=cancelled,
-                        rows=len(rows), seconds=round(time.time() - started, 1))
+                        rows=len(rows), seconds=round(time.time() - started, 1),
+                        seconds_all_runs=round(float(earlier.get("seconds_all_runs", 0.0))
+                                               + time.time() - started, 1))
         atomic_write_json(cfg.out / "manifest.json", manifest)
         clean = self._clean_rows_or_empty()
         skipped = [(r["file"], r["error"]) for r in clean if r["status"] != "ok"]
@@ -251,6 +259,13 @@ class Study:
         return {"file": clean_row["file"], "truth": clean_row["truth"], "tier": clean_row["tier"],
                 "method": method, "target": str(target), "eps": f"{eps:g}", "status": "error",
                 "error": error}
+
+    def _earlier_manifest(self) -> dict:
+        path = self.config.out / "manifest.json"
+        try:
+            return json.loads(path.read_text()) if path.exists() else {}
+        except (OSError, ValueError):
+            return {}  # a damaged manifest is rewritten, never fatal
 
     def _manifest(self, started: float) -> dict:
         import onnx

@@ -78,6 +78,7 @@ def test_study_writes_reports_and_resumes(tmp_path) -> None:
     assert {r["tier"] for r in summary} >= {"all"}
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["rows"] == 36 and manifest["cancelled"] is False
+    assert manifest["runs"] == 2 and manifest["seconds_all_runs"] >= manifest["seconds"]
 
 
 def test_torn_last_row_is_dropped_on_resume(tmp_path) -> None:
