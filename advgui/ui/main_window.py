@@ -6,10 +6,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from PySide6.QtCore import QSettings, Qt, QThread, QUrl, Signal
 from PySide6.QtGui import (QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QGuiApplication,
-                           QImage, QKeySequence)
+                           QKeySequence)
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
@@ -17,6 +16,7 @@ from advgui.core.images import IMAGE_SUFFIXES, list_image_files, truth_for
 from advgui.core.tiers import TierThresholds
 from advgui.ui.about import log_file, show_about
 from advgui.ui.attack_panel import AttackPanel
+from advgui.ui.export import adversarial_qimage, save_adversarial_png
 from advgui.ui.image_browser import ImageBrowser, ImageListModel
 from advgui.ui.inspect_panel import InspectPanel
 from advgui.ui.model_picker import ModelPicker
@@ -357,33 +357,15 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Attack cancelled.", 5000)
 
     # -- output ---------------------------------------------------------------------------------------
-    def _adversarial_qimage(self) -> QImage | None:
-        if self.outcome is None:
-            return None
-        a = np.ascontiguousarray(self.outcome.adversarial_pixels)
-        return QImage(a.data, a.shape[1], a.shape[0], 3 * a.shape[1],
-                      QImage.Format.Format_RGB888).copy()
-
     def save_adversarial(self) -> None:
         if self.outcome is None:
             self.statusBar().showMessage("Run an attack first.", 5000)
             return
-        stem = Path(self.outcome.request.path).stem
-        path, _ = QFileDialog.getSaveFileName(self, "Save adversarial image (lossless PNG)",
-                                              str(Path(self.folder) / f"{stem}-adversarial.png"),
-                                              "PNG (*.png)")
-        if path:
-            if not path.lower().endswith(".png"):
-                path += ".png"
-            try:
-                Image.fromarray(self.outcome.adversarial_pixels).save(path, format="PNG")
-            except OSError as exc:
-                QMessageBox.warning(self, "Could not save", str(exc))
+        save_adversarial_png(self, self.outcome, self.folder)
 
     def copy_adversarial(self) -> None:
-        img = self._adversarial_qimage()
-        if img is not None:
-            QGuiApplication.clipboard().setImage(img)
+        if self.outcome is not None:
+            QGuiApplication.clipboard().setImage(adversarial_qimage(self.outcome))
 
     def save_charts(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save charts", "charts.png", "PNG (*.png)")

@@ -1,0 +1,34 @@
+"""Getting an adversarial image out of the window: lossless PNG and the clipboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from advgui.ui.workers import AttackOutcome
+
+
+def adversarial_qimage(outcome: AttackOutcome) -> QImage:
+    a = np.ascontiguousarray(outcome.adversarial_pixels)
+    return QImage(a.data, a.shape[1], a.shape[0], 3 * a.shape[1],
+                  QImage.Format.Format_RGB888).copy()
+
+
+def save_adversarial_png(parent: QWidget, outcome: AttackOutcome, folder: str) -> None:
+    """Ask where, then write the exact 8-bit pixels the reports scored (PNG, never JPEG)."""
+    stem = Path(outcome.request.path).stem
+    path, _ = QFileDialog.getSaveFileName(parent, "Save adversarial image (lossless PNG)",
+                                          str(Path(folder) / f"{stem}-adversarial.png"),
+                                          "PNG (*.png)")
+    if not path:
+        return
+    if not path.lower().endswith(".png"):
+        path += ".png"
+    try:
+        Image.fromarray(outcome.adversarial_pixels).save(path, format="PNG")
+    except OSError as exc:
+        QMessageBox.warning(parent, "Could not save", str(exc))
