@@ -34,7 +34,7 @@ class ProgressBar:
         width = 28
         bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
         left = (self.total - self.done) / rate if rate > 0 else float("nan")
-        eta = _fmt(left) if left == left else "?"
+        eta = format_duration(left) if left == left else "?"
         text = f"{self.label} [{bar}] {self.done}/{self.total} {rate:.2f}/s ETA {eta}"
         return text + (f" {note}" if note else "")
 
@@ -43,7 +43,7 @@ class ProgressBar:
         self.stream.flush()
 
 
-def _fmt(seconds: float) -> str:
+def format_duration(seconds: float) -> str:
     seconds = int(seconds)
     h, rem = divmod(seconds, 3600)
     m, s = divmod(rem, 60)

@@ -182,15 +182,16 @@ def format_markdown(summary: list[dict]) -> str:
                 cells += ["", ""]
                 continue
             images = max(images, int(row["images"]))
-            cells += [_md_cell(row, k5), _md_cell(row, k1)]
+            cells += [format_rate(row, k5), format_rate(row, k1)]
         lines.append(f"| {eps} | {tier} | {method} | {images} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def _md_cell(row: dict, key: str) -> str:
+def format_rate(row: dict, key: str, missing: str = "—") -> str:
+    """'41.2 % [34.1, 48.7] n=120': a summary rate with its interval and its own denominator."""
     p = float(row[key])
     if math.isnan(p):
-        return "—"
+        return missing
     n = row.get(key + "_n", row["images"])
     return (f"{100 * p:.1f} % [{100 * float(row[key + '_lo']):.1f}, "
             f"{100 * float(row[key + '_hi']):.1f}] n={n}")

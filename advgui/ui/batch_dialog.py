@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog
                                QWidget)
 
 from advgui.core.classifier import Classifier
-from advgui.core.progress import _fmt
+from advgui.core.progress import format_duration
+from advgui.core.scoring import format_rate
 from advgui.core.study import StudyConfig, StudyOutcome, StudyProgress
 from advgui.core.tiers import Tier, TierThresholds
 from advgui.ui.study_worker import StudyWorker
@@ -171,7 +172,7 @@ class BatchDialog(QDialog):
         eta = ""
         if ev.phase == "attack" and ev.done > self._first_done:
             rate = (ev.done - self._first_done) / (time.monotonic() - self._t0)
-            eta = f", ETA {_fmt((ev.total - ev.done) / rate)}"
+            eta = f", ETA {format_duration((ev.total - ev.done) / rate)}"
         tiers = ", ".join(f"{k} {v}" for k, v in ev.tier_counts.items())
         self.status.setText(f"{ev.phase}: {ev.done}/{ev.total}{eta} — tiers: {tiers}. {ev.message}")
 
@@ -223,21 +224,11 @@ class BatchDialog(QDialog):
             cells = [target, eps, tier, str(images)]
             for m in methods:
                 r = rows.get(m)
-                cells += [self._interval(r, k5), self._interval(r, k1)] if r else ["", ""]
+                cells += [format_rate(r, k5, "n/a"), format_rate(r, k1, "n/a")] if r else ["", ""]
             for j, text in enumerate(cells):
                 self.table.setItem(i, j, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
         self._plot(summary, k1)
-
-    @staticmethod
-    def _interval(r: dict, key: str) -> str:
-        """'41.2 % [34.1, 48.7] n=120' with the rate's own denominator."""
-        p = float(r[key])
-        if np.isnan(p):
-            return "n/a"
-        n = r.get(key + "_n", r["images"])
-        return (f"{100 * p:.1f} % [{100 * float(r[key + '_lo']):.1f}, "
-                f"{100 * float(r[key + '_hi']):.1f}] n={n}")
 
     def _plot(self, summary: list[dict], key: str) -> None:
         self.plot.clear()
