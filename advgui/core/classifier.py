@@ -18,7 +18,7 @@ from advgui.core.autodiff import GradientSpec, UnsupportedModel, build_gradient_
 from advgui.core.classes import ClassList
 from advgui.core.hashing import sha256_file
 from advgui.core.preprocess import Preprocessing
-from advgui.core.session import create_session
+from advgui.core.session import DeviceChoice, create_session
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,8 @@ class Classifier:
                  device: str = "auto") -> None:
         self.name, self.path = name, path
         self.model = model
+        self._gradient_session = None
+        self._spec: GradientSpec | None = None
         self._check_io(model)
         meta = {p.key: p.value for p in model.metadata_props}
         try:
@@ -64,6 +66,7 @@ class Classifier:
         # A file on disk is hashed and opened by path (ONNX Runtime reads the external weights
         # itself); an in-memory model is serialized once.
         source: bytes | str = str(path) if path is not None else model.SerializeToString()
+        self._source = source
         self.sha256 = sha256_file(path) if path is not None else hashlib.sha256(source).hexdigest()
         try:
             self.session, self.device = create_session(source, device)
@@ -83,8 +86,6 @@ class Classifier:
         if len(self.classes) != self.num_classes:
             raise ModelError(f"{name}: {len(self.classes)} class names for "
                              f"{self.num_classes} outputs")
-        self._gradient_session = None
-        self._spec: GradientSpec | None = None
 
     # -- loading -----------------------------------------------------------------------------------
     @classmethod
@@ -137,8 +138,27 @@ class Classifier:
     def size(self) -> int:
         return self.preprocessing.size
 
+    def _run(self, which: str, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """Run a session; a CUDA failure mid-run moves this classifier to the CPU and retries."""
+        try:
+            return getattr(self, which).run(None, feeds)
+        except Exception as exc:  # onnxruntime raises its own Fail/RuntimeException types
+            if self.device.used != "cuda":
+                raise
+            self._fall_back_to_cpu(exc)
+            return getattr(self, which).run(None, feeds)
+
+    def _fall_back_to_cpu(self, exc: Exception) -> None:
+        reason = f"CUDA failed mid-run ({str(exc).splitlines()[0][:160]}); continuing on CPU"
+        log.warning("%s: %s", self.name, reason)
+        self.session, _ = create_session(self._source, "cpu")
+        self.device = DeviceChoice(self.device.requested, "cpu", reason)
+        if self._gradient_session is not None:
+            self._gradient_session = None
+            self.ensure_gradient()
+
     def _forward(self, x: np.ndarray) -> np.ndarray:
-        y = self.session.run(None, {self.input_name: np.ascontiguousarray(x, np.float32)})[0]
+        y = self._run("session", {self.input_name: np.ascontiguousarray(x, np.float32)})[0]
         if y.ndim != 2:
             raise ModelError(f"{self.name}: output has shape {y.shape}; expected [N, classes]")
         return y
@@ -173,7 +193,7 @@ class Classifier:
         """One run: probabilities, cross-entropy of ``target`` and direction * d loss / d x."""
         self.ensure_gradient()
         assert self._spec is not None and self._gradient_session is not None
-        probs, loss, grad = self._gradient_session.run(None, {
+        probs, loss, grad = self._run("_gradient_session", {
             self._spec.image: np.ascontiguousarray(x, np.float32),
             self._spec.target: np.asarray(target, np.int64),
             self._spec.direction: np.asarray(direction, np.float32),

@@ -166,3 +166,28 @@ def test_wrong_input_shape_and_nan_models_are_refused() -> None:
     nan.graph.initializer.append(onnx.numpy_helper.from_array(np.zeros(1, np.float32), "zero"))
     with pytest.raises(ModelError, match="NaN or infinite"):
         Classifier(nan, name="nan", device="cpu")
+
+
+def test_cuda_failure_mid_run_falls_back_to_cpu() -> None:
+    """No GPU here: a session that fails like a dying CUDA provider stands in for one."""
+    from advgui.core.session import DeviceChoice
+
+    clf = Classifier(tiny_classifier_model(), name="tiny", device="cpu")
+    x = images(2)
+    want_p = clf.probabilities(x)
+    want_g = clf.gradient(x, np.array([1, 2]), np.array([1.0, 1.0])).gradient
+
+    class DyingSession:
+        def run(self, *_args, **_kwargs):
+            raise RuntimeError("CUDA failure 999: device lost\ndetails")
+
+    clf.device = DeviceChoice("auto", "cuda")
+    clf.session = DyingSession()
+    clf._gradient_session = DyingSession()
+    np.testing.assert_allclose(clf.probabilities(x), want_p, rtol=1e-6)
+    assert clf.device.used == "cpu" and "CUDA failed mid-run" in clf.device.reason
+    np.testing.assert_allclose(clf.gradient(x, np.array([1, 2]), np.array([1.0, 1.0])).gradient,
+                               want_g, rtol=1e-5, atol=1e-7)
+    clf.session = DyingSession()  # on the CPU a failure is not hidden
+    with pytest.raises(RuntimeError, match="device lost"):
+        clf.probabilities(x)
