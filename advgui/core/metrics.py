@@ -29,14 +29,10 @@ def auc(scores: np.ndarray, positive: np.ndarray) -> float:
     pos, neg = scores[positive], scores[~positive]
     if len(pos) == 0 or len(neg) == 0:
         return float("nan")
-    order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
-    ranks = np.empty(len(order))
-    values = np.concatenate([pos, neg])[order]
-    ranks[order] = np.arange(1, len(order) + 1)
-    # average ranks over ties
-    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    sums = np.bincount(inverse, weights=ranks[order])
-    ranks[order] = (sums / counts)[inverse]
+    # Rank of every score, tied scores sharing the average of their ranks.
+    _, inverse, counts = np.unique(np.concatenate([pos, neg]), return_inverse=True,
+                                   return_counts=True)
+    ranks = (np.cumsum(counts) - (counts - 1) / 2)[inverse]
     u = ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2
     return float(u / (len(pos) * len(neg)))
 
