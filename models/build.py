@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from advgui.core.metrics import summarize  # noqa: E402
-from advgui.zoo.distill import DistillConfig, _softmax, fit_temperature, train_head  # noqa: E402
+from advgui.zoo.distill import DistillConfig, softmax, fit_temperature, train_head  # noqa: E402
 from advgui.zoo.extract import load_shards  # noqa: E402
 from advgui.zoo.sources import Shared, default_shared, read_classes, sample_labels  # noqa: E402
 from models.extract_features import CACHE, main as extract_main  # noqa: E402
@@ -46,8 +46,8 @@ def load_training(shared: Shared, cache: Path) -> dict[str, np.ndarray]:
 def evaluate(head: tuple[np.ndarray, np.ndarray], plain: dict[str, np.ndarray],
              labels: np.ndarray, temperature: float = 1.0) -> dict[str, dict]:
     w, b = head
-    student = _softmax((plain["features"] @ w.T + b) / temperature)
-    teacher = _softmax(plain["teacher"])
+    student = softmax((plain["features"] @ w.T + b) / temperature)
+    teacher = softmax(plain["teacher"])
     out = {"student": summarize(student, labels), "teacher": summarize(teacher, labels)}
     out["student"]["agreement_with_teacher"] = float(
         (student.argmax(1) == teacher.argmax(1)).mean())

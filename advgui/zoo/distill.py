@@ -25,7 +25,7 @@ class DistillConfig:
     label_weight: float = 0.0  # weight of the one-hot term where a true label is known
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
+def softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
@@ -43,7 +43,7 @@ def train_head(features: np.ndarray, teacher_logits: np.ndarray, cfg: DistillCon
     x = (x - mu) / sd
     n, d = x.shape
     k = teacher_logits.shape[1]
-    soft = _softmax(teacher_logits.astype(np.float64) / cfg.temperature).astype(np.float32)
+    soft = softmax(teacher_logits.astype(np.float64) / cfg.temperature).astype(np.float32)
     w = np.zeros((d, k), np.float32)
     b = np.zeros(k, np.float32)
     m_w, v_w, m_b, v_b = (np.zeros_like(w), np.zeros_like(w), np.zeros_like(b), np.zeros_like(b))
@@ -57,14 +57,14 @@ def train_head(features: np.ndarray, teacher_logits: np.ndarray, cfg: DistillCon
             idx = order[i:i + cfg.batch]
             xb = x[idx]
             z = xb @ w + b
-            p_t = _softmax(z / cfg.temperature)
+            p_t = softmax(z / cfg.temperature)
             # d/dz of T^2 * KL(soft || softmax(z/T)) = T * (p_T - soft)
             dz = cfg.temperature * (p_t - soft[idx])
             if labels is not None and cfg.label_weight > 0:
                 lab = labels[idx]
                 known = lab >= 0
                 if known.any():
-                    p1 = _softmax(z[known])
+                    p1 = softmax(z[known])
                     p1[np.arange(known.sum()), lab[known]] -= 1.0
                     dz[known] += cfg.label_weight * p1
             dz /= len(idx)

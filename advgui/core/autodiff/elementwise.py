@@ -208,7 +208,7 @@ def _matmul(ctx, node, gouts, needs):
 
 
 @rule("Softmax")
-def _softmax(ctx, node, gouts, needs):
+def softmax(ctx, node, gouts, needs):
     axis, g, y = _axis(ctx, node, -1), _first(gouts), node.output[0]
     dot = ctx.op("ReduceSum", [ctx.op("Mul", [g, y]), ctx.ints([axis])], keepdims=1)
     return [ctx.op("Mul", [y, ctx.op("Sub", [g, dot])])]
