@@ -165,13 +165,25 @@ def c_residual_branches(b: Body) -> str:
     return b.op("Clip", [b.conv(cat, 12, 4, k=3, strides=[2, 2]), b.const(0.0), b.const(6.0)])
 
 
+def c_relu_concat(b: Body) -> str:
+    # `first` joins ReLUs read only by it (its mask is applied before the Split); `shared` is
+    # also read elsewhere and `first` is no ReLU, so `second` must mask each part on its own.
+    a = b.op("Relu", [b.conv("x", 2, 16, pads=[1, 1, 1, 1])])
+    c = b.op("Relu", [b.conv("x", 2, 16, k=1)])
+    shared = b.op("Relu", [b.conv("x", 2, 16, k=1)])
+    first = b.op("Concat", [a, c, a], axis=1)
+    second = b.op("Concat", [shared, first], axis=1)
+    return b.op("Add", [b.conv(second, 64, 4, k=1), b.conv(shared, 16, 4, k=1)])
+
+
 CASES = {f.__name__[2:]: f for f in [
     c_conv_stride_pad, c_conv_dilation_group, c_conv_depthwise_same, c_conv_transpose,
     c_conv_rect_kernels_asymmetric_pads,
     c_batchnorm, c_activations, c_clip, c_maxpool_overlap, c_maxpool_ceil, c_avgpool_exclude_pad,
     c_avgpool_include_pad, c_avgpool_ceil, c_global_pools, c_concat_split, c_split_unused_output,
     c_broadcast_arith, c_div_numerator_const, c_reshape_transpose, c_gemm, c_gemm_trans_a,
-    c_matmul_batched, c_softmax_middle, c_identity_dropout_pad, c_residual_branches]}
+    c_matmul_batched, c_softmax_middle, c_identity_dropout_pad, c_residual_branches,
+    c_relu_concat]}
 
 SHAPE = (2, 6, 6)
 TARGET = np.array([1, 3])
@@ -242,7 +254,8 @@ def test_random_mixed_models(seed: int) -> None:
 
 
 @pytest.mark.parametrize("name", ["residual_branches", "maxpool_ceil", "avgpool_ceil",
-                                  "global_pools", "conv_transpose", "gemm", "batchnorm"])
+                                  "avgpool_exclude_pad", "global_pools", "conv_transpose",
+                                  "gemm", "batchnorm", "activations", "relu_concat"])
 def test_onnxruntime_float32_matches_reference(name: str) -> None:
     x64 = _input(np.float64)
     want = _reference_gradient(_model(CASES[name], np.float64), x64)
@@ -293,3 +306,22 @@ def test_every_case_is_exercised() -> None:
         case(b)
         ops |= {n.op_type for n in b.nodes}
     assert set(SUPPORTED_OPS) - ops <= {"Squeeze", "Unsqueeze", "Sum"}, set(SUPPORTED_OPS) - ops
+
+
+def test_float32_relu_mask_is_exactly_zero_or_one() -> None:
+    # The float32 mask is tanh(3e38 * y) run as ONNX Runtime's depthwise convolution.
+    from advgui.core.autodiff.context import Context
+    from advgui.core.autodiff.elementwise import positive_mask
+    y = np.array([0.0, 3e-38, 1.2e-38 * 4, 1e-30, 1e-7, 1.0, 3e8, 3e38, np.inf], np.float32)
+    ctx = Context(onnx.ModelProto(), {"y": [1, len(y), 1, 1]}, np.float32)
+    mask = positive_mask(ctx, "y")
+    graph = onnx.helper.make_graph(
+        ctx.nodes, "mask", [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT,
+                                                               [1, len(y), 1, 1])],
+        [onnx.helper.make_tensor_value_info(mask, onnx.TensorProto.FLOAT, None)],
+        ctx.initializers)
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"y": y.reshape(1, -1, 1, 1)})[0].ravel()
+    np.testing.assert_array_equal(got, (y > 0).astype(np.float32))

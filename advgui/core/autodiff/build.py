@@ -32,17 +32,39 @@ class GradientSpec:
     gradient: str = "gradient"
 
 
-def _shapes(model: onnx.ModelProto) -> dict[str, list[int | None]]:
+def _shapes(model: onnx.ModelProto) -> tuple[dict[str, list[int | None]],
+                                             dict[str, onnx.ValueInfoProto]]:
+    """Static dims of every tensor (None where symbolic), and the inferred type of each."""
     inferred = shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
     shapes: dict[str, list[int | None]] = {}
+    infos: dict[str, onnx.ValueInfoProto] = {}
     g = inferred.graph
     for vi in list(g.value_info) + list(g.input) + list(g.output):
         t = vi.type.tensor_type
         if t.HasField("shape"):
             shapes[vi.name] = [d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim]
+            infos[vi.name] = vi
     for init in g.initializer:
         shapes[init.name] = list(init.dims)
-    return shapes
+    return shapes, infos
+
+
+def _gradient_infos(grad_of: dict[str, str],
+                    infos: dict[str, onnx.ValueInfoProto]) -> list[onnx.ValueInfoProto]:
+    """Declare that each gradient has its forward tensor's type and shape.
+
+    ONNX shape inference loses the batch dim at the first Reshape of the backward pass;
+    without these, ONNX Runtime cannot prove that a gradient and its ReLU mask have the
+    same shape and keeps the whole backward pass out of its blocked (NCHWc) layout.
+    """
+    out = []
+    for g, name in grad_of.items():
+        if name in infos:
+            vi = onnx.ValueInfoProto()
+            vi.CopyFrom(infos[name])
+            vi.name = g
+            out.append(vi)
+    return out
 
 
 SMALL = 4096  # elements: initializers up to this size keep their values in the skeleton
@@ -132,7 +154,7 @@ def build_gradient_model(
     active = _active(model, image)
     if logits not in active:
         raise UnsupportedModel("the model output does not depend on its input")
-    shapes = _shapes(model)
+    shapes, infos = _shapes(model)
     ctx = Context(full, shapes, dtype)
 
     forward = [onnx.NodeProto.FromString(n.SerializeToString()) for n in model.graph.node]
@@ -159,6 +181,7 @@ def build_gradient_model(
     seed = ctx.op("Mul", [ctx.op("Sub", [probs, onehot]), direction])
 
     grads: dict[str, list[str]] = {logits: [seed]}
+    grad_of: dict[str, str] = {seed: logits}  # gradient tensor -> the tensor it belongs to
 
     def total(name: str) -> str | None:
         parts = grads.get(name)
@@ -166,6 +189,7 @@ def build_gradient_model(
             return None
         if len(parts) > 1:
             grads[name] = [ctx.op("Sum", parts)]
+            grad_of[grads[name][0]] = name
         return grads[name][0]
 
     for node in reversed(needed):
@@ -182,6 +206,7 @@ def build_gradient_model(
         for name, g, need in zip(node.input, gins, needs):
             if need and g is not None:
                 grads.setdefault(name, []).append(g)
+                grad_of.setdefault(g, name)
     ctx.current = None
     grad_image = total(image)
     if grad_image is None:
@@ -204,6 +229,7 @@ def build_gradient_model(
          helper.make_tensor_value_info(spec.loss, elem, ["N"]),
          grad_info],
         list(full.graph.initializer) + ctx.initializers,
+        value_info=_gradient_infos(grad_of, infos),
     )
     out = helper.make_model(graph, opset_imports=[helper.make_opsetid("", max(opset, MIN_OPSET))],
                             producer_name="advgui-autodiff")

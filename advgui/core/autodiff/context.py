@@ -35,6 +35,10 @@ class Context:
         self.initializers: list[onnx.TensorProto] = []
         self._count = 0
         self.current: onnx.NodeProto | None = None
+        self._readers: dict[str, int] | None = None
+        self._producers: dict[str, onnx.NodeProto] | None = None
+        # Tensors whose gradient already carries their ReLU's mask (see the Concat rule).
+        self.premasked: set[str] = set()
 
     # -- emission -------------------------------------------------------------------------------
     def fresh(self, hint: str) -> str:
@@ -81,6 +85,23 @@ class Context:
         if name not in self._arrays and name in self._tensors:
             self._arrays[name] = numpy_helper.to_array(self._tensors[name])
         return self._arrays.get(name)
+
+    def producer(self, name: str) -> onnx.NodeProto | None:
+        if self._producers is None:
+            self._producers = {o: n for n in self.model.graph.node for o in n.output if o}
+        return self._producers.get(name)
+
+    def readers(self, name: str) -> int:
+        """How many node inputs and graph outputs read this tensor."""
+        if self._readers is None:
+            counts: dict[str, int] = {}
+            for n in self.model.graph.node:
+                for i in n.input:
+                    counts[i] = counts.get(i, 0) + 1
+            for o in self.model.graph.output:
+                counts[o.name] = counts.get(o.name, 0) + 1
+            self._readers = counts
+        return self._readers.get(name, 0)
 
     def where(self) -> str:
         return describe(self.current) if self.current is not None else "model"

