@@ -7,14 +7,51 @@ resume; whole-file reports (summary, manifest) are written to a temporary file a
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 from typing import Any, Iterable
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+class OutputError(OSError):
+    """The results cannot be written; the message says where, why and what to do."""
+
+
+def describe_write_error(exc: OSError) -> str:
+    if exc.errno in NO_SPACE:
+        return "the disk is full"
+    return exc.strerror or str(exc)
+
+
+def check_writable(folder: Path) -> None:
+    """Create the folder and prove a file can be written there, before any work starts."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".advgui-write-test"
+        probe.write_bytes(b"advgui")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(f"cannot write to the output folder {folder}: "
+                          f"{describe_write_error(exc)}") from exc
+
+
+def _megabytes(n: float) -> str:
+    return f"{n / 1e6:,.1f} MB" if n < 1e7 else f"{n / 1e6:,.0f} MB"
+
+
+def check_free_space(folder: Path, needed: int, what: str) -> None:
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise OutputError(
+            f"not enough free space in {folder}: {what} need about {_megabytes(needed)}, "
+            f"{_megabytes(free)} are free. Free some space or choose another output folder.")
 
 
 def cell(value: Any) -> Any:
@@ -28,13 +65,21 @@ def uncell(value: str) -> str:
     return value[1:] if value.startswith("'") and value[1:2] in FORMULA_START else value
 
 
-def atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_bytes(path: Path, write) -> None:
+    """Call write(tmp_path), then rename over path; a failed write leaves no partial file."""
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, lambda tmp: tmp.write_bytes(text.encode("utf-8")))
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
@@ -51,16 +96,16 @@ def write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) ->
 
 
 class RowLog:
-    """An append-only CSV whose complete rows survive any kill."""
+    """An append-only CSV whose complete rows survive any kill or failed write."""
 
     def __init__(self, path: Path, columns: list[str]) -> None:
         self.path, self.columns = path, columns
         self.rows: list[dict[str, str]] = self._recover()
-        self._fh = open(path, "a", encoding="utf-8", newline="")
-        self._writer = csv.DictWriter(self._fh, columns, extrasaction="ignore", lineterminator="\n")
-        if not self.rows and self._fh.tell() == 0:
-            self._writer.writeheader()
-            self._fh.flush()
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        if os.lseek(self._fd, 0, os.SEEK_END) == 0:
+            buf = io.StringIO()
+            csv.writer(buf, lineterminator="\n").writerow(columns)
+            self._write(buf.getvalue())
 
     def _recover(self) -> list[dict[str, str]]:
         if not self.path.exists():
@@ -79,15 +124,31 @@ class RowLog:
             write_csv(self.path, self.columns, rows)  # drop the torn row, keep every whole one
         return rows
 
+    def _write(self, text: str) -> None:
+        """Append whole lines, or nothing: a short write (disk full) is cut back off."""
+        data = text.encode("utf-8")
+        start = os.lseek(self._fd, 0, os.SEEK_END)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view):]
+            os.fsync(self._fd)
+        except OSError:
+            os.ftruncate(self._fd, start)
+            raise
+
     def append(self, rows: list[dict[str, Any]]) -> None:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, self.columns, extrasaction="ignore", lineterminator="\n")
         for row in rows:
-            self._writer.writerow({k: cell(v) for k, v in row.items()})
-            self.rows.append({k: str(v) for k, v in row.items()})
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+            writer.writerow({k: cell(v) for k, v in row.items()})
+        self._write(buf.getvalue())
+        self.rows.extend({k: str(v) for k, v in row.items()} for row in rows)
 
     def close(self) -> None:
-        self._fh.close()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
 
 def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:

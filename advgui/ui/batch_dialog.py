@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog
 
 from advgui.core.classifier import Classifier
 from advgui.core.progress import format_duration
+from advgui.core.report import check_writable
 from advgui.core.scoring import format_rate
 from advgui.core.study import StudyConfig, StudyOutcome, StudyProgress
 from advgui.core.tiers import Tier, TierThresholds
@@ -139,10 +140,7 @@ class BatchDialog(QDialog):
     def _start(self) -> None:
         try:
             cfg = self.config()
-            cfg.out.mkdir(parents=True, exist_ok=True)
-            probe = cfg.out / ".advgui-write-test"
-            probe.write_text("")
-            probe.unlink()
+            check_writable(cfg.out)
         except (ValueError, OSError) as exc:
             QMessageBox.warning(self, "Cannot start the study", str(exc))
             return
