@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -25,8 +26,13 @@ def load_rgb(path: Path) -> Image.Image:
     """Open any still image as upright 8-bit RGB (first frame of an animation)."""
     path = Path(path)
     try:
-        if path.stat().st_size == 0:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # opening a named pipe would wait for a writer
+            raise ImageError("not a regular file (a pipe, device or socket)")
+        if info.st_size == 0:
             raise ImageError("empty file (0 bytes)")
+        with open(path, "rb") as fh:  # PermissionError here, not deep inside Pillow
+            fh.read(1)
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as im:

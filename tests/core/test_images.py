@@ -94,3 +94,41 @@ def test_broken_symlink_and_hidden_files(tmp_path) -> None:
     assert [f.name for f in files] == ["dangling.png", "ok.png"]
     with pytest.raises(ImageError, match="not found"):
         load_rgb(tmp_path / "dangling.png")
+
+
+def test_named_pipe_is_refused_without_waiting(tmp_path) -> None:
+    os.mkfifo(tmp_path / "pipe.jpg")
+    assert [f.name for f in list_image_files(tmp_path)] == ["pipe.jpg"]
+    with pytest.raises(ImageError, match="not a regular file"):
+        load_rgb(tmp_path / "pipe.jpg")
+
+
+def test_unreadable_file_gives_permission_denied(tmp_path) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    path = folder / "locked.png"
+    path.write_bytes(_bytes(_photo(), "PNG"))
+    path.chmod(0)
+    if os.geteuid() != 0:
+        with pytest.raises(ImageError, match="permission denied"):
+            load_rgb(path)
+        return
+    # root reads everything: try as an unprivileged user in a forked child (no exec needed)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            try:
+                load_rgb(path)
+                message = "loaded"
+            except ImageError as exc:
+                message = str(exc)
+            os.write(write_end, message.encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    os.waitpid(pid, 0)
+    with os.fdopen(read_end) as fh:
+        assert fh.read() == "permission denied"
