@@ -195,7 +195,7 @@ def _chart(result: dict, path: Path) -> None:
     app = QApplication.instance() or QApplication([])
     pg.setConfigOptions(background="w", foreground="k")
     plot = pg.PlotWidget(title="InceptionV3 input gradient, images/s")
-    plot.addLegend()
+    plot.addLegend(offset=(-10, 10))  # top right, above the bars (the y range has headroom)
     batches = list(result["batches"])
     xs = np.arange(len(batches))
     ours = [result["batches"][b]["ours_images_per_s"] for b in batches]
@@ -204,6 +204,9 @@ def _chart(result: dict, path: Path) -> None:
         theirs = [result["batches"][b]["torch_images_per_s"] for b in batches]
         plot.addItem(pg.BarGraphItem(x=xs + 0.2, height=theirs, width=0.38, brush="#7f8c99",
                                      name=f"torch {result['torch']} autograd"))
+    tallest = max(ours + ([result["batches"][b]["torch_images_per_s"] for b in batches]
+                          if result.get("torch") else []))
+    plot.setYRange(0, tallest * 1.35, padding=0)
     plot.getAxis("bottom").setTicks([[(i, f"batch {b}") for i, b in enumerate(batches)]])
     plot.resize(640, 400)
     pg.exporters.ImageExporter(plot.plotItem).export(str(path))
