@@ -165,8 +165,6 @@ def build_gradient_model(
                 raise UnsupportedModel(
                     f"{describe(node)}: operator {node.op_type} is not supported by the gradient "
                     f"builder (supported: {', '.join(sorted(RULES))})")
-        if node.op_type == "MaxPool" and len(node.output) < 2 and node.input[0] in active:
-            node.output.append(f"grad/{node.output[0]}/indices")
 
     spec = GradientSpec(image=image)
     # Cross-entropy head: d CE / d logits = softmax - onehot, scaled by the direction.

@@ -72,10 +72,17 @@ def _conv_transpose(ctx, node, gouts, needs):
 
 @rule("MaxPool")
 def _maxpool(ctx, node, gouts, needs):
-    # The builder gives every differentiated MaxPool an Indices output (flat over N*C*H*W).
-    if attrs_of(node).get("storage_order", 0) != 0:
+    a = attrs_of(node)
+    if a.get("storage_order", 0) != 0:
         raise ctx.fail("MaxPool with storage_order=1 is not supported")
-    x, indices = node.input[0], node.output[1]
+    x = node.input[0]
+    if len(node.output) > 1 and node.output[1]:
+        indices = node.output[1]
+    else:
+        # A second MaxPool for the indices (flat over N*C*H*W) instead of an Indices output on
+        # the forward one: ONNX Runtime's pool with indices cannot use its blocked NCHWc layout,
+        # and would pull the forward pass and the Concat after it out of that layout.
+        indices = ctx.op("MaxPool", [x], n_out=2, **a)[1]
     flat = ctx.ints([-1])
     zeros = ctx.op("Reshape", [ctx.zeros_like(x), flat])
     scattered = ctx.op("ScatterElements", [zeros, ctx.op("Reshape", [indices, flat]),
