@@ -184,6 +184,7 @@ class BatchDialog(QDialog):
 
     def _failed(self, message: str) -> None:
         self._stop_thread()
+        self.status.setText("Stopped: " + message.split("\n")[0])
         box = QMessageBox(QMessageBox.Icon.Warning, "Study failed", message.split("\n\n")[0], parent=self)
         if "\n\n" in message:
             box.setDetailedText(message)

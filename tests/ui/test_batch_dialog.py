@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import errno
+import os
 
 from PySide6.QtWidgets import QMessageBox
 
@@ -40,3 +42,37 @@ def test_batch_dialog_rejects_bad_eps(qtbot, tiny_model, image_folder, tmp_path,
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
     dialog.start.click()
     assert warned and "(0, 255]" in warned[0]
+
+
+def test_batch_dialog_reports_a_full_disk_and_resumes(qtbot, tiny_model, image_folder, tmp_path,
+                                                       monkeypatch) -> None:
+    clf = load_classifier(str(tiny_model), device="cpu")
+    dialog = BatchDialog(clf, str(image_folder), TierThresholds(0.2, 0.12))
+    qtbot.addWidget(dialog)
+    out = tmp_path / "study"
+    dialog.out.setText(str(out))
+    dialog.per_tier.setValue(0)
+    shown = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.text()))
+    real_write, calls = os.write, {"n": 0}
+
+    def full_after_a_few(fd, data):  # only the study's row log writes with os.write
+        calls["n"] += 1
+        if calls["n"] > 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", full_after_a_few)
+    dialog.start.click()
+    qtbot.waitUntil(lambda: bool(shown), timeout=60_000)
+    monkeypatch.setattr(os, "write", real_write)
+    assert "disk is full" in shown[0] and "finished rows kept" in shown[0]
+    assert "Stopped" in dialog.status.text() and dialog.start.isEnabled()
+    kept = list(csv.DictReader(open(out / "images.csv")))
+    assert 0 < len(kept) < 20
+    with qtbot.waitSignal(dialog.studyFinished, timeout=60_000):
+        dialog.start.click()
+    rows = list(csv.DictReader(open(out / "images.csv")))
+    assert len(rows) == 5 * 2 * 2  # images x methods x targets, resumed without duplicates
+    assert rows[:len(kept)] == kept
+    dialog.close()
