@@ -72,6 +72,28 @@ def conv_flops(model: onnx.ModelProto, batch_dims: dict[str, int]) -> float:
     return total
 
 
+def placement(model: bytes | str, feeds: dict[str, np.ndarray], device: str) -> dict:
+    """Which execution provider ran each node of one profiled run (a CUDA run must show no
+    CPU nodes but the few shape computations ONNX Runtime keeps on the host on purpose)."""
+    import tempfile
+
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.enable_profiling = True
+    opts.profile_file_prefix = os.path.join(tempfile.mkdtemp(prefix="advgui-placement-"), "run")
+    providers = (["CUDAExecutionProvider"] if device == "cuda" else []) + ["CPUExecutionProvider"]
+    session = ort.InferenceSession(model, opts, providers=providers)
+    session.run(None, feeds)
+    events = json.loads(Path(session.end_profiling()).read_text())
+    by_provider: dict[str, dict[str, int]] = {}
+    for e in events:
+        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+            ops = by_provider.setdefault(e["args"].get("provider", "?"), {})
+            ops[e["args"]["op_name"]] = ops.get(e["args"]["op_name"], 0) + 1
+    return by_provider
+
+
 def matmul_peak(n: int = 2048, repeats: int = 5) -> float:
     a = np.random.default_rng(0).normal(size=(n, n)).astype(np.float32)
     b = np.random.default_rng(1).normal(size=(n, n)).astype(np.float32)
@@ -137,7 +159,16 @@ def main() -> int:
             "ours_float32": float(np.linalg.norm(ours32 - ref) / np.linalg.norm(ref)),
             "torch_float32": float(np.linalg.norm(torch32 - ref) / np.linalg.norm(ref))}
 
-    grad_model, _ = build_gradient_model(clf.model, (3, pre.size, pre.size))
+    grad_model, spec = build_gradient_model(clf.model, (3, pre.size, pre.size))
+    if clf.device.used == "cuda":
+        x2 = pool[:2]
+        result["placement"] = {
+            "forward": placement(str(models_dir() / "inception_v3.onnx"),
+                                 {clf.input_name: x2}, "cuda"),
+            "gradient": placement(grad_model.SerializeToString(),
+                                  {spec.image: x2, spec.target: np.zeros(2, np.int64),
+                                   spec.direction: np.ones(2, np.float32)}, "cuda")}
+        print("node placement:", json.dumps(result["placement"]), flush=True)
     fwd_flops = conv_flops(clf.model, {"N": 1})
     grad_flops = conv_flops(grad_model, {"N": 1})
     peak = matmul_peak()
