@@ -86,13 +86,18 @@ def atomic_write_json(path: Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=1, default=str) + "\n")
 
 
-def write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) -> None:
+def csv_text(columns: list[str], rows: Iterable[dict[str, Any]], header: bool = False) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
+    if header:
+        writer.writeheader()
     for row in rows:
         writer.writerow({k: cell(v) for k, v in row.items()})
-    atomic_write_text(path, buf.getvalue())
+    return buf.getvalue()
+
+
+def write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) -> None:
+    atomic_write_text(path, csv_text(columns, rows, header=True))
 
 
 class RowLog:
@@ -103,9 +108,7 @@ class RowLog:
         self.rows: list[dict[str, str]] = self._recover()
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         if os.lseek(self._fd, 0, os.SEEK_END) == 0:
-            buf = io.StringIO()
-            csv.writer(buf, lineterminator="\n").writerow(columns)
-            self._write(buf.getvalue())
+            self._write(csv_text(columns, [], header=True))
 
     def _recover(self) -> list[dict[str, str]]:
         if not self.path.exists():
@@ -138,11 +141,7 @@ class RowLog:
             raise
 
     def append(self, rows: list[dict[str, Any]]) -> None:
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, self.columns, extrasaction="ignore", lineterminator="\n")
-        for row in rows:
-            writer.writerow({k: cell(v) for k, v in row.items()})
-        self._write(buf.getvalue())
+        self._write(csv_text(self.columns, rows))
         self.rows.extend({k: str(v) for k, v in row.items()} for row in rows)
 
     def close(self) -> None:
