@@ -19,6 +19,7 @@ from advgui.core.scoring import IMAGE_COLUMNS
 from advgui.core.study import Study, StudyConfig
 from advgui.core.tiers import TierThresholds
 from tests.core.test_study import classifier, make_folder
+from tests.core.test_study import run as _drive
 
 COLUMNS = ["file", "value"]
 
@@ -27,23 +28,6 @@ def _config(folder: Path, out: Path) -> StudyConfig:
     return StudyConfig(folder=folder, out=out, methods=("fast",),
                        targets=("least-likely", "inverse"), eps=(4.0, 8.0), batch=2,
                        thresholds=TierThresholds(0.2, 0.12))
-
-
-def _drive(study: Study, on_batch=None) -> object:
-    batches = {"n": 0}
-
-    def should_stop() -> bool:
-        batches["n"] += 1
-        if on_batch:
-            on_batch(batches["n"])
-        return False
-
-    gen = study.run(should_stop)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as done:
-            return done.value
 
 
 def _check_folder_is_whole(out: Path) -> list[dict]:
@@ -158,7 +142,7 @@ def test_a_real_disk_filling_up_mid_run(tmp_path, small_disk) -> None:
                     pass
 
     with pytest.raises(OutputError, match="disk is full"):
-        _drive(Study(classifier(), _config(folder, out)), another_program_fills_the_disk)
+        _drive(Study(classifier(), _config(folder, out)), on_batch=another_program_fills_the_disk)
     kept = _check_folder_is_whole(out)
     assert len(kept) < 24
     filler.unlink()

@@ -33,11 +33,14 @@ def classifier() -> Classifier:
     return Classifier(tiny_classifier_model(), name="tiny", classes=classes, device="cpu")
 
 
-def run(study: Study, stop_after: int | None = None):
+def run(study: Study, stop_after: int | None = None, on_batch=None):
+    """Drive the study; stop after that many batches, calling on_batch(n) before each."""
     calls = {"n": 0}
 
     def should_stop() -> bool:
         calls["n"] += 1
+        if on_batch:
+            on_batch(calls["n"])
         return stop_after is not None and calls["n"] > stop_after
 
     gen = study.run(should_stop)
