@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,11 @@ class Entry:
     decorated: QPixmap | None = None
 
 
+# Thumbnails kept in memory (about 88 KB each with its badge icon): scrolling through a folder of
+# 100,000 photos must not keep them all; one dropped is made again when its row is painted.
+MAX_THUMBNAILS = 1000
+
+
 class ImageListModel(QAbstractListModel):
     thumbnailWanted = Signal(str)
 
@@ -38,11 +44,13 @@ class ImageListModel(QAbstractListModel):
         self.entries: list[Entry] = []
         self.rows: dict[str, int] = {}
         self.thresholds = TierThresholds()
+        self._with_thumb: OrderedDict[int, None] = OrderedDict()  # oldest first
 
     def set_paths(self, paths: list[str]) -> None:
         self.beginResetModel()
         self.entries = [Entry(p) for p in paths]
         self.rows = {p: i for i, p in enumerate(paths)}
+        self._with_thumb.clear()
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
@@ -114,9 +122,15 @@ class ImageListModel(QAbstractListModel):
 
     def set_thumbnail(self, path: str, image: QImage) -> None:
         row = self.rows.get(path)
-        if row is not None:
-            self.entries[row].thumb = image
-            self._changed(row)
+        if row is None:
+            return
+        self.entries[row].thumb = image
+        self._with_thumb[row] = None
+        self._with_thumb.move_to_end(row)
+        while len(self._with_thumb) > MAX_THUMBNAILS:
+            old, _ = self._with_thumb.popitem(last=False)
+            self.entries[old].thumb = self.entries[old].decorated = None
+        self._changed(row)
 
     def set_verdict(self, path: str, confidence: float, top1_name: str, error: str) -> None:
         row = self.rows.get(path)

@@ -255,6 +255,7 @@ class MainWindow(QMainWindow):
         self.tiers.show_counts(self.images.tier_counts())
         if v.path == self.current_path:
             self._show_selected()
+            self._chart_clean()
 
     def _thresholds_changed(self, t: TierThresholds) -> None:
         self.images.set_thresholds(t)
@@ -264,6 +265,14 @@ class MainWindow(QMainWindow):
     def select_image(self, path: str) -> None:
         self.current_path = path
         self._show_selected()
+        self._chart_clean()
+
+    def _chart_clean(self) -> None:
+        """The selected image's clean probabilities, unless an attack owns the charts."""
+        v = self.verdicts.get(self.current_path or "")
+        if self.attacking or self.info is None or v is None or v.probabilities is None:
+            return
+        self.charts.show_clean(self.info.class_names, v.probabilities)
 
     def _show_selected(self) -> None:
         path = self.current_path

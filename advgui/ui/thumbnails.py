@@ -12,6 +12,9 @@ from PySide6.QtGui import QImage
 from advgui.core.images import ImageError, load_rgb
 
 THUMB = 112
+# Requests still waiting: fast scrolling asks for every row it passes; the oldest requests are
+# for rows long out of view (asked for again if they come back into view).
+MAX_PENDING = 256
 
 
 class ThumbnailWorker(QObject):
@@ -30,6 +33,7 @@ class ThumbnailWorker(QObject):
             if path in self._pending:
                 self._pending.remove(path)
             self._pending.append(path)
+            del self._pending[:-MAX_PENDING]
             self._lock.notify()
 
     def clear(self) -> None:

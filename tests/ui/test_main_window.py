@@ -31,6 +31,12 @@ def test_open_folder_classifies_and_badges(make_window, tiny_model, image_folder
     assert "Folder" in w.tiers.counts.text()
     w.browser.filter.setCurrentIndex(1)  # high only
     assert w.browser.proxy.rowCount() == counts["high"]
+    # selecting a classified image shows its clean top-5 before any attack
+    path = str(image_folder / "n00000001_sample1.png")
+    w.select_image(path)
+    heights = w.charts.clean_bars.opts["height"]
+    assert len(heights) == 5 and np.isclose(max(heights), w.verdicts[path].confidence)
+    assert len(w.charts.adv_bars.opts["height"]) == 0
 
 
 def test_fast_and_iterative_attacks_update_charts(make_window, tiny_model, image_folder, qtbot) -> None:
