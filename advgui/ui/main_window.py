@@ -270,9 +270,9 @@ class MainWindow(QMainWindow):
     def _chart_clean(self) -> None:
         """The selected image's clean probabilities, unless an attack owns the charts."""
         v = self.verdicts.get(self.current_path or "")
-        if self.attacking or self.info is None or v is None or v.probabilities is None:
+        if self.attacking or self.info is None or v is None or not v.top:
             return
-        self.charts.show_clean(self.info.class_names, v.probabilities)
+        self.charts.show_clean(self.info.class_names, v.top, v.top_probabilities)
 
     def _show_selected(self) -> None:
         path = self.current_path

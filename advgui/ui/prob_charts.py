@@ -56,14 +56,16 @@ class ProbabilityCharts(QWidget):
         self.adv_bars.setOpts(x=np.arange(len(shown)) + 0.2, height=clean[shown])
         self._draw_trajectory()
 
-    def show_clean(self, classes: tuple[str, ...], clean: np.ndarray) -> None:
+    def show_clean(self, classes: tuple[str, ...], top: tuple[int, ...],
+                   probabilities: tuple[float, ...]) -> None:
         """A selected image before any attack: its clean top-k alone, an empty trajectory."""
-        self.classes, self._clean, self._target = classes, clean, -1
+        self.classes, self._target = classes, -1
         self._shown, self._history = [], []
-        shown = [int(i) for i in np.argsort(-clean)[:TOP_K]]
+        shown = list(top[:TOP_K])
         self.bars.getAxis("bottom").setTicks([[(i, self._label(c)) for i, c in enumerate(shown)]])
         self.bars.setXRange(-0.6, len(shown) - 0.4)
-        self.clean_bars.setOpts(x=np.arange(len(shown)) - 0.2, height=clean[shown])
+        self.clean_bars.setOpts(x=np.arange(len(shown)) - 0.2,
+                                height=np.asarray(probabilities[:TOP_K]))
         self.adv_bars.setOpts(x=[], height=[])
         self.clean_curve.setData([], [])
         self.target_curve.setData([], [])

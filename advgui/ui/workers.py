@@ -39,16 +39,29 @@ class ModelInfo:
 
 @dataclass(frozen=True)
 class Verdict:
-    """One image's clean classification (or why it has none)."""
+    """One image's clean classification, or why it has none.
+
+    Only the top five are kept: the window holds a verdict for every image of a folder, and full
+    probability vectors would be 400 MB for 100,000 images.
+    """
 
     path: str
-    probabilities: np.ndarray | None
-    top1: int = -1
+    top: tuple[int, ...] = ()
+    top_probabilities: tuple[float, ...] = ()
     error: str = ""
+
+    @classmethod
+    def of(cls, path: str, probabilities: np.ndarray, k: int = 5) -> Verdict:
+        best = np.argsort(-probabilities)[:k]
+        return cls(path, tuple(int(i) for i in best), tuple(float(probabilities[i]) for i in best))
+
+    @property
+    def top1(self) -> int:
+        return self.top[0] if self.top else -1
 
     @property
     def confidence(self) -> float:
-        return float(self.probabilities.max()) if self.probabilities is not None else -1.0
+        return self.top_probabilities[0] if self.top_probabilities else -1.0
 
 
 @dataclass(frozen=True)
@@ -169,17 +182,16 @@ class EngineWorker(QObject):
                 pixels.append(clf.preprocessing.load(load_rgb(Path(path))))
                 ok.append(path)
             except ImageError as exc:
-                self.classified.emit(generation, Verdict(path, None, error=str(exc)))
+                self.classified.emit(generation, Verdict(path, error=str(exc)))
         if pixels:
             try:
                 probs = clf.probabilities(clf.preprocessing.to_model(np.stack(pixels)))
             except Exception as exc:  # a runtime failure must not kill the worker thread
                 for path in ok:
-                    self.classified.emit(generation, Verdict(path, None, error=f"model failed: {exc}"))
+                    self.classified.emit(generation, Verdict(path, error=f"model failed: {exc}"))
             else:
                 for path, p in zip(ok, probs):
-                    self.classified.emit(generation, Verdict(path, p.astype(np.float32),
-                                                             int(p.argmax())))
+                    self.classified.emit(generation, Verdict.of(path, p))
         if more:
             self._more.emit()
         else:
