@@ -101,6 +101,11 @@ def test_iterative_attack_lowers_target_loss_and_stays_in_ball(clf: Classifier) 
     clean_loss = -np.log(result.clean_probabilities[np.arange(3), result.target])
     assert np.all(losses[-1] < clean_loss)  # towards the least likely class
     assert np.all(result.target == result.clean_probabilities.argmin(axis=1))
+    # the scores reported are those of the returned images, float and 8-bit
+    np.testing.assert_allclose(result.adversarial_probabilities,
+                               clf.probabilities(result.adversarial), atol=1e-6)
+    np.testing.assert_allclose(result.pixel_probabilities,
+                               clf.probabilities(PRE.to_model(result.pixels)), atol=1e-6)
 
 
 def test_targets_resolve_like_the_seed() -> None:

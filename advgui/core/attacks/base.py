@@ -36,15 +36,20 @@ class AttackResult:
 
 def finish(classifier: Classifier, clean: np.ndarray, adversarial: np.ndarray,
            target: np.ndarray, direction: np.ndarray, steps: int, first_flip: np.ndarray,
-           problems: list[str]) -> AttackResult:
-    """Score the float result and its uint8 rounding in one batch."""
+           problems: list[str], adversarial_probabilities: np.ndarray | None = None
+           ) -> AttackResult:
+    """Score the uint8 rounding of the result (and the float result, unless its scores are
+    given), in one batch."""
     pre = classifier.preprocessing
     pixels = pre.to_uint8(adversarial)
     rounded = pre.to_model(pixels)
-    probs = classifier.probabilities(np.concatenate([adversarial, rounded]))
-    n = len(adversarial)
-    return AttackResult(clean, target, direction, adversarial, probs[:n], pixels, probs[n:],
-                        steps, first_flip, problems)
+    if adversarial_probabilities is None:
+        probs = classifier.probabilities(np.concatenate([adversarial, rounded]))
+        adversarial_probabilities, pixel_probabilities = np.split(probs, 2)
+    else:
+        pixel_probabilities = classifier.probabilities(rounded)
+    return AttackResult(clean, target, direction, adversarial, adversarial_probabilities, pixels,
+                        pixel_probabilities, steps, first_flip, problems)
 
 
 def gradient_problem(grad: np.ndarray) -> list[str]:

@@ -61,4 +61,5 @@ class IterativeGradientSign:
             flipped = (probs.argmax(axis=1) != clean_top1) & (first_flip < 0)
             first_flip[flipped] = step
             yield StepRecord(step, self.steps, probs, loss, adv)
-        return finish(classifier, clean, adv, tgt, direction, self.steps, first_flip, problems)
+        return finish(classifier, clean, adv, tgt, direction, self.steps, first_flip, problems,
+                      adversarial_probabilities=probs)
