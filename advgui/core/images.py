@@ -10,6 +10,7 @@ import os
 import stat
 import warnings
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -64,15 +65,18 @@ def load_rgb(path: Path) -> Image.Image:
         raise ImageError(f"unreadable or truncated image: {str(exc).splitlines()[0][:160]}") from None
 
 
-def list_image_files(folder: Path) -> list[Path]:
-    """Image files under folder (recursively), sorted, by suffix; hidden files skipped."""
-    out = []
+def iter_image_files(folder: Path) -> Iterator[Path]:
+    """Image files under folder (recursively), as they are found, by suffix; hidden ones skipped."""
     for root, dirs, files in os.walk(folder, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in files:
             if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_SUFFIXES:
-                out.append(Path(root) / name)
-    return sorted(out)
+                yield Path(root) / name
+
+
+def list_image_files(folder: Path) -> list[Path]:
+    """Image files under folder (recursively), sorted; hidden files skipped."""
+    return sorted(iter_image_files(folder))
 
 
 def read_labels_csv(path: Path) -> dict[str, int]:

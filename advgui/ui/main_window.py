@@ -7,18 +7,19 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QThread, QUrl, Signal
-from PySide6.QtGui import (QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QGuiApplication,
-                           QKeySequence)
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
-from advgui.core.images import IMAGE_SUFFIXES, list_image_files, truth_for
+from advgui.core.images import IMAGE_SUFFIXES, truth_for
 from advgui.core.tiers import TierThresholds
 from advgui.ui.about import log_file, show_about
 from advgui.ui.attack_panel import AttackPanel
 from advgui.ui.export import adversarial_qimage, save_adversarial_png
+from advgui.ui.folder_scan import FolderScan
 from advgui.ui.image_browser import ImageBrowser, ImageListModel
 from advgui.ui.inspect_panel import InspectPanel
+from advgui.ui.menus import build_menus
 from advgui.ui.model_picker import ModelPicker
 from advgui.ui.prob_charts import ProbabilityCharts
 from advgui.ui.thumbnails import ThumbnailService
@@ -76,6 +77,11 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(w)
 
         self.thumbs = ThumbnailService(self)
+        self.scan = FolderScan(self)
+        self.scan.progress.connect(self._scan_progress)
+        self.scan.finished.connect(self._scan_finished)
+        self._scan_id = 0
+        self._scan_files: list[str] = []
         # Direct: request() is thread-safe, and the thumbnail thread is busy in its own loop.
         self.images.thumbnailWanted.connect(self.thumbs.worker.request,
                                             Qt.ConnectionType.DirectConnection)
@@ -105,39 +111,11 @@ class MainWindow(QMainWindow):
         # Direct: the engine thread is busy in the attack loop; cancel() only sets an Event.
         self.attack_panel.cancelRequested.connect(self.engine.cancel,
                                                   Qt.ConnectionType.DirectConnection)
-        self._build_menus()
+        build_menus(self)
         self._build_model_picker()
         self._restore()
         self.model_spec, self.device = model, device
         self.requestModel.emit(model, device)
-
-    # -- menus -------------------------------------------------------------------------------------
-    def _build_menus(self) -> None:
-        def act(menu, text, slot, shortcut=None):
-            a = QAction(text, self)
-            if shortcut:
-                a.setShortcut(shortcut)
-            a.triggered.connect(slot)
-            menu.addAction(a)
-            return a
-
-        file = self.menuBar().addMenu("&File")
-        act(file, "Open &Image…", self.open_image_dialog, QKeySequence.StandardKey.Open)
-        act(file, "Open &Folder…", self.open_folder_dialog, "Ctrl+Shift+O")
-        self.save_action = act(file, "&Save Adversarial…", self.save_adversarial,
-                               QKeySequence.StandardKey.Save)
-        act(file, "&Copy Adversarial", self.copy_adversarial, "Ctrl+Shift+C")
-        act(file, "Save &Charts as PNG…", self.save_charts)
-        file.addSeparator()
-        act(file, "&Batch Run…", self.batch_run, "Ctrl+B")
-        file.addSeparator()
-        act(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        view = self.menuBar().addMenu("&View")
-        act(view, "&Probabilities", lambda: self.tabs.setCurrentIndex(0), "Ctrl+1")
-        act(view, "&Inspect", lambda: self.tabs.setCurrentIndex(1), "Ctrl+2")
-        help_ = self.menuBar().addMenu("&Help")
-        act(help_, "Open &Log File", self.open_log)
-        act(help_, "&About advgui", self.about)
 
     def _build_model_picker(self) -> None:
         bar = self.addToolBar("Model")
@@ -184,6 +162,7 @@ class MainWindow(QMainWindow):
         """Stop both threads cleanly: cancel the attack, drop queued work, join."""
         self.engine.cancel()
         self.engine.set_generation(-1)
+        self.scan.stop()
         self.thumbs.stop()
         self.engine_thread.quit()
         self.engine_thread.wait(30000)
@@ -202,14 +181,33 @@ class MainWindow(QMainWindow):
             self.open_paths([path])
 
     def open_paths(self, paths: list[str]) -> None:
+        """Open images and folders; folders are listed on a thread of their own."""
         files: list[str] = []
+        folders: list[Path] = []
         for p in map(Path, paths):
             if p.is_dir():
-                files += [str(f) for f in list_image_files(p)]
+                folders.append(p)
                 self.folder = str(p)
             elif p.suffix.lower() in IMAGE_SUFFIXES:
                 files.append(str(p))
                 self.folder = self.folder or str(p.parent)
+        if folders:
+            self._scan_files = files
+            self._scan_id = self.scan.start(folders)
+            self.statusBar().showMessage(f"Listing the images in {folders[0]}…")
+            return
+        self._show_files(files)
+
+    def _scan_progress(self, scan_id: int, found: int) -> None:
+        if scan_id == self._scan_id:
+            self.statusBar().showMessage(f"Listing the images in {self.folder}… {found:,} so far")
+
+    def _scan_finished(self, scan_id: int, found: list[str]) -> None:
+        if scan_id == self._scan_id:
+            self.statusBar().clearMessage()
+            self._show_files(self._scan_files + found)
+
+    def _show_files(self, files: list[str]) -> None:
         if not files:
             self.statusBar().showMessage("No image files there.", 5000)
             return

@@ -100,6 +100,8 @@ class ProbabilityCharts(QWidget):
         steps, top1, target = zip(*self._history)
         self.clean_curve.setData(steps, top1)
         self.target_curve.setData(steps, target)
+        whole = max(1, int(np.ceil(max(steps) / 10)))  # steps are whole numbers: no 0.5 ticks
+        self.trajectory.getAxis("bottom").setTickSpacing(whole, whole)
 
     def save_png(self, path: str) -> None:
         pg.exporters.ImageExporter(self.bars.plotItem).export(path)

@@ -173,3 +173,32 @@ def test_switching_model_reclassifies(make_window, tiny_model, image_folder, qtb
     assert w.info.name == "other"
     after = {p: v.top1 for p, v in w.verdicts.items()}
     assert before.keys() == after.keys()
+
+
+def test_listing_a_folder_never_blocks_the_window(make_window, tiny_model, image_folder, qtbot,
+                                                   monkeypatch, tmp_path) -> None:
+    import threading
+
+    from advgui.core.images import iter_image_files
+    from advgui.ui import folder_scan
+
+    slow_drive = threading.Event()
+
+    def walk(folder):  # a network drive: nothing arrives until released
+        for path in iter_image_files(folder):
+            slow_drive.wait(30)
+            yield path
+
+    monkeypatch.setattr(folder_scan, "iter_image_files", walk)
+    w = make_window(str(tiny_model))
+    other = tmp_path / "other"
+    other.mkdir()
+    Image.new("RGB", (40, 30)).save(other / "lonely.png")
+    w.open_paths([str(other)])  # returns at once; superseded by the next open below
+    w.open_paths([str(image_folder)])
+    assert "Listing the images" in w.statusBar().currentMessage()
+    assert w.images.rowCount() == 0
+    slow_drive.set()
+    qtbot.waitUntil(lambda: len(w.verdicts) == 6, timeout=30_000)
+    assert w.images.rowCount() == 6
+    assert not any("lonely" in e.path for e in w.images.entries)

@@ -1,0 +1,40 @@
+"""The main window's menu bar: every entry calls one of the window's slots."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+
+if TYPE_CHECKING:
+    from advgui.ui.main_window import MainWindow
+
+
+def build_menus(window: MainWindow) -> None:
+    """Fill the window's menu bar."""
+
+    def act(menu, text, slot, shortcut=None) -> QAction:
+        a = QAction(text, window)
+        if shortcut:
+            a.setShortcut(shortcut)
+        a.triggered.connect(slot)
+        menu.addAction(a)
+        return a
+
+    bar = window.menuBar()
+    file = bar.addMenu("&File")
+    act(file, "Open &Image…", window.open_image_dialog, QKeySequence.StandardKey.Open)
+    act(file, "Open &Folder…", window.open_folder_dialog, "Ctrl+Shift+O")
+    act(file, "&Save Adversarial…", window.save_adversarial, QKeySequence.StandardKey.Save)
+    act(file, "&Copy Adversarial", window.copy_adversarial, "Ctrl+Shift+C")
+    act(file, "Save &Charts as PNG…", window.save_charts)
+    file.addSeparator()
+    act(file, "&Batch Run…", window.batch_run, "Ctrl+B")
+    file.addSeparator()
+    act(file, "&Quit", window.close, QKeySequence.StandardKey.Quit)
+    view = bar.addMenu("&View")
+    act(view, "&Probabilities", lambda: window.tabs.setCurrentIndex(0), "Ctrl+1")
+    act(view, "&Inspect", lambda: window.tabs.setCurrentIndex(1), "Ctrl+2")
+    help_ = bar.addMenu("&Help")
+    act(help_, "Open &Log File", window.open_log)
+    act(help_, "&About advgui", window.about)
