@@ -31,6 +31,11 @@ from advgui.core.tiers import Tier, TierThresholds
 PNG_SHARE = 0.9
 ROW_BYTES = 600
 
+# What a resumed study must share with the run that started it: rows are keyed by file, method,
+# target and eps only, so a resume with another model, sample or step size would mix studies.
+SAME_STUDY = (("model", "sha256"), ("model", "preprocessing"), ("config", "per_tier"),
+              ("config", "seed"), ("config", "thresholds"), ("config", "alpha"), ("config", "steps"))
+
 CLEAN_COLUMNS = ["file", "truth", "tier", "top1", "top1_name", "top1_probability", "status", "error"]
 METHODS = ("fast", "iterative")
 
@@ -169,6 +174,7 @@ class Study:
         (cfg.out / "adversarial").mkdir(exist_ok=True)
         manifest = self._manifest(started)
         earlier = self._earlier_manifest()
+        self._check_same_study(earlier, manifest)
         # A resumed study keeps when it first started and how long all its runs took together.
         manifest["first_started"] = earlier.get("first_started", earlier.get("started",
                                                                             manifest["started"]))
@@ -284,6 +290,21 @@ class Study:
         return {"file": clean_row["file"], "truth": clean_row["truth"], "tier": clean_row["tier"],
                 "method": method, "target": str(target), "eps": f"{eps:g}", "status": "error",
                 "error": error}
+
+    def _check_same_study(self, earlier: dict, now: dict) -> None:
+        """Refuse to resume a study with settings that would make its rows disagree."""
+        out = self.config.out
+        if not earlier or not ((out / "clean.csv").exists() or (out / "images.csv").exists()):
+            return
+        now = json.loads(json.dumps(now, default=str))  # tuples and dataclasses as JSON has them
+        changed = []
+        for section, key in SAME_STUDY:
+            if key in earlier.get(section, {}) and earlier[section][key] != now[section][key]:
+                old, new = (json.dumps(v)[:40] for v in (earlier[section][key], now[section][key]))
+                changed.append(f"{key} {old} -> {new}")
+        if changed:
+            raise ValueError(f"{out} holds a study made with other settings ({'; '.join(changed)}). "
+                             "Resume it with the same settings, or choose a new output folder.")
 
     def _earlier_manifest(self) -> dict:
         path = self.config.out / "manifest.json"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from advgui.core.classes import ClassList
@@ -152,3 +154,24 @@ def test_summary_command_prints_markdown(tmp_path, capsys) -> None:
     assert text.startswith("| eps | tier | method | images | inverse top-5 | inverse top-1 |")
     assert "| 8 | all | fast | 6 |" in text
     assert main(["summary", str(tmp_path / "nothing")]) == 2
+
+
+def test_resume_with_other_settings_is_refused_but_more_eps_is_added(tmp_path) -> None:
+    folder = make_folder(tmp_path / "imgs")
+    out = tmp_path / "out"
+    base = StudyConfig(folder=folder, out=out, methods=("fast",), targets=("inverse",),
+                       eps=(4.0,), batch=4, thresholds=TierThresholds(0.2, 0.12))
+    first = run(Study(classifier(), base))
+    before = (out / "images.csv").read_text()
+    for changed, what in ((dict(seed=1), "seed 0 -> 1"),
+                          (dict(thresholds=TierThresholds(0.5, 0.12)), "thresholds"),
+                          (dict(per_tier=2), "per_tier null -> 2")):
+        with pytest.raises(ValueError, match=f"other settings.*{what}"):
+            run(Study(classifier(), replace(base, **changed)))
+        assert (out / "images.csv").read_text() == before  # nothing touched
+    other_model = Classifier(tiny_classifier_model(seed=3), name="other",
+                             classes=classifier().classes, device="cpu")
+    with pytest.raises(ValueError, match="sha256"):
+        run(Study(other_model, base))
+    more = run(Study(classifier(), replace(base, eps=(4.0, 8.0))))  # adds rows, same study
+    assert more.rows == 2 * first.rows
