@@ -18,7 +18,7 @@ from advgui.core.params import eps_units
 from advgui.core.preprocess import Preprocessing
 from advgui.core.progress import ProgressBar
 from advgui.core.registry import load_classifier, shipped_models
-from advgui.core.report import RowLog
+from advgui.core.report import RowLog, atomic_write_bytes
 from advgui.core.scoring import (IMAGE_COLUMNS, format_markdown, format_summary, norms,
                                  summary_rows)
 from advgui.core.session import DEVICES
@@ -103,7 +103,8 @@ def cmd_attack(args: argparse.Namespace) -> int:
     if result.problems[0]:
         print(f"attack failed: {result.problems[0]}", file=sys.stderr)
         return 2
-    Image.fromarray(result.pixels[0]).save(args.out, format="PNG")
+    image = Image.fromarray(result.pixels[0])
+    atomic_write_bytes(Path(args.out), lambda tmp: image.save(tmp, format="PNG"))
     print(f"target: {clf.classes.label(int(result.target[0]))} "
           f"({'towards' if result.direction[0] < 0 else 'away from'})")
     print(f"eps: {eps_units(attack.eps, clf.preprocessing.std)}")

@@ -122,6 +122,26 @@ def test_save_adversarial_png_is_lossless(make_window, tiny_model, image_folder,
     w.save_adversarial()
     saved = np.asarray(Image.open(str(target) + ".png"))
     np.testing.assert_array_equal(saved, w.outcome.adversarial_pixels)
+    # a save that fails (disk full) warns, and the PNG saved before is left as it was
+    import errno
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from advgui.core.report import atomic_write_bytes
+    from advgui.ui import export
+
+    def disk_fills_up(tmp):
+        tmp.write_bytes(b"half a png")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(export, "atomic_write_bytes",
+                        lambda path, _write: atomic_write_bytes(path, disk_fills_up))
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
+    w.save_adversarial()
+    assert warned and "disk is full" in warned[0]
+    np.testing.assert_array_equal(np.asarray(Image.open(str(target) + ".png")), saved)
+    assert not list(tmp_path.glob(".*.tmp"))
 
 
 def test_unloadable_model_shows_message(qtbot, settings, tmp_path, monkeypatch) -> None:
