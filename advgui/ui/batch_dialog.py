@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog
 
 from advgui.core.classifier import Classifier
 from advgui.core.progress import format_duration
-from advgui.core.report import check_writable
+from advgui.core.report import atomic_write_bytes, check_writable, describe_write_error
 from advgui.core.scoring import format_rate
 from advgui.core.study import StudyConfig, StudyOutcome, StudyProgress
 from advgui.core.tiers import Tier, TierThresholds
@@ -254,7 +254,17 @@ class BatchDialog(QDialog):
         del legend
         out = Path(self.out.text())
         if out.is_dir():
-            pg.exporters.ImageExporter(self.plot.plotItem).export(str(out / "error_by_tier.png"))
+            image = pg.exporters.ImageExporter(self.plot.plotItem).export(toBytes=True)
+
+            def save(tmp: Path) -> None:
+                if not image.save(str(tmp), "PNG"):
+                    raise OSError(f"could not write {tmp.name}")
+
+            try:
+                atomic_write_bytes(out / "error_by_tier.png", save)
+            except OSError as exc:
+                self.status.setText(f"{self.status.text()} The plot was not saved: "
+                                    f"{describe_write_error(exc)}.")
 
     @staticmethod
     def _open(path: Path) -> None:
