@@ -196,6 +196,8 @@ class MainWindow(QMainWindow):
             self._scan_id = self.scan.start(folders)
             self.statusBar().showMessage(f"Listing the images in {folders[0]}…")
             return
+        self.scan.cancel()
+        self._scan_id = 0  # a listing still running must not replace what is opened now
         self._show_files(files)
 
     def _scan_progress(self, scan_id: int, found: int) -> None:

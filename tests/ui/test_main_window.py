@@ -214,10 +214,13 @@ def test_listing_a_folder_never_blocks_the_window(make_window, tiny_model, image
     other = tmp_path / "other"
     other.mkdir()
     Image.new("RGB", (40, 30)).save(other / "lonely.png")
-    w.open_paths([str(other)])  # returns at once; superseded by the next open below
+    w.open_paths([str(other)])  # returns at once; superseded by the single file opened next
+    w.open_paths([str(other / "lonely.png")])
+    assert w.images.rowCount() == 1
+    w.open_paths([str(other)])  # and this listing by the next open below
     w.open_paths([str(image_folder)])
     assert "Listing the images" in w.statusBar().currentMessage()
-    assert w.images.rowCount() == 0
+    assert w.images.rowCount() == 1  # what was open stays until the listing is done
     slow_drive.set()
     qtbot.waitUntil(lambda: len(w.verdicts) == 6, timeout=30_000)
     assert w.images.rowCount() == 6
