@@ -176,6 +176,16 @@ def c_relu_concat(b: Body) -> str:
     return b.op("Add", [b.conv(second, 64, 4, k=1), b.conv(shared, 16, 4, k=1)])
 
 
+def c_relu_maxpool(b: Body) -> str:
+    # `alone` is pooled and read by nothing else (its mask is applied to the pooled gradient,
+    # before the scatter); `shared` is read by a convolution too, so it is masked after.
+    # Shifted down so that whole windows are zero (their pooled gradient must be masked).
+    alone = b.op("Relu", [b.op("Add", [b.conv("x", 2, 4, pads=[1, 1, 1, 1]), b.const(-2.0)])])
+    shared = b.op("Relu", [b.conv("x", 2, 4, k=1)])
+    pools = [b.op("MaxPool", [t], kernel_shape=[3, 3], strides=[2, 2]) for t in (alone, shared)]
+    return b.op("Concat", [*pools, b.conv(shared, 4, 4, strides=[2, 2])], axis=1)
+
+
 CASES = {f.__name__[2:]: f for f in [
     c_conv_stride_pad, c_conv_dilation_group, c_conv_depthwise_same, c_conv_transpose,
     c_conv_rect_kernels_asymmetric_pads,
@@ -183,7 +193,7 @@ CASES = {f.__name__[2:]: f for f in [
     c_avgpool_include_pad, c_avgpool_ceil, c_global_pools, c_concat_split, c_split_unused_output,
     c_broadcast_arith, c_div_numerator_const, c_reshape_transpose, c_gemm, c_gemm_trans_a,
     c_matmul_batched, c_softmax_middle, c_identity_dropout_pad, c_residual_branches,
-    c_relu_concat]}
+    c_relu_concat, c_relu_maxpool]}
 
 SHAPE = (2, 6, 6)
 TARGET = np.array([1, 3])
@@ -255,7 +265,8 @@ def test_random_mixed_models(seed: int) -> None:
 
 @pytest.mark.parametrize("name", ["residual_branches", "maxpool_ceil", "avgpool_ceil",
                                   "avgpool_exclude_pad", "global_pools", "conv_transpose",
-                                  "gemm", "batchnorm", "activations", "relu_concat"])
+                                  "gemm", "batchnorm", "activations", "relu_concat",
+                                  "relu_maxpool"])
 def test_onnxruntime_float32_matches_reference(name: str) -> None:
     x64 = _input(np.float64)
     want = _reference_gradient(_model(CASES[name], np.float64), x64)

@@ -175,13 +175,15 @@ def _axis(ctx: Context, node: onnx.NodeProto, default: int) -> int:
     return axis + len(ctx.shape(node.output[0])) if axis < 0 else axis
 
 
+def relu_read_only_by(ctx: Context, x: str, node: onnx.NodeProto) -> bool:
+    """x is a ReLU's output and nothing but this node reads it (all of its reads)."""
+    src = ctx.producer(x)
+    return src is not None and src.op_type == "Relu" and ctx.readers(x) == list(node.input).count(x)
+
+
 def _only_relus(ctx: Context, node: onnx.NodeProto) -> bool:
     """Every input is a ReLU output that nothing but this Concat reads."""
-    for x in set(node.input):
-        src = ctx.producer(x)
-        if src is None or src.op_type != "Relu" or ctx.readers(x) != list(node.input).count(x):
-            return False
-    return True
+    return all(relu_read_only_by(ctx, x, node) for x in set(node.input))
 
 
 @rule("Concat")

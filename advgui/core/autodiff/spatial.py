@@ -6,6 +6,7 @@ import numpy as np
 import onnx
 
 from advgui.core.autodiff.context import Context, attrs_of
+from advgui.core.autodiff.elementwise import positive_mask, relu_read_only_by
 from advgui.core.autodiff.pooling import pool_counts, transpose_pads, window_pads
 from advgui.core.autodiff.registry import first as _first, rule
 
@@ -83,10 +84,18 @@ def _maxpool(ctx, node, gouts, needs):
         # the forward one: ONNX Runtime's pool with indices cannot use its blocked NCHWc layout,
         # and would pull the forward pass and the Concat after it out of that layout.
         indices = ctx.op("MaxPool", [x], n_out=2, **a)[1]
+    g = _first(gouts)
+    if relu_read_only_by(ctx, x, node):
+        # Pooling ReLU outputs: each window's gradient goes to its maximum, which is positive
+        # exactly when the window's output is, so the ReLU's mask is applied on the pooled
+        # gradient (a quarter the size, and in ONNX Runtime's NCHWc layout like the mask)
+        # instead of after the scatter, where it forced a layout reorder of the full tensor.
+        g = ctx.op("Mul", [g, positive_mask(ctx, node.output[0])])
+        ctx.premasked.add(x)
     flat = ctx.ints([-1])
     zeros = ctx.op("Reshape", [ctx.zeros_like(x), flat])
     scattered = ctx.op("ScatterElements", [zeros, ctx.op("Reshape", [indices, flat]),
-                                           ctx.op("Reshape", [_first(gouts), flat])],
+                                           ctx.op("Reshape", [g, flat])],
                        axis=0, reduction="add")
     return [ctx.reshape_like(scattered, x)]
 
