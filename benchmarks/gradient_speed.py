@@ -37,14 +37,25 @@ from advgui.zoo.sources import Shared, default_shared  # noqa: E402
 OUT = ROOT / "benchmarks" / "results"
 
 
-def timed(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+def interleaved(fns: dict, repeats: int, pause: float = 0.2) -> dict[str, float]:
+    """Median seconds of each function, timed in turns so that a drift of the machine's speed
+    (this is a shared VM: ±10 % over minutes) hits all of them alike.
+
+    Two warm-up calls each: ONNX Runtime plans a session's memory on the first run for a shape
+    and allocates that plan on the second. The pause lets its worker threads stop spinning
+    before the next function is timed.
+    """
+    for fn in fns.values():
         fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            time.sleep(pause)
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def conv_flops(model: onnx.ModelProto, batch_dims: dict[str, int]) -> float:
@@ -118,12 +129,6 @@ def study_rate(clf, files: list[Path], method: str) -> float:
                 return len(files) / (time.perf_counter() - t0)
 
 
-def matmul_peak(n: int = 2048, repeats: int = 5) -> float:
-    a = np.random.default_rng(0).normal(size=(n, n)).astype(np.float32)
-    b = np.random.default_rng(1).normal(size=(n, n)).astype(np.float32)
-    return 2.0 * n ** 3 / timed(lambda: a @ b, repeats)
-
-
 def rss_mb() -> float:
     with open("/proc/self/status") as fh:
         for line in fh:
@@ -135,7 +140,7 @@ def rss_mb() -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--batches", type=int, nargs="+", default=[1, 8, 32])
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--memory-images", type=int, default=1000)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--study-images", type=int, default=16)
@@ -170,6 +175,10 @@ def main() -> int:
         loss.backward()
         return t.grad.numpy()
 
+    def torch_forward(x: np.ndarray):
+        with torch.no_grad():
+            return torch.softmax(net(torch.from_numpy(x)), 1).numpy()
+
     if net is not None:
         # Reference: torch autograd in float64 on the same weights; both float32 results vs it.
         ours32 = ours_grad(pool[:2]).astype(np.float64)
@@ -196,25 +205,31 @@ def main() -> int:
         print("node placement:", json.dumps(result["placement"]), flush=True)
     fwd_flops = conv_flops(clf.model, {"N": 1})
     grad_flops = conv_flops(grad_model, {"N": 1})
-    peak = matmul_peak()
-    result.update(forward_gflop_per_image=fwd_flops / 1e9, gradient_gflop_per_image=grad_flops / 1e9,
-                  matmul_peak_gflops=peak / 1e9)
+    a = np.random.default_rng(0).normal(size=(2048, 2048)).astype(np.float32)
+    peaks = []
     for bs in args.batches:
         x = np.concatenate([pool] * (bs // len(pool) + 1))[:bs]
-        # torch first: ONNX Runtime's worker threads spin for a moment after each run and
-        # would slow whatever is timed right after them.
-        t_torch = timed(lambda: torch_grad(x), args.repeats) if net is not None else None
-        t_fwd = timed(lambda: clf.probabilities(x), args.repeats)
-        t_ours = timed(lambda: ours_grad(x), args.repeats)
+        fns = {"matmul": lambda: a @ a, "forward": lambda x=x: clf.probabilities(x),
+               "ours": lambda x=x: ours_grad(x)}
+        if net is not None:
+            fns["torch"] = lambda x=x: torch_grad(x)
+            fns["torch_forward"] = lambda x=x: torch_forward(x)
+        t = interleaved(fns, args.repeats)
+        peak = 2.0 * 2048 ** 3 / t["matmul"]
+        peaks.append(peak)
+        t_torch, t_fwd, t_ours = t.get("torch"), t["forward"], t["ours"]
         row = {"ours_images_per_s": bs / t_ours, "forward_images_per_s": bs / t_fwd,
                "gradient_over_forward": t_ours / t_fwd,
                "ours_gflops": bs * grad_flops / t_ours / 1e9,
                "fraction_of_peak": bs * grad_flops / t_ours / peak}
         if t_torch is not None:
-            row.update(torch_images_per_s=bs / t_torch, speedup_vs_torch=t_torch / t_ours)
+            row.update(torch_images_per_s=bs / t_torch, speedup_vs_torch=t_torch / t_ours,
+                       torch_gradient_over_forward=t_torch / t["torch_forward"])
         result["batches"][str(bs)] = row
         print(f"batch {bs}: {json.dumps({k: round(v, 3) for k, v in row.items()})}", flush=True)
 
+    result.update(forward_gflop_per_image=fwd_flops / 1e9, gradient_gflop_per_image=grad_flops / 1e9,
+                  matmul_peak_gflops=statistics.median(peaks) / 1e9)
     x8, attack_only, study = pool[:8], {}, {}
     for name, attack in (("fast", FastGradientSign(eps=8)), ("iterative", IterativeGradientSign(eps=8))):
         t0 = time.perf_counter()
