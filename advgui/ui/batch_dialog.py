@@ -24,6 +24,10 @@ from advgui.core.tiers import Tier, TierThresholds
 from advgui.ui.study_worker import StudyWorker
 
 METHOD_COLOURS = {"iterative": "#d0473c", "fast": "#2060d0"}
+# Series of equal values would hide one another: each target has its own marker, and series are
+# shifted sideways a little within their tier.
+TARGET_SYMBOLS = {"inverse": "o", "least-likely": "t", "least-likely-top5": "s", "true": "d"}
+DODGE = 0.06
 
 
 def _path_row(edit: QLineEdit, button: QPushButton) -> QWidget:
@@ -238,19 +242,28 @@ class BatchDialog(QDialog):
         self.plot.getAxis("left").setLabel("top-1 error")
         legend = self.plot.addLegend(offset=(-10, -10), labelTextSize="8pt", colCount=2)
         groups = sorted({(r["method"], r["target"], r["eps"]) for r in summary})
+        width = min(DODGE, 0.5 / max(len(groups), 1))
         for g, (method, target, eps) in enumerate(groups):
-            xs, ys = [], []
+            shift = (g - (len(groups) - 1) / 2) * width
+            xs, ys, lo, hi = [], [], [], []
             for x, tier in enumerate(tiers):
                 row = next((r for r in summary if (r["method"], r["target"], r["eps"], r["tier"])
                             == (method, target, eps, tier)), None)
                 if row is not None and not np.isnan(float(row[key])):
-                    xs.append(x)
+                    xs.append(x + shift)
                     ys.append(float(row[key]))
+                    lo.append(float(row[key + "_lo"]))
+                    hi.append(float(row[key + "_hi"]))
             colour = METHOD_COLOURS.get(method, "#555")
             style = pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.SolidLine if
                              target == "inverse" else pg.QtCore.Qt.PenStyle.DashLine)
-            self.plot.plot(xs, ys, pen=style, symbol="o", symbolBrush=colour,
-                           name=f"{method} {target} ε{eps}")
+            if xs:  # the Wilson interval the table shows, as a bar
+                y = np.asarray(ys)
+                self.plot.addItem(pg.ErrorBarItem(x=np.asarray(xs), y=y, top=np.asarray(hi) - y,
+                                                  bottom=y - np.asarray(lo), beam=0.04,
+                                                  pen=pg.mkPen(colour, width=1)))
+            self.plot.plot(xs, ys, pen=style, symbol=TARGET_SYMBOLS.get(target, "x"),
+                           symbolBrush=colour, symbolSize=9, name=f"{method} {target} ε{eps}")
         del legend
         out = Path(self.out.text())
         if out.is_dir():

@@ -76,3 +76,28 @@ def test_batch_dialog_reports_a_full_disk_and_resumes(qtbot, tiny_model, image_f
     assert len(rows) == 5 * 2 * 2  # images x methods x targets, resumed without duplicates
     assert rows[:len(kept)] == kept
     dialog.close()
+
+
+def test_error_plot_keeps_equal_series_apart_with_their_intervals(qtbot, tiny_model,
+                                                                   tmp_path) -> None:
+    import pyqtgraph as pg
+
+    clf = load_classifier(str(tiny_model), device="cpu")
+    dialog = BatchDialog(clf, str(tmp_path), TierThresholds())
+    qtbot.addWidget(dialog)
+    dialog.out.setText(str(tmp_path / "no-such-folder"))  # nothing is saved
+    row = {"tier": "high", "eps": "8", "images": "3", "top1_error_truth": "1.0",
+           "top1_error_truth_lo": "0.2", "top1_error_truth_hi": "1.0"}
+    summary = [{**row, "method": m, "target": t}
+               for m in ("fast", "iterative") for t in ("inverse", "least-likely")]
+    dialog._plot(summary, "top1_error_truth")
+    curves = dialog.plot.listDataItems()
+    xs = sorted(float(c.getData()[0][0]) for c in curves)
+    assert len(xs) == 4 and len(set(xs)) == 4  # all four visible, not stacked on one point
+    assert all(-0.3 < x < 0.3 for x in xs)  # still within the high tier
+    symbols = {c.opts["symbol"] for c in curves}
+    assert symbols == {"o", "t"}  # inverse and least likely told apart by marker
+    bars = [i for i in dialog.plot.items() if isinstance(i, pg.ErrorBarItem)]
+    assert len(bars) == 4
+    assert all(abs(float(b.opts["bottom"][0]) - 0.8) < 1e-9 for b in bars)
+    dialog.close()
