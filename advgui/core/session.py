@@ -11,6 +11,11 @@ log = logging.getLogger(__name__)
 
 DEVICES = ("auto", "cpu", "cuda")
 
+# ONNX Runtime lets cuDNN and cuBLAS use TF32 on Ampere and newer GPUs by default: float32
+# convolutions with 10-bit mantissas, so scores and gradients would differ from the CPU's by
+# about 1e-3 and 8-bit results could flip. A study must mean the same on either device.
+CUDA_OPTIONS = {"use_tf32": "0"}
+
 
 @dataclass(frozen=True)
 class DeviceChoice:
@@ -44,7 +49,8 @@ def create_session(model: bytes | str, device: str = "auto") -> tuple[ort.Infere
         else:
             try:
                 session = ort.InferenceSession(
-                    model, _options(), providers=["CUDAExecutionProvider", "CPUExecutionProvider"])
+                    model, _options(),
+                    providers=[("CUDAExecutionProvider", CUDA_OPTIONS), "CPUExecutionProvider"])
                 if session.get_providers()[0] == "CUDAExecutionProvider":
                     return session, DeviceChoice(device, "cuda")
                 reason = "CUDA provider could not start (no GPU or CUDA libraries)"

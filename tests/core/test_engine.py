@@ -196,3 +196,27 @@ def test_cuda_failure_mid_run_falls_back_to_cpu() -> None:
     clf.session = DyingSession()  # on the CPU a failure is not hidden
     with pytest.raises(RuntimeError, match="device lost"):
         clf.probabilities(x)
+
+
+def test_cuda_sessions_are_asked_for_full_float32(monkeypatch) -> None:
+    """TF32 (ONNX Runtime's default on recent GPUs) would make CUDA results differ from the
+    CPU's; without a GPU here, the request made to ONNX Runtime is what can be checked."""
+    import onnxruntime as ort
+
+    from advgui.core import session as session_module
+
+    asked = []
+
+    class FakeSession:
+        def __init__(self, model, options, providers):
+            asked.append(providers)
+
+        def get_providers(self):
+            return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+
+    monkeypatch.setattr(ort, "get_available_providers",
+                        lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(ort, "InferenceSession", FakeSession)
+    _, choice = session_module.create_session(b"model", "cuda")
+    assert choice.used == "cuda"
+    assert asked == [[("CUDAExecutionProvider", {"use_tf32": "0"}), "CPUExecutionProvider"]]
