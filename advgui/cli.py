@@ -13,7 +13,7 @@ from PIL import Image
 
 from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target
 from advgui.core.classifier import Classifier, ModelError
-from advgui.core.images import ImageError, load_rgb
+from advgui.core.images import ImageError, list_image_files, load_rgb
 from advgui.core.params import eps_units
 from advgui.core.preprocess import Preprocessing
 from advgui.core.progress import ProgressBar
@@ -23,7 +23,7 @@ from advgui.core.scoring import (IMAGE_COLUMNS, format_markdown, format_summary,
                                  summary_rows)
 from advgui.core.session import DEVICES
 from advgui.core.study import METHODS, Study, StudyConfig
-from advgui.core.tiers import TierThresholds
+from advgui.core.tiers import Tier, TierThresholds
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
@@ -53,21 +53,47 @@ def _top5_lines(clf: Classifier, probs: np.ndarray) -> list[str]:
             for i in np.argsort(-probs)[:5]]
 
 
+def _expand(paths: list[Path]) -> list[Path]:
+    """Files as given; folders replaced by the image files under them, as the study lists them."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = list_image_files(path)
+            if not found:
+                raise ValueError(f"no image files in {path}")
+            out += found
+        else:
+            out.append(path)
+    return out
+
+
+CLASSIFY_BATCH = 8
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     clf = _classifier(args)
     thresholds = TierThresholds(args.high, args.medium)
-    status = 0
-    for path in args.images:
-        try:
-            pixels = clf.preprocessing.load(load_rgb(path))
-        except ImageError as exc:
-            print(f"{path}: skipped: {exc}")
-            status = 1
+    counts = {tier.value: 0 for tier in Tier}
+    paths, skipped = _expand(args.images), 0
+    for start in range(0, len(paths), CLASSIFY_BATCH):
+        loaded, pixels = [], []
+        for path in paths[start:start + CLASSIFY_BATCH]:
+            try:
+                pixels.append(clf.preprocessing.load(load_rgb(path)))
+                loaded.append(path)
+            except ImageError as exc:
+                print(f"{path}: skipped: {exc}")
+                skipped += 1
+        if not loaded:
             continue
-        probs = clf.probabilities(clf.preprocessing.to_model(pixels[None]))[0]
-        print(f"{path}: tier {thresholds.tier_of(float(probs.max())).value}")
-        print("\n".join(_top5_lines(clf, probs)))
-    return status
+        for path, probs in zip(loaded, clf.probabilities(clf.preprocessing.to_model(np.stack(pixels)))):
+            tier = thresholds.tier_of(float(probs.max())).value
+            counts[tier] += 1
+            print(f"{path}: tier {tier}")
+            print("\n".join(_top5_lines(clf, probs)))
+    print(f"{len(paths) - skipped} classified ({', '.join(f'{t} {n}' for t, n in counts.items())})"
+          + (f", {skipped} skipped" if skipped else ""))
+    return 1 if skipped else 0
 
 
 def _make_attack(args: argparse.Namespace):
@@ -203,8 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("-v", "--verbose", action="store_true")
     sub = ap.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("classify", help="tier and top-5 of each image")
-    p.add_argument("images", nargs="+", type=Path)
+    p = sub.add_parser("classify", help="tier and top-5 of each image (files or folders)")
+    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE_OR_FOLDER")
     _model_args(p)
     p.set_defaults(func=cmd_classify)
 

@@ -28,6 +28,8 @@ def load_rgb(path: Path) -> Image.Image:
     path = Path(path)
     try:
         info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise ImageError("a folder, not an image file")
         if not stat.S_ISREG(info.st_mode):  # opening a named pipe would wait for a writer
             raise ImageError("not a regular file (a pipe, device or socket)")
         if info.st_size == 0:

@@ -103,6 +103,12 @@ def test_named_pipe_is_refused_without_waiting(tmp_path) -> None:
         load_rgb(tmp_path / "pipe.jpg")
 
 
+def test_a_folder_is_named_as_one(tmp_path) -> None:
+    (tmp_path / "photos.jpg").mkdir()  # a folder with an image's name
+    with pytest.raises(ImageError, match="a folder, not an image file"):
+        load_rgb(tmp_path / "photos.jpg")
+
+
 def test_unreadable_file_gives_permission_denied(tmp_path) -> None:
     folder = tmp_path / "shared"
     folder.mkdir()

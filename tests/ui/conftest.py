@@ -1,38 +1,9 @@
-"""pytest-qt fixtures: a tiny classifier on disk, a folder of images, an isolated window."""
+"""pytest-qt fixtures: isolated settings and windows (tiny_model, image_folder: tests/conftest.py)."""
 
 from __future__ import annotations
 
-import numpy as np
-import onnx
 import pytest
-from PIL import Image
 from PySide6.QtCore import QSettings, QThread
-
-from advgui.core.classes import ClassList
-from tests.core.test_engine import SIZE, tiny_classifier_model
-
-
-@pytest.fixture
-def tiny_model(tmp_path):
-    model = tiny_classifier_model()
-    classes = ClassList(tuple(f"n{i:08d}" for i in range(10)), tuple(f"thing {i}" for i in range(10)))
-    for k, v in classes.to_metadata().items():
-        model.metadata_props.add(key=k, value=v)
-    path = tmp_path / "tiny.onnx"
-    onnx.save(model, path)
-    return path
-
-
-@pytest.fixture
-def image_folder(tmp_path):
-    folder = tmp_path / "images"
-    folder.mkdir()
-    rng = np.random.default_rng(1)
-    for i in range(5):
-        Image.fromarray(rng.integers(0, 256, (SIZE * 2, SIZE * 2, 3), dtype=np.uint8)).save(
-            folder / f"n{i % 3:08d}_sample{i}.png")
-    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
-    return folder
 
 
 @pytest.fixture
