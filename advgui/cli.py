@@ -104,12 +104,16 @@ def _make_attack(args: argparse.Namespace):
 
 def cmd_attack(args: argparse.Namespace) -> int:
     attack = _make_attack(args)
+    if args.out.suffix.lower() != ".png":  # before the model loads: a typo should fail at once
+        raise ValueError("adversarial images are saved losslessly: --out must end in .png")
+    try:
+        image_in = load_rgb(args.image)
+    except ImageError as exc:
+        raise ImageError(f"{args.image}: {exc}") from None
     clf = _classifier(args)
     clf.ensure_gradient()  # an unsupported operator is reported now, naming the node
     target = Target.parse(args.target, clf.num_classes)
-    if args.out.suffix.lower() != ".png":
-        raise ValueError("adversarial images are saved losslessly: --out must end in .png")
-    pixels = clf.preprocessing.load(load_rgb(args.image))
+    pixels = clf.preprocessing.load(image_in)
     x = clf.preprocessing.to_model(pixels[None])
     truth = None
     if target.kind.value == "true":

@@ -31,3 +31,12 @@ def test_classify_says_what_is_wrong_with_a_path(tiny_model, image_folder, tmp_p
     assert last.startswith("1 classified (high ") and last.endswith(", 1 skipped")
     assert main(["classify", str(sub), *args]) == 2
     assert f"no image files in {sub}" in capsys.readouterr().err
+
+
+def test_attack_refuses_a_bad_path_or_output_before_loading_the_model(tmp_path, capsys) -> None:
+    # --model names a file that does not exist: reaching the model would fail differently
+    args = ["--model", str(tmp_path / "no-model.onnx"), "--device", "cpu"]
+    assert main(["attack", str(tmp_path), "--out", str(tmp_path / "a.png"), *args]) == 2
+    assert f"{tmp_path}: a folder, not an image file" in capsys.readouterr().err
+    assert main(["attack", str(tmp_path / "x.png"), "--out", str(tmp_path / "a.jpg"), *args]) == 2
+    assert "--out must end in .png" in capsys.readouterr().err
