@@ -127,6 +127,10 @@ class MainWindow(QMainWindow):
 
     def switch_model(self, spec: str) -> None:
         """Load another classifier in the background; the folder is classified again."""
+        if self.attacking:
+            # Its result would belong to the model being replaced, and the one engine thread
+            # would load the new model only after the attack's last step.
+            self.engine.cancel()
         self.model_spec = spec
         self.info = None
         self.model_label.setText(f"loading {Path(spec).name}…")
@@ -355,8 +359,9 @@ class MainWindow(QMainWindow):
 
     def _attack_failed(self, message: str) -> None:
         self._attack_done()
-        box = QMessageBox(QMessageBox.Icon.Warning, "Attack failed", message.split("\n\n")[0],
-                          parent=self)
+        summary = message.split("\n\n")[0]
+        self.statusBar().showMessage(f"Attack failed: {summary.splitlines()[0]}", 15000)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Attack failed", summary, parent=self)
         if "\n\n" in message:
             box.setDetailedText(message)
         box.exec()

@@ -250,7 +250,9 @@ class EngineWorker(QObject):
                 request, pixels, result.pixels[0], clean[0], result.pixel_probabilities[0],
                 int(result.target[0]), int(result.first_flip_step[0]),
                 perturbation_view(pixels, result.pixels[0]), elapsed, result.problems[0]))
-        except (ValueError, ImageError, ModelError) as exc:
+        except ImageError as exc:  # the file changed or vanished since it was listed
+            self.attackFailed.emit(f"{Path(request.path).name}: {exc}")
+        except (ValueError, ModelError) as exc:
             self.attackFailed.emit(str(exc))
         except Exception as exc:  # report, never crash the thread
             self.attackFailed.emit(f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}")

@@ -225,3 +225,41 @@ def test_listing_a_folder_never_blocks_the_window(make_window, tiny_model, image
     qtbot.waitUntil(lambda: len(w.verdicts) == 6, timeout=30_000)
     assert w.images.rowCount() == 6
     assert not any("lonely" in e.path for e in w.images.entries)
+
+
+def test_switching_model_mid_attack_cancels_it(make_window, tiny_model, image_folder, qtbot,
+                                               tmp_path) -> None:
+    """The result would belong to the old model, and the engine would otherwise load the new
+    one only after the attack's 5,000th step."""
+    import onnx
+
+    from tests.core.test_engine import tiny_classifier_model
+
+    other = tmp_path / "other.onnx"
+    onnx.save(tiny_classifier_model(seed=7), other)
+    w = make_window(str(tiny_model))
+    steps = _start_long_attack(w, qtbot, image_folder, 2)
+    with qtbot.waitSignal(w.engine.attackCancelled, timeout=10_000):
+        w.switch_model(str(other))
+    qtbot.waitUntil(lambda: w.info is not None and len(w.verdicts) == 6, timeout=30_000)
+    assert w.info.name == "other" and len(steps) < 5000
+    assert not w.attacking and w.attack_panel.run.isEnabled()
+
+
+def test_attack_on_a_vanished_file_says_which_and_why(make_window, tiny_model, image_folder,
+                                                      qtbot, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.text()))
+    w = make_window(str(tiny_model))
+    _open(w, qtbot, image_folder)
+    path = image_folder / "n00000001_sample1.png"
+    w.select_image(str(path))
+    path.unlink()  # deleted by another program after it was classified
+    with qtbot.waitSignal(w.engine.attackFailed, timeout=10_000):
+        w.attack_panel.run.click()
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+    assert shown == ["n00000001_sample1.png: file not found (broken link?)"]
+    assert w.statusBar().currentMessage().startswith("Attack failed: n00000001_sample1.png")
+    assert not w.attacking and w.attack_panel.run.isEnabled()
