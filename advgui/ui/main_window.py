@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QS
 
 from advgui.core.images import IMAGE_SUFFIXES, truth_for
 from advgui.core.tiers import TierThresholds
+from advgui.ui import persistence
 from advgui.ui.about import log_file, show_about
 from advgui.ui.attack_panel import AttackPanel
 from advgui.ui.export import adversarial_qimage, save_adversarial_png
@@ -113,7 +114,7 @@ class MainWindow(QMainWindow):
                                                   Qt.ConnectionType.DirectConnection)
         build_menus(self)
         self._build_model_picker()
-        self._restore()
+        persistence.restore(self)
         self.model_spec, self.device = model, device
         self.requestModel.emit(model, device)
 
@@ -127,9 +128,7 @@ class MainWindow(QMainWindow):
 
     def switch_model(self, spec: str) -> None:
         """Load another classifier in the background; the folder is classified again."""
-        if self.attacking:
-            # Its result would belong to the model being replaced, and the one engine thread
-            # would load the new model only after the attack's last step.
+        if self.attacking:  # its result would be the old model's; the engine would wait for it
             self.engine.cancel()
         self.model_spec = spec
         self.info = None
@@ -140,25 +139,9 @@ class MainWindow(QMainWindow):
         self.images.set_paths([e.path for e in self.images.entries])
         self.requestModel.emit(spec, self.device)
 
-    # -- settings ----------------------------------------------------------------------------------
-    def _restore(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1400, 860)
-        self.attack_panel.restore({k: self.settings.value(f"attack/{k}")
-                                   for k in ("method", "target", "eps")})
-
+    # -- closing -----------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        s = self.attack_panel.settings()
-        for k in ("method", "eps"):
-            self.settings.setValue(f"attack/{k}", s[k])
-        self.settings.setValue("attack/target", self.attack_panel.target.currentData())
-        if self.folder:
-            self.settings.setValue("browser/last_folder", self.folder)
-        self.settings.sync()
+        persistence.remember(self)
         self.shutdown()
         super().closeEvent(event)
 
@@ -188,6 +171,9 @@ class MainWindow(QMainWindow):
         """Open images and folders; folders are listed on a thread of their own."""
         files: list[str] = []
         folders: list[Path] = []
+        if paths and not any(Path(p).exists() for p in paths):  # mistyped on the command line
+            self.statusBar().showMessage(f"Not found: {', '.join(paths)}", 10000)
+            return
         for p in map(Path, paths):
             if p.is_dir():
                 folders.append(p)

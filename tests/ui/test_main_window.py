@@ -263,3 +263,10 @@ def test_attack_on_a_vanished_file_says_which_and_why(make_window, tiny_model, i
     assert shown == ["n00000001_sample1.png: file not found (broken link?)"]
     assert w.statusBar().currentMessage().startswith("Attack failed: n00000001_sample1.png")
     assert not w.attacking and w.attack_panel.run.isEnabled()
+
+
+def test_opening_a_path_that_does_not_exist_says_so(make_window, tiny_model, tmp_path) -> None:
+    w = make_window(str(tiny_model))
+    w.open_paths([str(tmp_path / "no-such-folder")])
+    assert w.statusBar().currentMessage() == f"Not found: {tmp_path / 'no-such-folder'}"
+    assert w.images.rowCount() == 0
