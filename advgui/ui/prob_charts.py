@@ -33,6 +33,7 @@ class ProbabilityCharts(QWidget):
         layout.addWidget(self.trajectory, 2)
         self.classes: tuple[str, ...] = ()
         self._shown: list[int] = []
+        self._empty_trajectory()
         self._clean = np.zeros(0)
         self._target = -1
         self._history: list[tuple[int, float, float]] = []
@@ -69,6 +70,12 @@ class ProbabilityCharts(QWidget):
         self.adv_bars.setOpts(x=[], height=[])
         self.clean_curve.setData([], [])
         self.target_curve.setData([], [])
+        self._empty_trajectory()
+
+    def _empty_trajectory(self) -> None:
+        """Whole steps from 0 to 10 until an attack draws its own (not pyqtgraph's 0.1 ... 0.9)."""
+        self.trajectory.setXRange(0, 10, padding=0.02)
+        self.trajectory.getAxis("bottom").setTickSpacing(1, 1)
 
     def _label(self, c: int) -> str:
         name = self.classes[c] if c < len(self.classes) else str(c)
@@ -102,6 +109,7 @@ class ProbabilityCharts(QWidget):
         self.target_curve.setData(steps, target)
         whole = max(1, int(np.ceil(max(steps) / 10)))  # steps are whole numbers: no 0.5 ticks
         self.trajectory.getAxis("bottom").setTickSpacing(whole, whole)
+        self.trajectory.enableAutoRange(axis="x")
 
     def save_png(self, path: str) -> None:
         pg.exporters.ImageExporter(self.bars.plotItem).export(path)
