@@ -12,6 +12,19 @@ TOP_K = 5
 CLEAN, ADV, TARGET = "#7f8c99", "#d0473c", "#2060d0"
 
 
+LABEL_CHARS = 16
+
+
+def short_name(name: str) -> str:
+    """A class name that fits under its bar; a cut one ends in '…' (at a word if it can)."""
+    if len(name) <= LABEL_CHARS:
+        return name
+    cut = name[:LABEL_CHARS - 1]
+    if " " in cut:
+        cut = cut[:cut.rfind(" ")]
+    return cut.rstrip(" ,") + "…"
+
+
 class ProbabilityCharts(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,7 +93,7 @@ class ProbabilityCharts(QWidget):
     def _label(self, c: int) -> str:
         name = self.classes[c] if c < len(self.classes) else str(c)
         mark = " ◎" if c == self._target else ""
-        return f"{name[:14]}{mark}"
+        return f"{short_name(name)}{mark}"
 
     def update_step(self, step: int, probs: np.ndarray) -> None:
         if not self._shown:

@@ -20,3 +20,12 @@ def test_trajectory_axis_shows_whole_steps_and_grows_with_the_attack(qtbot) -> N
     for step in range(1, 31):
         charts.update_step(step, probs)
     qtbot.waitUntil(lambda: charts.trajectory.getViewBox().viewRange()[0][1] >= 30, timeout=5000)
+
+
+def test_long_class_names_are_cut_visibly() -> None:
+    from advgui.ui.prob_charts import short_name
+
+    assert short_name("giant panda") == "giant panda"
+    assert short_name("American black bear") == "American black…"
+    assert short_name("Chesapeake Bay retriever") == "Chesapeake Bay…"
+    assert short_name("loggerhead_turtle_long") == "loggerhead_turt…"  # no space: 15 + …
