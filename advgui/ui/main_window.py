@@ -54,6 +54,8 @@ class MainWindow(QMainWindow):
         self.tiers = TierPanel()
         self.attack_panel = AttackPanel()
         self.charts = ProbabilityCharts()
+        self.charts.drawn.connect(self._step_drawn)
+        self._last_step: AttackStep | None = None
         self.inspect = InspectPanel()
         left = QWidget()
         lv = QVBoxLayout(left)
@@ -318,9 +320,13 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Attacking {way} {self.info.class_names[start.target]}…")
 
     def _attack_step(self, step: AttackStep) -> None:
+        self._last_step = step
         self.charts.update_step(step.step, step.probabilities)
-        self.stepShown.emit(step, time.perf_counter())
         self.step_label.setText(f"step {step.step}/{step.total} · {1000 * step.seconds:.0f} ms/step")
+
+    def _step_drawn(self, step: int) -> None:
+        if self._last_step is not None and self._last_step.step == step:
+            self.stepShown.emit(self._last_step, time.perf_counter())
 
     def _attack_done(self) -> None:
         self.attacking = False

@@ -3,13 +3,20 @@ image, and the trajectory of the clean top-1 and the target against the step."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 TOP_K = 5
 CLEAN, ADV, TARGET = "#7f8c99", "#d0473c", "#2060d0"
+# Drawing both charts takes about 3 ms; steps can come faster than that (a small model, a GPU),
+# and would then queue up behind the window. Steps closer together than this share one redraw;
+# every step still goes into the trajectory.
+MIN_REDRAW_SECONDS = 0.03
 
 
 LABEL_CHARS = 16
@@ -26,8 +33,15 @@ def short_name(name: str) -> str:
 
 
 class ProbabilityCharts(QWidget):
+    drawn = Signal(int)  # the attack step now on screen
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._pending: tuple[int, np.ndarray] | None = None
+        self._last_redraw = 0.0
+        self._redraw = QTimer(self)
+        self._redraw.setSingleShot(True)
+        self._redraw.timeout.connect(self._draw_pending)
         self.bars = pg.PlotWidget(title="Probabilities: clean (grey) vs adversarial (red)")
         self.bars.setYRange(0, 1)
         self.bars.setMouseEnabled(False, False)
@@ -57,6 +71,7 @@ class ProbabilityCharts(QWidget):
 
     def start(self, classes: tuple[str, ...], clean: np.ndarray, target: int) -> None:
         """Fix the classes shown: the clean top-k plus the target."""
+        self._drop_pending()
         self.classes, self._clean, self._target = classes, clean, target
         shown = [int(i) for i in np.argsort(-clean)[:TOP_K]]
         if target not in shown:
@@ -73,6 +88,7 @@ class ProbabilityCharts(QWidget):
     def show_clean(self, classes: tuple[str, ...], top: tuple[int, ...],
                    probabilities: tuple[float, ...]) -> None:
         """A selected image before any attack: its clean top-k alone, an empty trajectory."""
+        self._drop_pending()
         self.classes, self._target = classes, -1
         self._shown, self._history = [], []
         shown = list(top[:TOP_K])
@@ -98,12 +114,32 @@ class ProbabilityCharts(QWidget):
     def update_step(self, step: int, probs: np.ndarray) -> None:
         if not self._shown:
             return
-        self.adv_bars.setOpts(x=np.arange(len(self._shown)) + 0.2, height=probs[self._shown])
         self._history.append((step, float(probs[self._shown[0]]), float(probs[self._target])))
+        self._pending = (step, probs)
+        wait = self._last_redraw + MIN_REDRAW_SECONDS - time.perf_counter()
+        if wait <= 0:
+            self._draw_pending()
+        elif not self._redraw.isActive():
+            self._redraw.start(int(1000 * wait) + 1)
+
+    def _draw_pending(self) -> None:
+        if self._pending is None or not self._shown:
+            return
+        step, probs = self._pending
+        self._pending = None
+        self.adv_bars.setOpts(x=np.arange(len(self._shown)) + 0.2, height=probs[self._shown])
         self._draw_trajectory()
+        self._last_redraw = time.perf_counter()
+        self.drawn.emit(step)
+
+    def _drop_pending(self) -> None:
+        self._redraw.stop()
+        self._pending = None
 
     def finish(self, probs: np.ndarray) -> None:
         """Show the final (8-bit) probabilities, adding the adversarial top-1 if it is new."""
+        self._drop_pending()
+        self._draw_trajectory()
         top = int(np.argmax(probs))
         if top not in self._shown:
             self._shown.append(top)

@@ -271,3 +271,21 @@ def test_opening_a_path_that_does_not_exist_says_so(make_window, tiny_model, tmp
     w.open_paths([str(tmp_path / "no-such-folder")])
     assert w.statusBar().currentMessage() == f"Not found: {tmp_path / 'no-such-folder'}"
     assert w.images.rowCount() == 0
+
+
+def test_fast_steps_do_not_queue_up_behind_the_charts(make_window, tiny_model, image_folder,
+                                                      qtbot) -> None:
+    """The tiny model makes a step in under a millisecond, faster than a redraw (about 3 ms):
+    the window must draw the latest step, not every step in turn."""
+    w = make_window(str(tiny_model))
+    _open(w, qtbot, image_folder)
+    w.select_image(str(image_folder / "n00000000_sample0.png"))
+    w.attack_panel.kurakin.setChecked(False)
+    w.attack_panel.steps.setValue(2000)
+    shown = []
+    w.stepShown.connect(lambda step, _t: shown.append(step.step))
+    with qtbot.waitSignal(w.engine.attackFinished, timeout=60_000):
+        w.attack_panel.run.click()
+    _settled(w, qtbot)
+    assert len(w.charts._history) == 2001  # every step is in the trajectory
+    assert 0 < len(shown) < 500 and shown == sorted(shown)

@@ -29,3 +29,19 @@ def test_long_class_names_are_cut_visibly() -> None:
     assert short_name("American black bear") == "American black…"
     assert short_name("Chesapeake Bay retriever") == "Chesapeake Bay…"
     assert short_name("loggerhead_turtle_long") == "loggerhead_turt…"  # no space: 15 + …
+
+
+def test_steps_faster_than_a_redraw_share_one_and_none_is_lost(qtbot) -> None:
+    charts = ProbabilityCharts()
+    qtbot.addWidget(charts)
+    drawn: list[int] = []
+    charts.drawn.connect(drawn.append)
+    classes = tuple(f"class {i}" for i in range(10))
+    charts.start(classes, np.full(10, 0.1), target=7)
+    for step in range(1, 101):  # all within a few milliseconds
+        charts.update_step(step, np.full(10, step / 1000))
+    assert drawn == [1]  # the first at once, the rest wait for the next redraw
+    qtbot.waitUntil(lambda: drawn[-1] == 100, timeout=2000)
+    assert drawn == [1, 100]
+    assert len(charts._history) == 101  # the trajectory keeps every step
+    np.testing.assert_allclose(charts.adv_bars.opts["height"], 0.1)  # the last step's bars
