@@ -13,7 +13,7 @@ from PIL import Image
 
 from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target
 from advgui.core.classifier import Classifier, ModelError
-from advgui.core.images import ImageError, list_image_files, load_rgb
+from advgui.core.images import ImageError, list_image_files, load_batch, load_rgb
 from advgui.core.params import eps_units
 from advgui.core.preprocess import Preprocessing
 from advgui.core.progress import ProgressBar
@@ -76,14 +76,11 @@ def cmd_classify(args: argparse.Namespace) -> int:
     counts = {tier.value: 0 for tier in Tier}
     paths, skipped = _expand(args.images), 0
     for start in range(0, len(paths), CLASSIFY_BATCH):
-        loaded, pixels = [], []
-        for path in paths[start:start + CLASSIFY_BATCH]:
-            try:
-                pixels.append(clf.preprocessing.load(load_rgb(path)))
-                loaded.append(path)
-            except ImageError as exc:
-                print(f"{path}: skipped: {exc}")
-                skipped += 1
+        loaded, pixels, failed = load_batch(paths[start:start + CLASSIFY_BATCH],
+                                            clf.preprocessing.load)
+        for path, reason in failed:
+            print(f"{path}: skipped: {reason}")
+        skipped += len(failed)
         if not loaded:
             continue
         for path, probs in zip(loaded, clf.probabilities(clf.preprocessing.to_model(np.stack(pixels)))):

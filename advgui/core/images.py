@@ -10,7 +10,7 @@ import os
 import stat
 import warnings
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -65,6 +65,20 @@ def load_rgb(path: Path) -> Image.Image:
         raise ImageError("file not found (broken link?)") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageError(f"unreadable or truncated image: {str(exc).splitlines()[0][:160]}") from None
+
+
+def load_batch(paths: Sequence[Path | str], prepare: Callable[[Image.Image], np.ndarray]
+               ) -> tuple[list, list[np.ndarray], list[tuple[Path | str, str]]]:
+    """Decode files for one model run: the paths that loaded with their prepared pixels, and
+    each other path with the one-line reason it did not (the run goes on without it)."""
+    loaded, pixels, failed = [], [], []
+    for path in paths:
+        try:
+            pixels.append(prepare(load_rgb(Path(path))))
+            loaded.append(path)
+        except ImageError as exc:
+            failed.append((path, str(exc)))
+    return loaded, pixels, failed
 
 
 def iter_image_files(folder: Path) -> Iterator[Path]:

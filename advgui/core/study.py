@@ -19,7 +19,8 @@ from PIL import Image
 from advgui import __version__
 from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target
 from advgui.core.classifier import Classifier
-from advgui.core.images import ImageError, list_image_files, load_rgb, read_labels_csv, truth_for
+from advgui.core.images import (ImageError, list_image_files, load_batch, load_rgb,
+                                 read_labels_csv, truth_for)
 from advgui.core.report import (OutputError, RowLog, atomic_write_bytes, atomic_write_json,
                                 check_free_space, check_writable, describe_write_error,
                                 write_csv)
@@ -111,6 +112,12 @@ class Study:
     def _load(self, path: Path) -> np.ndarray:
         return self.classifier.preprocessing.load(load_rgb(path))
 
+    def _rel(self, path: Path) -> str:
+        return path.relative_to(self.config.folder).as_posix()
+
+    def _truth(self, path: Path) -> int:
+        return truth_for(path, self.config.folder, self.labels, self._wnids)
+
     def classify(self, should_stop: Callable[[], bool]) -> Generator[StudyProgress, None, list[dict]]:
         cfg, out = self.config, self.config.out / "clean.csv"
         if out.exists():
@@ -126,21 +133,17 @@ class Study:
         for i in range(0, len(files), cfg.batch):
             if should_stop():
                 raise KeyboardInterrupt
-            chunk, pixels, ok = files[i:i + cfg.batch], [], []
-            for path in chunk:
-                rel = path.relative_to(cfg.folder).as_posix()
-                truth = truth_for(path, cfg.folder, self.labels, self._wnids)
-                try:
-                    pixels.append(self._load(path))
-                    ok.append((rel, truth))
-                except ImageError as exc:
-                    rows.append({"file": rel, "truth": truth, "tier": "", "top1": "",
-                                 "top1_name": "", "top1_probability": "", "status": "skipped",
-                                 "error": str(exc)})
+            loaded, pixels, failed = load_batch(files[i:i + cfg.batch],
+                                                self.classifier.preprocessing.load)
+            for path, reason in failed:
+                rows.append({"file": self._rel(path), "truth": self._truth(path), "tier": "",
+                             "top1": "", "top1_name": "", "top1_probability": "",
+                             "status": "skipped", "error": reason})
             if pixels:
                 probs = self.classifier.probabilities(
                     self.classifier.preprocessing.to_model(np.stack(pixels)))
-                for (rel, truth), p in zip(ok, probs):
+                for path, p in zip(loaded, probs):
+                    rel, truth = self._rel(path), self._truth(path)
                     tier = cfg.thresholds.tier_of(float(p.max()))
                     counts[tier.value] += 1
                     rows.append({"file": rel, "truth": truth, "tier": tier.value,

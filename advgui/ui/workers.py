@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target
 from advgui.core.classifier import Classifier, ModelError
-from advgui.core.images import ImageError, load_rgb
+from advgui.core.images import ImageError, load_batch, load_rgb
 from advgui.core.perturbation import PerturbationView, perturbation_view
 from advgui.core.registry import load_classifier
 
@@ -176,13 +176,9 @@ class EngineWorker(QObject):
         if not batch:
             return
         clf = self.classifier
-        pixels, ok = [], []
-        for path in batch:
-            try:
-                pixels.append(clf.preprocessing.load(load_rgb(Path(path))))
-                ok.append(path)
-            except ImageError as exc:
-                self.classified.emit(generation, Verdict(path, error=str(exc)))
+        ok, pixels, failed = load_batch(batch, clf.preprocessing.load)
+        for path, reason in failed:
+            self.classified.emit(generation, Verdict(path, error=reason))
         if pixels:
             try:
                 probs = clf.probabilities(clf.preprocessing.to_model(np.stack(pixels)))
