@@ -39,10 +39,18 @@ class Shared:
         return list_images(self.root / "data" / "extra-unlabeled")
 
     def nips17(self) -> tuple[list[Path], np.ndarray]:
-        folder = self.root / "data" / "nips17-dev"
-        with open(folder / "labels.csv", newline="") as fh:
-            rows = list(csv.DictReader(fh))
-        return [folder / r["file"] for r in rows], np.asarray([int(r["class_index"]) for r in rows])
+        return _labelled(self.root / "data" / "nips17-dev")
+
+    def imagenet_val(self) -> tuple[list[Path], np.ndarray]:
+        """Genuine ILSVRC-2012 validation photos: calibration and evaluation only."""
+        return _labelled(self.root / "data" / "imagenet-val")
+
+
+def _labelled(folder: Path) -> tuple[list[Path], np.ndarray]:
+    """Files and class indices of a folder whose labels.csv keys are relative to it."""
+    with open(folder / "labels.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return [folder / r["file"] for r in rows], np.asarray([int(r["class_index"]) for r in rows])
 
 
 def read_classes(path: Path) -> list[tuple[str, str]]:
