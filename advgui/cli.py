@@ -18,11 +18,13 @@ from advgui.core.params import eps_units
 from advgui.core.preprocess import Preprocessing
 from advgui.core.progress import ProgressBar
 from advgui.core.registry import load_classifier, shipped_models
-from advgui.core.report import RowLog, atomic_write_bytes
-from advgui.core.scoring import (IMAGE_COLUMNS, format_markdown, format_summary, norms,
-                                 summary_rows)
+from advgui.core.report import read_csv
+from advgui.core.safe_write import atomic_write_file
+from advgui.core.scoring import (IMAGE_COLUMNS, format_markdown, format_summary, image_key,
+                                 norms, summary_rows, validate_image_row)
 from advgui.core.session import DEVICES
 from advgui.core.study import METHODS, Study, StudyConfig
+from advgui.core.study_folder import check_out_folder
 from advgui.core.tiers import Tier, TierThresholds
 
 
@@ -39,10 +41,13 @@ def _model_args(p: argparse.ArgumentParser) -> None:
 
 def _classifier(args: argparse.Namespace) -> Classifier:
     pre = None
-    if args.size or args.mean or args.std:
+    if args.size is not None or args.mean or args.std:
         if not (args.size and args.mean and args.std):
             raise ModelError("--size, --mean and --std go together")
-        pre = Preprocessing(size=args.size, mean=tuple(args.mean), std=tuple(args.std))
+        try:
+            pre = Preprocessing(size=args.size, mean=tuple(args.mean), std=tuple(args.std))
+        except ValueError as exc:
+            raise ModelError(f"--size/--mean/--std: {exc}") from None
     clf = load_classifier(args.model, labels=args.labels, preprocessing=pre, device=args.device)
     print(f"model: {clf.describe()}", file=sys.stderr)
     return clf
@@ -116,6 +121,9 @@ def cmd_attack(args: argparse.Namespace) -> int:
     if target.kind.value == "true":
         if args.truth is None:
             raise ValueError("--target true needs --truth CLASS_INDEX")
+        if not 0 <= args.truth < clf.num_classes:
+            raise ValueError(f"--truth {args.truth} is outside 0-{clf.num_classes - 1} "
+                             f"(the model has {clf.num_classes} classes)")
         truth = np.asarray([args.truth])
     gen = attack.run(clf, x, target, truth)
     bar = ProgressBar(attack.steps, f"{attack.name}")
@@ -131,7 +139,7 @@ def cmd_attack(args: argparse.Namespace) -> int:
         print(f"attack failed: {result.problems[0]}", file=sys.stderr)
         return 2
     image = Image.fromarray(result.pixels[0])
-    atomic_write_bytes(Path(args.out), lambda tmp: image.save(tmp, format="PNG"))
+    atomic_write_file(Path(args.out), lambda fh: image.save(fh, format="PNG"))
     print(f"target: {clf.classes.label(int(result.target[0]))} "
           f"({'towards' if result.direction[0] < 0 else 'away from'})")
     print(f"eps: {eps_units(attack.eps, clf.preprocessing.std)}")
@@ -152,6 +160,7 @@ def cmd_study(args: argparse.Namespace) -> int:
         seed=args.seed, batch=args.batch, thresholds=TierThresholds(args.high, args.medium),
         labels_csv=args.labels_csv)
     config.attacks()  # validate parameters before loading anything heavy
+    check_out_folder(args.out)
     clf = _classifier(args)
     study = Study(clf, config)
     stop = {"flag": False}
@@ -187,10 +196,13 @@ def cmd_study(args: argparse.Namespace) -> int:
         bar.close()
     for file, reason in outcome.skipped:
         print(f"skipped {file}: {reason}", file=sys.stderr)
+    for note in outcome.notes:
+        print(f"note: {note}", file=sys.stderr)
     print(format_summary(outcome.summary))
     state = "cancelled (run again to resume)" if outcome.cancelled else "finished"
-    print(f"\n{state}: {outcome.rows} rows in {args.out / 'images.csv'}, "
-          f"{outcome.seconds:.0f} s; summary in {args.out / 'summary.csv'}")
+    print(f"\n{state}: {outcome.new_rows} new rows this run, {outcome.rows} in all in "
+          f"{args.out / 'images.csv'}, {outcome.seconds:.0f} s; summary in "
+          f"{args.out / 'summary.csv'}")
     return 130 if outcome.cancelled else 0
 
 
@@ -199,9 +211,13 @@ def cmd_summary(args: argparse.Namespace) -> int:
     path = args.out / "images.csv"
     if not path.exists():
         raise ValueError(f"no study results in {args.out} (images.csv missing)")
-    log = RowLog(path, IMAGE_COLUMNS)
-    log.close()
-    summary = summary_rows(log.rows)
+    # Read only: a summary never rewrites the study it reads (another run may be writing it).
+    contents = read_csv(path, IMAGE_COLUMNS, validate_image_row, image_key,
+                        required=[c for c in IMAGE_COLUMNS if c != "study_id"])
+    if contents.damaged:
+        print(f"note: {contents.describe_dropped()} (the next run of the study repairs the "
+              "file)", file=sys.stderr)
+    summary = summary_rows(contents.rows)
     print(format_markdown(summary) if args.markdown else format_summary(summary))
     return 0
 

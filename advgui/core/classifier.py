@@ -112,6 +112,11 @@ class Classifier:
         inputs = [i for i in model.graph.input if i.name not in inits]
         if len(inputs) != 1:
             raise ModelError(f"an image classifier has one input; this model has {len(inputs)}")
+        elem = inputs[0].type.tensor_type.elem_type
+        if elem != onnx.TensorProto.FLOAT:
+            kind = onnx.helper.tensor_dtype_to_np_dtype(elem).name if elem else "untyped"
+            raise ModelError(f"input '{inputs[0].name}' is {kind}; advgui feeds float32 "
+                             "(NCHW, the model's own normalisation), so this model cannot be used")
         dims = inputs[0].type.tensor_type.shape.dim
         if len(dims) != 4:
             raise ModelError(f"input '{inputs[0].name}' has rank {len(dims)}; expected N x 3 x H x W")

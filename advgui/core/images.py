@@ -5,7 +5,6 @@ Every failure becomes an ImageError whose message is one readable line.
 
 from __future__ import annotations
 
-import csv
 import os
 import stat
 import warnings
@@ -81,40 +80,41 @@ def load_batch(paths: Sequence[Path | str], prepare: Callable[[Image.Image], np.
     return loaded, pixels, failed
 
 
-def iter_image_files(folder: Path) -> Iterator[Path]:
-    """Image files under folder (recursively), as they are found, by suffix; hidden ones skipped."""
-    for root, dirs, files in os.walk(folder, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in files:
-            if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_SUFFIXES:
-                yield Path(root) / name
+def iter_image_files(folder: Path, skip: tuple[Path, ...] = ()) -> Iterator[Path]:
+    """Image files under folder (recursively), as they are found, by suffix; hidden ones skipped.
+
+    Study folders (an advgui study's outputs) are never entered, nor the folders in ``skip``:
+    their adversarial PNGs are results, not photos. The walk keeps its own stack, so a tree of
+    any depth is listed (os.walk recursed and failed at about 1,000 levels).
+    """
+    from advgui.core.study_folder import is_study_folder  # noqa: PLC0415 (it imports nothing back)
+
+    skipped = {os.path.normcase(os.path.abspath(p)) for p in skip}
+    stack = [Path(folder)]
+    while stack:
+        here = stack.pop()
+        if os.path.normcase(os.path.abspath(here)) in skipped or is_study_folder(here):
+            continue
+        try:
+            with os.scandir(here) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue  # unreadable or vanished folder: list what can be listed
+        subdirs = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if is_dir:
+                subdirs.append(Path(entry.path))
+            elif Path(entry.name).suffix.lower() in IMAGE_SUFFIXES:
+                yield Path(entry.path)
+        stack.extend(reversed(subdirs))
 
 
-def list_image_files(folder: Path) -> list[Path]:
-    """Image files under folder (recursively), sorted; hidden files skipped."""
-    return sorted(iter_image_files(folder))
-
-
-def read_labels_csv(path: Path) -> dict[str, int]:
-    """file -> class index from a CSV with 'file' and 'class_index' columns (nips17-dev layout)."""
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.DictReader(fh))
-    if not rows or "file" not in rows[0] or "class_index" not in rows[0]:
-        raise ValueError(f"{path}: a labels CSV needs 'file' and 'class_index' columns")
-    return {r["file"]: int(r["class_index"]) for r in rows}
-
-
-def truth_for(path: Path, root: Path, labels: dict[str, int] | None,
-              wnid_index: dict[str, int]) -> int:
-    """Ground truth of a file, or -1: labels CSV, then a wnid file-name prefix, then the folder."""
-    if labels:
-        rel = path.relative_to(root).as_posix()
-        for key in (rel, path.name):
-            if key in labels:
-                return labels[key]
-    prefix = path.name.split("_")[0]
-    if prefix in wnid_index:
-        return wnid_index[prefix]
-    if path.parent.name in wnid_index:
-        return wnid_index[path.parent.name]
-    return -1
+def list_image_files(folder: Path, skip: tuple[Path, ...] = ()) -> list[Path]:
+    """Image files under folder (recursively), sorted; hidden files and study folders skipped."""
+    return sorted(iter_image_files(folder, skip))

@@ -6,10 +6,19 @@ alpha and the valid range are converted exactly once.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
+
+from advgui.core.images import ImageError
+
+# The largest image advgui scales before cropping: 299 x 53,500 at InceptionV3's size, so memory
+# per image stays near 50 MB. Only extreme aspect ratios reach it (a 1 x 120,000 strip would
+# scale to 299 x 35.9 million pixels, 100 GB); ordinary photos scale to well under 1 MP.
+MAX_SCALED_PIXELS = 16_000_000
+MAX_INPUT_SIZE = 1024
 
 _RESAMPLE = {"bilinear": Image.Resampling.BILINEAR, "bicubic": Image.Resampling.BICUBIC}
 
@@ -32,8 +41,11 @@ class Preprocessing:
     channel_order: str = "RGB"
 
     def __post_init__(self) -> None:
-        if self.size < 8:
-            raise ValueError(f"input size {self.size} is too small")
+        if not 8 <= self.size <= MAX_INPUT_SIZE:
+            raise ValueError(f"input size {self.size} px is outside 8-{MAX_INPUT_SIZE} px")
+        values = (*self.mean, *self.std, self.crop_fraction)
+        if not all(math.isfinite(v) for v in values):
+            raise ValueError("mean, std and crop fraction must be finite numbers")
         if not 0.1 <= self.crop_fraction <= 1.0:
             raise ValueError(f"crop fraction {self.crop_fraction} outside 0.1-1.0")
         if any(s <= 0 for s in self.std):
@@ -51,6 +63,10 @@ class Preprocessing:
         w, h = image.size
         scale = short / min(w, h)
         nw, nh = max(self.size, round(w * scale)), max(self.size, round(h * scale))
+        if nw * nh > MAX_SCALED_PIXELS:
+            raise ImageError(f"image is {w}x{h} (aspect ratio {max(w, h) / min(w, h):,.0f}:1); "
+                             f"scaled to {self.size} px on its short side it would be "
+                             f"{nw:,}x{nh:,}, over the {MAX_SCALED_PIXELS // 1_000_000} MP limit")
         if (nw, nh) != (w, h):
             image = image.resize((nw, nh), _RESAMPLE[self.resample])
         left, top = (nw - self.size) // 2, (nh - self.size) // 2

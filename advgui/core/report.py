@@ -1,94 +1,55 @@
-"""CSV reports that a spreadsheet can open safely and a killed run cannot corrupt.
+"""CSV reports that a spreadsheet can open safely, that read back exactly as written, and that a
+killed run, a second writer or a hand edit cannot silently corrupt.
 
-Rows are appended and flushed as they finish; a torn last line left by a kill is dropped on
-resume; whole-file reports (summary, manifest) are written to a temporary file and renamed.
+Rows are appended whole and flushed as they finish. Reading a report keeps every row that parses
+and validates and says which it dropped (a torn last line left by a kill, a row a hand edit
+broke, a duplicate); only a writer that holds the study's lock rewrites the file without them.
 """
 
 from __future__ import annotations
 
 import csv
-import errno
 import io
-import json
 import math
 import os
-import shutil
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
+from advgui.core.safe_write import (OutputError, atomic_write_text, check_free_space,  # noqa: F401
+                                    check_writable, describe_write_error, open_append)
+
+# A cell a spreadsheet would run as a formula is stored behind an apostrophe; so is any cell that
+# itself starts with one, so that reading strips exactly one and every string round-trips.
+ESCAPE = "'"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|nan)", re.IGNORECASE)
 
-
-class OutputError(OSError):
-    """The results cannot be written; the message says where, why and what to do."""
-
-
-def describe_write_error(exc: OSError) -> str:
-    if exc.errno in NO_SPACE:
-        return "the disk is full"
-    return exc.strerror or str(exc)
-
-
-def check_writable(folder: Path) -> None:
-    """Create the folder and prove a file can be written there, before any work starts."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".advgui-write-test"
-        probe.write_bytes(b"advgui")
-        probe.unlink()
-    except OSError as exc:
-        raise OutputError(f"cannot write to the output folder {folder}: "
-                          f"{describe_write_error(exc)}") from exc
-
-
-def _megabytes(n: float) -> str:
-    return f"{n / 1e6:,.1f} MB" if n < 1e7 else f"{n / 1e6:,.0f} MB"
-
-
-def check_free_space(folder: Path, needed: int, what: str) -> None:
-    free = shutil.disk_usage(folder).free
-    if free < needed:
-        raise OutputError(
-            f"not enough free space in {folder}: {what} need about {_megabytes(needed)}, "
-            f"{_megabytes(free)} are free. Free some space or choose another output folder.")
+Validator = Callable[[dict[str, str]], "str | None"]
+KeyOf = Callable[[dict[str, str]], tuple]
 
 
 def cell(value: Any) -> Any:
-    """Neutralise text a spreadsheet would run as a formula (numbers stay numbers)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    """Neutralise text a spreadsheet would run as a formula; numbers (also -1) stay numbers."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(ESCAPE) or (value.startswith(FORMULA_START)
+                                    and not _NUMBER.fullmatch(value)):
+        return ESCAPE + value
     return value
 
 
 def uncell(value: str) -> str:
-    return value[1:] if value.startswith("'") and value[1:2] in FORMULA_START else value
-
-
-def atomic_write_bytes(path: Path, write) -> None:
-    """Call write(tmp_path), then rename over path; a failed write leaves no partial file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        write(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, lambda tmp: tmp.write_bytes(text.encode("utf-8")))
-
-
-def atomic_write_json(path: Path, data: Any) -> None:
-    atomic_write_text(path, json.dumps(data, indent=1, default=str) + "\n")
+    """The exact string cell() was given."""
+    return value[1:] if value.startswith(ESCAPE) else value
 
 
 def csv_text(columns: list[str], rows: Iterable[dict[str, Any]], header: bool = False) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, columns, extrasaction="ignore", lineterminator="\n")
+    # CRLF, as RFC 4180 has it: the csv module quotes a cell holding any character of the line
+    # terminator, so with CRLF a CR inside a file name is quoted too and reads back as written.
+    writer = csv.DictWriter(buf, columns, extrasaction="ignore", lineterminator="\r\n")
     if header:
         writer.writeheader()
     for row in rows:
@@ -100,32 +61,126 @@ def write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) ->
     atomic_write_text(path, csv_text(columns, rows, header=True))
 
 
-class RowLog:
-    """An append-only CSV whose complete rows survive any kill or failed write."""
+@dataclass
+class CsvContents:
+    """What reading a report found: its whole, valid rows and what it left out and why."""
 
-    def __init__(self, path: Path, columns: list[str]) -> None:
+    path: Path
+    columns: list[str]
+    rows: list[dict[str, str]] = field(default_factory=list)
+    dropped: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+    torn: bool = False  # the last row was cut short (a killed or full-disk write)
+
+    @property
+    def damaged(self) -> bool:
+        return self.torn or bool(self.dropped)
+
+    def describe_dropped(self) -> str:
+        """One line for the user, or '' when nothing was left out."""
+        parts = []
+        if self.torn:
+            parts.append("a last row cut short by an interrupted write")
+        if self.dropped:
+            shown = "; ".join(f"line {line}: {why}" for line, why in self.dropped[:3])
+            more = f"; and {len(self.dropped) - 3} more" if len(self.dropped) > 3 else ""
+            parts.append(f"{len(self.dropped)} broken or duplicate row"
+                         f"{'s' if len(self.dropped) != 1 else ''} ({shown}{more})")
+        return f"{self.path.name}: left out {' and '.join(parts)}" if parts else ""
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str] | None, bool, str]]:
+    """(first line number, fields or None, complete, error) for each CSV record of text.
+
+    A record ends at a line break outside quotes; CR and LF inside a quoted cell stay as written.
+    """
+    parts = text.split("\n")
+    lines = [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    consumed = 0
+
+    def feed() -> Iterator[str]:
+        nonlocal consumed
+        while consumed < len(lines):
+            consumed += 1
+            yield lines[consumed - 1]
+
+    reader = csv.reader(feed(), strict=True)
+    while True:
+        start = consumed + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield start, None, consumed < len(lines) or lines[-1].endswith("\n"), str(exc)
+            continue
+        yield start, record, lines[consumed - 1].endswith("\n"), ""
+
+
+def read_csv(path: Path, columns: list[str], validate: Validator | None = None,
+             key: KeyOf | None = None, required: Iterable[str] | None = None) -> CsvContents:
+    """Parse a report without changing it. ``required`` accepts a header that has at least those
+    columns (an older study, read only); otherwise the header must be ``columns`` exactly."""
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        text = fh.read()
+    out = CsvContents(path, list(columns))
+    if not text:
+        return out
+    records = _records(text)
+    first = next(records, None)
+    header = first[1] if first else None
+    if header is None or (required is None and header != list(columns)) or (
+            required is not None and not set(required) <= set(header)):
+        raise ValueError(f"{path} is not a report this version of advgui wrote (its first line "
+                         "names other columns); use a new output folder")
+    out.columns = header
+    seen: dict[tuple, int] = {}
+    for line, record, complete, error in records:
+        if not complete:
+            out.torn = True
+            continue
+        if record is None:
+            out.dropped.append((line, f"unreadable CSV ({error})"))
+            continue
+        if len(record) != len(header):
+            out.dropped.append((line, f"{len(record)} cells, expected {len(header)}"))
+            continue
+        row = {k: uncell(v) for k, v in zip(header, record)}
+        why = validate(row) if validate else None
+        if why:
+            out.dropped.append((line, why))
+            continue
+        if key is not None:
+            k = key(row)
+            if k in seen:
+                out.dropped.append((line, f"duplicate of line {seen[k]}"))
+                continue
+            seen[k] = line
+        out.rows.append(row)
+    return out
+
+
+class RowLog:
+    """An append-only CSV whose complete rows survive any kill or failed write.
+
+    Open it only while holding the study folder's lock: opening repairs the file (rewrites it
+    without the rows reading left out) and ``repaired`` says what was dropped.
+    """
+
+    def __init__(self, path: Path, columns: list[str], validate: Validator | None = None,
+                 key: KeyOf | None = None) -> None:
         self.path, self.columns = path, columns
-        self.rows: list[dict[str, str]] = self._recover()
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self.repaired = ""
+        contents = read_csv(path, columns, validate, key) if path.exists() else None
+        self.rows: list[dict[str, str]] = contents.rows if contents else []
+        if contents is not None and contents.damaged:
+            self.repaired = contents.describe_dropped()
+            write_csv(path, columns, self.rows)
+        try:
+            self._fd = open_append(path)
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {describe_write_error(exc)}") from exc
         if os.lseek(self._fd, 0, os.SEEK_END) == 0:
             self._write(csv_text(columns, [], header=True))
-
-    def _recover(self) -> list[dict[str, str]]:
-        if not self.path.exists():
-            return []
-        text = self.path.read_text(encoding="utf-8")
-        if not text:
-            return []
-        lines = text.split("\n")
-        complete = "\n".join(lines[:-1]) + "\n" if not text.endswith("\n") else text
-        reader = csv.DictReader(io.StringIO(complete))
-        if reader.fieldnames != self.columns:
-            raise ValueError(f"{self.path} has other columns than this version writes; "
-                             "use a new output folder")
-        rows = [r for r in reader if None not in r and all(v is not None for v in r.values())]
-        if complete != text or len(rows) != complete.count("\n") - 1:
-            write_csv(self.path, self.columns, rows)  # drop the torn row, keep every whole one
-        return rows
 
     def _write(self, text: str) -> None:
         """Append whole lines, or nothing: a short write (disk full) is cut back off."""

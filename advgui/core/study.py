@@ -19,12 +19,18 @@ from PIL import Image
 from advgui import __version__
 from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target
 from advgui.core.classifier import Classifier
-from advgui.core.images import (ImageError, list_image_files, load_batch, load_rgb,
-                                 read_labels_csv, truth_for)
-from advgui.core.report import (OutputError, RowLog, atomic_write_bytes, atomic_write_json,
-                                check_free_space, check_writable, describe_write_error,
-                                write_csv)
-from advgui.core.scoring import image_row, summary_rows, SUMMARY_COLUMNS, IMAGE_COLUMNS
+from advgui.core.hashing import sha256_file
+from advgui.core.images import ImageError, list_image_files, load_batch, load_rgb
+from advgui.core.labels import load_labels
+from advgui.core.report import RowLog, read_csv, write_csv
+from advgui.core.safe_write import (OutputError, atomic_write_file, atomic_write_json,
+                                    check_free_space, check_writable, describe_write_error,
+                                    real_subfolder)
+from advgui.core.scoring import (IMAGE_COLUMNS, SUMMARY_COLUMNS, TIERS, eps_key, image_key,
+                                 image_row, rescore_truth, summary_rows, validate_image_row)
+from advgui.core.study_folder import DEFINITION_NAME, StudyLock, check_out_folder
+from advgui.core.study_identity import (check_definition, check_inputs, read_definition,
+                                        study_id)
 from advgui.core.tiers import Tier, TierThresholds
 
 # Bytes an attack result may take: a PNG of a photo at the model's size stays under 90 % of the
@@ -32,13 +38,34 @@ from advgui.core.tiers import Tier, TierThresholds
 PNG_SHARE = 0.9
 ROW_BYTES = 600
 
-# What a resumed study must share with the run that started it: rows are keyed by file, method,
-# target and eps only, so a resume with another model, sample or step size would mix studies.
-SAME_STUDY = (("model", "sha256"), ("model", "preprocessing"), ("config", "per_tier"),
-              ("config", "seed"), ("config", "thresholds"), ("config", "alpha"), ("config", "steps"))
-
-CLEAN_COLUMNS = ["file", "truth", "tier", "top1", "top1_name", "top1_probability", "status", "error"]
+CLEAN_COLUMNS = ["file", "truth", "tier", "top1", "top1_name", "top1_probability", "status",
+                 "error", "bytes", "sha256", "study_id"]
 METHODS = ("fast", "iterative")
+
+
+def _unique(values) -> tuple:
+    return tuple(dict.fromkeys(values))
+
+
+def validate_clean_row(row: dict[str, str]) -> str | None:
+    """Why a row of clean.csv cannot be used, or None."""
+    if not row["file"]:
+        return "file is empty"
+    try:
+        int(row["truth"])
+    except ValueError:
+        return f"truth {row['truth']!r} is not a whole number"
+    if row["status"] == "skipped":
+        return None
+    if row["status"] != "ok" or row["tier"] not in TIERS:
+        return f"status {row['status']!r} / tier {row['tier']!r} is not a classified image"
+    try:
+        int(row["top1"]), int(row["bytes"])
+        if not 0 <= float(row["top1_probability"]) <= 1:
+            return f"top1_probability {row['top1_probability']!r} is outside 0-1"
+    except ValueError:
+        return "top1, bytes or top1_probability is not a number"
+    return None
 
 
 @dataclass(frozen=True)
@@ -55,6 +82,25 @@ class StudyConfig:
     batch: int = 8
     thresholds: TierThresholds = field(default_factory=TierThresholds)
     labels_csv: Path | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse what cannot make a study; merge repeats (eps as the reports print it)."""
+        if self.batch < 1:
+            raise ValueError(f"--batch must be at least 1 (got {self.batch})")
+        if self.per_tier is not None and self.per_tier < 1:
+            raise ValueError(f"--per-tier must be at least 1 (got {self.per_tier})")
+        if not self.methods or not self.targets or not self.eps:
+            raise ValueError("a study needs at least one method, target and eps")
+        bad = [e for e in self.eps if not 0 < e <= 255]  # also catches nan
+        if bad or any(e != e for e in self.eps):
+            raise ValueError(f"eps must be in (0, 255] pixel levels (got {bad[0] if bad else 'nan'})")
+        if self.alpha is not None and not 0 < self.alpha <= 255:
+            raise ValueError(f"--alpha must be in (0, 255] pixel levels (got {self.alpha})")
+        if self.steps is not None and not 1 <= self.steps <= 10_000:
+            raise ValueError(f"--steps must be 1-10000 (got {self.steps})")
+        object.__setattr__(self, "eps", _unique(eps_key(e) for e in self.eps))
+        object.__setattr__(self, "methods", _unique(self.methods))
+        object.__setattr__(self, "targets", _unique(self.targets))
 
     def attacks(self) -> list[tuple[str, float, object]]:
         out = []
@@ -86,6 +132,8 @@ class StudyOutcome:
     skipped: list[tuple[str, str]]
     cancelled: bool
     seconds: float
+    new_rows: int = 0  # rows this run added (a resumed study had the others already)
+    notes: list[str] = field(default_factory=list)  # what was repaired or re-scored, and why
 
 
 def _slug(path: Path, root: Path) -> str:
@@ -99,14 +147,14 @@ class Study:
         if not config.folder.is_dir():
             raise ValueError(f"images folder not found: {config.folder}")
         self.classifier, self.config = classifier, config
-        self.targets = [Target.parse(t, classifier.num_classes) for t in config.targets]
+        targets = [Target.parse(t, classifier.num_classes) for t in config.targets]
+        self.targets = list({str(t): t for t in targets}.values())  # class:5 and class:05 are one
         self.attacks = config.attacks()
-        wnids = {w: i for i, w in enumerate(classifier.classes.ids)}
-        labels_csv = config.labels_csv
-        if labels_csv is None and (config.folder / "labels.csv").exists():
-            labels_csv = config.folder / "labels.csv"
-        self.labels = read_labels_csv(labels_csv) if labels_csv else None
-        self._wnids = wnids
+        self.labels = load_labels(config.folder, classifier.num_classes, classifier.classes.ids,
+                                  config.labels_csv)
+        self.definition = self._definition()
+        self.id = study_id(self.definition)
+        self.notes: list[str] = []  # what this run repaired or re-scored, for the user
 
     # -- phase 1 -------------------------------------------------------------------------------------
     def _load(self, path: Path) -> np.ndarray:
@@ -116,16 +164,34 @@ class Study:
         return path.relative_to(self.config.folder).as_posix()
 
     def _truth(self, path: Path) -> int:
-        return truth_for(path, self.config.folder, self.labels, self._wnids)
+        return self.labels.truth(path, self.config.folder)
+
+    def _list(self) -> list[Path]:
+        return list_image_files(self.config.folder, skip=(self.config.out,))
+
+    def _definition(self) -> dict:
+        c, cfg = self.classifier, self.config
+        return json.loads(json.dumps({
+            "model_sha256": c.sha256, "classes": c.num_classes,
+            "preprocessing": asdict(c.preprocessing), "thresholds": asdict(cfg.thresholds),
+            "seed": cfg.seed, "per_tier": cfg.per_tier, "alpha": cfg.alpha, "steps": cfg.steps,
+        }))
+
+    def _file_facts(self, path: Path) -> dict:
+        try:
+            return {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
+        except OSError:
+            return {"bytes": "", "sha256": ""}
 
     def classify(self, should_stop: Callable[[], bool]) -> Generator[StudyProgress, None, list[dict]]:
         cfg, out = self.config, self.config.out / "clean.csv"
         if out.exists():
-            log = RowLog(out, CLEAN_COLUMNS)
-            rows = log.rows
+            log = RowLog(out, CLEAN_COLUMNS, validate_clean_row, key=lambda r: (r["file"],))
             log.close()
-            return rows
-        files = list_image_files(cfg.folder)
+            if log.repaired:
+                self.notes.append(log.repaired)
+            return log.rows
+        files = self._list()
         if not files:
             raise ValueError(f"no image files in {cfg.folder}")
         rows: list[dict] = []
@@ -138,7 +204,8 @@ class Study:
             for path, reason in failed:
                 rows.append({"file": self._rel(path), "truth": self._truth(path), "tier": "",
                              "top1": "", "top1_name": "", "top1_probability": "",
-                             "status": "skipped", "error": reason})
+                             "status": "skipped", "error": reason, "bytes": "", "sha256": "",
+                             "study_id": self.id})
             if pixels:
                 probs = self.classifier.probabilities(
                     self.classifier.preprocessing.to_model(np.stack(pixels)))
@@ -149,7 +216,8 @@ class Study:
                     rows.append({"file": rel, "truth": truth, "tier": tier.value,
                                  "top1": int(p.argmax()),
                                  "top1_name": self.classifier.classes.names[int(p.argmax())],
-                                 "top1_probability": f"{p.max():.6f}", "status": "ok", "error": ""})
+                                 "top1_probability": f"{p.max():.6f}", "status": "ok", "error": "",
+                                 **self._file_facts(path), "study_id": self.id})
             yield StudyProgress("classify", min(i + cfg.batch, len(files)), len(files), dict(counts))
         write_csv(out, CLEAN_COLUMNS, rows)
         return [{k: str(v) for k, v in r.items()} for r in rows]
@@ -169,15 +237,68 @@ class Study:
     # -- phase 2 -------------------------------------------------------------------------------------
     def run(self, should_stop: Callable[[], bool] = lambda: False
             ) -> Generator[StudyProgress, None, StudyOutcome]:
+        """The whole study, holding the output folder's lock from before the first read."""
+        cfg = self.config
+        # Fail before any work: a model the gradient builder cannot handle, a folder that is not
+        # ours, a folder another run holds.
+        self.classifier.ensure_gradient()
+        check_out_folder(cfg.out)
+        check_writable(cfg.out)
+        lock = StudyLock(cfg.out).acquire()
+        try:
+            return (yield from self._run_locked(should_stop))
+        finally:
+            lock.release()
+
+    def _open_images_log(self) -> RowLog:
+        log = RowLog(self.config.out / "images.csv", IMAGE_COLUMNS, validate_image_row, image_key)
+        if log.repaired:
+            self.notes.append(log.repaired)
+        return log
+
+    def _check_identity(self) -> None:
+        """Refuse rows of another study, whatever happened to study.json or manifest.json."""
+        out, ids = self.config.out, set()
+        for name in ("clean.csv", "images.csv"):
+            if (out / name).exists():
+                try:
+                    ids |= {r["study_id"] for r in read_csv(
+                        out / name, CLEAN_COLUMNS if name == "clean.csv" else IMAGE_COLUMNS).rows}
+                except ValueError as exc:
+                    raise ValueError(f"{exc} (it was written by another version of advgui, or "
+                                     "edited)") from None
+        check_definition(out, self.definition, ids)
+        if read_definition(out) is None or study_id(read_definition(out)["definition"]) != self.id:
+            atomic_write_json(out / DEFINITION_NAME, {
+                "advgui_study": 1, "id": self.id, "definition": self.definition,
+                "note": "What defines this study; every row of clean.csv and images.csv carries "
+                        "its id. eps, methods and targets may be added by later runs."})
+
+    def _apply_labels(self, clean_rows: list[dict], log: RowLog) -> list[dict]:
+        """Ground truth as the labels say now: a corrected labels file re-scores its rows."""
+        folder, names = self.config.folder, self.classifier.classes.names
+        now = {r["file"]: self._truth(folder / r["file"]) for r in clean_rows}
+        changed = {f for r in clean_rows if int(r["truth"]) != now[(f := r["file"])]}
+        if not changed:
+            return clean_rows
+        clean_rows = [dict(r, truth=str(now[r["file"]])) for r in clean_rows]
+        write_csv(self.config.out / "clean.csv", CLEAN_COLUMNS, clean_rows)
+        log.rows = [rescore_truth(r, now[r["file"]], names) if r["file"] in changed else r
+                    for r in log.rows]
+        write_csv(log.path, IMAGE_COLUMNS, log.rows)
+        self.notes.append(f"the labels of {len(changed)} image{'s' if len(changed) != 1 else ''} "
+                          "changed since the last run; their rows were re-scored against the new "
+                          "labels")
+        return clean_rows
+
+    def _run_locked(self, should_stop: Callable[[], bool]
+                    ) -> Generator[StudyProgress, None, StudyOutcome]:
         cfg = self.config
         started = time.time()
-        # Fail before any work: a model the gradient builder cannot handle, an unwritable folder.
-        self.classifier.ensure_gradient()
-        check_writable(cfg.out)
-        (cfg.out / "adversarial").mkdir(exist_ok=True)
-        manifest = self._manifest(started)
+        adversarial = real_subfolder(cfg.out, "adversarial")
+        self._check_identity()
         earlier = self._earlier_manifest()
-        self._check_same_study(earlier, manifest)
+        manifest = self._manifest(started)
         # A resumed study keeps when it first started and how long all its runs took together.
         manifest["first_started"] = earlier.get("first_started", earlier.get("started",
                                                                             manifest["started"]))
@@ -186,15 +307,21 @@ class Study:
         cancelled = False
         write_error: OSError | None = None
         log: RowLog | None = None
+        resumed = (cfg.out / "clean.csv").exists()
         try:
             clean_rows = yield from self.classify(should_stop)
+            log = self._open_images_log()
+            if resumed:
+                clean_rows = self._apply_labels(clean_rows, log)
             chosen = self.sample(clean_rows)
-            log = RowLog(cfg.out / "images.csv", IMAGE_COLUMNS)
-            done = {(r["file"], r["method"], r["target"], float(r["eps"])) for r in log.rows}
+            if resumed:
+                check_inputs(cfg.folder, [self._rel(p) for p in self._list()], clean_rows, chosen)
+            done = {image_key(r) for r in log.rows}
             jobs = [(method, eps, attack, target) for (method, eps, attack) in self.attacks
                     for target in self.targets]
             total = len(jobs) * len(chosen)
-            finished = len(done)
+            finished = sum(1 for r in chosen for m, e, _, t in jobs
+                           if (r["file"], m, str(t), e) in done)
             size = self.classifier.size
             check_free_space(cfg.out, (total - finished) * (int(PNG_SHARE * 3 * size * size)
                                                            + ROW_BYTES),
@@ -205,7 +332,7 @@ class Study:
                     if should_stop():
                         raise KeyboardInterrupt
                     batch = todo[i:i + cfg.batch]
-                    rows = self._attack_batch(batch, method, eps, attack, target)
+                    rows = self._attack_batch(batch, method, eps, attack, target, adversarial)
                     log.append(rows)
                     finished += len(batch)
                     yield StudyProgress("attack", finished, total, self._tier_counts(chosen),
@@ -218,6 +345,10 @@ class Study:
             raise
         except OSError as exc:  # disk full or folder gone mid-run: keep what is finished
             write_error = exc
+        except BaseException:
+            if log:
+                log.close()
+            raise
         rows = log.rows if log else []
         if log:
             log.close()
@@ -225,7 +356,8 @@ class Study:
         manifest.update(finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"), cancelled=cancelled,
                         rows=len(rows), seconds=round(time.time() - started, 1),
                         seconds_all_runs=round(float(earlier.get("seconds_all_runs", 0.0))
-                                               + time.time() - started, 1))
+                                               + time.time() - started, 1),
+                        notes=self.notes)
         try:
             write_csv(cfg.out / "summary.csv", SUMMARY_COLUMNS, summary)
             atomic_write_json(cfg.out / "manifest.json", manifest)
@@ -238,22 +370,21 @@ class Study:
                 "some space, then run the same study again to resume.") from write_error
         clean = self._clean_rows_or_empty()
         skipped = [(r["file"], r["error"]) for r in clean if r["status"] != "ok"]
-        return StudyOutcome(len(rows), summary, skipped, cancelled, time.time() - started)
+        return StudyOutcome(len(rows), summary, skipped, cancelled, time.time() - started,
+                            len(rows) - len(done) if log else 0, list(self.notes))
 
     def _clean_rows_or_empty(self) -> list[dict]:
         path = self.config.out / "clean.csv"
         if not path.exists():
             return []
-        log = RowLog(path, CLEAN_COLUMNS)
-        log.close()
-        return log.rows
+        return read_csv(path, CLEAN_COLUMNS, validate_clean_row).rows
 
     @staticmethod
     def _tier_counts(chosen: list[dict]) -> dict[str, int]:
         return {t.value: sum(r["tier"] == t.value for r in chosen) for t in Tier}
 
-    def _attack_batch(self, batch: list[dict], method: str, eps: float, attack, target: Target
-                      ) -> list[dict]:
+    def _attack_batch(self, batch: list[dict], method: str, eps: float, attack, target: Target,
+                      adversarial: Path) -> list[dict]:
         cfg, pre = self.config, self.classifier.preprocessing
         failed, loaded, images = [], [], []
         for r in batch:  # a file can vanish or change between classification and attack
@@ -280,39 +411,25 @@ class Study:
         out = []
         for j, r in enumerate(batch):
             png = f"{_slug(cfg.folder / r['file'], cfg.folder)}__{method}_{target.slug}_eps{eps:g}.png"
-            path = cfg.out / "adversarial" / png
             if not result.problems[j]:
                 image = Image.fromarray(result.pixels[j])
-                atomic_write_bytes(path, lambda tmp, im=image: im.save(tmp, format="PNG"))
-            out.append(image_row(self.classifier, r, method, target, eps, attack, result, j,
-                                 pixels[j], f"adversarial/{png}" if not result.problems[j] else ""))
+                atomic_write_file(adversarial / png, lambda fh, im=image: im.save(fh, format="PNG"))
+            row = image_row(self.classifier, r, method, target, eps, attack, result, j,
+                            pixels[j], f"adversarial/{png}" if not result.problems[j] else "")
+            out.append(dict(row, study_id=self.id))
         return failed + out
 
-    @staticmethod
-    def _error_row(clean_row: dict, method: str, target: Target, eps: float, error: str) -> dict:
+    def _error_row(self, clean_row: dict, method: str, target: Target, eps: float,
+                   error: str) -> dict:
         return {"file": clean_row["file"], "truth": clean_row["truth"], "tier": clean_row["tier"],
                 "method": method, "target": str(target), "eps": f"{eps:g}", "status": "error",
-                "error": error}
-
-    def _check_same_study(self, earlier: dict, now: dict) -> None:
-        """Refuse to resume a study with settings that would make its rows disagree."""
-        out = self.config.out
-        if not earlier or not ((out / "clean.csv").exists() or (out / "images.csv").exists()):
-            return
-        now = json.loads(json.dumps(now, default=str))  # tuples and dataclasses as JSON has them
-        changed = []
-        for section, key in SAME_STUDY:
-            if key in earlier.get(section, {}) and earlier[section][key] != now[section][key]:
-                old, new = (json.dumps(v)[:40] for v in (earlier[section][key], now[section][key]))
-                changed.append(f"{key} {old} -> {new}")
-        if changed:
-            raise ValueError(f"{out} holds a study made with other settings ({'; '.join(changed)}). "
-                             "Resume it with the same settings, or choose a new output folder.")
+                "error": error, "study_id": self.id}
 
     def _earlier_manifest(self) -> dict:
         path = self.config.out / "manifest.json"
         try:
-            return json.loads(path.read_text()) if path.exists() else {}
+            data = json.loads(path.read_text()) if path.exists() else {}
+            return data if isinstance(data, dict) else {}
         except (OSError, ValueError):
             return {}  # a damaged manifest is rewritten, never fatal
 

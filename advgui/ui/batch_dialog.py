@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QThread, QUrl, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QThread, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QMessageBox, QProgressBar,
@@ -17,9 +17,10 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog
 
 from advgui.core.classifier import Classifier
 from advgui.core.progress import format_duration
-from advgui.core.report import atomic_write_bytes, check_writable, describe_write_error
+from advgui.core.safe_write import atomic_write_bytes, describe_write_error
 from advgui.core.scoring import format_rate
 from advgui.core.study import StudyConfig, StudyOutcome, StudyProgress
+from advgui.core.study_folder import check_out_folder, is_study_folder
 from advgui.core.tiers import Tier, TierThresholds
 from advgui.ui.study_worker import StudyWorker
 
@@ -39,6 +40,17 @@ def _path_row(edit: QLineEdit, button: QPushButton) -> QWidget:
     return w
 
 
+def default_output(folder: Path) -> Path:
+    """A new study folder outside the images folder, so its PNGs are never listed as photos."""
+    base = Path.home() / "advgui-studies"
+    folder = folder.resolve()
+    name = (folder.parent.name if folder.name == "images" else folder.name) or "study"
+    out, n = base / name, 2
+    while out.exists() and not is_study_folder(out):
+        out, n = base / f"{name}-{n}", n + 1
+    return out
+
+
 class BatchDialog(QDialog):
     studyFinished = Signal(object)  # StudyOutcome, after the summary is shown
 
@@ -49,7 +61,7 @@ class BatchDialog(QDialog):
         self.resize(940, 780)
         self.classifier, self.thresholds = classifier, thresholds
         self.folder = QLineEdit(folder)
-        self.out = QLineEdit(str(Path(folder or ".") / "advgui-study") if folder else "")
+        self.out = QLineEdit(str(default_output(Path(folder))) if folder else "")
         browse_in, browse_out = QPushButton("Browse…"), QPushButton("Browse…")
         browse_in.clicked.connect(lambda: self._browse(self.folder))
         browse_out.clicked.connect(lambda: self._browse(self.out))
@@ -131,7 +143,12 @@ class BatchDialog(QDialog):
             raise ValueError(f"images folder not found: {folder}")
         if not self.out.text().strip():
             raise ValueError("choose an output folder")
-        eps = tuple(float(e) for e in self.eps.text().replace(";", ",").split(",") if e.strip())
+        eps = []
+        for text in (e.strip() for e in self.eps.text().replace(";", ",").split(",")):
+            try:
+                eps += [float(text)] if text else []
+            except ValueError:
+                raise ValueError(f"ε {text!r} is not a number (pixel levels, e.g. 8 or 4, 8, 16)") from None
         methods = tuple(m for m, b in self.methods.items() if b.isChecked())
         targets = tuple(t for t, b in self.targets.items() if b.isChecked())
         if not (eps and methods and targets):
@@ -144,7 +161,7 @@ class BatchDialog(QDialog):
     def _start(self) -> None:
         try:
             cfg = self.config()
-            check_writable(cfg.out)
+            check_out_folder(cfg.out)  # the study itself writes nothing before it holds the lock
         except (ValueError, OSError) as exc:
             QMessageBox.warning(self, "Cannot start the study", str(exc))
             return
@@ -268,13 +285,12 @@ class BatchDialog(QDialog):
         out = Path(self.out.text())
         if out.is_dir():
             image = pg.exporters.ImageExporter(self.plot.plotItem).export(toBytes=True)
-
-            def save(tmp: Path) -> None:
-                if not image.save(str(tmp), "PNG"):
-                    raise OSError(f"could not write {tmp.name}")
-
+            data = QByteArray()
+            buffer = QBuffer(data)
+            buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+            image.save(buffer, "PNG")
             try:
-                atomic_write_bytes(out / "error_by_tier.png", save)
+                atomic_write_bytes(out / "error_by_tier.png", bytes(data))
             except OSError as exc:
                 self.status.setText(f"{self.status.text()} The plot was not saved: "
                                     f"{describe_write_error(exc)}.")

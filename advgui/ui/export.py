@@ -9,7 +9,7 @@ from PIL import Image
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from advgui.core.report import atomic_write_bytes, describe_write_error
+from advgui.core.safe_write import atomic_write_file, describe_write_error
 from advgui.ui.workers import AttackOutcome
 
 
@@ -31,6 +31,6 @@ def save_adversarial_png(parent: QWidget, outcome: AttackOutcome, folder: str) -
         path += ".png"
     image = Image.fromarray(outcome.adversarial_pixels)
     try:  # through a temporary file: a failed save never leaves half a PNG or clobbers an old one
-        atomic_write_bytes(Path(path), lambda tmp: image.save(tmp, format="PNG"))
+        atomic_write_file(Path(path), lambda fh: image.save(fh, format="PNG"))
     except OSError as exc:
         QMessageBox.warning(parent, "Could not save", f"{path}: {describe_write_error(exc)}")

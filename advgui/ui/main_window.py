@@ -11,7 +11,8 @@ from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QGuiApp
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
-from advgui.core.images import IMAGE_SUFFIXES, truth_for
+from advgui.core.images import IMAGE_SUFFIXES
+from advgui.core.labels import LabelsError, load_labels
 from advgui.core.tiers import TierThresholds
 from advgui.ui import persistence
 from advgui.ui.about import log_file, show_about
@@ -295,10 +296,17 @@ class MainWindow(QMainWindow):
             return
         truth = -1
         if values["target"] == "true":
-            truth = self._truth_of(self.current_path)
+            try:
+                truth = self._truth_of(self.current_path)
+            except LabelsError as exc:
+                QMessageBox.warning(self, "Labels file problem", str(exc))
+                return
             if truth < 0:
-                QMessageBox.information(self, "No ground truth", "This file's name has no class id "
-                                        "(wnid) prefix, so 'away from true label' cannot be used.")
+                QMessageBox.information(
+                    self, "No ground truth",
+                    "No label for this file: no labels.csv, val.txt or LOC_val_solution.csv in "
+                    "its folder or the one above lists it, and its name and folder carry no class "
+                    "id (wnid), so 'away from true label' cannot be used.")
                 return
         self.attacking = True
         self.attack_panel.set_running(True)
@@ -307,9 +315,11 @@ class MainWindow(QMainWindow):
                                               values["eps"], values["alpha"], values["steps"], truth))
 
     def _truth_of(self, path: str) -> int:
+        """The file's label from a labels file beside it or one level up, else its wnid."""
         assert self.info is not None
-        index = {wnid: i for i, wnid in enumerate(self.info.class_ids)}
-        return truth_for(Path(path), Path(path).parent, None, index)
+        folder = Path(path).parent
+        labels = load_labels(folder, len(self.info.class_names), list(self.info.class_ids))
+        return labels.truth(Path(path), folder)
 
     def _attack_started(self, start: AttackStart) -> None:
         assert self.info is not None

@@ -127,15 +127,15 @@ def test_save_adversarial_png_is_lossless(make_window, tiny_model, image_folder,
 
     from PySide6.QtWidgets import QMessageBox
 
-    from advgui.core.report import atomic_write_bytes
+    from advgui.core.safe_write import atomic_write_file
     from advgui.ui import export
 
-    def disk_fills_up(tmp):
-        tmp.write_bytes(b"half a png")
+    def disk_fills_up(fh):
+        fh.write(b"half a png")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(export, "atomic_write_bytes",
-                        lambda path, _write: atomic_write_bytes(path, disk_fills_up))
+    monkeypatch.setattr(export, "atomic_write_file",
+                        lambda path, _write: atomic_write_file(path, disk_fills_up))
     warned = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
     w.save_adversarial()

@@ -1,0 +1,121 @@
+"""A study folder: one study, one writer at a time, recognisable so it is never read as input.
+
+The lock is an OS lock (fcntl.flock, or msvcrt on Windows) on a file that is never deleted, so it
+is released by the kernel however the holder ends (Ctrl-C, kill -9, a crash) and two processes can
+never both believe they hold it. The file also records who holds it, for the refusal message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+
+from advgui.core.safe_write import NOFOLLOW, OutputError, describe_write_error
+
+LOCK_NAME = ".advgui-study.lock"
+DEFINITION_NAME = "study.json"
+# Everything a study writes; a folder holding anything else is not ours to write into.
+STUDY_ENTRIES = {LOCK_NAME, DEFINITION_NAME, "manifest.json", "images.csv", "clean.csv",
+                 "summary.csv", "error_by_tier.png", "adversarial"}
+
+
+class StudyBusy(OutputError):
+    """Another process holds the study folder's lock."""
+
+
+def is_study_folder(folder: Path) -> bool:
+    """True for a folder an advgui study wrote (its lock file or its definition is there)."""
+    try:
+        return (folder / LOCK_NAME).exists() or (folder / DEFINITION_NAME).is_file() or \
+            _is_advgui_manifest(folder / "manifest.json")
+    except OSError:
+        return False
+
+
+def _is_advgui_manifest(path: Path) -> bool:
+    try:
+        return path.is_file() and "advgui" in json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def check_out_folder(folder: Path) -> None:
+    """Refuse an output folder that holds other things than an earlier study."""
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder} is a file, not a folder; choose an empty folder or an "
+                          "earlier study")
+    if not folder.is_dir() or is_study_folder(folder):
+        return
+    others = sorted(p.name for p in folder.iterdir() if p.name not in STUDY_ENTRIES)
+    if others:
+        shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
+        raise OutputError(f"{folder} holds other files ({shown}); choose an empty folder or an "
+                          "earlier study")
+
+
+class StudyLock:
+    """Exclusive, non-blocking lock on a study folder, held until release() or process exit."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path = folder / LOCK_NAME
+        self._fd = -1
+
+    def acquire(self) -> "StudyLock":
+        try:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o644)
+        except OSError as exc:
+            raise OutputError(f"cannot lock the study folder {self.folder}: "
+                              f"{describe_write_error(exc)}") from exc
+        try:
+            _lock(self._fd)
+        except OSError:
+            holder = self._holder()
+            os.close(self._fd)
+            self._fd = -1
+            raise StudyBusy(f"{self.folder} is in use by another advgui run ({holder}); wait "
+                            "for it to finish, or choose another output folder") from None
+        info = {"pid": os.getpid(), "host": socket.gethostname(),
+                "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                "command": " ".join(sys.argv)[:300]}
+        os.ftruncate(self._fd, 0)
+        os.lseek(self._fd, 0, os.SEEK_SET)
+        os.write(self._fd, (json.dumps(info) + "\n").encode())
+        return self
+
+    def _holder(self) -> str:
+        try:
+            os.lseek(self._fd, 0, os.SEEK_SET)
+            info = json.loads(os.read(self._fd, 4096).decode() or "{}")
+            return (f"process {info['pid']} on {info['host']}, since {info['started']}: "
+                    f"{info['command']}")
+        except (OSError, ValueError, KeyError):
+            return "a process that has not said who it is yet"
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)  # closing the descriptor releases the OS lock
+            self._fd = -1
+
+    def __enter__(self) -> "StudyLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+if os.name == "nt":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _lock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+else:
+    import fcntl
+
+    def _lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -1,0 +1,94 @@
+"""What makes two runs into one folder the same study, and the checks that keep them so.
+
+A study is defined by its model, preprocessing, tier thresholds, sample (seed and per-tier
+count), step size and step count; eps, methods and targets may grow between runs, since each row
+names its own. The definition is kept three ways: ``study.json`` (written once, readable), its
+hash in every row of clean.csv and images.csv (so losing or editing any file cannot make rows of
+two studies meet), and manifest.json (the runs). The input files are pinned by clean.csv, which
+records each file's size and SHA-256 when it was classified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from advgui.core.hashing import sha256_file
+from advgui.core.study_folder import DEFINITION_NAME
+
+MAX_SHOWN = 3
+
+
+def study_id(definition: dict) -> str:
+    return hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _shown(items: list[str]) -> str:
+    more = f" and {len(items) - MAX_SHOWN} more" if len(items) > MAX_SHOWN else ""
+    return ", ".join(repr(i) for i in items[:MAX_SHOWN]) + more
+
+
+def _differences(old: dict, new: dict) -> list[str]:
+    out = []
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) != new.get(key):
+            a, b = (json.dumps(v)[:60] for v in (old.get(key), new.get(key)))
+            out.append(f"{key} {a} -> {b}")
+    return out
+
+
+def read_definition(folder: Path) -> dict | None:
+    try:
+        data = json.loads((folder / DEFINITION_NAME).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) and isinstance(data.get("definition"), dict) else None
+    except (OSError, ValueError):
+        return None
+
+
+def check_definition(folder: Path, definition: dict, row_ids: set[str]) -> None:
+    """Refuse when the rows already in folder belong to a study with another definition."""
+    now = study_id(definition)
+    if not row_ids or row_ids == {now}:
+        return
+    kept = read_definition(folder)
+    if len(row_ids) > 1:
+        raise ValueError(f"{folder} holds rows of {len(row_ids)} different studies; it cannot be "
+                         "resumed. Choose a new output folder.")
+    old_id = next(iter(row_ids))
+    if kept and study_id(kept["definition"]) == old_id:
+        changed = "; ".join(_differences(kept["definition"], definition))
+        raise ValueError(f"{folder} holds a study made with other settings ({changed}). Resume "
+                         "it with the same settings, or choose a new output folder.")
+    raise ValueError(f"{folder} holds rows of another study (id {old_id}; this run would be "
+                     f"{now}), and its {DEFINITION_NAME} is missing or was edited, so what differs "
+                     "cannot be named. Resume it with its original settings, or choose a new "
+                     "output folder.")
+
+
+def check_inputs(folder: Path, listed: list[str], clean_rows: list[dict],
+                 sampled: list[dict]) -> None:
+    """Refuse a resume whose images folder gained files, or whose sampled files changed."""
+    known = {r["file"] for r in clean_rows}
+    added = sorted(set(listed) - known)
+    if added:
+        raise ValueError(
+            f"{len(added)} image file{'s' if len(added) != 1 else ''} appeared in {folder} since "
+            f"this study classified it ({_shown(added)}); a resume never mixes them in. Move them "
+            "out, or start a new study in another output folder.")
+    changed = []
+    for row in sampled:
+        path = folder / row["file"]
+        try:
+            if not path.is_file():
+                continue  # a vanished file: its remaining attacks become error rows
+            if path.stat().st_size != int(row["bytes"]) or sha256_file(path) != row["sha256"]:
+                changed.append(row["file"])
+        except (OSError, ValueError):
+            changed.append(row["file"])
+    if changed:
+        raise ValueError(
+            f"{len(changed)} image file{'s' if len(changed) != 1 else ''} of this study changed "
+            f"since {'they were' if len(changed) != 1 else 'it was'} classified ({_shown(changed)}:"
+            " other size or SHA-256); their new and old results would be mixed under one name. "
+            "Restore them, or start a new study in another output folder.")
