@@ -96,6 +96,15 @@ def real_subfolder(folder: Path, name: str) -> Path:
     return sub
 
 
+def refuse_links(folder: Path, names: tuple[str, ...]) -> None:
+    """Refuse to work in a folder where a file advgui reads and appends to is a link."""
+    for name in names:
+        if (folder / name).is_symlink():
+            raise OutputError(f"{folder / name} is a symbolic link; advgui never reads or writes "
+                              "a study's rows through one. Remove it or choose another output "
+                              "folder.")
+
+
 def _megabytes(n: float) -> str:
     return f"{n / 1e6:,.1f} MB" if n < 1e7 else f"{n / 1e6:,.0f} MB"
 

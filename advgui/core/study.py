@@ -25,7 +25,7 @@ from advgui.core.labels import load_labels
 from advgui.core.report import RowLog, read_csv, write_csv
 from advgui.core.safe_write import (OutputError, atomic_write_file, atomic_write_json,
                                     check_free_space, check_writable, describe_write_error,
-                                    real_subfolder)
+                                    real_subfolder, refuse_links)
 from advgui.core.scoring import (IMAGE_COLUMNS, SUMMARY_COLUMNS, TIERS, eps_key, image_key,
                                  image_row, rescore_truth, summary_rows, validate_image_row)
 from advgui.core.study_folder import DEFINITION_NAME, StudyLock, check_out_folder
@@ -296,6 +296,7 @@ class Study:
         cfg = self.config
         started = time.time()
         adversarial = real_subfolder(cfg.out, "adversarial")
+        refuse_links(cfg.out, ("clean.csv", "images.csv"))
         self._check_identity()
         earlier = self._earlier_manifest()
         manifest = self._manifest(started)

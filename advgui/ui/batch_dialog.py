@@ -215,7 +215,11 @@ class BatchDialog(QDialog):
         self._stop_thread()
         state = "Cancelled — run again to resume." if outcome.cancelled else "Finished."
         skipped = f" {len(outcome.skipped)} unreadable files skipped." if outcome.skipped else ""
-        self.status.setText(f"{state} {outcome.rows} rows in {outcome.seconds:.0f} s.{skipped}")
+        resumed = (f" ({outcome.rows - outcome.new_rows} from earlier runs)"
+                   if outcome.rows > outcome.new_rows else "")
+        notes = "".join(f" Note: {n}." for n in outcome.notes)
+        self.status.setText(f"{state} {outcome.new_rows} new rows in {outcome.seconds:.0f} s, "
+                            f"{outcome.rows} in all{resumed}.{skipped}{notes}")
         self.show_summary(outcome.summary)
         for b in (self.open_csv, self.open_dir):
             b.setEnabled(True)

@@ -101,3 +101,42 @@ def test_error_plot_keeps_equal_series_apart_with_their_intervals(qtbot, tiny_mo
     assert len(bars) == 4
     assert all(abs(float(b.opts["bottom"][0]) - 0.8) < 1e-9 for b in bars)
     dialog.close()
+
+
+def test_batch_dialog_refuses_a_folder_a_cli_study_is_writing(qtbot, tiny_model, image_folder,
+                                                             tmp_path, monkeypatch) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    out = tmp_path / "study"
+    root = Path(__file__).resolve().parents[2]
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "advgui.cli", "study", str(image_folder), "--out", str(out),
+         "--model", str(tiny_model), "--device", "cpu", "--batch", "1", "--steps", "4000",
+         "--alpha", "0.002", "--high", "0.2", "--medium", "0.12"],
+        cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        end = time.time() + 60
+        while not (out / "images.csv").exists() and time.time() < end and cli.poll() is None:
+            time.sleep(0.05)
+        clf = load_classifier(str(tiny_model), device="cpu")
+        dialog = BatchDialog(clf, str(image_folder), TierThresholds(0.2, 0.12))
+        qtbot.addWidget(dialog)
+        dialog.out.setText(str(out))
+        shown = []
+        monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.text()))
+        dialog.start.click()
+        qtbot.waitUntil(lambda: bool(shown), timeout=30_000)
+        assert cli.poll() is None
+        assert "in use by another advgui run" in shown[0] and f"process {cli.pid}" in shown[0]
+        assert "Traceback" not in shown[0]
+    finally:
+        cli.send_signal(signal.SIGINT)
+        cli.communicate(timeout=120)
+    rows = list(csv.DictReader(open(out / "images.csv", newline="")))
+    keys = [(r["file"], r["method"], r["target"], r["eps"]) for r in rows]
+    assert len(keys) == len(set(keys))
