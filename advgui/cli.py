@@ -23,14 +23,16 @@ from advgui.core.safe_write import atomic_write_file
 from advgui.core.scoring import (IMAGE_COLUMNS, format_markdown, format_summary, image_key,
                                  norms, summary_rows, validate_image_row)
 from advgui.core.session import DEVICES
-from advgui.core.study import METHODS, Study, StudyConfig
+from advgui.core.fragility import format_fragility
+from advgui.core.study import METHODS, TIER_MODES, Study, StudyConfig
 from advgui.core.study_folder import check_out_folder
 from advgui.core.tiers import Tier, TierThresholds
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, help="shipped model name or path to an .onnx classifier")
-    p.add_argument("--labels", type=Path, help="class names file for a user model")
+    p.add_argument("--labels", dest="class_names", type=Path,
+                   help="class names file for a user model")
     p.add_argument("--size", type=int, help="input size (user model without metadata)")
     p.add_argument("--mean", type=float, nargs=3, help="per-channel mean in pixel units 0-255")
     p.add_argument("--std", type=float, nargs=3, help="per-channel std in pixel units 0-255")
@@ -48,7 +50,7 @@ def _classifier(args: argparse.Namespace) -> Classifier:
             pre = Preprocessing(size=args.size, mean=tuple(args.mean), std=tuple(args.std))
         except ValueError as exc:
             raise ModelError(f"--size/--mean/--std: {exc}") from None
-    clf = load_classifier(args.model, labels=args.labels, preprocessing=pre, device=args.device)
+    clf = load_classifier(args.model, labels=args.class_names, preprocessing=pre, device=args.device)
     print(f"model: {clf.describe()}", file=sys.stderr)
     return clf
 
@@ -158,7 +160,7 @@ def cmd_study(args: argparse.Namespace) -> int:
         folder=args.folder, out=args.out, per_tier=args.per_tier, methods=tuple(args.methods),
         targets=tuple(args.targets), eps=tuple(args.eps), alpha=args.alpha, steps=args.steps,
         seed=args.seed, batch=args.batch, thresholds=TierThresholds(args.high, args.medium),
-        labels_csv=args.labels_csv)
+        labels_csv=args.truth_labels, tiers=args.tiers)
     config.attacks()  # validate parameters before loading anything heavy
     check_out_folder(args.out)
     clf = _classifier(args)
@@ -199,6 +201,8 @@ def cmd_study(args: argparse.Namespace) -> int:
     for note in outcome.notes:
         print(f"note: {note}", file=sys.stderr)
     print(format_summary(outcome.summary))
+    if outcome.fragility:
+        print(format_fragility(outcome.fragility))
     state = "cancelled (run again to resume)" if outcome.cancelled else "finished"
     print(f"\n{state}: {outcome.new_rows} new rows this run, {outcome.rows} in all in "
           f"{args.out / 'images.csv'}, {outcome.seconds:.0f} s; summary in "
@@ -275,7 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--labels-csv", type=Path, help="CSV with file,class_index columns")
+    p.add_argument("--truth", "--labels-csv", dest="truth_labels", type=Path, metavar="FILE",
+                   help="ground truth: labels.csv (file,class_index), Caffe val.txt or Kaggle "
+                        "LOC_val_solution.csv (default: one of those in the folder or one level "
+                        "up, else wnid file-name prefixes or folders)")
+    p.add_argument("--tiers", choices=TIER_MODES, default="fixed",
+                   help="fixed: --high/--medium thresholds (the seed's 30%%/15%%, default); "
+                        "quantile: equal thirds by confidence rank")
     _model_args(p)
     p.set_defaults(func=cmd_study)
 

@@ -20,6 +20,8 @@ import onnx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from advgui.core.hashing import sha256_file  # noqa: E402
+from advgui.core.metrics import summarize  # noqa: E402
+from advgui.zoo.distill import softmax  # noqa: E402
 from advgui.zoo.calibration import SCALE_NAME, calibration_report, fit_scale, split, with_scale  # noqa: E402
 from advgui.zoo.sources import Shared, default_shared  # noqa: E402
 from models.calibrate_features import main as extract_val  # noqa: E402
@@ -42,6 +44,20 @@ def head_of(model: onnx.ModelProto) -> tuple[np.ndarray, np.ndarray]:
     return out["logits.weight"], out["logits.bias"]
 
 
+SLICE_EVERY = 8
+
+
+def held_out_slice(files, logits: np.ndarray, labels: np.ndarray, fitting: np.ndarray) -> dict:
+    """Every 8th held-out photo with its calibrated top-1, so a test can recompute them from the
+    shipped model and fail if a later change breaks the calibration."""
+    idx = np.flatnonzero(~fitting)[::SLICE_EVERY]
+    probs = softmax(logits[idx])
+    return {"files": [f"{Path(files[i]).parent.name}/{Path(files[i]).name}" for i in idx],
+            "labels": labels[idx].tolist(), "top1": probs.argmax(1).tolist(),
+            "top1_probability": [round(float(p), 6) for p in probs.max(1)],
+            "summary": summarize(probs, labels[idx])}
+
+
 def calibrate(shared: Shared) -> dict:
     cache = extract_val(["--shared", str(shared.root)])
     data = np.load(cache)
@@ -52,6 +68,7 @@ def calibrate(shared: Shared) -> dict:
     fitting = split(files)
     scale = fit_scale(logits[fitting], labels[fitting])
     result = calibration_report(logits, data["teacher"].astype(np.float64), labels, fitting, scale)
+    result["held_out_slice"] = held_out_slice(files, logits * scale, labels, fitting)
     onnx.save(with_scale(model, scale), MODEL)
     onnx.checker.check_model(str(MODEL))
     (HERE / "calibration.json").write_text(json.dumps(result, indent=1) + "\n")

@@ -23,7 +23,8 @@ IMAGE_COLUMNS = [
     "steps", "adv_top1", "adv_top1_name", "adv_top1_probability", "adv_top5",
     "adv_float_top1", "adv_float_top1_probability", "truth_in_clean_top5",
     "top1_error_truth", "top5_error_truth", "top1_error_clean", "top5_error_clean",
-    "first_flip_step", "linf", "l2", "psnr", "adversarial_png", "status", "error", "study_id",
+    "first_flip_step", "eps_to_flip", "linf", "l2", "psnr", "adversarial_png", "status", "error",
+    "study_id",
 ]
 SUMMARY_COLUMNS = [
     "tier", "method", "target", "eps", "images",
@@ -53,7 +54,8 @@ def norms(clean: np.ndarray, adv: np.ndarray) -> tuple[int, float, float]:
 
 
 def image_row(classifier: Classifier, clean_row: dict, method: str, target: Target, eps: float,
-              attack, result: AttackResult, j: int, pixels: np.ndarray, png: str) -> dict:
+              attack, result: AttackResult, j: int, pixels: np.ndarray, png: str,
+              eps_to_flip: float | None = None) -> dict:
     names = classifier.classes.names
     clean, adv = result.clean_probabilities[j], result.pixel_probabilities[j]
     truth = int(clean_row["truth"])
@@ -77,7 +79,9 @@ def image_row(classifier: Classifier, clean_row: dict, method: str, target: Targ
         "top1_error_truth": int(a5[0] != truth) if known else "",
         "top5_error_truth": int(truth not in a5) if known else "",
         "top1_error_clean": int(a5[0] != c5[0]), "top5_error_clean": int(c5[0] not in a5),
-        "first_flip_step": int(result.first_flip_step[j]), "linf": linf, "l2": f"{l2:.2f}",
+        "first_flip_step": int(result.first_flip_step[j]),
+        "eps_to_flip": "" if eps_to_flip is None else f"{eps_to_flip:.4g}",
+        "linf": linf, "l2": f"{l2:.2f}",
         "psnr": f"{psnr:.2f}", "adversarial_png": png,
         "status": "error" if result.problems[j] else "ok", "error": result.problems[j],
     }
@@ -199,7 +203,7 @@ def format_rate(row: dict, key: str, missing: str = "—") -> str:
 
 # -- reading rows back -------------------------------------------------------------------------
 _INT_COLUMNS = ("truth", "clean_top1", "target_class", "adv_top1", "steps", "first_flip_step", "linf")
-_FLOAT_COLUMNS = ("clean_top1_probability", "adv_top1_probability", "l2")
+_FLOAT_COLUMNS = ("clean_top1_probability", "adv_top1_probability", "l2", "eps_to_flip")
 _FLAG_COLUMNS = ("top1_error_clean", "top5_error_clean")
 _TRUTH_FLAGS = ("truth_in_clean_top5", "top1_error_truth", "top5_error_truth")
 TIERS = {t.value for t in Tier}
@@ -235,6 +239,8 @@ def validate_image_row(row: dict[str, str]) -> str | None:
         except ValueError:
             return f"{name} {row[name]!r} is not a whole number"
     for name in _FLOAT_COLUMNS:
+        if name == "eps_to_flip" and row.get(name, "") == "":
+            continue  # not measured (older studies)
         try:
             float(row[name])
         except ValueError:

@@ -26,8 +26,10 @@ from advgui.core.report import RowLog, read_csv, write_csv
 from advgui.core.safe_write import (OutputError, atomic_write_file, atomic_write_json,
                                     check_free_space, check_writable, describe_write_error,
                                     real_subfolder, refuse_links)
-from advgui.core.scoring import (IMAGE_COLUMNS, SUMMARY_COLUMNS, TIERS, eps_key, image_key,
-                                 image_row, rescore_truth, summary_rows, validate_image_row)
+from advgui.core.fragility import fast_eps_to_flip
+from advgui.core.scoring import (IMAGE_COLUMNS, TIERS, eps_key, image_key, image_row,
+                                 rescore_truth, summary_rows, validate_image_row)
+from advgui.core.study_reports import write_reports
 from advgui.core.study_folder import DEFINITION_NAME, StudyLock, check_out_folder
 from advgui.core.study_identity import (check_definition, check_inputs, read_definition,
                                         study_id)
@@ -41,6 +43,17 @@ ROW_BYTES = 600
 CLEAN_COLUMNS = ["file", "truth", "tier", "top1", "top1_name", "top1_probability", "status",
                  "error", "bytes", "sha256", "study_id"]
 METHODS = ("fast", "iterative")
+TIER_MODES = ("fixed", "quantile")
+
+
+def quantile_thresholds(probabilities: list[float]) -> TierThresholds:
+    """Thresholds that cut the images into equal thirds by confidence rank."""
+    values = sorted(probabilities)
+    n = len(values)
+    if n < 3 or not 0 < values[n // 3] < values[2 * n // 3]:
+        raise ValueError(f"quantile tiers need at least 3 images with distinct confidences "
+                         f"({n} classified)")
+    return TierThresholds(high_min=values[2 * n // 3], medium_min=values[n // 3])
 
 
 def _unique(values) -> tuple:
@@ -82,9 +95,12 @@ class StudyConfig:
     batch: int = 8
     thresholds: TierThresholds = field(default_factory=TierThresholds)
     labels_csv: Path | None = None
+    tiers: str = "fixed"  # "fixed": the thresholds above; "quantile": equal thirds by confidence
 
     def __post_init__(self) -> None:
         """Refuse what cannot make a study; merge repeats (eps as the reports print it)."""
+        if self.tiers not in TIER_MODES:
+            raise ValueError(f"--tiers must be one of {', '.join(TIER_MODES)} (got {self.tiers!r})")
         if self.batch < 1:
             raise ValueError(f"--batch must be at least 1 (got {self.batch})")
         if self.per_tier is not None and self.per_tier < 1:
@@ -134,6 +150,7 @@ class StudyOutcome:
     seconds: float
     new_rows: int = 0  # rows this run added (a resumed study had the others already)
     notes: list[str] = field(default_factory=list)  # what was repaired or re-scored, and why
+    fragility: list[dict] = field(default_factory=list)  # confidence vs eps-to-flip, per attack
 
 
 def _slug(path: Path, root: Path) -> str:
@@ -155,6 +172,7 @@ class Study:
         self.definition = self._definition()
         self.id = study_id(self.definition)
         self.notes: list[str] = []  # what this run repaired or re-scored, for the user
+        self._flip_cache: dict[tuple[str, str], float] = {}
 
     # -- phase 1 -------------------------------------------------------------------------------------
     def _load(self, path: Path) -> np.ndarray:
@@ -173,7 +191,8 @@ class Study:
         c, cfg = self.classifier, self.config
         return json.loads(json.dumps({
             "model_sha256": c.sha256, "classes": c.num_classes,
-            "preprocessing": asdict(c.preprocessing), "thresholds": asdict(cfg.thresholds),
+            "preprocessing": asdict(c.preprocessing), "tiers": cfg.tiers,
+            "thresholds": asdict(cfg.thresholds) if cfg.tiers == "fixed" else None,
             "seed": cfg.seed, "per_tier": cfg.per_tier, "alpha": cfg.alpha, "steps": cfg.steps,
         }))
 
@@ -219,8 +238,21 @@ class Study:
                                  "top1_probability": f"{p.max():.6f}", "status": "ok", "error": "",
                                  **self._file_facts(path), "study_id": self.id})
             yield StudyProgress("classify", min(i + cfg.batch, len(files)), len(files), dict(counts))
+        if cfg.tiers == "quantile":
+            cut = quantile_thresholds([float(r["top1_probability"]) for r in rows
+                                       if r["status"] == "ok"])
+            for r in rows:
+                if r["status"] == "ok":
+                    r["tier"] = cut.tier_of(float(r["top1_probability"])).value
         write_csv(out, CLEAN_COLUMNS, rows)
         return [{k: str(v) for k, v in r.items()} for r in rows]
+
+    def tier_thresholds(self, clean_rows: list[dict]) -> TierThresholds:
+        """The thresholds the tiers were cut at (computed from the rows for quantile tiers)."""
+        if self.config.tiers == "fixed":
+            return self.config.thresholds
+        return quantile_thresholds([float(r["top1_probability"]) for r in clean_rows
+                                    if r["status"] == "ok"])
 
     def sample(self, clean_rows: list[dict]) -> list[dict]:
         """Up to per_tier images of each tier, drawn deterministically with the seed."""
@@ -315,6 +347,7 @@ class Study:
             if resumed:
                 clean_rows = self._apply_labels(clean_rows, log)
             chosen = self.sample(clean_rows)
+            manifest["tier_thresholds_used"] = asdict(self.tier_thresholds(clean_rows))
             if resumed:
                 check_inputs(cfg.folder, [self._rel(p) for p in self._list()], clean_rows, chosen)
             done = {image_key(r) for r in log.rows}
@@ -360,8 +393,9 @@ class Study:
                                                + time.time() - started, 1),
                         notes=self.notes)
         try:
-            write_csv(cfg.out / "summary.csv", SUMMARY_COLUMNS, summary)
-            atomic_write_json(cfg.out / "manifest.json", manifest)
+            summary = write_reports(cfg.out, rows, manifest,
+                                    f"{self.classifier.name} on {cfg.folder.name}: "
+                                    f"{len({r['file'] for r in rows})} images")
         except OSError as exc:
             write_error = write_error or exc
         if write_error is not None:
@@ -372,7 +406,8 @@ class Study:
         clean = self._clean_rows_or_empty()
         skipped = [(r["file"], r["error"]) for r in clean if r["status"] != "ok"]
         return StudyOutcome(len(rows), summary, skipped, cancelled, time.time() - started,
-                            len(rows) - len(done) if log else 0, list(self.notes))
+                            len(rows) - len(done) if log else 0, list(self.notes),
+                            manifest.get("fragility", []))
 
     def _clean_rows_or_empty(self) -> list[dict]:
         path = self.config.out / "clean.csv"
@@ -409,6 +444,7 @@ class Study:
             except StopIteration as stop:
                 result = stop.value
                 break
+        flip_eps = self._eps_to_flip(batch, method, target, x, truth, result)
         out = []
         for j, r in enumerate(batch):
             png = f"{_slug(cfg.folder / r['file'], cfg.folder)}__{method}_{target.slug}_eps{eps:g}.png"
@@ -416,9 +452,25 @@ class Study:
                 image = Image.fromarray(result.pixels[j])
                 atomic_write_file(adversarial / png, lambda fh, im=image: im.save(fh, format="PNG"))
             row = image_row(self.classifier, r, method, target, eps, attack, result, j,
-                            pixels[j], f"adversarial/{png}" if not result.problems[j] else "")
+                            pixels[j], f"adversarial/{png}" if not result.problems[j] else "",
+                            float(flip_eps[j]))
             out.append(dict(row, study_id=self.id))
         return failed + out
+
+    def _eps_to_flip(self, batch: list[dict], method: str, target: Target, x: np.ndarray,
+                     truth: np.ndarray, result) -> np.ndarray:
+        """Per image, how hard it was to flip (see core/fragility.py). The fast search depends
+        only on the image and target (the sign of the clean gradient), so it is made once per
+        image and target in a run, whatever the eps values."""
+        if method != "fast":
+            return result.first_flip_linf
+        keys = [(r["file"], str(target)) for r in batch]
+        missing = [j for j, k in enumerate(keys) if k not in self._flip_cache]
+        if missing:
+            found = fast_eps_to_flip(self.classifier, x[missing], target, truth[missing],
+                                     clean=result.clean_probabilities[missing])
+            self._flip_cache.update({keys[j]: v for j, v in zip(missing, found)})
+        return np.asarray([self._flip_cache[k] for k in keys])
 
     def _error_row(self, clean_row: dict, method: str, target: Target, eps: float,
                    error: str) -> dict:

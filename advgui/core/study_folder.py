@@ -20,7 +20,8 @@ LOCK_NAME = ".advgui-study.lock"
 DEFINITION_NAME = "study.json"
 # Everything a study writes; a folder holding anything else is not ours to write into.
 STUDY_ENTRIES = {LOCK_NAME, DEFINITION_NAME, "manifest.json", "images.csv", "clean.csv",
-                 "summary.csv", "error_by_tier.png", "adversarial"}
+                 "summary.csv", "error_by_tier.png", "adversarial", "fragility.csv",
+                 "fragility_correlation.csv", "fragility.png"}
 
 
 class StudyBusy(OutputError):

@@ -90,3 +90,38 @@ def test_distillation_report_is_committed() -> None:
     nips = report["nips17_dev"]
     assert nips["student"]["n"] == 1000
     assert nips["student"]["auc_top1_confidence"] > 0.75
+
+
+def test_calibration_node_matches_its_report() -> None:
+    import onnx
+
+    report = json.loads((models_dir() / "calibration.json").read_text())
+    model = onnx.load(str(models_dir() / "inception_v3.onnx"), load_external_data=False)
+    scale = next(t for t in model.graph.initializer if t.name == "calibration.scale")
+    assert float(onnx.numpy_helper.to_array(scale)) == pytest.approx(report["scale"], rel=1e-6)
+    held = report["held_out"]
+    # the figures the README and the About dialog quote
+    assert held["after"]["ece"] < 0.05 < held["before"]["ece"]
+    assert held["after"]["auc_top1_confidence"] >= 0.86
+    assert held["after"]["top1"] == held["before"]["top1"]
+
+
+@needs_shared
+def test_calibration_recomputed_from_the_shipped_model_on_a_held_out_slice(inception) -> None:
+    """Every 8th held-out imagenet-val photo through the whole pipeline (decode, crop, model):
+    the calibrated confidences must be the ones models/calibrate.py recorded."""
+    from advgui.core.metrics import summarize
+    from advgui.zoo.calibration import is_fitting_half
+
+    piece = json.loads((models_dir() / "calibration.json").read_text())["held_out_slice"]
+    folder = SHARED.root / "data" / "imagenet-val"
+    assert not any(is_fitting_half(f) for f in piece["files"])  # held out, never fitted on
+    pre = inception.preprocessing
+    x = pre.to_model(np.stack([pre.load(load_rgb(folder / f)) for f in piece["files"]]))
+    probs = inception.probabilities(x)
+    np.testing.assert_array_equal(probs.argmax(1), piece["top1"])
+    np.testing.assert_allclose(probs.max(1), piece["top1_probability"], atol=2e-3)
+    got = summarize(probs, np.asarray(piece["labels"]))
+    for key in ("top1", "top5", "tier_high", "tier_medium", "tier_low"):
+        assert got[key] == piece["summary"][key], key
+    assert got["ece"] == pytest.approx(piece["summary"]["ece"], abs=2e-3)

@@ -32,12 +32,14 @@ class AttackResult:
     steps_taken: int
     first_flip_step: np.ndarray  # [N], -1 if the top-1 never changed during the steps
     problems: list[str]  # per image: "" or why the result is not trustworthy
+    # [N] L-infinity (pixel levels) of the image at the first flipped step; inf if none
+    first_flip_linf: np.ndarray | None = None
 
 
 def finish(classifier: Classifier, clean: np.ndarray, adversarial: np.ndarray,
            target: np.ndarray, direction: np.ndarray, steps: int, first_flip: np.ndarray,
-           problems: list[str], adversarial_probabilities: np.ndarray | None = None
-           ) -> AttackResult:
+           problems: list[str], adversarial_probabilities: np.ndarray | None = None,
+           first_flip_linf: np.ndarray | None = None) -> AttackResult:
     """Score the uint8 rounding of the result (and the float result, unless its scores are
     given), in one batch."""
     pre = classifier.preprocessing
@@ -49,7 +51,14 @@ def finish(classifier: Classifier, clean: np.ndarray, adversarial: np.ndarray,
     else:
         pixel_probabilities = classifier.probabilities(rounded)
     return AttackResult(clean, target, direction, adversarial, adversarial_probabilities, pixels,
-                        pixel_probabilities, steps, first_flip, problems)
+                        pixel_probabilities, steps, first_flip, problems, first_flip_linf)
+
+
+def linf_levels(classifier: Classifier, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """[N] largest per-pixel difference of two model-unit batches, in pixel levels."""
+    pre = classifier.preprocessing
+    d = np.abs(pre.to_pixels(a) - pre.to_pixels(b))
+    return d.reshape(len(d), -1).max(axis=1)
 
 
 def gradient_problem(grad: np.ndarray) -> list[str]:

@@ -12,7 +12,8 @@ from typing import Generator
 
 import numpy as np
 
-from advgui.core.attacks.base import AttackResult, StepRecord, clip_to, finish, gradient_problem
+from advgui.core.attacks.base import (AttackResult, StepRecord, clip_to, finish, gradient_problem,
+                                      linf_levels)
 from advgui.core.attacks.targets import Target
 from advgui.core.classifier import Classifier
 from advgui.core.params import check_alpha, check_eps, check_steps
@@ -44,6 +45,7 @@ class IterativeGradientSign:
         clean_top1 = clean.argmax(axis=1)
         tgt, direction = target.resolve(clean, truth)
         first_flip = np.full(len(x), -1)
+        flip_linf = np.full(len(x), np.inf)
         problems = [""] * len(x)
         adv = x.copy()
         grad = classifier.gradient(adv, tgt, direction)
@@ -60,6 +62,8 @@ class IterativeGradientSign:
                 loss = -np.log(np.maximum(probs[np.arange(len(x)), tgt], 1e-45))
             flipped = (probs.argmax(axis=1) != clean_top1) & (first_flip < 0)
             first_flip[flipped] = step
+            if flipped.any():
+                flip_linf[flipped] = linf_levels(classifier, adv[flipped], x[flipped])
             yield StepRecord(step, self.steps, probs, loss, adv)
         return finish(classifier, clean, adv, tgt, direction, self.steps, first_flip, problems,
-                      adversarial_probabilities=probs)
+                      adversarial_probabilities=probs, first_flip_linf=flip_linf)

@@ -1,0 +1,93 @@
+"""eps-to-flip against a brute-force scan, Spearman's rho, deciles and quantile tiers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target
+from advgui.core.classifier import Classifier
+from advgui.core.fragility import fast_eps_to_flip, fragility_rows, ranks, spearman
+from advgui.core.study import quantile_thresholds
+from tests.core.test_engine import images, tiny_classifier_model
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    return Classifier(tiny_classifier_model(), name="tiny", device="cpu")
+
+
+def _run(attack, clf, x, target):
+    gen = attack.run(clf, x, target)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+@pytest.mark.parametrize("target", ["inverse", "least-likely"])
+def test_fast_eps_to_flip_is_the_first_level_whose_8_bit_attack_flips(clf, target) -> None:
+    x = images(12, seed=4)
+    t = Target.parse(target, clf.num_classes)
+    grid = tuple(range(1, 41))
+    found = fast_eps_to_flip(clf, x, t, grid=grid)
+    top1 = clf.probabilities(x).argmax(1)
+    brute = np.full(len(x), np.inf)
+    for eps in grid:  # every level, each a full fast attack scored after rounding
+        flipped = _run(FastGradientSign(eps=eps), clf, x, t).pixel_probabilities.argmax(1) != top1
+        brute[np.isinf(brute) & flipped] = eps
+    np.testing.assert_array_equal(found, brute)
+    assert np.isfinite(found).sum() >= 6  # the scan is not trivially all-inf
+
+
+def test_fast_eps_to_flip_on_a_coarse_grid_is_the_first_grid_level(clf) -> None:
+    x = images(12, seed=4)
+    t = Target.parse("inverse", clf.num_classes)
+    fine = fast_eps_to_flip(clf, x, t, grid=tuple(range(1, 65)))
+    coarse = fast_eps_to_flip(clf, x, t, grid=(2, 4, 8, 16, 32, 64))
+    assert np.all(coarse >= fine)
+
+
+def test_iterative_records_the_linf_at_its_first_flip(clf) -> None:
+    x = images(6, seed=5)
+    result = _run(IterativeGradientSign(eps=8, alpha=1, steps=10), clf, x,
+                  Target.parse("inverse", clf.num_classes))
+    for j in range(len(x)):
+        if result.first_flip_step[j] > 0:  # alpha 1: at most 1 level per step
+            assert 0 < result.first_flip_linf[j] <= result.first_flip_step[j] + 1e-4
+        else:
+            assert np.isinf(result.first_flip_linf[j])
+
+
+def test_ranks_and_spearman_by_hand() -> None:
+    np.testing.assert_array_equal(ranks(np.array([10, 20, 20, 5, np.inf])), [2, 3.5, 3.5, 1, 5])
+    assert spearman(np.array([1, 2, 3, 4.0]), np.array([2, 4, 6, 100.0])) == pytest.approx(1.0)
+    assert spearman(np.array([1, 2, 3, 4.0]), np.array([4, 3, 2, 1.0])) == pytest.approx(-1.0)
+    # x = 1..5, y = 2, 1, 4, 3, 5: d = -1, 1, -1, 1, 0, rho = 1 - 6 * 4 / (5 * 24) = 0.8
+    assert spearman(np.arange(1, 6.0), np.array([2, 1, 4, 3, 5.0])) == pytest.approx(0.8)
+
+
+def test_fragility_rows_deciles_and_correlation() -> None:
+    rng = np.random.default_rng(0)
+    conf = rng.uniform(0, 1, 200)
+    rows = [{"status": "ok", "method": "fast", "target": "inverse", "eps": "8",
+             "clean_top1_probability": f"{c:.6f}", "tier": "high" if c >= .3 else "low",
+             "eps_to_flip": "inf" if c > 0.9 else f"{1 + round(10 * c)}",
+             "top1_error_clean": "1" if 1 + round(10 * c) <= 8 else "0"} for c in conf]
+    bins, corr = fragility_rows(rows)
+    deciles = [b for b in bins if b["group"] == "decile"]
+    assert [b["images"] for b in deciles] == [20] * 10
+    assert float(deciles[0]["flip_rate"]) == 1.0 and float(deciles[-1]["flip_rate"]) == 0.0
+    assert deciles[-1]["median_eps_to_flip"] == ">64"
+    assert float(corr[0]["spearman"]) > 0.95
+    assert float(corr[0]["spearman_lo"]) <= float(corr[0]["spearman"]) <= float(corr[0]["spearman_hi"])
+
+
+def test_quantile_thresholds_cut_equal_thirds() -> None:
+    values = list(np.linspace(0.05, 0.95, 300))
+    cut = quantile_thresholds(values)
+    tiers = [cut.tier_of(v).value for v in values]
+    assert tiers.count("high") == tiers.count("medium") == tiers.count("low") == 100
+    with pytest.raises(ValueError, match="distinct confidences"):
+        quantile_thresholds([0.5] * 9)
