@@ -19,6 +19,7 @@ from advgui.zoo.sources import Shared, default_shared  # noqa: E402
 from models.extract_features import CACHE, networks  # noqa: E402
 
 VAL_CACHE = "imagenet-val-plain.npz"
+NIPS_CACHE = "nips17-plain.npz"  # the same file models/extract_features.py writes
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -28,11 +29,11 @@ def main(argv: list[str] | None = None) -> Path:
     args = ap.parse_args(argv)
     shared = Shared(args.shared)
     out = args.cache / VAL_CACHE
-    if out.exists():
+    if out.exists() and (args.cache / NIPS_CACHE).exists():
         return out
     student, teacher = networks(shared)
-    files, _ = shared.imagenet_val()
-    return extract_plain(files, out, student, teacher)
+    extract_plain(shared.nips17()[0], args.cache / NIPS_CACHE, student, teacher)
+    return extract_plain(shared.imagenet_val()[0], out, student, teacher)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,17 @@ def show_about(parent: QWidget, info) -> None:
     if info is not None:
         entry = next((e for e in shipped_models() if e.name == info.name), None)
         acc = entry.info.get("accuracy_nips17_dev", {}) if entry else {}
+        val = entry.info.get("accuracy_imagenet_val_held_out", {}) if entry else {}
         accuracy = (f"<br>nips17-dev top-1 {100 * acc['top1']:.1f} %, top-5 {100 * acc['top5']:.1f} %"
                     if acc else "")
+        if val:
+            accuracy += (f"<br>ImageNet validation photos (held-out {val['n']}): top-1 "
+                         f"{100 * val['top1']:.1f} %, ECE {val['ece']:.3f}, AUC "
+                         f"{val['auc_top1_confidence']:.3f}; tiers {val['tier_high']} / "
+                         f"{val['tier_medium']} / {val['tier_low']}")
+        if entry and "calibration" in entry.info:
+            accuracy += (f"<br>Calibrated: logits × {entry.info['calibration']['scale']:.3f}, "
+                         "fitted on the other half of those photos")
         model = (f"<p><b>Model:</b> {info.name}{accuracy}<br>SHA-256 of the graph: "
                  f"<code>{info.sha256[:16]}…</code><br>Device: {info.device}</p>")
     log = log_file()
