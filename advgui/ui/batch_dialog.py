@@ -8,19 +8,20 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QThread, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QMessageBox, QProgressBar,
-                               QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QThread, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QPixmap
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
+                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
+                               QProgressBar, QPushButton, QScrollArea, QSpinBox, QTableWidget,
+                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from advgui.core.classifier import Classifier
 from advgui.core.progress import format_duration
 from advgui.core.safe_write import atomic_write_bytes, describe_write_error
 from advgui.core.scoring import format_rate
+from advgui.core.fragility import format_fragility
 from advgui.core.study import StudyConfig, StudyOutcome, StudyProgress
-from advgui.core.study_folder import check_out_folder, is_study_folder
+from advgui.core.study_folder import StudyLock, check_out_folder, is_study_folder
 from advgui.core.tiers import Tier, TierThresholds
 from advgui.ui.study_worker import StudyWorker
 
@@ -78,6 +79,10 @@ class BatchDialog(QDialog):
             self.targets[key].setChecked(True)
         self.eps = QLineEdit("8")
         self.eps.setToolTip("comma-separated eps values in pixel levels 0-255")
+        self.tiers = QComboBox()
+        self.tiers.addItem(f"Fixed: high ≥ {100 * thresholds.high_min:g} %, medium ≥ "
+                           f"{100 * thresholds.medium_min:g} % (the tier panel's)", "fixed")
+        self.tiers.addItem("Equal thirds by confidence rank (thresholds reported)", "quantile")
         form = QFormLayout()
         form.addRow("Images folder", _path_row(self.folder, browse_in))
         form.addRow("Output folder", _path_row(self.out, browse_out))
@@ -85,6 +90,7 @@ class BatchDialog(QDialog):
         form.addRow("Methods", self._row(self.methods.values()))
         form.addRow("Targets", self._row(self.targets.values()))
         form.addRow("ε (pixel levels)", self.eps)
+        form.addRow("Tiers", self.tiers)
         self.bar = QProgressBar()
         self.status = QLabel("Ready. An output folder that holds an earlier run is resumed.")
         self.status.setWordWrap(True)
@@ -92,6 +98,16 @@ class BatchDialog(QDialog):
         self.table.verticalHeader().setVisible(False)
         self.plot = pg.PlotWidget(title="Top-1 error by tier")
         self.plot.setMinimumHeight(240)
+        self.fragility = QLabel("After a run: flip rate and eps-to-flip by confidence decile, "
+                                "with Spearman's correlation (fragility.png in the output folder).")
+        self.fragility.setWordWrap(True)
+        self.fragility.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        fragility_view = QScrollArea()
+        fragility_view.setWidget(self.fragility)
+        fragility_view.setWidgetResizable(True)
+        self.figures = QTabWidget()
+        self.figures.addTab(self.plot, "Error by tier")
+        self.figures.addTab(fragility_view, "Confidence vs fragility")
         self.start = QPushButton("Start")
         self.cancel = QPushButton("Cancel run")
         self.cancel.setEnabled(False)
@@ -115,7 +131,7 @@ class BatchDialog(QDialog):
         layout.addWidget(self.bar)
         layout.addWidget(self.status)
         layout.addWidget(self.table, 2)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.figures, 1)
         layout.addLayout(actions)
         self._thread: QThread | None = None
         self._worker: StudyWorker | None = None
@@ -143,7 +159,7 @@ class BatchDialog(QDialog):
             raise ValueError(f"images folder not found: {folder}")
         if not self.out.text().strip():
             raise ValueError("choose an output folder")
-        eps = []
+        eps: list[float] = []
         for text in (e.strip() for e in self.eps.text().replace(";", ",").split(",")):
             try:
                 eps += [float(text)] if text else []
@@ -154,7 +170,8 @@ class BatchDialog(QDialog):
         if not (eps and methods and targets):
             raise ValueError("choose at least one method, one target and one eps")
         cfg = StudyConfig(folder=folder, out=out, per_tier=self.per_tier.value() or None,
-                          methods=methods, targets=targets, eps=eps, thresholds=self.thresholds)
+                          methods=methods, targets=targets, eps=tuple(eps),
+                          thresholds=self.thresholds, tiers=self.tiers.currentData())
         cfg.attacks()  # validates eps with the valid range in the message
         return cfg
 
@@ -221,9 +238,21 @@ class BatchDialog(QDialog):
         self.status.setText(f"{state} {outcome.new_rows} new rows in {outcome.seconds:.0f} s, "
                             f"{outcome.rows} in all{resumed}.{skipped}{notes}")
         self.show_summary(outcome.summary)
+        self.show_fragility(Path(self.out.text()) / "fragility.png", outcome.fragility)
         for b in (self.open_csv, self.open_dir):
             b.setEnabled(True)
         self.studyFinished.emit(outcome)
+
+    def show_fragility(self, png: Path, correlations: list[dict]) -> None:
+        """The study's own figure (drawn by core, saved beside the CSV) and its correlations."""
+        pixmap = QPixmap(str(png)) if png.is_file() else QPixmap()
+        if pixmap.isNull():
+            self.fragility.setText("No fragility figure: no attack finished.")
+            return
+        width = max(600, self.figures.width() - 40)
+        self.fragility.setPixmap(pixmap.scaledToWidth(
+            width, Qt.TransformationMode.SmoothTransformation))
+        self.fragility.setToolTip(format_fragility(correlations))
 
     def show_summary(self, summary: list[dict]) -> None:
         """The seed's layout: per target and eps, rows are tiers, columns method x top-5/top-1."""
@@ -293,8 +322,9 @@ class BatchDialog(QDialog):
             buffer = QBuffer(data)
             buffer.open(QIODevice.OpenModeFlag.WriteOnly)
             image.save(buffer, "PNG")
-            try:
-                atomic_write_bytes(out / "error_by_tier.png", bytes(data))
+            try:  # the study has let go of the folder: take its lock for this one write too
+                with StudyLock(out):
+                    atomic_write_bytes(out / "error_by_tier.png", bytes(data))
             except OSError as exc:
                 self.status.setText(f"{self.status.text()} The plot was not saved: "
                                     f"{describe_write_error(exc)}.")

@@ -140,3 +140,28 @@ def test_batch_dialog_refuses_a_folder_a_cli_study_is_writing(qtbot, tiny_model,
     rows = list(csv.DictReader(open(out / "images.csv", newline="")))
     keys = [(r["file"], r["method"], r["target"], r["eps"]) for r in rows]
     assert len(keys) == len(set(keys))
+
+
+def test_batch_dialog_quantile_tiers_and_fragility_figure(qtbot, tiny_model, image_folder,
+                                                          tmp_path) -> None:
+    import json
+
+    clf = load_classifier(str(tiny_model), device="cpu")
+    dialog = BatchDialog(clf, str(image_folder), TierThresholds())
+    qtbot.addWidget(dialog)
+    out = tmp_path / "study"
+    dialog.out.setText(str(out))
+    dialog.per_tier.setValue(0)
+    dialog.tiers.setCurrentIndex(dialog.tiers.findData("quantile"))
+    with qtbot.waitSignal(dialog.studyFinished, timeout=60_000) as done:
+        dialog.start.click()
+    manifest = json.loads((out / "manifest.json").read_text())
+    cut = manifest["tier_thresholds_used"]
+    assert 0 < cut["medium_min"] < cut["high_min"] < 1
+    tiers = [r["tier"] for r in csv.DictReader(open(out / "clean.csv", newline=""))
+             if r["status"] == "ok"]
+    assert sorted(tiers.count(t) for t in ("high", "medium", "low")) == [1, 2, 2]  # 5 in thirds
+    assert (out / "fragility.png").exists() and done.args[0].fragility
+    assert not dialog.fragility.pixmap().isNull()
+    assert "Spearman" in dialog.fragility.toolTip()
+    dialog.close()

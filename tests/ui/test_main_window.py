@@ -288,3 +288,14 @@ def test_fast_steps_do_not_queue_up_behind_the_charts(make_window, tiny_model, i
     _settled(w, qtbot)
     assert len(w.charts._history) == 2001  # every step is in the trajectory
     assert 0 < len(shown) < 500 and shown == sorted(shown)
+
+
+def test_the_browser_never_lists_a_study_folders_results(make_window, tiny_model, image_folder,
+                                                         qtbot) -> None:
+    study = image_folder / "advgui-study"
+    (study / "adversarial").mkdir(parents=True)
+    Image.new("RGB", (20, 20)).save(study / "adversarial" / "n00000001_x__fast_inverse_eps8.png")
+    (study / ".advgui-study.lock").write_text("")
+    w = make_window(str(tiny_model))
+    _open(w, qtbot, image_folder)  # waits for the 6 photos; the study's PNG is not among them
+    assert w.images.rowCount() == 6
