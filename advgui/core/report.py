@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from advgui.core.safe_write import (OutputError, atomic_write_text, check_free_space,  # noqa: F401
-                                    check_writable, describe_write_error, open_append)
+from advgui.core.safe_write import (OutputError, atomic_write_text, describe_write_error,
+                                    open_append)
 
 # A cell a spreadsheet would run as a formula is stored behind an apostrophe; so is any cell that
 # itself starts with one, so that reading strips exactly one and every string round-trips.

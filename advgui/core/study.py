@@ -1,6 +1,5 @@
 """The seed's experiment: classify a folder, sample images per confidence tier, attack each with
-every method x target x eps, and report per image and per tier. Resumable into the same folder.
-"""
+every method x target x eps, and report per image and per tier. Resumable into the same folder."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ import json
 import platform
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Generator
 
@@ -17,141 +16,31 @@ import numpy as np
 from PIL import Image
 
 from advgui import __version__
-from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target
+from advgui.core.attacks import Target
 from advgui.core.classifier import Classifier
 from advgui.core.hashing import sha256_file
 from advgui.core.images import ImageError, list_image_files, load_batch, load_rgb
 from advgui.core.labels import load_labels
+from advgui.core.fragility import fast_eps_to_flip
 from advgui.core.report import RowLog, read_csv, write_csv
 from advgui.core.safe_write import (OutputError, atomic_write_file, atomic_write_json,
                                     check_free_space, check_writable, describe_write_error,
                                     real_subfolder, refuse_links)
-from advgui.core.fragility import fast_eps_to_flip
-from advgui.core.scoring import (IMAGE_COLUMNS, TIERS, eps_key, image_key, image_row,
-                                 rescore_truth, summary_rows, validate_image_row)
-from advgui.core.study_reports import write_reports
+from advgui.core.scoring import (IMAGE_COLUMNS, image_key, image_row, rescore_truth,
+                                 summary_rows, validate_image_row)
+from advgui.core.study_config import (CLEAN_COLUMNS, METHODS, TIER_MODES,  # noqa: F401
+                                      StudyConfig, StudyOutcome, StudyProgress,
+                                      quantile_thresholds, validate_clean_row)
 from advgui.core.study_folder import DEFINITION_NAME, StudyLock, check_out_folder
 from advgui.core.study_identity import (check_definition, check_inputs, read_definition,
                                         study_id)
+from advgui.core.study_reports import write_reports
 from advgui.core.tiers import Tier, TierThresholds
 
 # Bytes an attack result may take: a PNG of a photo at the model's size stays under 90 % of the
 # raw pixels (the largest of 4,000 InceptionV3 results: 237,720 of 268,203 bytes), and its row.
 PNG_SHARE = 0.9
 ROW_BYTES = 600
-
-CLEAN_COLUMNS = ["file", "truth", "tier", "top1", "top1_name", "top1_probability", "status",
-                 "error", "bytes", "sha256", "study_id"]
-METHODS = ("fast", "iterative")
-TIER_MODES = ("fixed", "quantile")
-
-
-def quantile_thresholds(probabilities: list[float]) -> TierThresholds:
-    """Thresholds that cut the images into equal thirds by confidence rank."""
-    values = sorted(probabilities)
-    n = len(values)
-    if n < 3 or not 0 < values[n // 3] < values[2 * n // 3]:
-        raise ValueError(f"quantile tiers need at least 3 images with distinct confidences "
-                         f"({n} classified)")
-    return TierThresholds(high_min=values[2 * n // 3], medium_min=values[n // 3])
-
-
-def _unique(values) -> tuple:
-    return tuple(dict.fromkeys(values))
-
-
-def validate_clean_row(row: dict[str, str]) -> str | None:
-    """Why a row of clean.csv cannot be used, or None."""
-    if not row["file"]:
-        return "file is empty"
-    try:
-        int(row["truth"])
-    except ValueError:
-        return f"truth {row['truth']!r} is not a whole number"
-    if row["status"] == "skipped":
-        return None
-    if row["status"] != "ok" or row["tier"] not in TIERS:
-        return f"status {row['status']!r} / tier {row['tier']!r} is not a classified image"
-    try:
-        int(row["top1"]), int(row["bytes"])
-        if not 0 <= float(row["top1_probability"]) <= 1:
-            return f"top1_probability {row['top1_probability']!r} is outside 0-1"
-    except ValueError:
-        return "top1, bytes or top1_probability is not a number"
-    return None
-
-
-@dataclass(frozen=True)
-class StudyConfig:
-    folder: Path
-    out: Path
-    per_tier: int | None = None
-    methods: tuple[str, ...] = METHODS
-    targets: tuple[str, ...] = ("least-likely", "inverse")
-    eps: tuple[float, ...] = (8.0,)
-    alpha: float | None = None
-    steps: int | None = None
-    seed: int = 0
-    batch: int = 8
-    thresholds: TierThresholds = field(default_factory=TierThresholds)
-    labels_csv: Path | None = None
-    tiers: str = "fixed"  # "fixed": the thresholds above; "quantile": equal thirds by confidence
-
-    def __post_init__(self) -> None:
-        """Refuse what cannot make a study; merge repeats (eps as the reports print it)."""
-        if self.tiers not in TIER_MODES:
-            raise ValueError(f"--tiers must be one of {', '.join(TIER_MODES)} (got {self.tiers!r})")
-        if self.batch < 1:
-            raise ValueError(f"--batch must be at least 1 (got {self.batch})")
-        if self.per_tier is not None and self.per_tier < 1:
-            raise ValueError(f"--per-tier must be at least 1 (got {self.per_tier})")
-        if not self.methods or not self.targets or not self.eps:
-            raise ValueError("a study needs at least one method, target and eps")
-        bad = [e for e in self.eps if not 0 < e <= 255]  # also catches nan
-        if bad or any(e != e for e in self.eps):
-            raise ValueError(f"eps must be in (0, 255] pixel levels (got {bad[0] if bad else 'nan'})")
-        if self.alpha is not None and not 0 < self.alpha <= 255:
-            raise ValueError(f"--alpha must be in (0, 255] pixel levels (got {self.alpha})")
-        if self.steps is not None and not 1 <= self.steps <= 10_000:
-            raise ValueError(f"--steps must be 1-10000 (got {self.steps})")
-        object.__setattr__(self, "eps", _unique(eps_key(e) for e in self.eps))
-        object.__setattr__(self, "methods", _unique(self.methods))
-        object.__setattr__(self, "targets", _unique(self.targets))
-
-    def attacks(self) -> list[tuple[str, float, object]]:
-        out = []
-        for eps in self.eps:
-            for method in self.methods:
-                if method == "fast":
-                    out.append((method, eps, FastGradientSign(eps=eps)))
-                elif method == "iterative":
-                    out.append((method, eps, IterativeGradientSign(eps=eps, alpha=self.alpha,
-                                                                   steps=self.steps)))
-                else:
-                    raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
-        return out
-
-
-@dataclass(frozen=True)
-class StudyProgress:
-    phase: str  # "classify" or "attack"
-    done: int
-    total: int
-    tier_counts: dict[str, int]
-    message: str = ""
-
-
-@dataclass
-class StudyOutcome:
-    rows: int
-    summary: list[dict]
-    skipped: list[tuple[str, str]]
-    cancelled: bool
-    seconds: float
-    new_rows: int = 0  # rows this run added (a resumed study had the others already)
-    notes: list[str] = field(default_factory=list)  # what was repaired or re-scored, and why
-    fragility: list[dict] = field(default_factory=list)  # confidence vs eps-to-flip, per attack
-
 
 def _slug(path: Path, root: Path) -> str:
     rel = path.relative_to(root).as_posix()
