@@ -41,6 +41,7 @@ from advgui.core.tiers import Tier, TierThresholds
 # raw pixels (the largest of 4,000 InceptionV3 results: 237,720 of 268,203 bytes), and its row.
 PNG_SHARE = 0.9
 ROW_BYTES = 600
+PARTIAL_CLEAN = "clean.partial.csv"
 
 def _slug(path: Path, root: Path) -> str:
     rel = path.relative_to(root).as_posix()
@@ -92,41 +93,40 @@ class Study:
             return {"bytes": "", "sha256": ""}
 
     def classify(self, should_stop: Callable[[], bool]) -> Generator[StudyProgress, None, list[dict]]:
+        """Every image's clean verdict. Rows go to clean.partial.csv batch by batch, so a killed
+        or cancelled classification of a big folder resumes where it stopped; clean.csv is
+        written once, whole, when every file is classified (and cut into quantile tiers)."""
         cfg, out = self.config, self.config.out / "clean.csv"
+        key = lambda r: (r["file"],)  # noqa: E731
         if out.exists():
-            log = RowLog(out, CLEAN_COLUMNS, validate_clean_row, key=lambda r: (r["file"],))
+            log = RowLog(out, CLEAN_COLUMNS, validate_clean_row, key=key)
             log.close()
             if log.repaired:
                 self.notes.append(log.repaired)
             return log.rows
-        files = self._list()
-        if not files:
-            raise ValueError(f"no image files in {cfg.folder}")
-        rows: list[dict] = []
-        counts = {t.value: 0 for t in Tier}
-        for i in range(0, len(files), cfg.batch):
-            if should_stop():
-                raise KeyboardInterrupt
-            loaded, pixels, failed = load_batch(files[i:i + cfg.batch],
-                                                self.classifier.preprocessing.load)
-            for path, reason in failed:
-                rows.append({"file": self._rel(path), "truth": self._truth(path), "tier": "",
-                             "top1": "", "top1_name": "", "top1_probability": "",
-                             "status": "skipped", "error": reason, "bytes": "", "sha256": "",
-                             "study_id": self.id})
-            if pixels:
-                probs = self.classifier.probabilities(
-                    self.classifier.preprocessing.to_model(np.stack(pixels)))
-                for path, p in zip(loaded, probs):
-                    rel, truth = self._rel(path), self._truth(path)
-                    tier = cfg.thresholds.tier_of(float(p.max()))
-                    counts[tier.value] += 1
-                    rows.append({"file": rel, "truth": truth, "tier": tier.value,
-                                 "top1": int(p.argmax()),
-                                 "top1_name": self.classifier.classes.names[int(p.argmax())],
-                                 "top1_probability": f"{p.max():.6f}", "status": "ok", "error": "",
-                                 **self._file_facts(path), "study_id": self.id})
-            yield StudyProgress("classify", min(i + cfg.batch, len(files)), len(files), dict(counts))
+        log = RowLog(cfg.out / PARTIAL_CLEAN, CLEAN_COLUMNS, validate_clean_row, key=key)
+        if log.repaired:
+            self.notes.append(log.repaired)
+        try:
+            rows = list(log.rows)
+            known = {r["file"] for r in rows}
+            files = [f for f in self._list() if self._rel(f) not in known]
+            if not files and not rows:
+                raise ValueError(f"no image files in {cfg.folder}")
+            counts = {t.value: sum(r["tier"] == t.value for r in rows) for t in Tier}
+            total = len(rows) + len(files)
+            for i in range(0, len(files), cfg.batch):
+                if should_stop():
+                    raise KeyboardInterrupt
+                batch = self._classify_batch(files[i:i + cfg.batch])
+                log.append(batch)
+                for r in batch:
+                    counts[r["tier"]] = counts.get(r["tier"], 0) + (r["status"] == "ok")
+                rows += [{k: str(v) for k, v in r.items()} for r in batch]
+                yield StudyProgress("classify", total - len(files) + min(i + cfg.batch, len(files)),
+                                    total, {t.value: counts[t.value] for t in Tier})
+        finally:
+            log.close()
         if cfg.tiers == "quantile":
             cut = quantile_thresholds([float(r["top1_probability"]) for r in rows
                                        if r["status"] == "ok"])
@@ -134,7 +134,29 @@ class Study:
                 if r["status"] == "ok":
                     r["tier"] = cut.tier_of(float(r["top1_probability"])).value
         write_csv(out, CLEAN_COLUMNS, rows)
-        return [{k: str(v) for k, v in r.items()} for r in rows]
+        (cfg.out / PARTIAL_CLEAN).unlink()
+        return rows
+
+    def _classify_batch(self, files: list[Path]) -> list[dict]:
+        cfg = self.config
+        loaded, pixels, failed = load_batch(files, self.classifier.preprocessing.load)
+        rows: list[dict] = []
+        for path, reason in failed:
+            rows.append({"file": self._rel(path), "truth": self._truth(path), "tier": "",
+                         "top1": "", "top1_name": "", "top1_probability": "",
+                         "status": "skipped", "error": reason, "bytes": "", "sha256": "",
+                         "study_id": self.id})
+        if pixels:
+            probs = self.classifier.probabilities(
+                self.classifier.preprocessing.to_model(np.stack(pixels)))
+            for path, p in zip(loaded, probs):
+                top1 = int(p.argmax())
+                rows.append({"file": self._rel(path), "truth": self._truth(path),
+                             "tier": cfg.thresholds.tier_of(float(p.max())).value, "top1": top1,
+                             "top1_name": self.classifier.classes.names[top1],
+                             "top1_probability": f"{p.max():.6f}", "status": "ok", "error": "",
+                             **self._file_facts(path), "study_id": self.id})
+        return rows
 
     def tier_thresholds(self, clean_rows: list[dict]) -> TierThresholds:
         """The thresholds the tiers were cut at (computed from the rows for quantile tiers)."""
@@ -180,11 +202,11 @@ class Study:
     def _check_identity(self) -> None:
         """Refuse rows of another study, whatever happened to study.json or manifest.json."""
         out, ids = self.config.out, set()
-        for name in ("clean.csv", "images.csv"):
+        for name in ("clean.csv", PARTIAL_CLEAN, "images.csv"):
             if (out / name).exists():
                 try:
                     ids |= {r["study_id"] for r in read_csv(
-                        out / name, CLEAN_COLUMNS if name == "clean.csv" else IMAGE_COLUMNS).rows}
+                        out / name, IMAGE_COLUMNS if name == "images.csv" else CLEAN_COLUMNS).rows}
                 except ValueError as exc:
                     raise ValueError(f"{exc} (it was written by another version of advgui, or "
                                      "edited)") from None
@@ -217,7 +239,7 @@ class Study:
         cfg = self.config
         started = time.time()
         adversarial = real_subfolder(cfg.out, "adversarial")
-        refuse_links(cfg.out, ("clean.csv", "images.csv"))
+        refuse_links(cfg.out, ("clean.csv", PARTIAL_CLEAN, "images.csv"))
         self._check_identity()
         earlier = self._earlier_manifest()
         manifest = self._manifest(started)
@@ -229,7 +251,7 @@ class Study:
         cancelled = False
         write_error: OSError | None = None
         log: RowLog | None = None
-        resumed = (cfg.out / "clean.csv").exists()
+        resumed = (cfg.out / "clean.csv").exists() or (cfg.out / PARTIAL_CLEAN).exists()
         try:
             clean_rows = yield from self.classify(should_stop)
             log = self._open_images_log()

@@ -20,6 +20,7 @@ LOCK_NAME = ".advgui-study.lock"
 DEFINITION_NAME = "study.json"
 # Everything a study writes; a folder holding anything else is not ours to write into.
 STUDY_ENTRIES = {LOCK_NAME, DEFINITION_NAME, "manifest.json", "images.csv", "clean.csv",
+                 "clean.partial.csv",
                  "summary.csv", "error_by_tier.png", "adversarial", "fragility.csv",
                  "fragility_correlation.csv", "fragility.png"}
 

@@ -175,3 +175,29 @@ def test_resume_with_other_settings_is_refused_but_more_eps_is_added(tmp_path) -
         run(Study(other_model, base))
     more = run(Study(classifier(), replace(base, eps=(4.0, 8.0))))  # adds rows, same study
     assert more.rows == 2 * first.rows
+
+
+def test_a_cancelled_classification_resumes_where_it_stopped(tmp_path) -> None:
+    """A big folder's classification is kept batch by batch (clean.partial.csv): a resume
+    classifies only the rest, and clean.csv appears once, whole, with every file once."""
+    folder = make_folder(tmp_path / "imgs", n=12)
+    out = tmp_path / "out"
+    cfg = StudyConfig(folder=folder, out=out, methods=("fast",), targets=("inverse",),
+                      eps=(4.0,), batch=2, thresholds=TierThresholds(0.2, 0.12))
+    seen = []
+    study = Study(classifier(), cfg)
+    original = study._classify_batch
+    study._classify_batch = lambda files: (seen.extend(files), original(files))[1]
+    assert run(study, stop_after=3).cancelled
+    assert not (out / "clean.csv").exists()
+    kept = list(csv.DictReader(open(out / "clean.partial.csv", newline="")))
+    assert len(kept) == len(seen) == 6
+    again = Study(classifier(), cfg)
+    classified, own = [], again._classify_batch
+    again._classify_batch = lambda files: (classified.extend(files), own(files))[1]
+    outcome = run(again)
+    assert not outcome.cancelled and not (out / "clean.partial.csv").exists()
+    assert len(classified) == 14 - 6 and not set(classified) & set(seen)
+    clean = list(csv.DictReader(open(out / "clean.csv", newline="")))
+    assert sorted(r["file"] for r in clean) == sorted({r["file"] for r in clean})
+    assert len(clean) == 14
