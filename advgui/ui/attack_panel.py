@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDoubleSpinBox, QFormLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget)
+                               QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSpinBox,
+                               QWidget)
 
 from advgui.core.attacks import kurakin_steps
 from advgui.core.params import eps_units
@@ -101,10 +102,31 @@ class AttackPanel(QGroupBox):
         self.run.setEnabled(not running)
         self.cancel.setEnabled(running)
 
+    def chosen_class(self) -> int:
+        """The class the picker names: an item picked, an exact index or name, or the one class
+        whose name contains the text typed. Anything else is refused (ValueError), never taken
+        as whatever item happens to be current (typing "toast" used to attack class 0)."""
+        text = self.picker.currentText().strip()
+        items = [self.picker.itemText(i) for i in range(self.picker.count())]
+        names = [t.split(": ", 1)[-1] for t in items]
+        if text in items:
+            return items.index(text)
+        if text.isdigit() and int(text) < len(items):
+            return int(text)
+        lowered = text.lower()
+        exact = [i for i, n in enumerate(names) if n.lower() == lowered]
+        matches = exact or [i for i, n in enumerate(names) if lowered and lowered in n.lower()]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise ValueError(f"no class is called {text!r}; pick one from the list")
+        shown = ", ".join(items[i] for i in matches[:4]) + (", …" if len(matches) > 4 else "")
+        raise ValueError(f"{text!r} matches {len(matches)} classes ({shown}); pick one")
+
     def settings(self) -> dict:
         target = self.target.currentData()
         if target == "class":
-            target = f"class:{self.picker.currentIndex()}"
+            target = f"class:{self.chosen_class()}"
         iterative = self.method.currentData() == "iterative"
         return {"method": self.method.currentData(), "target": target, "eps": self.eps.value(),
                 "alpha": self.alpha.value() if iterative else None,
@@ -121,4 +143,9 @@ class AttackPanel(QGroupBox):
             pass
 
     def _run(self) -> None:
-        self.runRequested.emit(self.settings())
+        try:
+            values = self.settings()
+        except ValueError as exc:
+            QMessageBox.warning(self, "Choose the target class", str(exc).capitalize() + ".")
+            return
+        self.runRequested.emit(values)

@@ -394,7 +394,12 @@ class MainWindow(QMainWindow):
         if self.engine.classifier is None:
             self.statusBar().showMessage("The model is still loading.", 5000)
             return
-        BatchDialog(self.engine.classifier, self.folder, self.tiers.thresholds(), self).exec()
+        try:
+            thresholds = self.tiers.thresholds()
+        except ValueError as exc:
+            QMessageBox.warning(self, "Tier thresholds", f"Fix the tier thresholds first: {exc}.")
+            return
+        BatchDialog(self.engine.classifier, self.folder, thresholds, self).exec()
 
     def about(self) -> None:
         show_about(self, self.info)

@@ -17,9 +17,9 @@ def restore(window) -> None:
 def remember(window) -> None:
     settings = window.settings
     settings.setValue("window/geometry", window.saveGeometry())
-    values = window.attack_panel.settings()
-    for k in ("method", "eps"):
-        settings.setValue(f"attack/{k}", values[k])
+    panel = window.attack_panel
+    settings.setValue("attack/method", panel.method.currentData())
+    settings.setValue("attack/eps", panel.eps.value())
     settings.setValue("attack/target", window.attack_panel.target.currentData())
     if window.folder:
         settings.setValue("browser/last_folder", window.folder)

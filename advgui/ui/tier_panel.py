@@ -58,6 +58,7 @@ class TierPanel(QGroupBox):
         s.setDecimals(1)
         s.setSuffix(" %")
         s.setValue(value)
+        s.setKeyboardTracking(False)  # "99.9" typed is one value, not 9, 99, 99.9 in turn
         s.valueChanged.connect(self._edited)
         return s
 

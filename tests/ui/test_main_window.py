@@ -299,3 +299,37 @@ def test_the_browser_never_lists_a_study_folders_results(make_window, tiny_model
     w = make_window(str(tiny_model))
     _open(w, qtbot, image_folder)  # waits for the 6 photos; the study's PNG is not among them
     assert w.images.rowCount() == 6
+
+
+def test_a_typed_class_name_is_resolved_or_refused_never_class_0(make_window, tiny_model,
+                                                                  qtbot, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    w = make_window(str(tiny_model))
+    panel = w.attack_panel
+    panel.target.setCurrentIndex(panel.target.findData("class"))
+    sent, warned = [], []
+    panel.runRequested.connect(sent.append)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
+    panel.picker.setEditText("thing 7")  # a class name typed in full, not picked
+    panel.run.click()
+    assert sent[-1]["target"] == "class:7"
+    panel.picker.setEditText("toast")  # matches no class
+    panel.run.click()
+    assert len(sent) == 1 and "No class is called 'toast'" in warned[-1]
+    panel.picker.setEditText("thing")  # matches all ten
+    panel.run.click()
+    assert len(sent) == 1 and "matches 10 classes" in warned[-1]
+
+
+def test_thresholds_in_the_wrong_order_never_reach_the_batch_dialog(make_window, tiny_model,
+                                                                     qtbot, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    w = make_window(str(tiny_model))
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
+    w.tiers.medium.setValue(50.0)  # above high (30 %)
+    w.batch_run()
+    assert warned and "Fix the tier thresholds first" in warned[0]
+    assert w.tiers.high.keyboardTracking() is False
