@@ -333,3 +333,12 @@ def test_thresholds_in_the_wrong_order_never_reach_the_batch_dialog(make_window,
     w.batch_run()
     assert warned and "Fix the tier thresholds first" in warned[0]
     assert w.tiers.high.keyboardTracking() is False
+
+
+def test_true_label_comes_from_a_labels_file_one_level_up(make_window, tiny_model, tmp_path) -> None:
+    images = tmp_path / "set" / "images"
+    images.mkdir(parents=True)
+    Image.new("RGB", (20, 20)).save(images / "photo.png")
+    (tmp_path / "set" / "labels.csv").write_text("file,class_index\nimages/photo.png,6\n")
+    w = make_window(str(tiny_model))
+    assert w._truth_of(str(images / "photo.png")) == 6
