@@ -73,6 +73,16 @@ class InspectPanel(QWidget):
         self.histogram.clear()
         self.verdict.setText("")
 
+    def clear(self, message: str = "") -> None:
+        """Nothing to inspect: no result belongs to the selected image."""
+        self._clean, self._adv = None, None
+        for pane in (self.original, self.adversarial, self.perturbation):
+            pane.show(None)
+        self.adversarial.title.setText("Adversarial (8-bit)")
+        self.perturbation.title.setText("Perturbation")
+        self.histogram.clear()
+        self.verdict.setText(message)
+
     def show_result(self, clean: np.ndarray, adv: np.ndarray, view: PerturbationView,
                     top5_text: str) -> None:
         self._clean, self._adv = clean, adv
@@ -91,8 +101,10 @@ class InspectPanel(QWidget):
             self._timer.start()
         else:
             self._timer.stop()
-            if self._adv is not None:
-                self.adversarial.show(self._adv)
+            self._showing_adv = True
+            self.adversarial.title.setText("Adversarial (8-bit)")
+            if self._adv is not None:  # the same view: unticking keeps the zoom and pan
+                self.adversarial.item.setImage(self._adv, levels=(0, 255))
 
     def _blink_once(self) -> None:
         if self._adv is None or self._clean is None:

@@ -12,13 +12,13 @@ from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QS
                                QTabWidget, QVBoxLayout, QWidget)
 
 from advgui.core.images import IMAGE_SUFFIXES
-from advgui.core.labels import LabelsError, load_labels
 from advgui.core.tiers import TierThresholds
 from advgui.ui import persistence
 from advgui.ui.about import log_file, show_about
 from advgui.ui.attack_panel import AttackPanel
 from advgui.ui.export import adversarial_qimage, save_adversarial_png
 from advgui.ui.folder_scan import FolderScan
+from advgui.ui.ground_truth import truth_or_explain
 from advgui.ui.image_browser import ImageBrowser, ImageListModel
 from advgui.ui.inspect_panel import InspectPanel
 from advgui.ui.menus import build_menus
@@ -257,6 +257,10 @@ class MainWindow(QMainWindow):
 
     def select_image(self, path: str) -> None:
         self.current_path = path
+        if self.outcome is not None and self.outcome.request.path != path:
+            # A result belongs to its image: never shown, saved or copied under another one.
+            self.outcome = None
+            self.inspect.clear("No attack on this image yet.")
         self._show_selected()
         self._chart_clean()
 
@@ -277,7 +281,9 @@ class MainWindow(QMainWindow):
             self.tiers.show_image(name, -1, "")
             return
         if v.error:
-            self.tiers.verdict.setText(f"<b>{name}</b>: cannot be read — {v.error}")
+            self.tiers.show_image(name, -1, f"cannot be read — {v.error}")
+            if not self.attacking:
+                self.charts.clear()
             return
         top1 = self.info.class_names[v.top1] if self.info else str(v.top1)
         self.tiers.show_image(name, v.confidence, top1)
@@ -294,32 +300,18 @@ class MainWindow(QMainWindow):
         if v is not None and v.error:
             QMessageBox.warning(self, "Cannot attack this file", v.error)
             return
-        truth = -1
+        truth: int | None = -1
         if values["target"] == "true":
-            try:
-                truth = self._truth_of(self.current_path)
-            except LabelsError as exc:
-                QMessageBox.warning(self, "Labels file problem", str(exc))
-                return
-            if truth < 0:
-                QMessageBox.information(
-                    self, "No ground truth",
-                    "No label for this file: no labels.csv, val.txt or LOC_val_solution.csv in "
-                    "its folder or the one above lists it, and its name and folder carry no class "
-                    "id (wnid), so 'away from true label' cannot be used.")
+            truth = truth_or_explain(self, self.current_path, self.info.class_ids,
+                                     len(self.info.class_names))
+            if truth is None:
                 return
         self.attacking = True
+        self.outcome = None  # from now on the previous result is stale
         self.attack_panel.set_running(True)
         self.statusBar().showMessage("Attacking…")
         self.requestAttack.emit(AttackRequest(self.current_path, values["method"], values["target"],
                                               values["eps"], values["alpha"], values["steps"], truth))
-
-    def _truth_of(self, path: str) -> int:
-        """The file's label from a labels file beside it or one level up, else its wnid."""
-        assert self.info is not None
-        folder = Path(path).parent
-        labels = load_labels(folder, len(self.info.class_names), list(self.info.class_ids))
-        return labels.truth(Path(path), folder)
 
     def _attack_started(self, start: AttackStart) -> None:
         assert self.info is not None
@@ -370,6 +362,8 @@ class MainWindow(QMainWindow):
 
     def _attack_cancelled(self) -> None:
         self._attack_done()
+        self.outcome = None  # the previous attack's result is not this one's
+        self.inspect.clear("Attack cancelled: no result.")
         self.statusBar().showMessage("Attack cancelled.", 5000)
 
     # -- output ---------------------------------------------------------------------------------------

@@ -101,6 +101,10 @@ class ProbabilityCharts(QWidget):
         self.target_curve.setData([], [])
         self._empty_trajectory()
 
+    def clear(self) -> None:
+        """No probabilities to show (an unreadable file is selected)."""
+        self.show_clean(self.classes, (), ())
+
     def _empty_trajectory(self) -> None:
         """Whole steps from 0 to 10 until an attack draws its own (not pyqtgraph's 0.1 ... 0.9)."""
         self.trajectory.setXRange(0, 10, padding=0.02)

@@ -81,8 +81,10 @@ class TierPanel(QGroupBox):
 
     def show_image(self, name: str, confidence: float, top1: str) -> None:
         if confidence < 0:
-            self.verdict.setText(f"{name}: not classified yet")
+            self.marker.setVisible(False)  # never the previous image's marker
+            self.verdict.setText(f"{name}: {top1 or 'not classified yet'}")
             return
+        self.marker.setVisible(True)
         try:
             tier = self.thresholds().tier_of(confidence)
         except ValueError:

@@ -340,5 +340,67 @@ def test_true_label_comes_from_a_labels_file_one_level_up(make_window, tiny_mode
     images.mkdir(parents=True)
     Image.new("RGB", (20, 20)).save(images / "photo.png")
     (tmp_path / "set" / "labels.csv").write_text("file,class_index\nimages/photo.png,6\n")
+    from advgui.ui.ground_truth import truth_of
+
     w = make_window(str(tiny_model))
-    assert w._truth_of(str(images / "photo.png")) == 6
+    assert truth_of(str(images / "photo.png"), w.info.class_ids, len(w.info.class_names)) == 6
+
+
+def test_no_stale_result_after_cancel_or_another_image(make_window, tiny_model, image_folder,
+                                                       qtbot) -> None:
+    """Issue 16, bugs 2 and 7: a result is shown, saved and copied only for its own image."""
+    w = make_window(str(tiny_model))
+    _open(w, qtbot, image_folder)
+    first = str(image_folder / "n00000001_sample1.png")
+    w.select_image(first)
+    w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("fast"))
+    with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
+        w.attack_panel.run.click()
+    _settled(w, qtbot)
+    assert w.outcome is not None and w.outcome.request.path == first
+    w.select_image(str(image_folder / "n00000002_sample2.png"))  # another image
+    assert w.outcome is None and w.inspect._adv is None
+    w.select_image(first)
+    w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("fast"))
+    with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
+        w.attack_panel.run.click()
+    _settled(w, qtbot)
+    w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("iterative"))
+    w.attack_panel.kurakin.setChecked(False)
+    w.attack_panel.steps.setValue(5000)
+    steps = []
+    w.engine.attackStep.connect(lambda s: steps.append(s.step))
+    w.attack_panel.run.click()
+    qtbot.waitUntil(lambda: len(steps) >= 2, timeout=30_000)
+    with qtbot.waitSignal(w.engine.attackCancelled, timeout=10_000):
+        w.attack_panel.cancel.click()
+    _settled(w, qtbot)
+    assert w.outcome is None  # Ctrl+S has nothing to save, not the attack before
+    w.save_adversarial()
+    assert "Run an attack first" in w.statusBar().currentMessage()
+    # an unreadable file: no bars, no tier marker of the image before
+    w.select_image(first)
+    assert len(w.charts.clean_bars.opts["height"]) == 5 and w.tiers.marker.isVisible()
+    w.select_image(str(image_folder / "broken.jpg"))
+    assert len(w.charts.clean_bars.opts["height"]) == 0
+    assert not w.tiers.marker.isVisible() and "cannot be read" in w.tiers.verdict.text()
+
+
+def test_unticking_blink_restores_the_title_and_keeps_the_zoom(make_window, tiny_model,
+                                                               image_folder, qtbot) -> None:
+    w = make_window(str(tiny_model))
+    _open(w, qtbot, image_folder)
+    w.select_image(str(image_folder / "n00000001_sample1.png"))
+    w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("fast"))
+    with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
+        w.attack_panel.run.click()
+    _settled(w, qtbot)
+    pane = w.inspect.adversarial
+    pane.viewbox.setRange(xRange=(2, 6), yRange=(2, 6), padding=0)
+    before = pane.viewbox.viewRange()
+    w.inspect._showing_adv = True
+    w.inspect._blink_once()  # now showing the original
+    assert pane.title.text() == "Original (blink)"
+    w.inspect._toggle_blink(False)
+    assert pane.title.text() == "Adversarial (8-bit)"
+    np.testing.assert_allclose(pane.viewbox.viewRange(), before)
