@@ -133,6 +133,9 @@ class MainWindow(QMainWindow):
         """Load another classifier in the background; the folder is classified again."""
         if self.attacking:  # its result would be the old model's; the engine would wait for it
             self.engine.cancel()
+        # Kept until the new model has loaded: a model that fails leaves the previous one in use
+        # everywhere (the engine keeps it too), never a half-switched window.
+        self._previous_model = (self.model_spec, self.info)
         self.model_spec = spec
         self.info = None
         self.model_label.setText(f"loading {Path(spec).name}…")
@@ -236,7 +239,14 @@ class MainWindow(QMainWindow):
         self._classify_all()
 
     def _model_failed(self, message: str) -> None:
-        self.model_label.setText("Model: failed to load")
+        failed, (spec, info) = self.model_spec, getattr(self, "_previous_model", ("", None))
+        if info is None:  # nothing loaded before: there is no model to go back to
+            self.model_label.setText("Model: failed to load")
+        else:
+            self.model_spec, self.info = spec, info
+            self.model_picker.forget(failed)
+            self._model_loaded(info)
+            message += f"\n\nStill using {info.name}."
         QMessageBox.critical(self, "Model could not be loaded", message)
 
     def _classified(self, generation: int, v: Verdict) -> None:

@@ -46,3 +46,9 @@ class ModelPicker(QComboBox):
             i = self.findData(spec)
         if i >= 0:
             self.setCurrentIndex(i)
+
+    def forget(self, spec: str) -> None:
+        """Drop a user model that failed to load from the list."""
+        i = self.findData(spec)
+        if i >= 0 and spec.lower().endswith(".onnx"):
+            self.removeItem(i)

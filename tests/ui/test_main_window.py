@@ -404,3 +404,29 @@ def test_unticking_blink_restores_the_title_and_keeps_the_zoom(make_window, tiny
     w.inspect._toggle_blink(False)
     assert pane.title.text() == "Adversarial (8-bit)"
     np.testing.assert_allclose(pane.viewbox.viewRange(), before)
+
+
+def test_a_model_that_fails_to_load_leaves_the_previous_one_in_use(make_window, tiny_model,
+                                                                   image_folder, qtbot, tmp_path,
+                                                                   monkeypatch) -> None:
+    """Issue 16, bug 3: the toolbar, the status bar, Run and the batch run all stay on the
+    model that works."""
+    from PySide6.QtWidgets import QMessageBox
+
+    w = make_window(str(tiny_model))
+    _open(w, qtbot, image_folder)
+    before = {p: v.top1 for p, v in w.verdicts.items()}
+    fake = tmp_path / "fake.onnx"
+    fake.write_text("not a model")
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a, **k: shown.append(a[2]))
+    w.switch_model(str(fake))
+    qtbot.waitUntil(lambda: bool(shown), timeout=30_000)
+    assert "not an ONNX model" in shown[0] and "Still using tiny" in shown[0]
+    assert w.info is not None and w.info.name == "tiny"
+    assert w.model_label.text() == "Model: tiny"
+    assert w.model_picker.findData(str(fake)) < 0
+    assert w.model_picker.currentData() == str(tiny_model)
+    qtbot.waitUntil(lambda: len(w.verdicts) == 6, timeout=30_000)
+    assert {p: v.top1 for p, v in w.verdicts.items()} == before
+    assert w.engine.classifier.name == "tiny"
