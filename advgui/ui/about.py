@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from advgui import __version__
@@ -44,3 +46,12 @@ def show_about(parent: QWidget, info) -> None:
         "distilled from EfficientNet-Lite0 by advgui; EfficientNet-Lite0 is the complete original. "
         "Both derive from Google's published ImageNet models, for research and education.</p>"
         + (f"<p>Log file: <code>{log}</code></p>" if log else "")))
+
+
+def open_log(window) -> None:
+    """Help > Open Log File."""
+    path = log_file()
+    if path is None:
+        window.statusBar().showMessage("Logging to the terminal only (no log file).", 5000)
+    else:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))

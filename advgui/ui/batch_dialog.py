@@ -338,3 +338,16 @@ class BatchDialog(QDialog):
             self._worker.cancel()
         self._stop_thread()
         super().done(result)
+
+
+def open_batch_dialog(window) -> None:
+    """File > Batch Run: the study on the window's folder, model and tier thresholds."""
+    if window.engine.classifier is None:
+        window.statusBar().showMessage("The model is still loading.", 5000)
+        return
+    try:
+        thresholds = window.tiers.thresholds()
+    except ValueError as exc:
+        QMessageBox.warning(window, "Tier thresholds", f"Fix the tier thresholds first: {exc}.")
+        return
+    BatchDialog(window.engine.classifier, window.folder, thresholds, window).exec()

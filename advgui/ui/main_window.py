@@ -6,15 +6,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QThread, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtCore import QSettings, Qt, QThread, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from advgui.core.images import IMAGE_SUFFIXES
 from advgui.core.tiers import TierThresholds
 from advgui.ui import persistence
-from advgui.ui.about import log_file, show_about
 from advgui.ui.attack_panel import AttackPanel
 from advgui.ui.export import adversarial_qimage, save_adversarial_png
 from advgui.ui.folder_scan import FolderScan
@@ -391,26 +390,3 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Save charts", "charts.png", "PNG (*.png)")
         if path:
             self.charts.save_png(path)
-
-    def batch_run(self) -> None:
-        from advgui.ui.batch_dialog import BatchDialog  # noqa: PLC0415 (rarely used, heavy)
-
-        if self.engine.classifier is None:
-            self.statusBar().showMessage("The model is still loading.", 5000)
-            return
-        try:
-            thresholds = self.tiers.thresholds()
-        except ValueError as exc:
-            QMessageBox.warning(self, "Tier thresholds", f"Fix the tier thresholds first: {exc}.")
-            return
-        BatchDialog(self.engine.classifier, self.folder, thresholds, self).exec()
-
-    def about(self) -> None:
-        show_about(self, self.info)
-
-    def open_log(self) -> None:
-        path = log_file()
-        if path is None:
-            self.statusBar().showMessage("Logging to the terminal only (no log file).", 5000)
-        else:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))

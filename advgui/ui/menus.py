@@ -1,4 +1,4 @@
-"""The main window's menu bar: every entry calls one of the window's slots."""
+"""The main window's menu bar: every entry calls one of the window's slots or actions."""
 
 from __future__ import annotations
 
@@ -6,8 +6,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
 
+from advgui.ui.about import open_log, show_about
+
 if TYPE_CHECKING:
     from advgui.ui.main_window import MainWindow
+
+
+def _batch_run(window: MainWindow) -> None:
+    from advgui.ui.batch_dialog import open_batch_dialog  # noqa: PLC0415 (rarely used, heavy)
+
+    open_batch_dialog(window)
 
 
 def build_menus(window: MainWindow) -> None:
@@ -29,12 +37,12 @@ def build_menus(window: MainWindow) -> None:
     act(file, "&Copy Adversarial", window.copy_adversarial, "Ctrl+Shift+C")
     act(file, "Save &Charts as PNG…", window.save_charts)
     file.addSeparator()
-    act(file, "&Batch Run…", window.batch_run, "Ctrl+B")
+    act(file, "&Batch Run…", lambda: _batch_run(window), "Ctrl+B")
     file.addSeparator()
     act(file, "&Quit", window.close, QKeySequence.StandardKey.Quit)
     view = bar.addMenu("&View")
     act(view, "&Probabilities", lambda: window.tabs.setCurrentIndex(0), "Ctrl+1")
     act(view, "&Inspect", lambda: window.tabs.setCurrentIndex(1), "Ctrl+2")
     help_ = bar.addMenu("&Help")
-    act(help_, "Open &Log File", window.open_log)
-    act(help_, "&About advgui", window.about)
+    act(help_, "Open &Log File", lambda: open_log(window))
+    act(help_, "&About advgui", lambda: show_about(window, window.info))

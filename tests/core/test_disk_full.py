@@ -90,7 +90,9 @@ def test_rows_failing_mid_run_stop_the_study_and_it_resumes(tmp_path, monkeypatc
     real_write = os.write
     calls = {"n": 0}
 
-    def full_after_a_few(fd, data):
+    def full_after_a_few(fd, data):  # the disk fills while attack rows are being appended
+        if not os.readlink(f"/proc/self/fd/{fd}").endswith("images.csv"):
+            return real_write(fd, data)
         calls["n"] += 1
         if calls["n"] > 3:
             raise OSError(errno.ENOSPC, "No space left on device")
@@ -151,3 +153,27 @@ def test_a_real_disk_filling_up_mid_run(tmp_path, small_disk) -> None:
     assert len({(r["file"], r["target"], r["eps"]) for r in rows}) == len(rows) == 24
     assert rows[:len(kept)] == kept
     assert set(IMAGE_COLUMNS) <= set(rows[0])
+
+
+def test_a_disk_full_while_classifying_keeps_the_classified_rows(tmp_path, monkeypatch) -> None:
+    folder = make_folder(tmp_path / "imgs")
+    out = tmp_path / "out"
+    real_write, calls = os.write, {"n": 0}
+
+    def full_while_classifying(fd, data):
+        if os.readlink(f"/proc/self/fd/{fd}").endswith("clean.partial.csv"):
+            calls["n"] += 1
+            if calls["n"] > 2:  # the header and one batch fit
+                raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", full_while_classifying)
+    with pytest.raises(OutputError, match=r"disk is full.*resume"):
+        _drive(Study(classifier(), _config(folder, out)))
+    monkeypatch.undo()
+    assert not (out / "clean.csv").exists()
+    kept = list(csv.DictReader(open(out / "clean.partial.csv", newline="")))
+    assert 0 < len(kept) < 8
+    _drive(Study(classifier(), _config(folder, out)))
+    clean = list(csv.DictReader(open(out / "clean.csv", newline="")))
+    assert len(clean) == len({r["file"] for r in clean}) == 8

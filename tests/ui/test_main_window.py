@@ -330,7 +330,9 @@ def test_thresholds_in_the_wrong_order_never_reach_the_batch_dialog(make_window,
     warned = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
     w.tiers.medium.setValue(50.0)  # above high (30 %)
-    w.batch_run()
+    from advgui.ui.batch_dialog import open_batch_dialog
+
+    open_batch_dialog(w)
     assert warned and "Fix the tier thresholds first" in warned[0]
     assert w.tiers.high.keyboardTracking() is False
 
