@@ -190,6 +190,13 @@ class BatchDialog(QDialog):
         self._worker.finished.connect(self._finished)
         self._worker.failed.connect(self._failed)
         self._t0, self._first_done = time.monotonic(), -1
+        # A new run shows nothing of the last one until it has results of its own.
+        self.table.clear()
+        self.table.setRowCount(0)
+        self.table.setColumnCount(0)
+        self.plot.clear()
+        self.fragility.clear()
+        self.fragility.setText("Running…")
         self.start.setEnabled(False)
         self.cancel.setEnabled(True)
         self.status.setText("Classifying the folder…")

@@ -167,3 +167,23 @@ def test_batch_dialog_quantile_tiers_and_fragility_figure(qtbot, tiny_model, ima
     assert not dialog.fragility.pixmap().isNull()
     assert "Spearman" in dialog.fragility.toolTip()
     dialog.close()
+
+
+def test_a_new_run_clears_the_last_runs_table(qtbot, tiny_model, image_folder, tmp_path,
+                                              monkeypatch) -> None:
+    clf = load_classifier(str(tiny_model), device="cpu")
+    dialog = BatchDialog(clf, str(image_folder), TierThresholds(0.2, 0.12))
+    qtbot.addWidget(dialog)
+    dialog.out.setText(str(tmp_path / "one"))
+    dialog.per_tier.setValue(0)
+    with qtbot.waitSignal(dialog.studyFinished, timeout=60_000):
+        dialog.start.click()
+    assert dialog.table.rowCount() > 0
+    dialog.out.setText(str(tmp_path / "two"))
+    with qtbot.waitSignal(dialog.studyFinished, timeout=60_000) as done:
+        dialog.start.click()
+        # the worker's results arrive through the event loop: right after Start, nothing old
+        assert dialog.table.rowCount() == 0 and dialog.fragility.text() == "Running…"
+    assert dialog.table.rowCount() > 0 and "new rows" in dialog.status.text()
+    assert done.args[0].new_rows == done.args[0].rows
+    dialog.close()
