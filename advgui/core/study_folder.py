@@ -18,11 +18,6 @@ from advgui.core.safe_write import NOFOLLOW, OutputError, describe_write_error
 
 LOCK_NAME = ".advgui-study.lock"
 DEFINITION_NAME = "study.json"
-# Everything a study writes; a folder holding anything else is not ours to write into.
-STUDY_ENTRIES = {LOCK_NAME, DEFINITION_NAME, "manifest.json", "images.csv", "clean.csv",
-                 "clean.partial.csv",
-                 "summary.csv", "error_by_tier.png", "adversarial", "fragility.csv",
-                 "fragility_correlation.csv", "fragility.png"}
 
 
 class StudyBusy(OutputError):
@@ -52,7 +47,8 @@ def check_out_folder(folder: Path) -> None:
                           "earlier study")
     if not folder.is_dir() or is_study_folder(folder):
         return
-    others = sorted(p.name for p in folder.iterdir() if p.name not in STUDY_ENTRIES)
+    # Not a study: anything in it is someone else's, even a file named like ours (summary.csv).
+    others = sorted(p.name for p in folder.iterdir())
     if others:
         shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
         raise OutputError(f"{folder} holds other files ({shown}); choose an empty folder or an "

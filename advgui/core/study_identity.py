@@ -29,11 +29,17 @@ def _shown(items: list[str]) -> str:
     return ", ".join(repr(i) for i in items[:MAX_SHOWN]) + more
 
 
+def _brief(value) -> str:
+    if isinstance(value, str) and len(value) > 24:
+        return value[:12] + "…"
+    return json.dumps(value)[:80]
+
+
 def _differences(old: dict, new: dict) -> list[str]:
     out = []
     for key in sorted(set(old) | set(new)):
         if old.get(key) != new.get(key):
-            a, b = (json.dumps(v)[:60] for v in (old.get(key), new.get(key)))
+            a, b = (_brief(v) for v in (old.get(key), new.get(key)))
             out.append(f"{key} {a} -> {b}")
     return out
 

@@ -272,6 +272,10 @@ def test_an_unrelated_folder_is_refused_as_output(setup, tmp_path) -> None:
     assert code == 2 and "holds other files" in err and "choose an empty folder" in err
     assert sorted(p.name for p in mine.iterdir()) == ["manifest.json", "summary.csv", "thesis.tex"]
     assert all((mine / n).read_text() == f"my own {n}" for n in ("summary.csv", "manifest.json"))
+    (mine / "thesis.tex").unlink()  # only files named like a study's: still not a study
+    code, _, err = run(*study(folder, mine, model))
+    assert code == 2 and "holds other files (manifest.json, summary.csv)" in err
+    assert all((mine / n).read_text() == f"my own {n}" for n in ("summary.csv", "manifest.json"))
 
 
 # -- bounded memory, deep trees ----------------------------------------------------------------
