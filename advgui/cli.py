@@ -171,7 +171,8 @@ def cmd_study(args: argparse.Namespace) -> int:
         if stop["flag"]:
             raise KeyboardInterrupt
         stop["flag"] = True
-        print("\nstopping after the current batch (Ctrl-C again to abort)", file=sys.stderr)
+        print("\nstopping after the current attack step; finished rows are kept (Ctrl-C again "
+              "to abort)", file=sys.stderr)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     bars: dict[str, ProgressBar] = {}

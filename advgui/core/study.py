@@ -277,7 +277,8 @@ class Study:
                     if should_stop():
                         raise KeyboardInterrupt
                     batch = todo[i:i + cfg.batch]
-                    rows = self._attack_batch(batch, method, eps, attack, target, adversarial)
+                    rows = self._attack_batch(batch, method, eps, attack, target, adversarial,
+                                              should_stop)
                     log.append(rows)
                     finished += len(batch)
                     yield StudyProgress("attack", finished, total, self._tier_counts(chosen),
@@ -331,7 +332,8 @@ class Study:
         return {t.value: sum(r["tier"] == t.value for r in chosen) for t in Tier}
 
     def _attack_batch(self, batch: list[dict], method: str, eps: float, attack, target: Target,
-                      adversarial: Path) -> list[dict]:
+                      adversarial: Path, should_stop: Callable[[], bool] = lambda: False
+                      ) -> list[dict]:
         cfg, pre = self.config, self.classifier.preprocessing
         failed, loaded, images = [], [], []
         for r in batch:  # a file can vanish or change between classification and attack
@@ -350,6 +352,8 @@ class Study:
                              "wnid file names or wnid folders)")
         gen = attack.run(self.classifier, x, target, truth)
         while True:
+            if should_stop():  # between steps: a cancel never waits for a whole batch
+                raise KeyboardInterrupt
             try:
                 next(gen)
             except StopIteration as stop:

@@ -201,3 +201,30 @@ def test_a_cancelled_classification_resumes_where_it_stopped(tmp_path) -> None:
     clean = list(csv.DictReader(open(out / "clean.csv", newline="")))
     assert sorted(r["file"] for r in clean) == sorted({r["file"] for r in clean})
     assert len(clean) == 14
+
+
+def test_a_cancel_takes_effect_within_an_attack_step(tmp_path) -> None:
+    """The batch dialog's Close and Ctrl-C must not wait for a whole batch of a long attack."""
+    folder = make_folder(tmp_path / "imgs")
+    cfg = StudyConfig(folder=folder, out=tmp_path / "out", methods=("iterative",),
+                      targets=("inverse",), eps=(8.0,), steps=4000, alpha=0.002, batch=4,
+                      thresholds=TierThresholds(0.2, 0.12))
+    clf = classifier()
+    runs = {"n": 0}
+    real = clf.gradient
+
+    def counted(*args, **kwargs):
+        runs["n"] += 1
+        return real(*args, **kwargs)
+
+    clf.gradient = counted
+    study = Study(clf, cfg)
+    gen = study.run(lambda: runs["n"] >= 50)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as done:
+            outcome = done.value
+            break
+    assert outcome.cancelled and outcome.rows == 0  # the unfinished batch left no row
+    assert runs["n"] <= 51  # stopped at the next step, not after 4,000

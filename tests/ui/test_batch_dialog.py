@@ -187,3 +187,4 @@ def test_a_new_run_clears_the_last_runs_table(qtbot, tiny_model, image_folder, t
     assert dialog.table.rowCount() > 0 and "new rows" in dialog.status.text()
     assert done.args[0].new_rows == done.args[0].rows
     dialog.close()
+
