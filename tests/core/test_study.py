@@ -59,7 +59,7 @@ def test_study_writes_reports_and_resumes(tmp_path) -> None:
     cfg = StudyConfig(folder=folder, out=out, methods=("fast", "iterative"),
                       targets=("least-likely", "inverse", "true"), eps=(4.0,), batch=2,
                       thresholds=TierThresholds(0.2, 0.12))
-    first = run(Study(classifier(), cfg), stop_after=5)
+    first = run(Study(classifier(), cfg), stop_after=15)  # should_stop is asked at every step
     assert first.cancelled
     partial = list(csv.DictReader(open(out / "images.csv")))
     assert 0 < len(partial) < 36
