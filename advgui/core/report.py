@@ -13,6 +13,7 @@ import io
 import math
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -120,6 +121,8 @@ def read_csv(path: Path, columns: list[str], validate: Validator | None = None,
              key: KeyOf | None = None, required: Iterable[str] | None = None) -> CsvContents:
     """Parse a report without changing it. ``required`` accepts a header that has at least those
     columns (an older study, read only); otherwise the header must be ``columns`` exactly."""
+    if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the reader for ever
+        raise ValueError(f"{path} is not a regular file (a FIFO, device or folder)")
     with open(path, newline="", encoding="utf-8", errors="replace") as fh:
         text = fh.read()
     out = CsvContents(path, list(columns))

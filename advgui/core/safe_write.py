@@ -11,8 +11,10 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import secrets
 import shutil
+import stat
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
@@ -40,26 +42,72 @@ def open_exclusive(path: Path) -> int:
 
 def open_append(path: Path) -> int:
     """An append-only descriptor for path, refusing a symbolic link in its place."""
-    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | NOFOLLOW | BINARY, 0o644)
+    return check_own_file(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | NOFOLLOW | BINARY,
+                                  0o644), path)
+
+
+def check_own_file(fd: int, path: Path) -> int:
+    """The descriptor, if it is a plain file with no other name: a hard link planted in a study
+    folder would make appends land in a file outside it, a FIFO would hang or fail."""
+    info = os.fstat(fd)
+    why = ("it is not a regular file (a FIFO, device or folder)" if not stat.S_ISREG(info.st_mode)
+           else "it has another name too (a hard link), so writing it would change a file "
+                "outside the study folder" if info.st_nlink > 1 else "")
+    if why:
+        os.close(fd)
+        raise OutputError(f"{path}: {why}; advgui refuses to write it. Remove it or choose "
+                          "another output folder.")
+    return fd
+
+
+_TEMPORARY = re.compile(r"\..+\.\d+-[0-9a-f]{8}\.tmp")
+
+
+def sweep_temporaries(folder: Path) -> int:
+    """Remove the temporary files a killed writer left in folder (call only while holding the
+    folder's lock, so that no writer of ours is using one). Returns how many."""
+    removed = 0
+    for entry in os.scandir(folder):
+        if _TEMPORARY.fullmatch(entry.name) and not entry.is_dir(follow_symlinks=False):
+            os.unlink(entry.path)
+            removed += 1
+    return removed
 
 
 def _temporary(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
 
 
-def atomic_write_file(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Call write(file object) on a fresh temporary file, then rename it over path."""
+def atomic_write_file(path: Path, write: Callable[[BinaryIO], None],
+                      dir_fd: int | None = None) -> None:
+    """Call write(file object) on a fresh temporary file, then rename it over path.
+
+    With ``dir_fd`` (a folder opened by open_folder) only path's name is used, relative to that
+    folder: swapping the folder for a link while a study runs cannot redirect the write."""
     tmp = _temporary(path)
-    fd = open_exclusive(tmp)
+    names = (tmp.name, path.name) if dir_fd is not None else (tmp, path)
+    fd = os.open(names[0], os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | BINARY, 0o644,
+                 dir_fd=dir_fd)
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        os.replace(names[0], names[1], src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        try:
+            os.unlink(names[0], dir_fd=dir_fd)
+        except OSError:
+            pass
         raise
+
+
+def open_folder(folder: Path) -> int | None:
+    """A descriptor of folder for atomic_write_file(dir_fd=...), never through a link (None
+    where the OS cannot write relative to a folder descriptor)."""
+    if os.open not in os.supports_dir_fd or not hasattr(os, "O_DIRECTORY"):
+        return None
+    return os.open(folder, os.O_RDONLY | os.O_DIRECTORY | NOFOLLOW)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import re
 import time
@@ -23,9 +24,9 @@ from advgui.core.images import ImageError, list_image_files, load_batch, load_rg
 from advgui.core.labels import load_labels
 from advgui.core.fragility import fast_eps_to_flip
 from advgui.core.report import RowLog, read_csv, write_csv
-from advgui.core.safe_write import (OutputError, atomic_write_file, atomic_write_json,
-                                    check_free_space, check_writable, describe_write_error,
-                                    real_subfolder, refuse_links)
+from advgui.core.safe_write import (NO_SPACE, OutputError, atomic_write_file,
+                                    atomic_write_json, check_free_space, describe_write_error,
+                                    open_folder, real_subfolder, refuse_links, sweep_temporaries)
 from advgui.core.scoring import (IMAGE_COLUMNS, image_key, image_row, rescore_truth,
                                  summary_rows, validate_image_row)
 from advgui.core.study_config import (CLEAN_COLUMNS, METHODS, TIER_MODES,  # noqa: F401
@@ -63,6 +64,7 @@ class Study:
         self.id = study_id(self.definition)
         self.notes: list[str] = []  # what this run repaired or re-scored, for the user
         self._flip_cache: dict[tuple[str, str], float] = {}
+        self._adversarial_fd: int | None = None
 
     # -- phase 1 -------------------------------------------------------------------------------------
     def _load(self, path: Path) -> np.ndarray:
@@ -186,11 +188,20 @@ class Study:
         # ours, a folder another run holds.
         self.classifier.ensure_gradient()
         check_out_folder(cfg.out)
-        check_writable(cfg.out)
+        try:
+            cfg.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot write to the output folder {cfg.out}: "
+                              f"{describe_write_error(exc)}") from exc
+        # The lock file is the first thing written (it proves the folder writable): a run
+        # killed at any later point leaves a folder that is recognisably a study.
         lock = StudyLock(cfg.out).acquire()
         try:
             return (yield from self._run_locked(should_stop))
         finally:
+            if self._adversarial_fd is not None:
+                os.close(self._adversarial_fd)
+                self._adversarial_fd = None
             lock.release()
 
     def _open_images_log(self) -> RowLog:
@@ -217,28 +228,37 @@ class Study:
                 "note": "What defines this study; every row of clean.csv and images.csv carries "
                         "its id. eps, methods and targets may be added by later runs."})
 
-    def _apply_labels(self, clean_rows: list[dict], log: RowLog) -> list[dict]:
-        """Ground truth as the labels say now: a corrected labels file re-scores its rows."""
+    def _apply_labels(self, clean_rows: list[dict], log: RowLog) -> tuple[list[dict], RowLog]:
+        """Ground truth as the labels say now: a corrected labels file re-scores its rows.
+
+        Both files are compared with the labels themselves, not with each other, so a run
+        killed between the two rewrites is completed by the next one."""
         folder, names = self.config.folder, self.classifier.classes.names
         now = {r["file"]: self._truth(folder / r["file"]) for r in clean_rows}
-        changed = {f for r in clean_rows if int(r["truth"]) != now[(f := r["file"])]}
-        if not changed:
-            return clean_rows
+        stale_clean = [r for r in clean_rows if int(r["truth"]) != now[r["file"]]]
+        stale_rows = [r for r in log.rows if r["file"] in now and r["truth"] != str(now[r["file"]])]
+        if not stale_clean and not stale_rows:
+            return clean_rows, log
+        log.close()  # rewritten below: appending to the replaced file would lose rows
+        write_csv(log.path, IMAGE_COLUMNS,
+                  [rescore_truth(r, now[r["file"]], names) if r["file"] in now else r
+                   for r in log.rows])
         clean_rows = [dict(r, truth=str(now[r["file"]])) for r in clean_rows]
         write_csv(self.config.out / "clean.csv", CLEAN_COLUMNS, clean_rows)
-        log.rows = [rescore_truth(r, now[r["file"]], names) if r["file"] in changed else r
-                    for r in log.rows]
-        write_csv(log.path, IMAGE_COLUMNS, log.rows)
-        self.notes.append(f"the labels of {len(changed)} image{'s' if len(changed) != 1 else ''} "
+        files = {r["file"] for r in stale_clean} | {r["file"] for r in stale_rows}
+        self.notes.append(f"the labels of {len(files)} image{'s' if len(files) != 1 else ''} "
                           "changed since the last run; their rows were re-scored against the new "
                           "labels")
-        return clean_rows
+        return clean_rows, self._open_images_log()
 
     def _run_locked(self, should_stop: Callable[[], bool]
                     ) -> Generator[StudyProgress, None, StudyOutcome]:
         cfg = self.config
         started = time.time()
         adversarial = real_subfolder(cfg.out, "adversarial")
+        self._adversarial_fd = open_folder(adversarial)
+        for folder in (cfg.out, adversarial):  # a killed run's temporaries; no writer is left
+            sweep_temporaries(folder)
         refuse_links(cfg.out, ("clean.csv", PARTIAL_CLEAN, "images.csv"))
         self._check_identity()
         earlier = self._earlier_manifest()
@@ -256,7 +276,7 @@ class Study:
             clean_rows = yield from self.classify(should_stop)
             log = self._open_images_log()
             if resumed:
-                clean_rows = self._apply_labels(clean_rows, log)
+                clean_rows, log = self._apply_labels(clean_rows, log)
             chosen = self.sample(clean_rows)
             manifest["tier_thresholds_used"] = asdict(self.tier_thresholds(clean_rows))
             if resumed:
@@ -313,8 +333,9 @@ class Study:
         if write_error is not None:
             raise OutputError(
                 f"writing the results to {cfg.out} failed ({describe_write_error(write_error)}); "
-                f"the study stopped with {len(rows):,} finished rows kept in images.csv. Free "
-                "some space, then run the same study again to resume.") from write_error
+                f"the study stopped with {len(rows):,} finished rows kept in images.csv. "
+                + ("Free some space" if write_error.errno in NO_SPACE else "Put that right")
+                + ", then run the same study again to resume.") from write_error
         clean = self._clean_rows_or_empty()
         skipped = [(r["file"], r["error"]) for r in clean if r["status"] != "ok"]
         return StudyOutcome(len(rows), summary, skipped, cancelled, time.time() - started,
@@ -365,7 +386,8 @@ class Study:
             png = f"{_slug(cfg.folder / r['file'], cfg.folder)}__{method}_{target.slug}_eps{eps:g}.png"
             if not result.problems[j]:
                 image = Image.fromarray(result.pixels[j])
-                atomic_write_file(adversarial / png, lambda fh, im=image: im.save(fh, format="PNG"))
+                atomic_write_file(adversarial / png, lambda fh, im=image: im.save(fh, format="PNG"),
+                                  dir_fd=self._adversarial_fd)
             row = image_row(self.classifier, r, method, target, eps, attack, result, j,
                             pixels[j], f"adversarial/{png}" if not result.problems[j] else "",
                             float(flip_eps[j]))

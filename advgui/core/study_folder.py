@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from advgui.core.safe_write import NOFOLLOW, OutputError, describe_write_error
+from advgui.core.safe_write import NOFOLLOW, OutputError, check_own_file, describe_write_error
 
 LOCK_NAME = ".advgui-study.lock"
 DEFINITION_NAME = "study.json"
@@ -65,7 +65,10 @@ class StudyLock:
 
     def acquire(self) -> "StudyLock":
         try:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o644)
+            self._fd = check_own_file(os.open(self.path, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o644),
+                                      self.path)
+        except OutputError:
+            raise
         except OSError as exc:
             raise OutputError(f"cannot lock the study folder {self.folder}: "
                               f"{describe_write_error(exc)}") from exc
