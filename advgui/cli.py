@@ -50,7 +50,11 @@ def _classifier(args: argparse.Namespace) -> Classifier:
             pre = Preprocessing(size=args.size, mean=tuple(args.mean), std=tuple(args.std))
         except ValueError as exc:
             raise ModelError(f"--size/--mean/--std: {exc}") from None
-    clf = load_classifier(args.model, labels=args.class_names, preprocessing=pre, device=args.device)
+    try:
+        clf = load_classifier(args.model, labels=args.class_names, preprocessing=pre,
+                              device=args.device)
+    except RuntimeError as exc:  # --device cuda where CUDA cannot start
+        raise ModelError(str(exc).splitlines()[0]) from None
     print(f"model: {clf.describe()}", file=sys.stderr)
     return clf
 
@@ -219,6 +223,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
     # Read only: a summary never rewrites the study it reads (another run may be writing it).
     contents = read_csv(path, IMAGE_COLUMNS, validate_image_row, image_key,
                         required=[c for c in IMAGE_COLUMNS if c != "study_id"])
+    studies = {r.get("study_id", "") for r in contents.rows} - {""}
+    if len(studies) > 1:
+        raise ValueError(f"{path} holds rows of {len(studies)} different studies; a summary of "
+                         "them together would mean nothing")
     if contents.damaged:
         print(f"note: {contents.describe_dropped()} (the next run of the study repairs the "
               "file)", file=sys.stderr)

@@ -12,6 +12,7 @@ Every problem is one line naming the file and the line, raised as LabelsError (a
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,16 +34,22 @@ class Labels:
     source: str = "wnid prefixes or folders"
     wnid_index: dict[str, int] = field(default_factory=dict)
 
-    def truth(self, path: Path, folder: Path) -> int:
-        """Class index of path (a file under folder), or -1 when unknown."""
+    def listed(self, path: Path, folder: Path) -> bool:
+        """True when the labels file itself names path (not a wnid fallback)."""
+        return any(k in self.by_key for k in self._keys(path, folder))
+
+    def _keys(self, path: Path, folder: Path) -> list[str]:
         keys = []
         if self.root is not None:
             try:
                 keys.append(path.relative_to(self.root).as_posix())
             except ValueError:
                 pass
-        keys += [path.relative_to(folder).as_posix(), path.name, path.stem]
-        for key in keys:
+        return keys + [path.relative_to(folder).as_posix(), path.name, path.stem]
+
+    def truth(self, path: Path, folder: Path) -> int:
+        """Class index of path (a file under folder), or -1 when unknown."""
+        for key in self._keys(path, folder):
             if key in self.by_key:
                 return self.by_key[key]
         prefix = path.name.split("_")[0]
@@ -77,8 +84,10 @@ def _read_text(path: Path) -> str:
 def parse(path: Path, num_classes: int, wnid_index: dict[str, int]) -> dict[str, int]:
     """Read any supported labels file (format told by its first line)."""
     text = _read_text(path)
-    lines = text.splitlines()
-    if not lines:
+    # Lines end at LF (CRLF too) only: str.splitlines() would also cut at VT, FF, NEL, U+2028,
+    # and csv must see quoted cells whole (a file name may hold a line break).
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    if not text.strip():
         raise LabelsError(f"{path}: the labels file is empty")
     head = [c.strip() for c in next(csv.reader([lines[0]]))]
     out: dict[str, int] = {}
@@ -90,18 +99,22 @@ def parse(path: Path, num_classes: int, wnid_index: dict[str, int]) -> dict[str,
 
     if "file" in head and "class_index" in head:
         fi, ci = head.index("file"), head.index("class_index")
-        for n, row in enumerate(csv.reader(text.splitlines()[1:]), start=2):
+        reader = csv.reader(io.StringIO(text, newline=""))
+        next(reader)
+        for row in reader:
             if not row or not any(c.strip() for c in row):
                 continue
-            where = f"{path}, line {n}"
+            where = f"{path}, line {reader.line_num}"
             if len(row) <= max(fi, ci):
                 raise LabelsError(f"{where}: {len(row)} cells, expected {len(head)}")
-            put(row[fi], _class_index(row[ci], where, num_classes), where)
+            put(row[fi].strip(), _class_index(row[ci], where, num_classes), where)
     elif head[:2] == ["ImageId", "PredictionString"]:
-        for n, row in enumerate(csv.reader(text.splitlines()[1:]), start=2):
+        reader = csv.reader(io.StringIO(text, newline=""))
+        next(reader)
+        for row in reader:
             if not row:
                 continue
-            where = f"{path}, line {n}"
+            where = f"{path}, line {reader.line_num}"
             wnid = (row[1].split() or [""])[0] if len(row) > 1 else ""
             if wnid not in wnid_index:
                 raise LabelsError(f"{where}: {wnid!r} is not a class (wnid) of this model")

@@ -21,7 +21,7 @@ from advgui.core.attacks import Target
 from advgui.core.classifier import Classifier
 from advgui.core.hashing import sha256_file
 from advgui.core.images import ImageError, list_image_files, load_batch, load_rgb
-from advgui.core.labels import load_labels
+from advgui.core.labels import LabelsError, load_labels
 from advgui.core.fragility import fast_eps_to_flip
 from advgui.core.report import RowLog, read_csv, write_csv
 from advgui.core.safe_write import (NO_SPACE, OutputError, atomic_write_file,
@@ -32,7 +32,8 @@ from advgui.core.scoring import (IMAGE_COLUMNS, image_key, image_row, rescore_tr
 from advgui.core.study_config import (CLEAN_COLUMNS, METHODS, TIER_MODES,  # noqa: F401
                                       StudyConfig, StudyOutcome, StudyProgress,
                                       quantile_thresholds, validate_clean_row)
-from advgui.core.study_folder import DEFINITION_NAME, StudyLock, check_out_folder
+from advgui.core.study_folder import (DEFINITION_NAME, StudyLock, check_out_folder,
+                                      study_folder_holding)
 from advgui.core.study_identity import (check_definition, check_inputs, read_definition,
                                         study_id)
 from advgui.core.study_reports import write_reports
@@ -50,10 +51,22 @@ def _slug(path: Path, root: Path) -> str:
     return f"{stem}-{hashlib.sha1(rel.encode()).hexdigest()[:8]}"
 
 
+def _encodable(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 class Study:
     def __init__(self, classifier: Classifier, config: StudyConfig) -> None:
         if not config.folder.is_dir():
             raise ValueError(f"images folder not found: {config.folder}")
+        inside = study_folder_holding(config.folder)
+        if inside is not None:
+            raise ValueError(f"{config.folder} is inside the advgui study folder {inside}: its "
+                             "images are a study's results, not photos to study")
         self.classifier, self.config = classifier, config
         targets = [Target.parse(t, classifier.num_classes) for t in config.targets]
         self.targets = list({str(t): t for t in targets}.values())  # class:5 and class:05 are one
@@ -63,6 +76,7 @@ class Study:
         self.definition = self._definition()
         self.id = study_id(self.definition)
         self.notes: list[str] = []  # what this run repaired or re-scored, for the user
+        self._check_labels_cover()
         self._flip_cache: dict[tuple[str, str], float] = {}
         self._adversarial_fd: int | None = None
 
@@ -76,8 +90,31 @@ class Study:
     def _truth(self, path: Path) -> int:
         return self.labels.truth(path, self.config.folder)
 
+    def _check_labels_cover(self) -> None:
+        """A labels file that names none of the images is a mistake, not 'no ground truth'."""
+        if not self.labels.by_key:
+            return
+        files = self._list()
+        listed = sum(self.labels.listed(f, self.config.folder) for f in files)
+        if files and not listed:
+            example = next(iter(self.labels.by_key))
+            raise LabelsError(f"{self.labels.source} names none of the {len(files)} images in "
+                              f"{self.config.folder} (it has keys like {example!r}, the folder "
+                              f"files like {self._rel(files[0])!r})")
+        if listed < len(files):
+            self.notes.append(f"{self.labels.source} has no label for {len(files) - listed} of "
+                              f"the {len(files)} images; they use wnid names or have no truth")
+
     def _list(self) -> list[Path]:
-        return list_image_files(self.config.folder, skip=(self.config.out,))
+        files = list_image_files(self.config.folder, skip=(self.config.out,))
+        usable = [f for f in files if _encodable(self._rel(f))]
+        if len(usable) < len(files):  # a CSV cell cannot hold it; one bad name must not block all
+            bad = next(f for f in files if not _encodable(self._rel(f)))
+            note = (f"{len(files) - len(usable)} file name(s) are not valid UTF-8 and were left "
+                    f"out (e.g. {self._rel(bad)!r}); rename them to include them")
+            if note not in self.notes:
+                self.notes.append(note)
+        return usable
 
     def _definition(self) -> dict:
         c, cfg = self.classifier, self.config
@@ -85,7 +122,10 @@ class Study:
             "model_sha256": c.sha256, "classes": c.num_classes,
             "preprocessing": asdict(c.preprocessing), "tiers": cfg.tiers,
             "thresholds": asdict(cfg.thresholds) if cfg.tiers == "fixed" else None,
-            "seed": cfg.seed, "per_tier": cfg.per_tier, "alpha": cfg.alpha, "steps": cfg.steps,
+            "seed": cfg.seed, "per_tier": cfg.per_tier,
+            "alpha": 1.0 if cfg.alpha is None else cfg.alpha,  # --alpha 1 is the default
+            "steps": cfg.steps,
+            "class_ids": hashlib.sha256("\n".join(c.classes.ids).encode()).hexdigest()[:16],
         }))
 
     def _file_facts(self, path: Path) -> dict:
@@ -222,6 +262,12 @@ class Study:
                     raise ValueError(f"{exc} (it was written by another version of advgui, or "
                                      "edited)") from None
         check_definition(out, self.definition, ids)
+        if (out / "images.csv").exists() and not (out / "clean.csv").exists() and \
+                read_csv(out / "images.csv", IMAGE_COLUMNS).rows:
+            raise ValueError(f"{out} has attack rows but its clean.csv, the record of which "
+                             "photos (size and SHA-256) they were made on, is missing; a resume "
+                             "could mix other photos in. Restore clean.csv, or start a new study "
+                             "in another output folder.")
         if read_definition(out) is None or study_id(read_definition(out)["definition"]) != self.id:
             atomic_write_json(out / DEFINITION_NAME, {
                 "advgui_study": 1, "id": self.id, "definition": self.definition,

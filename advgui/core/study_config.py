@@ -82,6 +82,8 @@ class StudyConfig:
             raise ValueError(f"eps must be in (0, 255] pixel levels (got {bad[0] if bad else 'nan'})")
         if self.alpha is not None and not 0 < self.alpha <= 255:
             raise ValueError(f"--alpha must be in (0, 255] pixel levels (got {self.alpha})")
+        if self.seed < 0:
+            raise ValueError(f"--seed must be 0 or more (got {self.seed})")
         if self.steps is not None and not 1 <= self.steps <= 10_000:
             raise ValueError(f"--steps must be 1-10000 (got {self.steps})")
         object.__setattr__(self, "eps", _unique(eps_key(e) for e in self.eps))

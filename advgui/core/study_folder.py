@@ -27,15 +27,24 @@ class StudyBusy(OutputError):
 def is_study_folder(folder: Path) -> bool:
     """True for a folder an advgui study wrote (its lock file or its definition is there)."""
     try:
-        return (folder / LOCK_NAME).exists() or (folder / DEFINITION_NAME).is_file() or \
-            _is_advgui_manifest(folder / "manifest.json")
+        return (folder / LOCK_NAME).exists() or _is_ours(folder / DEFINITION_NAME, "advgui_study") \
+            or _is_ours(folder / "manifest.json", "advgui")
     except OSError:
         return False
 
 
-def _is_advgui_manifest(path: Path) -> bool:
+def study_folder_holding(path: Path) -> Path | None:
+    """The study folder that path is (or lies inside), following links, else None."""
+    for folder in (path.resolve(), *path.resolve().parents):
+        if is_study_folder(folder):
+            return folder
+    return None
+
+
+def _is_ours(path: Path, key: str) -> bool:
+    """A JSON file advgui wrote (a user's own study.json or web-app manifest.json is not)."""
     try:
-        return path.is_file() and "advgui" in json.loads(path.read_text(encoding="utf-8"))
+        return path.is_file() and key in json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, TypeError):
         return False
 
