@@ -15,6 +15,15 @@ def _settled(window, qtbot) -> None:
     qtbot.waitUntil(lambda: not window.attacking, timeout=30_000)
 
 
+def _until_cancelled(window, qtbot, action, timeout: int = 30_000) -> None:
+    """Do action and wait for the engine to report the cancel. Polls (waitUntil) rather than
+    waitSignal: under a loaded CI machine one waitSignal here once never returned."""
+    seen: list[bool] = []
+    window.engine.attackCancelled.connect(lambda: seen.append(True))
+    action()
+    qtbot.waitUntil(lambda: bool(seen), timeout=timeout)
+
+
 def _open(window, qtbot, folder) -> None:
     window.open_paths([str(folder)])
     qtbot.waitUntil(lambda: len(window.verdicts) == 6, timeout=30_000)
@@ -81,8 +90,7 @@ def _start_long_attack(window, qtbot, folder, after_steps: int) -> list[int]:
 def test_cancel_mid_attack(make_window, tiny_model, image_folder, qtbot) -> None:
     w = make_window(str(tiny_model))
     steps = _start_long_attack(w, qtbot, image_folder, 3)
-    with qtbot.waitSignal(w.engine.attackCancelled, timeout=10_000):
-        w.attack_panel.cancel.click()
+    _until_cancelled(w, qtbot, w.attack_panel.cancel.click)
     _settled(w, qtbot)
     assert len(steps) < 5000
     assert w.attack_panel.run.isEnabled()
@@ -239,8 +247,7 @@ def test_switching_model_mid_attack_cancels_it(make_window, tiny_model, image_fo
     onnx.save(tiny_classifier_model(seed=7), other)
     w = make_window(str(tiny_model))
     steps = _start_long_attack(w, qtbot, image_folder, 2)
-    with qtbot.waitSignal(w.engine.attackCancelled, timeout=30_000):
-        w.switch_model(str(other))
+    _until_cancelled(w, qtbot, lambda: w.switch_model(str(other)))
     qtbot.waitUntil(lambda: w.info is not None and len(w.verdicts) == 6, timeout=30_000)
     assert w.info.name == "other" and len(steps) < 5000
     assert not w.attacking and w.attack_panel.run.isEnabled()
@@ -374,8 +381,7 @@ def test_no_stale_result_after_cancel_or_another_image(make_window, tiny_model, 
     w.engine.attackStep.connect(lambda s: steps.append(s.step))
     w.attack_panel.run.click()
     qtbot.waitUntil(lambda: len(steps) >= 2, timeout=30_000)
-    with qtbot.waitSignal(w.engine.attackCancelled, timeout=10_000):
-        w.attack_panel.cancel.click()
+    _until_cancelled(w, qtbot, w.attack_panel.cancel.click)
     _settled(w, qtbot)
     assert w.outcome is None  # Ctrl+S has nothing to save, not the attack before
     w.save_adversarial()
