@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QThread, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QPixmap
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
                                QProgressBar, QPushButton, QScrollArea, QSpinBox, QTableWidget,
@@ -59,7 +59,10 @@ class BatchDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Batch run — tier study")
-        self.resize(940, 780)
+        screen = QGuiApplication.primaryScreen()
+        room = screen.availableGeometry() if screen else None  # a 1024x768 projector too
+        self.resize(min(940, room.width() - 40) if room else 940,
+                    min(780, room.height() - 60) if room else 780)
         self.classifier, self.thresholds = classifier, thresholds
         self.folder = QLineEdit(folder)
         self.out = QLineEdit(str(default_output(Path(folder))) if folder else "")
