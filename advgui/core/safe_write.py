@@ -122,18 +122,6 @@ def atomic_write_json(path: Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=1, default=str) + "\n")
 
 
-def check_writable(folder: Path) -> None:
-    """Create the folder and prove a file can be written there, before any work starts."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = _temporary(folder / "write-test")
-        os.close(open_exclusive(probe))
-        probe.unlink()
-    except OSError as exc:
-        raise OutputError(f"cannot write to the output folder {folder}: "
-                          f"{describe_write_error(exc)}") from exc
-
-
 def real_subfolder(folder: Path, name: str) -> Path:
     """folder/name as a real directory (created if missing); a link there is refused."""
     sub = folder / name

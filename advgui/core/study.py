@@ -76,6 +76,7 @@ class Study:
         self.definition = self._definition()
         self.id = study_id(self.definition)
         self.notes: list[str] = []  # what this run repaired or re-scored, for the user
+        self._listing: list[Path] | None = None
         self._check_labels_cover()
         self._flip_cache: dict[tuple[str, str], float] = {}
         self._adversarial_fd: int | None = None
@@ -106,14 +107,18 @@ class Study:
                               f"the {len(files)} images; they use wnid names or have no truth")
 
     def _list(self) -> list[Path]:
+        """The images folder's files, walked once per run (the label check, the classification
+        and the resume's input check all use it)."""
+        if self._listing is not None:
+            return self._listing
         files = list_image_files(self.config.folder, skip=(self.config.out,))
         usable = [f for f in files if _encodable(self._rel(f))]
         if len(usable) < len(files):  # a CSV cell cannot hold it; one bad name must not block all
             bad = next(f for f in files if not _encodable(self._rel(f)))
             note = (f"{len(files) - len(usable)} file name(s) are not valid UTF-8 and were left "
                     f"out (e.g. {self._rel(bad)!r}); rename them to include them")
-            if note not in self.notes:
-                self.notes.append(note)
+            self.notes.append(note)
+        self._listing = usable
         return usable
 
     def _definition(self) -> dict:
