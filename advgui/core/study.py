@@ -6,50 +6,36 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
-import re
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Generator
 
 import numpy as np
-from PIL import Image
 
-from advgui import __version__
 from advgui.core.attacks import Target
 from advgui.core.classifier import Classifier
 from advgui.core.hashing import sha256_file
-from advgui.core.images import ImageError, list_image_files, load_batch, load_rgb
+from advgui.core.images import list_image_files, load_batch
 from advgui.core.labels import LabelsError, load_labels
-from advgui.core.fragility import fast_eps_to_flip
 from advgui.core.report import RowLog, read_csv, write_csv
-from advgui.core.safe_write import (NO_SPACE, OutputError, atomic_write_file,
-                                    atomic_write_json, check_free_space, describe_write_error,
+from advgui.core.safe_write import (NO_SPACE, OutputError, atomic_write_json, check_free_space, describe_write_error,
                                     open_folder, real_subfolder, refuse_links, sweep_temporaries)
-from advgui.core.scoring import (IMAGE_COLUMNS, image_key, image_row, rescore_truth,
-                                 summary_rows, validate_image_row)
+from advgui.core.scoring import (IMAGE_COLUMNS, image_key, rescore_truth, summary_rows,
+                                 validate_image_row)
 from advgui.core.study_config import (CLEAN_COLUMNS, METHODS, TIER_MODES,  # noqa: F401
                                       StudyConfig, StudyOutcome, StudyProgress,
                                       quantile_thresholds, validate_clean_row)
-from advgui.core.study_folder import (DEFINITION_NAME, StudyLock, check_out_folder,
-                                      study_folder_holding)
-from advgui.core.study_identity import (check_definition, check_inputs, read_definition,
-                                        study_id)
-from advgui.core.study_reports import write_reports
+from advgui.core.study_folder import StudyLock, check_out_folder, study_folder_holding
+from advgui.core.study_batch import BatchAttacker
+from advgui.core.study_identity import PARTIAL_CLEAN, check_folder, check_inputs, study_id
+from advgui.core.study_reports import new_manifest, read_manifest, write_reports
 from advgui.core.tiers import Tier, TierThresholds
 
 # Bytes an attack result may take: a PNG of a photo at the model's size stays under 90 % of the
 # raw pixels (the largest of 4,000 InceptionV3 results: 237,720 of 268,203 bytes), and its row.
 PNG_SHARE = 0.9
 ROW_BYTES = 600
-PARTIAL_CLEAN = "clean.partial.csv"
-
-def _slug(path: Path, root: Path) -> str:
-    rel = path.relative_to(root).as_posix()
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem)[:60]
-    return f"{stem}-{hashlib.sha1(rel.encode()).hexdigest()[:8]}"
-
 
 def _encodable(name: str) -> bool:
     try:
@@ -78,13 +64,9 @@ class Study:
         self.notes: list[str] = []  # what this run repaired or re-scored, for the user
         self._listing: list[Path] | None = None
         self._check_labels_cover()
-        self._flip_cache: dict[tuple[str, str], float] = {}
         self._adversarial_fd: int | None = None
 
     # -- phase 1 -------------------------------------------------------------------------------------
-    def _load(self, path: Path) -> np.ndarray:
-        return self.classifier.preprocessing.load(load_rgb(path))
-
     def _rel(self, path: Path) -> str:
         return path.relative_to(self.config.folder).as_posix()
 
@@ -257,27 +239,7 @@ class Study:
 
     def _check_identity(self) -> None:
         """Refuse rows of another study, whatever happened to study.json or manifest.json."""
-        out, ids = self.config.out, set()
-        for name in ("clean.csv", PARTIAL_CLEAN, "images.csv"):
-            if (out / name).exists():
-                try:
-                    ids |= {r["study_id"] for r in read_csv(
-                        out / name, IMAGE_COLUMNS if name == "images.csv" else CLEAN_COLUMNS).rows}
-                except ValueError as exc:
-                    raise ValueError(f"{exc} (it was written by another version of advgui, or "
-                                     "edited)") from None
-        check_definition(out, self.definition, ids)
-        if (out / "images.csv").exists() and not (out / "clean.csv").exists() and \
-                read_csv(out / "images.csv", IMAGE_COLUMNS).rows:
-            raise ValueError(f"{out} has attack rows but its clean.csv, the record of which "
-                             "photos (size and SHA-256) they were made on, is missing; a resume "
-                             "could mix other photos in. Restore clean.csv, or start a new study "
-                             "in another output folder.")
-        if read_definition(out) is None or study_id(read_definition(out)["definition"]) != self.id:
-            atomic_write_json(out / DEFINITION_NAME, {
-                "advgui_study": 1, "id": self.id, "definition": self.definition,
-                "note": "What defines this study; every row of clean.csv and images.csv carries "
-                        "its id. eps, methods and targets may be added by later runs."})
+        check_folder(self.config.out, self.definition, (CLEAN_COLUMNS, IMAGE_COLUMNS))
 
     def _apply_labels(self, clean_rows: list[dict], log: RowLog) -> tuple[list[dict], RowLog]:
         """Ground truth as the labels say now: a corrected labels file re-scores its rows.
@@ -308,12 +270,14 @@ class Study:
         started = time.time()
         adversarial = real_subfolder(cfg.out, "adversarial")
         self._adversarial_fd = open_folder(adversarial)
+        attacker = BatchAttacker(self.classifier, cfg.folder, self.id, adversarial,
+                                 self._adversarial_fd)
         for folder in (cfg.out, adversarial):  # a killed run's temporaries; no writer is left
             sweep_temporaries(folder)
         refuse_links(cfg.out, ("clean.csv", PARTIAL_CLEAN, "images.csv"))
         self._check_identity()
-        earlier = self._earlier_manifest()
-        manifest = self._manifest(started)
+        earlier = read_manifest(cfg.out)
+        manifest = new_manifest(self.classifier, cfg, self.attacks, started)
         # A resumed study keeps when it first started and how long all its runs took together.
         manifest["first_started"] = earlier.get("first_started", earlier.get("started",
                                                                             manifest["started"]))
@@ -348,8 +312,7 @@ class Study:
                     if should_stop():
                         raise KeyboardInterrupt
                     batch = todo[i:i + cfg.batch]
-                    rows = self._attack_batch(batch, method, eps, attack, target, adversarial,
-                                              should_stop)
+                    rows = attacker.run(batch, method, eps, attack, target, should_stop)
                     log.append(rows)
                     finished += len(batch)
                     yield StudyProgress("attack", finished, total, self._tier_counts(chosen),
@@ -402,98 +365,3 @@ class Study:
     @staticmethod
     def _tier_counts(chosen: list[dict]) -> dict[str, int]:
         return {t.value: sum(r["tier"] == t.value for r in chosen) for t in Tier}
-
-    def _attack_batch(self, batch: list[dict], method: str, eps: float, attack, target: Target,
-                      adversarial: Path, should_stop: Callable[[], bool] = lambda: False
-                      ) -> list[dict]:
-        cfg, pre = self.config, self.classifier.preprocessing
-        failed, loaded, images = [], [], []
-        for r in batch:  # a file can vanish or change between classification and attack
-            try:
-                images.append(self._load(cfg.folder / r["file"]))
-                loaded.append(r)
-            except ImageError as exc:
-                failed.append(self._error_row(r, method, target, eps, str(exc)))
-        if not loaded:
-            return failed
-        batch, pixels = loaded, np.stack(images)
-        x = pre.to_model(pixels)
-        truth = np.asarray([int(r["truth"]) for r in batch])
-        if str(target) == "true" and np.any(truth < 0):
-            raise ValueError("target 'true' needs ground truth for every image (labels CSV, "
-                             "wnid file names or wnid folders)")
-        gen = attack.run(self.classifier, x, target, truth)
-        while True:
-            if should_stop():  # between steps: a cancel never waits for a whole batch
-                raise KeyboardInterrupt
-            try:
-                next(gen)
-            except StopIteration as stop:
-                result = stop.value
-                break
-        flip_eps = self._eps_to_flip(batch, method, target, x, truth, result)
-        out = []
-        for j, r in enumerate(batch):
-            png = f"{_slug(cfg.folder / r['file'], cfg.folder)}__{method}_{target.slug}_eps{eps:g}.png"
-            if not result.problems[j]:
-                image = Image.fromarray(result.pixels[j])
-                atomic_write_file(adversarial / png, lambda fh, im=image: im.save(fh, format="PNG"),
-                                  dir_fd=self._adversarial_fd)
-            row = image_row(self.classifier, r, method, target, eps, attack, result, j,
-                            pixels[j], f"adversarial/{png}" if not result.problems[j] else "",
-                            float(flip_eps[j]))
-            out.append(dict(row, study_id=self.id))
-        return failed + out
-
-    def _eps_to_flip(self, batch: list[dict], method: str, target: Target, x: np.ndarray,
-                     truth: np.ndarray, result) -> np.ndarray:
-        """Per image, how hard it was to flip (see core/fragility.py). The fast search depends
-        only on the image and target (the sign of the clean gradient), so it is made once per
-        image and target in a run, whatever the eps values."""
-        if method != "fast":
-            return result.first_flip_linf
-        keys = [(r["file"], str(target)) for r in batch]
-        missing = [j for j, k in enumerate(keys) if k not in self._flip_cache]
-        if missing:
-            found = fast_eps_to_flip(self.classifier, x[missing], target, truth[missing],
-                                     clean=result.clean_probabilities[missing])
-            self._flip_cache.update({keys[j]: v for j, v in zip(missing, found)})
-        return np.asarray([self._flip_cache[k] for k in keys])
-
-    def _error_row(self, clean_row: dict, method: str, target: Target, eps: float,
-                   error: str) -> dict:
-        return {"file": clean_row["file"], "truth": clean_row["truth"], "tier": clean_row["tier"],
-                "method": method, "target": str(target), "eps": f"{eps:g}", "status": "error",
-                "error": error, "study_id": self.id}
-
-    def _earlier_manifest(self) -> dict:
-        path = self.config.out / "manifest.json"
-        try:
-            data = json.loads(path.read_text()) if path.exists() else {}
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}  # a damaged manifest is rewritten, never fatal
-
-    def _manifest(self, started: float) -> dict:
-        import onnx
-        import onnxruntime
-        import PIL
-
-        c = self.classifier
-        return {
-            "advgui": __version__,
-            "model": {"name": c.name, "path": str(c.path) if c.path else None,
-                      "sha256": c.sha256, "classes": c.num_classes,
-                      "preprocessing": asdict(c.preprocessing)},
-            "device": c.device.describe(),
-            "config": {k: (str(v) if isinstance(v, Path) else v)
-                       for k, v in asdict(self.config).items()},
-            "attacks": [{"method": m, "eps": e, **{k: getattr(a, k) for k in ("alpha", "steps")
-                                                    if hasattr(a, k)}}
-                        for m, e, a in self.attacks],
-            "versions": {"python": platform.python_version(), "numpy": np.__version__,
-                         "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__,
-                         "pillow": PIL.__version__},
-            "machine": platform.platform(),
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
-        }

@@ -15,7 +15,11 @@ import json
 from pathlib import Path
 
 from advgui.core.hashing import sha256_file
+from advgui.core.report import read_csv
+from advgui.core.safe_write import atomic_write_json
 from advgui.core.study_folder import DEFINITION_NAME
+
+PARTIAL_CLEAN = "clean.partial.csv"
 
 MAX_SHOWN = 3
 
@@ -98,3 +102,31 @@ def check_inputs(folder: Path, listed: list[str], clean_rows: list[dict],
             f"since {'they were' if len(changed) != 1 else 'it was'} classified ({_shown(changed)}:"
             " other size or SHA-256); their new and old results would be mixed under one name. "
             "Restore them, or start a new study in another output folder.")
+
+
+def check_folder(out: Path, definition: dict, columns: tuple[list[str], list[str]]) -> None:
+    """Refuse a folder whose rows belong to another study, or whose attack rows lost the
+    clean.csv that pins their photos; then (re)write study.json for this definition.
+    ``columns`` are clean.csv's and images.csv's."""
+    clean_columns, image_columns = columns
+    rows: dict[str, list[dict]] = {}
+    for name, cols in (("clean.csv", clean_columns), (PARTIAL_CLEAN, clean_columns),
+                       ("images.csv", image_columns)):
+        if (out / name).exists():
+            try:
+                rows[name] = read_csv(out / name, cols).rows
+            except ValueError as exc:
+                raise ValueError(f"{exc} (it was written by another version of advgui, or "
+                                 "edited)") from None
+    check_definition(out, definition, {r["study_id"] for part in rows.values() for r in part})
+    if rows.get("images.csv") and "clean.csv" not in rows:
+        raise ValueError(f"{out} has attack rows but its clean.csv, the record of which photos "
+                         "(size and SHA-256) they were made on, is missing; a resume could mix "
+                         "other photos in. Restore clean.csv, or start a new study in another "
+                         "output folder.")
+    kept, now = read_definition(out), study_id(definition)
+    if kept is None or study_id(kept["definition"]) != now:
+        atomic_write_json(out / DEFINITION_NAME, {
+            "advgui_study": 1, "id": now, "definition": definition,
+            "note": "What defines this study; every row of clean.csv and images.csv carries "
+                    "its id. eps, methods and targets may be added by later runs."})

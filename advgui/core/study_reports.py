@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import platform
+import time
+from dataclasses import asdict
 from pathlib import Path
+
+import numpy as np
+
+from advgui import __version__
 
 from advgui.core.fragility import CORRELATION_COLUMNS, FRAGILITY_COLUMNS, fragility_rows
 from advgui.core.plots import plot_fragility
@@ -25,3 +33,38 @@ def write_reports(out: Path, rows: list[dict], manifest: dict, title: str) -> li
     manifest["fragility"] = correlations
     atomic_write_json(out / "manifest.json", manifest)
     return summary
+
+
+def read_manifest(out: Path) -> dict:
+    """The manifest an earlier run wrote, or {} (a damaged manifest is rewritten, never fatal)."""
+    path = out / "manifest.json"
+    try:
+        data = json.loads(path.read_text()) if path.exists() else {}
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def new_manifest(classifier, config, attacks, started: float) -> dict:
+    """What this run used: model, device, parameters, versions, machine, start time."""
+    import onnx  # noqa: PLC0415
+    import onnxruntime  # noqa: PLC0415
+    import PIL  # noqa: PLC0415
+
+    c = classifier
+    return {
+        "advgui": __version__,
+        "model": {"name": c.name, "path": str(c.path) if c.path else None,
+                  "sha256": c.sha256, "classes": c.num_classes,
+                  "preprocessing": asdict(c.preprocessing)},
+        "device": c.device.describe(),
+        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+        "attacks": [{"method": m, "eps": e, **{k: getattr(a, k) for k in ("alpha", "steps")
+                                               if hasattr(a, k)}}
+                    for m, e, a in attacks],
+        "versions": {"python": platform.python_version(), "numpy": np.__version__,
+                     "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__,
+                     "pillow": PIL.__version__},
+        "machine": platform.platform(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+    }

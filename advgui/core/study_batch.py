@@ -1,0 +1,99 @@
+"""One batch of a study's attacks: run it, save each 8-bit adversarial PNG, make its rows."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+from advgui.core.attacks import Target
+from advgui.core.classifier import Classifier
+from advgui.core.fragility import fast_eps_to_flip
+from advgui.core.images import ImageError, load_rgb
+from advgui.core.safe_write import atomic_write_file
+from advgui.core.scoring import image_row
+
+
+def _slug(path: Path, root: Path) -> str:
+    rel = path.relative_to(root).as_posix()
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem)[:60]
+    return f"{stem}-{hashlib.sha1(rel.encode()).hexdigest()[:8]}"
+
+
+class BatchAttacker:
+    """Attacks batches for one run of a study, into its adversarial/ folder (``adversarial_fd``:
+    that folder opened once, so the PNGs cannot be redirected mid-run)."""
+
+    def __init__(self, classifier: Classifier, folder: Path, study_id: str, adversarial: Path,
+                 adversarial_fd: int | None) -> None:
+        self.classifier, self.folder, self.study_id = classifier, folder, study_id
+        self.adversarial, self.adversarial_fd = adversarial, adversarial_fd
+        self.flip_cache: dict[tuple[str, str], float] = {}
+
+    def run(self, batch: list[dict], method: str, eps: float, attack, target: Target,
+            should_stop: Callable[[], bool] = lambda: False) -> list[dict]:
+        """Attack the batch; write each adversarial PNG; return its rows (error rows for files
+        that vanished or changed since they were classified)."""
+        pre = self.classifier.preprocessing
+        failed, loaded, images = [], [], []
+        for r in batch:  # a file can vanish or change between classification and attack
+            try:
+                images.append(pre.load(load_rgb(self.folder / r["file"])))
+                loaded.append(r)
+            except ImageError as exc:
+                failed.append(self._error_row(r, method, target, eps, str(exc)))
+        if not loaded:
+            return failed
+        batch, pixels = loaded, np.stack(images)
+        x = pre.to_model(pixels)
+        truth = np.asarray([int(r["truth"]) for r in batch])
+        if str(target) == "true" and np.any(truth < 0):
+            raise ValueError("target 'true' needs ground truth for every image (labels CSV, "
+                             "wnid file names or wnid folders)")
+        gen = attack.run(self.classifier, x, target, truth)
+        while True:
+            if should_stop():  # between steps: a cancel never waits for a whole batch
+                raise KeyboardInterrupt
+            try:
+                next(gen)
+            except StopIteration as stop:
+                result = stop.value
+                break
+        flip_eps = self._eps_to_flip(batch, method, target, x, truth, result)
+        out = []
+        for j, r in enumerate(batch):
+            png = f"{_slug(self.folder / r['file'], self.folder)}__{method}_{target.slug}_eps{eps:g}.png"
+            if not result.problems[j]:
+                image = Image.fromarray(result.pixels[j])
+                atomic_write_file(self.adversarial / png, lambda fh, im=image: im.save(fh, format="PNG"),
+                                  dir_fd=self.adversarial_fd)
+            row = image_row(self.classifier, r, method, target, eps, attack, result, j,
+                            pixels[j], f"adversarial/{png}" if not result.problems[j] else "",
+                            float(flip_eps[j]))
+            out.append(dict(row, study_id=self.study_id))
+        return failed + out
+
+    def _eps_to_flip(self, batch: list[dict], method: str, target: Target, x: np.ndarray,
+                     truth: np.ndarray, result) -> np.ndarray:
+        """Per image, how hard it was to flip (see core/fragility.py). The fast search depends
+        only on the image and target (the sign of the clean gradient), so it is made once per
+        image and target in a run, whatever the eps values."""
+        if method != "fast":
+            return result.first_flip_linf
+        keys = [(r["file"], str(target)) for r in batch]
+        missing = [j for j, k in enumerate(keys) if k not in self.flip_cache]
+        if missing:
+            found = fast_eps_to_flip(self.classifier, x[missing], target, truth[missing],
+                                     clean=result.clean_probabilities[missing])
+            self.flip_cache.update({keys[j]: v for j, v in zip(missing, found)})
+        return np.asarray([self.flip_cache[k] for k in keys])
+
+    def _error_row(self, clean_row: dict, method: str, target: Target, eps: float,
+                   error: str) -> dict:
+        return {"file": clean_row["file"], "truth": clean_row["truth"], "tier": clean_row["tier"],
+                "method": method, "target": str(target), "eps": f"{eps:g}", "status": "error",
+                "error": error, "study_id": self.study_id}
