@@ -1,0 +1,141 @@
+"""The window tells the truth about the current image (issue 16): no stale result, no wrong
+class, no half-switched model. pytest-qt on the real widgets."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from tests.ui.test_main_window import _open, _settled, _until_cancelled
+
+
+def test_a_typed_class_name_is_resolved_or_refused_never_class_0(make_window, tiny_model,
+                                                                  qtbot, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    w = make_window(str(tiny_model))
+    panel = w.attack_panel
+    panel.target.setCurrentIndex(panel.target.findData("class"))
+    sent, warned = [], []
+    panel.runRequested.connect(sent.append)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
+    panel.picker.setEditText("thing 7")  # a class name typed in full, not picked
+    panel.run.click()
+    assert sent[-1]["target"] == "class:7"
+    panel.picker.setEditText("toast")  # matches no class
+    panel.run.click()
+    assert len(sent) == 1 and "No class is called 'toast'" in warned[-1]
+    panel.picker.setEditText("thing")  # matches all ten
+    panel.run.click()
+    assert len(sent) == 1 and "matches 10 classes" in warned[-1]
+
+
+def test_thresholds_in_the_wrong_order_never_reach_the_batch_dialog(make_window, tiny_model,
+                                                                     qtbot, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    w = make_window(str(tiny_model))
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
+    w.tiers.medium.setValue(50.0)  # above high (30 %)
+    from advgui.ui.batch_dialog import open_batch_dialog
+
+    open_batch_dialog(w)
+    assert warned and "Fix the tier thresholds first" in warned[0]
+    assert w.tiers.high.keyboardTracking() is False
+
+
+def test_true_label_comes_from_a_labels_file_one_level_up(make_window, tiny_model, tmp_path) -> None:
+    images = tmp_path / "set" / "images"
+    images.mkdir(parents=True)
+    Image.new("RGB", (20, 20)).save(images / "photo.png")
+    (tmp_path / "set" / "labels.csv").write_text("file,class_index\nimages/photo.png,6\n")
+    from advgui.ui.ground_truth import truth_of
+
+    w = make_window(str(tiny_model))
+    assert truth_of(str(images / "photo.png"), w.info.class_ids, len(w.info.class_names)) == 6
+
+
+def test_no_stale_result_after_cancel_or_another_image(make_window, tiny_model, image_folder,
+                                                       qtbot) -> None:
+    """Issue 16, bugs 2 and 7: a result is shown, saved and copied only for its own image."""
+    w = make_window(str(tiny_model))
+    _open(w, qtbot, image_folder)
+    first = str(image_folder / "n00000001_sample1.png")
+    w.select_image(first)
+    w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("fast"))
+    with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
+        w.attack_panel.run.click()
+    _settled(w, qtbot)
+    assert w.outcome is not None and w.outcome.request.path == first
+    w.select_image(str(image_folder / "n00000002_sample2.png"))  # another image
+    assert w.outcome is None and w.inspect._adv is None
+    w.select_image(first)
+    w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("fast"))
+    with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
+        w.attack_panel.run.click()
+    _settled(w, qtbot)
+    w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("iterative"))
+    w.attack_panel.kurakin.setChecked(False)
+    w.attack_panel.steps.setValue(5000)
+    steps = []
+    w.engine.attackStep.connect(lambda s: steps.append(s.step))
+    w.attack_panel.run.click()
+    qtbot.waitUntil(lambda: len(steps) >= 2, timeout=30_000)
+    _until_cancelled(w, qtbot, w.attack_panel.cancel.click)
+    _settled(w, qtbot)
+    assert w.outcome is None  # Ctrl+S has nothing to save, not the attack before
+    w.save_adversarial()
+    assert "Run an attack first" in w.statusBar().currentMessage()
+    # an unreadable file: no bars, no tier marker of the image before
+    w.select_image(first)
+    assert len(w.charts.clean_bars.opts["height"]) == 5 and w.tiers.marker.isVisible()
+    w.select_image(str(image_folder / "broken.jpg"))
+    assert len(w.charts.clean_bars.opts["height"]) == 0
+    assert not w.tiers.marker.isVisible() and "cannot be read" in w.tiers.verdict.text()
+
+
+def test_unticking_blink_restores_the_title_and_keeps_the_zoom(make_window, tiny_model,
+                                                               image_folder, qtbot) -> None:
+    w = make_window(str(tiny_model))
+    _open(w, qtbot, image_folder)
+    w.select_image(str(image_folder / "n00000001_sample1.png"))
+    w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("fast"))
+    with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
+        w.attack_panel.run.click()
+    _settled(w, qtbot)
+    pane = w.inspect.adversarial
+    pane.viewbox.setRange(xRange=(2, 6), yRange=(2, 6), padding=0)
+    before = pane.viewbox.viewRange()
+    w.inspect._showing_adv = True
+    w.inspect._blink_once()  # now showing the original
+    assert pane.title.text() == "Original (blink)"
+    w.inspect._toggle_blink(False)
+    assert pane.title.text() == "Adversarial (8-bit)"
+    np.testing.assert_allclose(pane.viewbox.viewRange(), before)
+
+
+def test_a_model_that_fails_to_load_leaves_the_previous_one_in_use(make_window, tiny_model,
+                                                                   image_folder, qtbot, tmp_path,
+                                                                   monkeypatch) -> None:
+    """Issue 16, bug 3: the toolbar, the status bar, Run and the batch run all stay on the
+    model that works."""
+    from PySide6.QtWidgets import QMessageBox
+
+    w = make_window(str(tiny_model))
+    _open(w, qtbot, image_folder)
+    before = {p: v.top1 for p, v in w.verdicts.items()}
+    fake = tmp_path / "fake.onnx"
+    fake.write_text("not a model")
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a, **k: shown.append(a[2]))
+    w.switch_model(str(fake))
+    qtbot.waitUntil(lambda: bool(shown), timeout=30_000)
+    assert "not an ONNX model" in shown[0] and "Still using tiny" in shown[0]
+    assert w.info is not None and w.info.name == "tiny"
+    assert w.model_label.text() == "Model: tiny"
+    assert w.model_picker.findData(str(fake)) < 0
+    assert w.model_picker.currentData() == str(tiny_model)
+    qtbot.waitUntil(lambda: len(w.verdicts) == 6, timeout=30_000)
+    assert {p: v.top1 for p, v in w.verdicts.items()} == before
+    assert w.engine.classifier.name == "tiny"
