@@ -2,9 +2,11 @@
 
     python models/calibrate.py
 
-Fits one logit scale on the fitting half of ../shared/data/imagenet-val, writes it into
-models/inception_v3.onnx as a `calibration` node (the weights files are not touched), and
-reports the held-out half beside EfficientNet-Lite0 in models/calibration.json and models.json.
+Chooses between one temperature and the image-dependent one (advgui.zoo.calibration) by
+cross-validated NLL inside the fitting half of ../shared/data/imagenet-val, fits the chosen form
+on that half, writes it into models/inception_v3.onnx as `calibration.*` nodes (the weights files
+are not touched), and reports the held-out half beside EfficientNet-Lite0 in
+models/calibration.json and models.json.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from advgui.core.hashing import sha256_file  # noqa: E402
 from advgui.core.metrics import summarize  # noqa: E402
 from advgui.zoo.distill import softmax  # noqa: E402
-from advgui.zoo.calibration import SCALE_NAME, calibration_report, fit_scale, split, with_scale  # noqa: E402
+from advgui.zoo.calibration import (calibration_report, fit_adaptive, image_statistics, scaled,  # noqa: E402
+                                    select_form, split, with_calibration)
 from advgui.zoo.sources import Shared, default_shared  # noqa: E402
 from models.calibrate_features import NIPS_CACHE, main as extract_val  # noqa: E402
 
@@ -64,20 +67,28 @@ def calibrate(shared: Shared) -> dict:
     files, labels = shared.imagenet_val()
     model = onnx.load(MODEL, load_external_data=False)
     w, b = head_of(model)
-    logits = data["features"].astype(np.float64) @ w.T.astype(np.float64) + b
+    features = data["features"].astype(np.float64)
+    logits = features @ w.T.astype(np.float64) + b
     fitting = split(files)
-    scale = fit_scale(logits[fitting], labels[fitting])
-    result = calibration_report(logits, data["teacher"].astype(np.float64), labels, fitting, scale)
-    result["held_out_slice"] = held_out_slice(files, logits * scale, labels, fitting)
+    choice = select_form(logits[fitting], features[fitting], labels[fitting])
+    theta = fit_adaptive(logits[fitting], features[fitting], labels[fitting], choice["chosen"])
+    result = calibration_report(logits, features, data["teacher"].astype(np.float64), labels,
+                                fitting, theta)
+    result["form"] = {"logits": "z * exp(a + b * log var(z) + c * log mean(features^2))",
+                      "theta_is": "(a, b, c)", **choice}
+    result["held_out_slice"] = held_out_slice(
+        files, scaled(logits, image_statistics(logits, features), theta), labels, fitting)
     nips = np.load(cache.parent / NIPS_CACHE)
-    nips_logits = nips["features"].astype(np.float64) @ w.T.astype(np.float64) + b
+    nips_features = nips["features"].astype(np.float64)
+    nips_logits = nips_features @ w.T.astype(np.float64) + b
     nips_labels = shared.nips17()[1]
     result["nips17_dev"] = {
         "data": "../shared/data/nips17-dev (1,000 photos chosen to be easy; never fitted on)",
         "before": summarize(softmax(nips_logits), nips_labels),
-        "after": summarize(softmax(nips_logits * scale), nips_labels),
+        "after": summarize(softmax(scaled(nips_logits, image_statistics(nips_logits, nips_features),
+                                          theta)), nips_labels),
         "efficientnet_lite0": summarize(softmax(nips["teacher"].astype(np.float64)), nips_labels)}
-    onnx.save(with_scale(model, scale), MODEL)
+    onnx.save(with_calibration(model, theta), MODEL)
     onnx.checker.check_model(str(MODEL))
     (HERE / "calibration.json").write_text(json.dumps(result, indent=1) + "\n")
     manifest = json.loads((HERE / "models.json").read_text())
@@ -88,8 +99,8 @@ def calibrate(shared: Shared) -> dict:
         entry["accuracy_nips17_dev"] = result["nips17_dev"][key]
         if entry["name"] == "inception_v3":
             entry["sha256"][MODEL.name] = sha256_file(MODEL)
-            entry["calibration"] = {"node": "calibration", "initializer": SCALE_NAME,
-                                    "scale": scale, "fitted_on": result["data"]}
+            entry["calibration"] = {"nodes": "calibration.*", "form": result["form"]["logits"],
+                                    "theta": result["theta"], "fitted_on": result["data"]}
     (HERE / "models.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return result
 

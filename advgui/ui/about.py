@@ -34,8 +34,11 @@ def show_about(parent: QWidget, info) -> None:
                          f"{val['auc_top1_confidence']:.3f}; tiers {val['tier_high']} / "
                          f"{val['tier_medium']} / {val['tier_low']}")
         if entry and "calibration" in entry.info:
-            accuracy += (f"<br>Calibrated: logits × {entry.info['calibration']['scale']:.3f}, "
-                         "fitted on the other half of those photos")
+            cal = entry.info["calibration"]
+            a, b, c = cal.get("theta", (0.0, 0.0, 0.0))
+            accuracy += (f"<br>Calibrated: logits z × exp({a:.3f} {b:+.3f}·log var z "
+                         f"{c:+.3f}·log mean f²), a temperature that follows how spread the "
+                         "logits are; fitted on the other half of those photos")
         model = (f"<p><b>Model:</b> {info.name}{accuracy}<br>SHA-256 of the graph: "
                  f"<code>{info.sha256[:16]}…</code><br>Device: {info.device}</p>")
     log = log_file()

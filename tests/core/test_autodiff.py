@@ -149,6 +149,19 @@ def c_softmax_middle(b: Body) -> str:
     return b.op("Add", [b.op("Mul", [s, b.const(20.0)]), ls])
 
 
+def c_adaptive_temperature(b: Body) -> str:
+    # The shipped InceptionV3's calibration: logits scaled by exp(-b log var(z) - c log mean f^2),
+    # a temperature that depends on the image (advgui.zoo.calibration).
+    f = b.op("Flatten", [b.op("GlobalAveragePool", [b.conv("x", 2, 4)])], axis=1)
+    z = b.op("Gemm", [f, b.weight(6, 4), b.weight(6)], transB=1)
+    centred = b.op("Sub", [z, b.op("ReduceMean", [z], axes=[1], keepdims=1)])
+    var = b.op("ReduceMean", [b.op("Mul", [centred, centred])], axes=[1], keepdims=1)
+    power = b.op("ReduceMean", [b.op("Mul", [f, f])], axes=[1], keepdims=1)
+    log_scale = b.op("Add", [b.op("Mul", [b.op("Log", [var]), b.const(-0.7)]),
+                             b.op("Mul", [b.op("Log", [power]), b.const(0.4)])])
+    return b.op("Mul", [z, b.op("Exp", [log_scale])])
+
+
 def c_identity_dropout_pad(b: Body) -> str:
     h = b.op("Identity", [b.conv("x", 2, 3)])
     h = b.op("Dropout", [h])
@@ -192,7 +205,7 @@ CASES = {f.__name__[2:]: f for f in [
     c_batchnorm, c_activations, c_clip, c_maxpool_overlap, c_maxpool_ceil, c_avgpool_exclude_pad,
     c_avgpool_include_pad, c_avgpool_ceil, c_global_pools, c_concat_split, c_split_unused_output,
     c_broadcast_arith, c_div_numerator_const, c_reshape_transpose, c_gemm, c_gemm_trans_a,
-    c_matmul_batched, c_softmax_middle, c_identity_dropout_pad, c_residual_branches,
+    c_matmul_batched, c_softmax_middle, c_adaptive_temperature, c_identity_dropout_pad, c_residual_branches,
     c_relu_concat, c_relu_maxpool]}
 
 SHAPE = (2, 6, 6)

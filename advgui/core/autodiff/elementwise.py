@@ -68,6 +68,16 @@ def _tanh(ctx, node, gouts, needs):
     return [ctx.op("Mul", [_first(gouts), slope])]
 
 
+@rule("Exp")
+def _exp(ctx, node, gouts, needs):
+    return [ctx.op("Mul", [_first(gouts), node.output[0]])]
+
+
+@rule("Log")
+def _log(ctx, node, gouts, needs):
+    return [ctx.op("Div", [_first(gouts), node.input[0]])]
+
+
 @rule("Clip")
 def _clip(ctx, node, gouts, needs):
     x, g = node.input[0], _first(gouts)
