@@ -58,3 +58,40 @@ def open_log(window) -> None:
         window.statusBar().showMessage("Logging to the terminal only (no log file).", 5000)
     else:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+SHORTCUTS = (
+    ("Return", "run the attack with the panel's settings"),
+    ("Esc", "cancel the attack (at its next step)"),
+    ("← → ↑ ↓, PgUp / PgDown", "previous / next image"),
+    ("Space", "play or pause the recorded steps"),
+    ("N", "next step, in step-by-step mode"),
+    ("Ctrl+1 / Ctrl+2", "Probabilities / Inspect"),
+    ("Ctrl+Shift+P", "presentation mode (larger text and charts)"),
+    ("Ctrl++ / Ctrl+−", "larger / smaller text"),
+    ("F11", "full screen"),
+    ("Ctrl+O / Ctrl+Shift+O", "open an image / a folder"),
+    ("Ctrl+S / Ctrl+Shift+C", "save / copy the adversarial image"),
+    ("Ctrl+B", "batch run (the seed's study on the folder)"),
+    ("F1", "this list"),
+)
+
+
+def show_shortcuts(parent: QWidget) -> None:
+    rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
+    QMessageBox.information(parent, "Keyboard shortcuts", f"<table>{rows}</table>")
+
+
+def show_credits(parent: QWidget) -> None:
+    """The sample photos' authors and licences (CC BY 2.0 asks for attribution)."""
+    from advgui.samples import credits  # noqa: PLC0415
+
+    rows = "".join(f"<tr><td>{c['file']}</td><td>&nbsp;{c['class_name']}</td><td>&nbsp;"
+                   f"<a href='{c['source_url']}'>{c['author']}</a></td><td>&nbsp;"
+                   f"<a href='{c['license']}'>CC BY 2.0</a></td></tr>" for c in credits())
+    box = QMessageBox(QMessageBox.Icon.Information, "Sample photo credits",
+                      "The sample photos are from the NIPS 2017 adversarial competition's "
+                      "development set (Flickr photos under Creative Commons Attribution 2.0). "
+                      "Each one's author and source:", parent=parent)
+    box.setInformativeText(f"<table>{rows}</table>")
+    box.exec()

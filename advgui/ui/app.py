@@ -50,6 +50,24 @@ def _display_available() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+XCB_LIBRARIES = ("xcb-cursor", "xcb-icccm", "xcb-keysyms")
+XCB_HINT = ("Qt's X11 plugin needs the xcb libraries: on Debian/Ubuntu `sudo apt install "
+            "libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1`; on Fedora `sudo dnf install "
+            "xcb-util-cursor xcb-util-wm xcb-util-keysyms`.")
+
+
+def missing_xcb_libraries() -> list[str]:
+    """The X11 libraries Qt's xcb plugin loads that this system lacks (Linux on X11 only): Qt
+    aborts without them with a message that names none of them."""
+    import ctypes.util  # noqa: PLC0415
+
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if sys.platform != "linux" or (platform and not platform.startswith("xcb")) or \
+            (not platform and os.environ.get("WAYLAND_DISPLAY")):
+        return []
+    return [name for name in XCB_LIBRARIES if ctypes.util.find_library(name) is None]
+
+
 def self_check(model: str, device: str) -> int:
     """Headless start-up check for bundles and installs: no display needed."""
     import time
@@ -90,7 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     if not _display_available():
         print("advgui: no display found (DISPLAY / WAYLAND_DISPLAY are unset). Start it from a "
               "desktop session, set QT_QPA_PLATFORM=offscreen for a headless run, or use "
-              "advgui-cli for the same study without a window.", file=sys.stderr)
+              "advgui-cli for the same study without a window. " + XCB_HINT, file=sys.stderr)
+        return 2
+    missing = missing_xcb_libraries()
+    if missing:
+        print(f"advgui: cannot open a window: lib{', lib'.join(missing)} not found. {XCB_HINT}",
+              file=sys.stderr)
         return 2
     app = QApplication([sys.argv[0], *qt_args])
     app.setApplicationName("advgui")
@@ -113,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         _probe_startup(app, window)
     if args.paths:
         window.open_paths(args.paths)
+    else:  # the last folder, or on a first launch the bundled sample photos
+        last = str(window.settings.value("browser/last_folder", "") or "")
+        window.open_paths([last]) if last and Path(last).is_dir() else window.open_samples()
     return app.exec()
 
 

@@ -35,7 +35,9 @@ class AttackPanel(QGroupBox):
         self.picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.picker.setEnabled(False)
         self.eps = QDoubleSpinBox()
-        self.eps.setRange(0.5, 255.0)
+        # 0 is accepted while typing and refused at Run with a reason; a minimum of 0.5 made
+        # Qt silently put back the last value (8.0) when 0 was typed.
+        self.eps.setRange(0.0, 255.0)
         self.eps.setDecimals(1)
         self.eps.setValue(8.0)
         self.eps.setSuffix(" /255")
@@ -128,6 +130,9 @@ class AttackPanel(QGroupBox):
         if target == "class":
             target = f"class:{self.chosen_class()}"
         iterative = self.method.currentData() == "iterative"
+        if self.eps.value() < 0.5:
+            raise ValueError(f"ε {self.eps.value():g} changes no pixel: choose at least 0.5 "
+                             "levels (of 255)")
         return {"method": self.method.currentData(), "target": target, "eps": self.eps.value(),
                 "alpha": self.alpha.value() if iterative else None,
                 "steps": self.steps.value() if iterative else None}
@@ -137,15 +142,24 @@ class AttackPanel(QGroupBox):
             i = combo.findData(values.get(key))
             if i >= 0:
                 combo.setCurrentIndex(i)
-        try:
-            self.eps.setValue(float(values.get("eps", 8.0)))
-        except (TypeError, ValueError):
-            pass
+        for box, key in ((self.eps, "eps"), (self.alpha, "alpha"), (self.steps, "steps")):
+            try:
+                if values.get(key) is not None:
+                    box.setValue(type(box.value())(float(values[key])))
+            except (TypeError, ValueError):
+                pass
+        if values.get("kurakin") is not None:
+            self.kurakin.setChecked(str(values["kurakin"]).lower() in ("true", "1"))
+
+    def request_run(self) -> None:
+        if self.run.isEnabled():
+            self._run()
 
     def _run(self) -> None:
         try:
             values = self.settings()
         except ValueError as exc:
-            QMessageBox.warning(self, "Choose the target class", str(exc).capitalize() + ".")
+            text = str(exc)
+            QMessageBox.warning(self, "Cannot run the attack", text[:1].upper() + text[1:] + ".")
             return
         self.runRequested.emit(values)

@@ -53,7 +53,11 @@ def default_output(folder: Path) -> Path:
 
 
 class BatchDialog(QDialog):
+    """Not modal: a study runs in the background while the window is used; closing the dialog
+    mid-run asks whether to keep it running (progress stays in the status bar) or stop it."""
+
     studyFinished = Signal(object)  # StudyOutcome, after the summary is shown
+    progressText = Signal(str)  # one line for the main window's status bar ("" when idle)
 
     def __init__(self, classifier: Classifier, folder: str, thresholds: TierThresholds,
                  parent: QWidget | None = None) -> None:
@@ -203,7 +207,9 @@ class BatchDialog(QDialog):
         self.start.setEnabled(False)
         self.cancel.setEnabled(True)
         self.status.setText("Classifying the folder…")
+        self.remember_choices()
         self._thread.start()
+        self.progressText.emit("Batch: classifying…")
 
     def _cancel(self) -> None:
         if self._worker:
@@ -221,6 +227,7 @@ class BatchDialog(QDialog):
             eta = f", ETA {format_duration((ev.total - ev.done) / rate)}"
         tiers = ", ".join(f"{k} {v}" for k, v in ev.tier_counts.items())
         self.status.setText(f"{ev.phase}: {ev.done}/{ev.total}{eta} — tiers: {tiers}. {ev.message}")
+        self.progressText.emit(f"Batch {ev.phase}: {ev.done:,}/{ev.total:,}{eta}")
 
     def _stop_thread(self) -> None:
         if self._thread:
@@ -232,6 +239,7 @@ class BatchDialog(QDialog):
 
     def _failed(self, message: str) -> None:
         self._stop_thread()
+        self.progressText.emit("")
         self.status.setText("Stopped: " + message.split("\n")[0])
         box = QMessageBox(QMessageBox.Icon.Warning, "Study failed", message.split("\n\n")[0], parent=self)
         if "\n\n" in message:
@@ -240,6 +248,8 @@ class BatchDialog(QDialog):
 
     def _finished(self, outcome: StudyOutcome) -> None:
         self._stop_thread()
+        self.progressText.emit("Batch cancelled: run it again to resume." if outcome.cancelled
+                               else f"Batch finished: {outcome.rows:,} rows in {self.out.text()}")
         state = "Cancelled — run again to resume." if outcome.cancelled else "Finished."
         skipped = f" {len(outcome.skipped)} unreadable files skipped." if outcome.skipped else ""
         resumed = (f" ({outcome.rows - outcome.new_rows} from earlier runs)"
@@ -343,16 +353,88 @@ class BatchDialog(QDialog):
     def _open(path: Path) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
-    def done(self, result: int) -> None:  # closing mid-run cancels and joins the thread
-        if self._worker:
-            self._worker.cancel()
-        self._stop_thread()
-        super().done(result)
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def done(self, result: int) -> None:
+        """Close: mid-run, ask whether to keep the study running in the background or stop it;
+        either way the window is never blocked waiting for it."""
+        if not self.running:
+            super().done(result)
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "A study is running",
+                          "Keep it running in the background (progress in the status bar; "
+                          "File › Batch Run shows this dialog again), or stop it? Every finished "
+                          "row is kept, and running it again resumes.", parent=self)
+        keep = box.addButton("Keep running", QMessageBox.ButtonRole.AcceptRole)
+        stop = box.addButton("Stop the study", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(keep)
+        box.exec()
+        if box.clickedButton() is stop:
+            self._cancel()
+            self.hide()
+        elif box.clickedButton() is keep:
+            self.hide()
+
+    def release_for_close(self, wait_ms: int = 30000) -> bool:
+        """The window is closing: stop a running study (asking first) and let its thread end."""
+        if not self.running:
+            return True
+        answer = QMessageBox.question(self.parentWidget(), "A study is running",
+                                      "Stop the study and quit? Every finished row is kept, "
+                                      "and running it again resumes.")
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        self._worker.cancel()
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait(wait_ms)
+        return True
+
+    # -- the choices persist between runs --------------------------------------------------------
+    def _settings(self):
+        return getattr(self.parentWidget(), "settings", None)
+
+    def remember_choices(self) -> None:
+        settings = self._settings()
+        if settings is None:
+            return
+        settings.setValue("batch/per_tier", self.per_tier.value())
+        settings.setValue("batch/eps", self.eps.text())
+        settings.setValue("batch/tiers", self.tiers.currentData())
+        for group, boxes in (("methods", self.methods), ("targets", self.targets)):
+            settings.setValue(f"batch/{group}", ",".join(k for k, b in boxes.items() if b.isChecked()))
+
+    def restore_choices(self) -> None:
+        settings = self._settings()
+        if settings is None or settings.value("batch/eps") is None:
+            return
+        try:
+            self.per_tier.setValue(int(settings.value("batch/per_tier", 100)))
+        except (TypeError, ValueError):
+            pass
+        self.eps.setText(str(settings.value("batch/eps", "8")))
+        i = self.tiers.findData(settings.value("batch/tiers", "fixed"))
+        self.tiers.setCurrentIndex(max(i, 0))
+        for group, boxes in (("methods", self.methods), ("targets", self.targets)):
+            chosen = str(settings.value(f"batch/{group}", "")).split(",")
+            if any(c in boxes for c in chosen):
+                for key, box in boxes.items():
+                    box.setChecked(key in chosen)
 
 
 def open_batch_dialog(window) -> None:
-    """File > Batch Run: the study on the window's folder, model and tier thresholds."""
-    if window.engine.classifier is None:
+    """File > Batch Run: the study on the window's folder, model and tier thresholds. A running
+    study's dialog is shown again; otherwise a new one starts from the window's current state."""
+    old = window.batch_dialog
+    if old is not None and old.running:
+        old.show()
+        old.raise_()
+        old.activateWindow()
+        return
+    if window.engine.classifier is None or window.state.model is None or window.state.loading:
         window.statusBar().showMessage("The model is still loading.", 5000)
         return
     try:
@@ -360,4 +442,11 @@ def open_batch_dialog(window) -> None:
     except ValueError as exc:
         QMessageBox.warning(window, "Tier thresholds", f"Fix the tier thresholds first: {exc}.")
         return
-    BatchDialog(window.engine.classifier, window.folder, thresholds, window).exec()
+    if old is not None:
+        old.deleteLater()
+    dialog = BatchDialog(window.engine.classifier, window.folder, thresholds, window)
+    dialog.setModal(False)
+    dialog.restore_choices()
+    dialog.progressText.connect(window.batch_label.setText)
+    window.batch_dialog = dialog
+    dialog.show()

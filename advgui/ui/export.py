@@ -6,11 +6,12 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from advgui.core.safe_write import atomic_write_file, describe_write_error
-from advgui.ui.workers import AttackOutcome
+from advgui.core.attack_record import AttackOutcome
 
 
 def adversarial_qimage(outcome: AttackOutcome) -> QImage:
@@ -34,3 +35,44 @@ def save_adversarial_png(parent: QWidget, outcome: AttackOutcome, folder: str) -
         atomic_write_file(Path(path), lambda fh: image.save(fh, format="PNG"))
     except OSError as exc:
         QMessageBox.warning(parent, "Could not save", f"{path}: {describe_write_error(exc)}")
+
+
+def charts_caption(window) -> str:
+    """What a saved chart shows: the image, the model and the attack (and the step shown)."""
+    state = window.state
+    parts = [Path(state.path).name if state.path else "no image"]
+    if state.model is not None:
+        parts.append(f"model {state.model.name} ({state.model.sha256[:12]})")
+    record = state.shown
+    if record is not None:
+        r = record.start.request
+        attack = f"{r.method} gradient sign, target {r.target}, ε {r.eps:g}/255"
+        if r.method == "iterative":
+            attack += f", α {r.alpha:g}, {r.steps} steps"
+        parts.append(attack)
+        parts.append(f"step {record.clamp(state.cursor)} of {record.total}")
+    else:
+        parts.append("clean image, no attack")
+    return " · ".join(parts)
+
+
+def save_charts_png(window) -> None:
+    """Ask where, then write both charts at twice their size on screen, captioned."""
+    stem = Path(window.state.path).stem if window.state.path else "charts"
+    start = str(Path(window.folder or ".") / f"{stem}-charts.png")
+    path, _ = QFileDialog.getSaveFileName(window, "Save charts (PNG, 2x)", start, "PNG (*.png)")
+    if not path:
+        return
+    if not path.lower().endswith(".png"):
+        path += ".png"
+    image = window.charts.render_image(charts_caption(window), scale=2.0)
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    try:
+        atomic_write_file(Path(path), lambda fh: fh.write(bytes(data)))
+    except OSError as exc:
+        QMessageBox.warning(window, "Could not save", f"{path}: {describe_write_error(exc)}")
+        return
+    window.statusBar().showMessage(f"Charts saved: {path}", 8000)

@@ -27,6 +27,9 @@ class Entry:
     confidence: float = -1.0
     top1_name: str = ""
     error: str = ""
+    top1: int = -1
+    truth: int = -1  # the true class when a labels file or wnid names it, else -1
+    truth_name: str = ""
     thumb: QImage | None = None
     decorated: QPixmap | None = None
 
@@ -66,13 +69,17 @@ class ImageListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             name = Path(e.path).name
             detail = e.top1_name if e.confidence >= 0 else ("unreadable" if e.error else "…")
+            if e.truth >= 0 and e.top1 >= 0:
+                detail = ("✓ " if e.top1 == e.truth else "✗ ") + detail
             return f"{name[:22]}\n{detail[:24]}"
         if role == Qt.ItemDataRole.ToolTipRole:
             if e.error:
                 return f"{e.path}\n{e.error}"
+            truth = f"\ntrue label: {e.truth_name}" if e.truth >= 0 else "\ntrue label unknown"
             if e.confidence >= 0:
-                return f"{e.path}\ntop-1 {e.top1_name} ({100 * e.confidence:.1f} %)"
-            return e.path
+                verdict = ("" if e.truth < 0 else " — right" if e.top1 == e.truth else " — wrong")
+                return f"{e.path}\ntop-1 {e.top1_name} ({100 * e.confidence:.1f} %){verdict}{truth}"
+            return e.path + truth
         if role == Qt.ItemDataRole.DecorationRole:
             if e.thumb is None and not e.error:
                 self.thumbnailWanted.emit(e.path)  # lazily: only rows the view paints
@@ -132,12 +139,19 @@ class ImageListModel(QAbstractListModel):
             self.entries[old].thumb = self.entries[old].decorated = None
         self._changed(row)
 
-    def set_verdict(self, path: str, confidence: float, top1_name: str, error: str) -> None:
+    def set_verdict(self, path: str, confidence: float, top1_name: str, error: str,
+                    top1: int = -1) -> None:
         row = self.rows.get(path)
         if row is not None:
             e = self.entries[row]
-            e.confidence, e.top1_name, e.error = confidence, top1_name, error
+            e.confidence, e.top1_name, e.error, e.top1 = confidence, top1_name, error, top1
             self._changed(row)
+
+    def set_truth(self, path: str, truth: int, name: str) -> None:
+        row = self.rows.get(path)
+        if row is not None:
+            e = self.entries[row]
+            e.truth, e.truth_name = truth, name
 
     def set_thresholds(self, thresholds: TierThresholds) -> None:
         self.thresholds = thresholds
@@ -225,6 +239,22 @@ class ImageBrowser(QWidget):
     def _current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():
             self.imageSelected.emit(current.data(PathRole))
+
+    def select_path(self, path: str) -> None:
+        row = self.model.rows.get(path)
+        if row is not None:
+            index = self.proxy.mapFromSource(self.model.index(row))
+            if index.isValid():
+                self.view.setCurrentIndex(index)
+
+    def step(self, delta: int) -> None:
+        """The next (+1) or previous (-1) image in the order shown."""
+        count = self.proxy.rowCount()
+        if not count:
+            return
+        row = self.view.currentIndex().row()
+        row = 0 if row < 0 else max(0, min(count - 1, row + delta))
+        self.view.setCurrentIndex(self.proxy.index(row, 0))
 
     def select_first(self) -> None:
         if self.proxy.rowCount():

@@ -8,7 +8,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget)
 
-from advgui.core.perturbation import PerturbationView
+from advgui.core.attack_record import AttackRecord
+from advgui.core.perturbation import PerturbationView, perturbation_view
 
 
 class ImagePane(pg.GraphicsLayoutWidget):
@@ -19,13 +20,17 @@ class ImagePane(pg.GraphicsLayoutWidget):
         self.item = pg.ImageItem(axisOrder="row-major")
         self.viewbox.addItem(self.item)
         self.title = QLabel(title)
+        self._shape: tuple | None = None
 
     def show(self, pixels: np.ndarray | None) -> None:  # type: ignore[override]
         if pixels is None:
             self.item.clear()
+            self._shape = None
         else:
             self.item.setImage(pixels, levels=(0, 255))
-            self.viewbox.autoRange(padding=0)
+            if pixels.shape != self._shape:  # a new image is fitted; a new step keeps the zoom
+                self._shape = pixels.shape
+                self.viewbox.autoRange(padding=0)
 
 
 class InspectPanel(QWidget):
@@ -66,6 +71,7 @@ class InspectPanel(QWidget):
 
     def show_clean(self, pixels: np.ndarray) -> None:
         self._clean, self._adv = pixels, None
+        self.adversarial.title.setText("Adversarial (8-bit)")
         self.original.show(pixels)
         self.adversarial.show(None)
         self.perturbation.show(None)
@@ -82,6 +88,32 @@ class InspectPanel(QWidget):
         self.perturbation.title.setText("Perturbation")
         self.histogram.clear()
         self.verdict.setText(message)
+
+    def render(self, record: AttackRecord, index: int | None, names: tuple[str, ...]) -> None:
+        """The record at a playback position: the image at that step, its perturbation, its
+        top-5 (of the 8-bit image once the attack is finished and the last step is shown)."""
+        clean = record.start.clean_pixels
+        k = record.clamp(index)
+        if k == 0:
+            self.show_clean(clean)
+            self.verdict.setText("Step 0: the clean image.")
+            return
+        adv = record.pixels_at(k)
+        probs = record.probabilities_at(k)
+        top = np.argsort(-probs)[:5]
+        lines = "<br>".join(f"{names[i] if i < len(names) else i}: {100 * probs[i]:.2f} %"
+                            for i in top)
+        last = record.finished and k == len(record.steps)
+        if last:
+            flip = record.outcome.first_flip_step
+            head = "Adversarial top-5 after 8-bit rounding"
+            tail = f"top-1 flipped at step {flip}" if flip > 0 else "top-1 did not change"
+        else:
+            head, tail = f"Step {k} of {record.total}: top-5", ""
+        self.show_result(clean, adv, perturbation_view(clean, adv),
+                         f"<b>{head}</b><br>{lines}" + (f"<br>{tail}" if tail else ""))
+        if not last:
+            self.adversarial.title.setText(f"Adversarial, step {k}")
 
     def show_result(self, clean: np.ndarray, adv: np.ndarray, view: PerturbationView,
                     top5_text: str) -> None:

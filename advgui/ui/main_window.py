@@ -7,26 +7,31 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QThread, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
-from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QKeyEvent
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSizePolicy,
+                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
+from advgui.core.attack_record import AttackRequest, AttackStep, caption
 from advgui.core.images import IMAGE_SUFFIXES
 from advgui.core.tiers import TierThresholds
+from advgui.core.window_state import ModelInfo, Verdict, WindowState
 from advgui.ui import persistence
 from advgui.ui.attack_panel import AttackPanel
-from advgui.ui.export import adversarial_qimage, save_adversarial_png
+from advgui.ui.export import adversarial_qimage, save_adversarial_png, save_charts_png
 from advgui.ui.folder_scan import FolderScan
-from advgui.ui.ground_truth import truth_or_explain
+from advgui.ui.ground_truth import FolderTruth, truth_or_explain
 from advgui.ui.image_browser import ImageBrowser, ImageListModel
 from advgui.ui.inspect_panel import InspectPanel
 from advgui.ui.menus import build_menus
 from advgui.ui.model_picker import ModelPicker
+from advgui.ui.playback_bar import PlaybackBar
 from advgui.ui.prob_charts import ProbabilityCharts
 from advgui.ui.thumbnails import ThumbnailService
 from advgui.ui.tier_panel import TierPanel
-from advgui.ui.workers import (AttackOutcome, AttackRequest, AttackStart, AttackStep,
-                               EngineWorker, ModelInfo, Verdict)
+from advgui.ui.workers import EngineWorker
+
+MIN_WIDTH, MIN_HEIGHT = 1000, 700  # fits a 1024 x 768 projector with its window frame
+FIRST_SIZE = (1400, 860)
 
 
 class MainWindow(QMainWindow):
@@ -41,13 +46,11 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("advgui")
         self.setAcceptDrops(True)
         self.settings = settings or QSettings()
-        self.info: ModelInfo | None = None
-        self.verdicts: dict[str, Verdict] = {}
-        self.current_path = ""
+        self.state = WindowState()
         self.folder = ""
         self.generation = 0
-        self.outcome: AttackOutcome | None = None
-        self.attacking = False
+        self._requested = False  # an attack asked of the engine that has not started yet
+        self.truth = FolderTruth()
 
         self.images = ImageListModel()
         self.browser = ImageBrowser(self.images)
@@ -55,8 +58,12 @@ class MainWindow(QMainWindow):
         self.attack_panel = AttackPanel()
         self.charts = ProbabilityCharts()
         self.charts.drawn.connect(self._step_drawn)
-        self._last_step: AttackStep | None = None
         self.inspect = InspectPanel()
+        self.playback = PlaybackBar()
+        self.caption = QLabel("Select an image, then run an attack.")
+        self.caption.setObjectName("caption")
+        self.caption.setWordWrap(True)
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
@@ -65,19 +72,33 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.charts, "Probabilities")
         self.tabs.addTab(self.inspect, "Inspect")
+        self.tabs.currentChanged.connect(lambda _i: self._render_attack())
+        middle = QWidget()
+        mv = QVBoxLayout(middle)
+        mv.setContentsMargins(0, 0, 0, 0)
+        mv.addWidget(self.caption)
+        mv.addWidget(self.tabs, 1)
+        mv.addWidget(self.playback)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
-        split.addWidget(self.tabs)
+        split.addWidget(middle)
         split.addWidget(self.attack_panel)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 5)
         split.setStretchFactor(2, 1)
+        split.setChildrenCollapsible(False)
         self.attack_panel.setMaximumWidth(420)
-        left.setMinimumWidth(300)
+        left.setMinimumWidth(240)
         self.setCentralWidget(split)
         self.model_label, self.device_label, self.step_label = QLabel("loading model…"), QLabel(), QLabel()
-        for w in (self.model_label, self.device_label, self.step_label):
+        self.progress_label, self.batch_label = QLabel(), QLabel()
+        for w in (self.batch_label, self.progress_label, self.model_label, self.device_label,
+                  self.step_label):
+            # Long texts are cut, never widen the window past a 1024-pixel screen.
+            w.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            w.setMinimumWidth(40)
             self.statusBar().addPermanentWidget(w)
+        self.batch_dialog = None
 
         self.thumbs = ThumbnailService(self)
         self.scan = FolderScan(self)
@@ -108,17 +129,60 @@ class MainWindow(QMainWindow):
         self.engine.attackCancelled.connect(self._attack_cancelled)
         self.engine_thread.start()
 
-        self.browser.imageSelected.connect(self.select_image)
+        for event, view in (("model", self._render_model), ("image", self._render_image),
+                            ("verdict", self._render_image), ("attack", self._render_attack),
+                            ("step", self._render_step), ("cursor", self._render_attack)):
+            self.state.subscribe(event, view)
+        self.browser.imageSelected.connect(self.state.select)
         self.tiers.thresholdsChanged.connect(self._thresholds_changed)
         self.attack_panel.runRequested.connect(self.run_attack)
-        # Direct: the engine thread is busy in the attack loop; cancel() only sets an Event.
+        # Direct: the engine thread is busy in the attack loop; these only set flags.
         self.attack_panel.cancelRequested.connect(self.engine.cancel,
                                                   Qt.ConnectionType.DirectConnection)
+        self.playback.positionChosen.connect(self.state.show_step)
+        self.playback.steppingToggled.connect(self.engine.set_stepping,
+                                              Qt.ConnectionType.DirectConnection)
+        self.playback.nextStepRequested.connect(self.engine.next_step,
+                                                Qt.ConnectionType.DirectConnection)
         build_menus(self)
         self._build_model_picker()
+        self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)
         persistence.restore(self)
-        self.model_spec, self.device = model, device
-        self.requestModel.emit(model, device)
+        self.state.model_spec = model or self.state.model_spec
+        self.state.model_requested(self.state.model_spec)
+        self.device = device
+        self.requestModel.emit(self.state.model_spec, device)
+
+    # -- what the state says (read-only views of it) ----------------------------------------------
+    @property
+    def info(self) -> ModelInfo | None:
+        """The model in use: the previous one stays in use while another loads or fails."""
+        return self.state.model
+
+    @property
+    def verdicts(self) -> dict[str, Verdict]:
+        return self.state.verdicts
+
+    @property
+    def current_path(self) -> str:
+        return self.state.path
+
+    @property
+    def outcome(self):
+        return self.state.result
+
+    @property
+    def attacking(self) -> bool:
+        return self._requested or self.state.running
+
+    @property
+    def model_spec(self) -> str:
+        return self.state.model_spec
+
+    def select_image(self, path: str) -> None:
+        """Select an image as a click in the browser would (and also one it does not list)."""
+        self.browser.select_path(path)
+        self.state.select(path)
 
     def _build_model_picker(self) -> None:
         bar = self.addToolBar("Model")
@@ -129,23 +193,20 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.model_picker)
 
     def switch_model(self, spec: str) -> None:
-        """Load another classifier in the background; the folder is classified again."""
+        """Load another classifier in the background; the folder is classified again once it is
+        in use. Until then (and for good if it fails) the current model stays in use everywhere."""
+        if spec == self.state.model_spec and self.state.model is not None:
+            return
         if self.attacking:  # its result would be the old model's; the engine would wait for it
             self.engine.cancel()
-        # Kept until the new model has loaded: a model that fails leaves the previous one in use
-        # everywhere (the engine keeps it too), never a half-switched window.
-        self._previous_model = (self.model_spec, self.info)
-        self.model_spec = spec
-        self.info = None
-        self.model_label.setText(f"loading {Path(spec).name}…")
-        self.generation += 1
-        self.engine.set_generation(self.generation)
-        self.verdicts.clear()
-        self.images.set_paths([e.path for e in self.images.entries])
+        self.state.model_requested(spec)
         self.requestModel.emit(spec, self.device)
 
     # -- closing -----------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
+        if self.batch_dialog is not None and not self.batch_dialog.release_for_close():
+            event.ignore()
+            return
         persistence.remember(self)
         self.shutdown()
         super().closeEvent(event)
@@ -153,6 +214,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop both threads cleanly: cancel the attack, drop queued work, join."""
         self.engine.cancel()
+        self.engine.set_stepping(False)
         self.engine.set_generation(-1)
         self.scan.stop()
         self.thumbs.stop()
@@ -171,6 +233,12 @@ class MainWindow(QMainWindow):
         path = QFileDialog.getExistingDirectory(self, "Open folder", start)
         if path:
             self.open_paths([path])
+
+    def open_samples(self) -> None:
+        """The bundled sample photos (Help > Sample Photo Credits names their authors)."""
+        from advgui.samples import FOLDER  # noqa: PLC0415
+
+        self.open_paths([str(FOLDER)])
 
     def open_paths(self, paths: list[str]) -> None:
         """Open images and folders; folders are listed on a thread of their own."""
@@ -211,15 +279,24 @@ class MainWindow(QMainWindow):
         self.generation += 1
         self.engine.set_generation(self.generation)
         self.thumbs.worker.clear()
-        self.verdicts.clear()
+        self.state.new_folder()
         self.images.set_paths(files)
+        self.truth = FolderTruth()
         self.setWindowTitle(f"advgui — {self.folder}")
         self._classify_all()
         self.browser.select_first()
 
     def _classify_all(self) -> None:
-        if self.info is not None and self.images.entries:
-            self.requestClassify.emit(self.generation, [e.path for e in self.images.entries])
+        info = self.state.model
+        if info is None or not self.images.entries:
+            return
+        problem = self.truth.load([e.path for e in self.images.entries], info)
+        if problem:
+            self.statusBar().showMessage(problem, 15000)
+        for e in self.images.entries:
+            self.images.set_truth(e.path, *self.truth.label(e.path, info))
+        self._show_progress()
+        self.requestClassify.emit(self.generation, [e.path for e in self.images.entries])
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
@@ -230,138 +307,182 @@ class MainWindow(QMainWindow):
 
     # -- engine replies ------------------------------------------------------------------------------
     def _model_loaded(self, info: ModelInfo) -> None:
-        self.info = info
-        self.model_label.setText(f"Model: {info.name}")
-        self.device_label.setText(f"Device: {info.device}")
+        before = self.state.model
         self.attack_panel.set_classes(info.class_names, info.std)
-        self.model_picker.show_current(self.model_spec or info.name)
-        self._classify_all()
+        self.state.model_loaded(info)
+        if before is None or before.sha256 != info.sha256:
+            self.generation += 1
+            self.engine.set_generation(self.generation)
+            self.images.set_paths([e.path for e in self.images.entries])
+            self._classify_all()
+            if self.state.path:
+                self.browser.select_path(self.state.path)
 
     def _model_failed(self, message: str) -> None:
-        failed, (spec, info) = self.model_spec, getattr(self, "_previous_model", ("", None))
-        if info is None:  # nothing loaded before: there is no model to go back to
-            self.model_label.setText("Model: failed to load")
-        else:
-            self.model_spec, self.info = spec, info
-            self.model_picker.forget(failed)
-            self._model_loaded(info)
-            message += f"\n\nStill using {info.name}."
+        failed = self.state.loading_spec or ""
+        self.state.model_failed()
+        self.model_picker.forget(failed)
+        if self.state.model is not None:
+            self.attack_panel.set_classes(self.state.model.class_names, self.state.model.std)
+            message += f"\n\nStill using {self.state.model.name}."
         QMessageBox.critical(self, "Model could not be loaded", message)
 
     def _classified(self, generation: int, v: Verdict) -> None:
-        if generation != self.generation or self.info is None:
+        info = self.state.model
+        if generation != self.generation or info is None:
             return
-        self.verdicts[v.path] = v
-        name = self.info.class_names[v.top1] if v.top1 >= 0 else ""
-        self.images.set_verdict(v.path, v.confidence, name, v.error)
+        name = info.class_names[v.top1] if v.top1 >= 0 else ""
+        self.images.set_verdict(v.path, v.confidence, name, v.error, v.top1)
         self.tiers.show_counts(self.images.tier_counts())
-        if v.path == self.current_path:
-            self._show_selected()
-            self._chart_clean()
+        self.state.set_verdict(v)
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        done, total = len(self.state.verdicts), len(self.images.entries)
+        self.progress_label.setText("" if not total else
+                                    f"{done:,} / {total:,} classified" + self.truth.score(self.images))
 
     def _thresholds_changed(self, t: TierThresholds) -> None:
         self.images.set_thresholds(t)
         self.tiers.show_counts(self.images.tier_counts())
-        self._show_selected()
+        self._render_image()
 
-    def select_image(self, path: str) -> None:
-        self.current_path = path
-        if self.outcome is not None and self.outcome.request.path != path:
-            # A result belongs to its image: never shown, saved or copied under another one.
-            self.outcome = None
-            self.inspect.clear("No attack on this image yet.")
-        self._show_selected()
-        self._chart_clean()
+    # -- views: each renders what the state holds, nothing else --------------------------------------
+    def _render_model(self) -> None:
+        info, state = self.state.model, self.state
+        if state.loading:
+            still = f" (still using {info.name})" if info else ""
+            self.model_label.setText(f"loading {Path(state.loading_spec).name or 'model'}…{still}")
+        elif info is None:
+            self.model_label.setText("Model: none loaded")
+        else:
+            self.model_label.setText(f"Model: {info.name}")
+            self.device_label.setText(f"Device: {info.device}")
+        if info is not None:
+            self.model_picker.show_current(state.model_spec or info.name)
 
-    def _chart_clean(self) -> None:
-        """The selected image's clean probabilities, unless an attack owns the charts."""
-        v = self.verdicts.get(self.current_path or "")
-        if self.attacking or self.info is None or v is None or not v.top:
-            return
-        self.charts.show_clean(self.info.class_names, v.top, v.top_probabilities)
-
-    def _show_selected(self) -> None:
-        path = self.current_path
+    def _render_image(self) -> None:
+        path, v, info = self.state.path, self.state.verdict, self.state.model
         if not path:
             return
-        v = self.verdicts.get(path)
         name = Path(path).name
         if v is None:
             self.tiers.show_image(name, -1, "")
-            return
-        if v.error:
+        elif v.error:
             self.tiers.show_image(name, -1, f"cannot be read — {v.error}")
-            if not self.attacking:
+        else:
+            self.tiers.show_image(name, v.confidence, info.class_names[v.top1] if info else str(v.top1))
+        if self.state.shown is None:
+            self._render_attack()
+
+    def _render_attack(self) -> None:
+        record, info = self.state.shown, self.state.model
+        names = info.class_names if info else ()
+        if record is None:
+            v = self.state.verdict
+            if v is not None and v.top and info is not None:
+                self.charts.show_clean(names, v.top, v.top_probabilities)
+            else:
                 self.charts.clear()
+            self.inspect.clear("No attack on this image yet." if self.state.path else "")
+            self.playback.show_record(0, 0, None, live=False)
+            self.caption.setText("Run an attack (Return) to see it step by step."
+                                 if self.state.path else "Open an image or a folder.")
             return
-        top1 = self.info.class_names[v.top1] if self.info else str(v.top1)
-        self.tiers.show_image(name, v.confidence, top1)
+        cursor = self.state.cursor
+        self.charts.render_now(names, record, cursor)
+        self.inspect.render(record, cursor, names)
+        self.playback.show_record(len(record.steps), record.total, cursor,
+                                  live=record is self.state.live)
+        self.caption.setText(caption(record, cursor, names))
+
+    def _render_step(self) -> None:
+        """A live step: drawn only when it is what the views follow (not while scrubbing)."""
+        record, info = self.state.shown, self.state.model
+        if record is None or record is not self.state.live or info is None:
+            return
+        self.playback.show_record(len(record.steps), record.total, self.state.cursor, live=True)
+        if self.state.cursor is not None:
+            return
+        self.charts.render(info.class_names, record, None)
+        if self.tabs.currentWidget() is self.inspect:
+            self.inspect.render(record, None, info.class_names)
+        self.caption.setText(caption(record, None, info.class_names))
 
     # -- attacks --------------------------------------------------------------------------------------
-    def run_attack(self, values: dict) -> None:
-        if not self.current_path:
+    def run_attack(self, values: dict | None = None) -> None:
+        if values is None:  # Return: the panel's settings, with its checks
+            self.attack_panel.request_run()
+            return
+        path, info = self.state.path, self.state.model
+        if self.attacking:
+            self.statusBar().showMessage("An attack is running: cancel it first (Esc).", 5000)
+            return
+        if not path:
             self.statusBar().showMessage("Select an image first.", 5000)
             return
-        if self.info is None:
+        if info is None or self.state.loading:
             self.statusBar().showMessage("The model is still loading.", 5000)
             return
-        v = self.verdicts.get(self.current_path)
+        v = self.state.verdict
         if v is not None and v.error:
             QMessageBox.warning(self, "Cannot attack this file", v.error)
             return
         truth: int | None = -1
         if values["target"] == "true":
-            truth = truth_or_explain(self, self.current_path, self.info.class_ids,
-                                     len(self.info.class_names))
+            truth = truth_or_explain(self, path, info.class_ids, len(info.class_names))
             if truth is None:
                 return
-        self.attacking = True
-        self.outcome = None  # from now on the previous result is stale
+        self._requested = True
         self.attack_panel.set_running(True)
         self.statusBar().showMessage("Attacking…")
-        self.requestAttack.emit(AttackRequest(self.current_path, values["method"], values["target"],
+        self.requestAttack.emit(AttackRequest(path, values["method"], values["target"],
                                               values["eps"], values["alpha"], values["steps"], truth))
 
-    def _attack_started(self, start: AttackStart) -> None:
-        assert self.info is not None
-        self.charts.start(self.info.class_names, start.clean_probabilities, start.target)
-        self.inspect.show_clean(start.clean_pixels)
-        self.tabs.setCurrentIndex(0)
+    def cancel_attack(self) -> None:
+        if self.attacking:
+            self.engine.cancel()
+
+    def _attack_started(self, start) -> None:
+        self._requested = False
+        self.state.attack_started(start)
+        if self.state.path == start.request.path and self.tabs.currentWidget() is not self.inspect:
+            self.tabs.setCurrentWidget(self.charts)
+        names = self.state.model.class_names if self.state.model else ()
         way = "towards" if start.towards else "away from"
-        self.statusBar().showMessage(f"Attacking {way} {self.info.class_names[start.target]}…")
+        target = names[start.target] if start.target < len(names) else start.target
+        self.statusBar().showMessage(f"Attacking {way} {target}…")
 
     def _attack_step(self, step: AttackStep) -> None:
-        self._last_step = step
-        self.charts.update_step(step.step, step.probabilities)
+        self.state.attack_step(step)
         self.step_label.setText(f"step {step.step}/{step.total} · {1000 * step.seconds:.0f} ms/step")
 
-    def _step_drawn(self, step: int) -> None:
-        if self._last_step is not None and self._last_step.step == step:
-            self.stepShown.emit(self._last_step, time.perf_counter())
+    def _step_drawn(self, index: int) -> None:
+        live = self.state.live
+        if live is not None and live.steps and index == len(live.steps):
+            self.stepShown.emit(live.steps[-1], time.perf_counter())
 
     def _attack_done(self) -> None:
-        self.attacking = False
+        self._requested = False
         self.attack_panel.set_running(False)
 
-    def _attack_finished(self, out: AttackOutcome) -> None:
+    def _attack_finished(self, out) -> None:
         self._attack_done()
-        self.outcome = out
-        self.charts.finish(out.adversarial_probabilities)
-        names = self.info.class_names if self.info else ()
-        top = np.argsort(-out.adversarial_probabilities)[:5]
-        lines = "<br>".join(f"{names[i]}: {100 * out.adversarial_probabilities[i]:.2f} %" for i in top)
+        self.state.attack_finished(out)
+        names = self.state.model.class_names if self.state.model else ()
+        top = int(np.argmax(out.adversarial_probabilities))
         flip = (f"top-1 flipped at step {out.first_flip_step}" if out.first_flip_step > 0
                 else "top-1 did not change")
-        self.inspect.show_result(out.clean_pixels, out.adversarial_pixels, out.perturbation,
-                                 f"<b>Adversarial top-5 after 8-bit rounding</b><br>{lines}<br>{flip}")
         if out.problem:
             QMessageBox.warning(self, "Attack result not trustworthy", out.problem)
         self.statusBar().showMessage(
-            f"Done: {names[int(top[0])]} ({100 * out.adversarial_probabilities[top[0]]:.1f} %), "
+            f"Done: {names[top] if top < len(names) else top} "
+            f"({100 * out.adversarial_probabilities[top]:.1f} %), "
             f"{flip}; {1000 * out.seconds_per_step:.0f} ms per step", 15000)
 
     def _attack_failed(self, message: str) -> None:
         self._attack_done()
+        self.state.attack_dropped()
         summary = message.split("\n\n")[0]
         self.statusBar().showMessage(f"Attack failed: {summary.splitlines()[0]}", 15000)
         box = QMessageBox(QMessageBox.Icon.Warning, "Attack failed", summary, parent=self)
@@ -371,22 +492,29 @@ class MainWindow(QMainWindow):
 
     def _attack_cancelled(self) -> None:
         self._attack_done()
-        self.outcome = None  # the previous attack's result is not this one's
-        self.inspect.clear("Attack cancelled: no result.")
-        self.statusBar().showMessage("Attack cancelled.", 5000)
+        self.state.attack_dropped()  # what was shown before the attack is shown again
+        kept = " The previous result of this image is shown." if self.state.result else ""
+        self.statusBar().showMessage(f"Attack cancelled: no new result.{kept}", 8000)
+
+    # -- keyboard -------------------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Arrows that no focused control used move through the images."""
+        moves = {Qt.Key.Key_Left: -1, Qt.Key.Key_Up: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Down: 1}
+        if event.key() in moves and not event.modifiers():
+            self.browser.step(moves[event.key()])
+            return
+        super().keyPressEvent(event)
 
     # -- output ---------------------------------------------------------------------------------------
     def save_adversarial(self) -> None:
-        if self.outcome is None:
-            self.statusBar().showMessage("Run an attack first.", 5000)
+        if self.state.result is None:
+            self.statusBar().showMessage("No finished attack on this image to save.", 5000)
             return
-        save_adversarial_png(self, self.outcome, self.folder)
+        save_adversarial_png(self, self.state.result, self.folder)
 
     def copy_adversarial(self) -> None:
-        if self.outcome is not None:
-            QGuiApplication.clipboard().setImage(adversarial_qimage(self.outcome))
+        if self.state.result is not None:
+            QGuiApplication.clipboard().setImage(adversarial_qimage(self.state.result))
 
     def save_charts(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save charts", "charts.png", "PNG (*.png)")
-        if path:
-            self.charts.save_png(path)
+        save_charts_png(self)

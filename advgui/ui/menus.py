@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
 
-from advgui.ui.about import open_log, show_about
+from advgui.ui.about import open_log, show_about, show_credits, show_shortcuts
+from advgui.ui.presentation import step_font_scale, toggle_full_screen, toggle_presentation
 
 if TYPE_CHECKING:
     from advgui.ui.main_window import MainWindow
@@ -33,6 +34,7 @@ def build_menus(window: MainWindow) -> None:
     file = bar.addMenu("&File")
     act(file, "Open &Image…", window.open_image_dialog, QKeySequence.StandardKey.Open)
     act(file, "Open &Folder…", window.open_folder_dialog, "Ctrl+Shift+O")
+    act(file, "Open &Sample Photos", window.open_samples)
     act(file, "&Save Adversarial…", window.save_adversarial, QKeySequence.StandardKey.Save)
     act(file, "&Copy Adversarial", window.copy_adversarial, "Ctrl+Shift+C")
     act(file, "Save &Charts as PNG…", window.save_charts)
@@ -43,6 +45,25 @@ def build_menus(window: MainWindow) -> None:
     view = bar.addMenu("&View")
     act(view, "&Probabilities", lambda: window.tabs.setCurrentIndex(0), "Ctrl+1")
     act(view, "&Inspect", lambda: window.tabs.setCurrentIndex(1), "Ctrl+2")
+    view.addSeparator()
+    window.presentation_action = act(view, "P&resentation", lambda on: toggle_presentation(window, on),
+                                     "Ctrl+Shift+P")
+    window.presentation_action.setCheckable(True)
+    act(view, "&Full Screen", lambda: toggle_full_screen(window), "F11")
+    act(view, "&Larger Text", lambda: step_font_scale(window, +1), QKeySequence.StandardKey.ZoomIn)
+    act(view, "&Smaller Text", lambda: step_font_scale(window, -1), QKeySequence.StandardKey.ZoomOut)
+    attack = bar.addMenu("&Attack")
+    act(attack, "&Run", window.run_attack, "Return")
+    window.addAction(act(attack, "Run", window.run_attack, "Enter"))
+    attack.actions()[-1].setVisible(False)
+    act(attack, "&Cancel", window.cancel_attack, "Esc")
+    attack.addSeparator()
+    act(attack, "&Play / Pause Steps", window.playback.toggle_play, "Space")
+    act(attack, "&Next Step", window.engine.next_step, "N")
+    act(attack, "Previous Image", lambda: window.browser.step(-1), "PgUp")
+    act(attack, "Next Image", lambda: window.browser.step(+1), "PgDown")
     help_ = bar.addMenu("&Help")
+    act(help_, "&Keyboard Shortcuts", lambda: show_shortcuts(window), QKeySequence.StandardKey.HelpContents)
+    act(help_, "Sample Photo &Credits", lambda: show_credits(window))
     act(help_, "Open &Log File", lambda: open_log(window))
     act(help_, "&About advgui", lambda: show_about(window, window.info))

@@ -8,10 +8,15 @@ import time
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from advgui.core.attack_record import AttackRecord
 
 TOP_K = 5
+MAX_BARS = 8  # the clean top-5, the target, and the classes that took the lead
+LOG_FLOOR = 1e-6  # the log scale's bottom: smaller probabilities are drawn at the floor
 CLEAN, ADV, TARGET = "#7f8c99", "#d0473c", "#2060d0"
 # Drawing both charts takes about 3 ms; steps can come faster than that (a small model, a GPU),
 # and would then queue up behind the window. Steps closer together than this share one redraw;
@@ -33,77 +38,163 @@ def short_name(name: str) -> str:
 
 
 class ProbabilityCharts(QWidget):
+    """Renders one attack record at one step (or an image's clean verdict); keeps no state of
+    its own beyond what is on screen, so playback and live steps draw the same way."""
+
     drawn = Signal(int)  # the attack step now on screen
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._pending: tuple[int, np.ndarray] | None = None
+        self._pending: tuple[tuple[str, ...], AttackRecord, int | None] | None = None
         self._last_redraw = 0.0
         self._redraw = QTimer(self)
         self._redraw.setSingleShot(True)
         self._redraw.timeout.connect(self._draw_pending)
         self.bars = pg.PlotWidget(title="Probabilities: clean (grey) vs adversarial (red)")
-        self.bars.setYRange(0, 1)
         self.bars.setMouseEnabled(False, False)
         self.bars.getAxis("left").setLabel("probability")
         self.trajectory = pg.PlotWidget(title="Trajectory")
-        self.trajectory.setYRange(0, 1)
         self.trajectory.getAxis("bottom").setLabel("step")
         self.trajectory.addLegend(offset=(-10, 10))
         self.clean_curve = self.trajectory.plot([], [], pen=pg.mkPen(CLEAN, width=2),
                                                 symbol="o", symbolSize=5, name="clean top-1")
         self.target_curve = self.trajectory.plot([], [], pen=pg.mkPen(TARGET, width=2),
-                                                 symbol="o", symbolSize=5, name="target")
+                                                 symbol="o", symbolSize=5, name="target ◎")
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.legend.setStyleSheet("color: gray")
+        self.log_scale = QCheckBox("Log scale")
+        self.log_scale.setToolTip("Shows probabilities down to 1e-6: a least-likely target starts "
+                                  "far below what a linear axis can show")
+        self.log_scale.toggled.connect(self._rescale)
+        under = QHBoxLayout()
+        under.addWidget(self.legend, 1)
+        under.addWidget(self.log_scale)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.bars, 3)
+        layout.addLayout(under)
         layout.addWidget(self.trajectory, 2)
         self.classes: tuple[str, ...] = ()
         self._shown: list[int] = []
-        self._empty_trajectory()
-        self._clean = np.zeros(0)
         self._target = -1
-        self._history: list[tuple[int, float, float]] = []
+        self._towards = True
+        self._heights: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
+        self._curves: tuple[list, list, list] = ([], [], [])
         self.clean_bars = pg.BarGraphItem(x=[], height=[], width=0.38, brush=CLEAN)
         self.adv_bars = pg.BarGraphItem(x=[], height=[], width=0.38, brush=ADV)
         self.bars.addItem(self.clean_bars)
         self.bars.addItem(self.adv_bars)
+        self._empty_trajectory()
+        self._rescale()
 
-    def start(self, classes: tuple[str, ...], clean: np.ndarray, target: int) -> None:
-        """Fix the classes shown: the clean top-k plus the target."""
-        self._drop_pending()
-        self.classes, self._clean, self._target = classes, clean, target
-        shown = [int(i) for i in np.argsort(-clean)[:TOP_K]]
-        if target not in shown:
-            shown.append(target)
-        self._shown = shown
-        self._history = [(0, float(clean[shown[0]]), float(clean[target]))]
-        ticks = [(i, self._label(c)) for i, c in enumerate(shown)]
-        self.bars.getAxis("bottom").setTicks([ticks])
-        self.bars.setXRange(-0.6, len(shown) - 0.4)
-        self.clean_bars.setOpts(x=np.arange(len(shown)) - 0.2, height=clean[shown])
-        self.adv_bars.setOpts(x=np.arange(len(shown)) + 0.2, height=clean[shown])
-        self._draw_trajectory()
-
+    # -- what is shown --------------------------------------------------------------------------
     def show_clean(self, classes: tuple[str, ...], top: tuple[int, ...],
                    probabilities: tuple[float, ...]) -> None:
         """A selected image before any attack: its clean top-k alone, an empty trajectory."""
         self._drop_pending()
         self.classes, self._target = classes, -1
-        self._shown, self._history = [], []
-        shown = list(top[:TOP_K])
-        self.bars.getAxis("bottom").setTicks([[(i, self._label(c)) for i, c in enumerate(shown)]])
-        self.bars.setXRange(-0.6, len(shown) - 0.4)
-        self.clean_bars.setOpts(x=np.arange(len(shown)) - 0.2,
-                                height=np.asarray(probabilities[:TOP_K]))
-        self.adv_bars.setOpts(x=[], height=[])
-        self.clean_curve.setData([], [])
-        self.target_curve.setData([], [])
+        self._shown = list(top[:TOP_K])
+        self._heights = (np.asarray(probabilities[:TOP_K], float), np.zeros(0))
+        self._curves = ([], [], [])
+        self.legend.setText("Grey: the model's clean top-5." if self._shown else "")
+        self._draw()
         self._empty_trajectory()
 
     def clear(self) -> None:
         """No probabilities to show (an unreadable file is selected)."""
         self.show_clean(self.classes, (), ())
+
+    def render(self, classes: tuple[str, ...], record: AttackRecord, index: int | None) -> None:
+        """The record at a playback position (None: its latest step). Calls closer together than
+        MIN_REDRAW_SECONDS share one redraw, so live steps never queue up behind the window."""
+        self._pending = (classes, record, index)
+        wait = self._last_redraw + MIN_REDRAW_SECONDS - time.perf_counter()
+        if wait <= 0:
+            self._draw_pending()
+        elif not self._redraw.isActive():
+            self._redraw.start(int(1000 * wait) + 1)
+
+    def render_now(self, classes: tuple[str, ...], record: AttackRecord, index: int | None) -> None:
+        self._pending = (classes, record, index)
+        self._draw_pending()
+
+    def _draw_pending(self) -> None:
+        if self._pending is None:
+            return
+        classes, record, index = self._pending
+        self._drop_pending()
+        start = record.start
+        self.classes, self._target, self._towards = classes, start.target, start.towards
+        clean = start.clean_probabilities
+        shown = [int(i) for i in np.argsort(-clean)[:TOP_K]]
+        for c in [start.target] + record.leaders(index):
+            if c not in shown and len(shown) < MAX_BARS:
+                shown.append(c)
+        self._shown = shown
+        now = record.probabilities_at(index)
+        self._heights = (clean[shown], now[shown])
+        self._curves = record.trajectory(index, shown[0], start.target)
+        k = record.clamp(index)
+        way = "pushed up (towards it)" if start.towards else "pushed down (away from it)"
+        self.legend.setText(f"Grey: clean. Red: step {k} of {record.total}"
+                            f"{' (8-bit, as saved)' if record.finished and k == len(record.steps) else ''}. "
+                            f"◎ marks the attack's target, {way}.")
+        self._draw()
+        self._last_redraw = time.perf_counter()
+        self.drawn.emit(k)
+
+    def _drop_pending(self) -> None:
+        self._redraw.stop()
+        self._pending = None
+
+    def set_font_scale(self, point_size: float) -> None:
+        """Tick labels, axis labels and titles at ``point_size`` (presentation mode)."""
+        font = QFont()
+        font.setPointSizeF(point_size)
+        for plot in (self.bars, self.trajectory):
+            for name in ("bottom", "left"):
+                axis = plot.getAxis(name)
+                axis.setTickFont(font)
+                axis.label.setFont(font)
+            plot.setTitle(plot.plotItem.titleLabel.text, size=f"{point_size * 1.2:.0f}pt")
+        self._draw()
+
+    # -- drawing ---------------------------------------------------------------------------------
+    def _y(self, p: np.ndarray) -> np.ndarray:
+        if self.log_scale.isChecked():
+            return np.log10(np.maximum(np.asarray(p, float), LOG_FLOOR)) - np.log10(LOG_FLOOR)
+        return np.asarray(p, float)
+
+    def _rescale(self) -> None:
+        log = self.log_scale.isChecked()
+        top = -np.log10(LOG_FLOOR) if log else 1.0
+        for plot in (self.bars, self.trajectory):
+            plot.setYRange(0, top)
+            axis = plot.getAxis("left")
+            if log:
+                floor = int(np.log10(LOG_FLOOR))
+                axis.setTicks([[(e - floor, f"1e{e}" if e else "1") for e in range(floor, 1)]])
+            else:
+                axis.setTicks(None)
+        self._draw()
+
+    def _draw(self) -> None:
+        shown = self._shown
+        ticks = [(i, self._label(c)) for i, c in enumerate(shown)]
+        self.bars.getAxis("bottom").setTicks([ticks])
+        self.bars.setXRange(-0.6, max(len(shown), 1) - 0.4)
+        clean, adv = self._heights
+        x = np.arange(len(shown))
+        self.clean_bars.setOpts(x=x - 0.2, height=self._y(clean))
+        self.adv_bars.setOpts(x=(x + 0.2)[:len(adv)], height=self._y(adv))
+        steps, top1, target = self._curves
+        self.clean_curve.setData(steps, self._y(top1) if steps else [])
+        self.target_curve.setData(steps, self._y(target) if steps else [])
+        if steps:
+            whole = max(1, int(np.ceil(max(steps) / 10)))  # whole steps: no 0.5 ticks
+            self.trajectory.getAxis("bottom").setTickSpacing(whole, whole)
+            self.trajectory.setXRange(0, max(max(steps), 1), padding=0.02)
 
     def _empty_trajectory(self) -> None:
         """Whole steps from 0 to 10 until an attack draws its own (not pyqtgraph's 0.1 ... 0.9)."""
@@ -115,56 +206,29 @@ class ProbabilityCharts(QWidget):
         mark = " ◎" if c == self._target else ""
         return f"{short_name(name)}{mark}"
 
-    def update_step(self, step: int, probs: np.ndarray) -> None:
-        if not self._shown:
-            return
-        self._history.append((step, float(probs[self._shown[0]]), float(probs[self._target])))
-        self._pending = (step, probs)
-        wait = self._last_redraw + MIN_REDRAW_SECONDS - time.perf_counter()
-        if wait <= 0:
-            self._draw_pending()
-        elif not self._redraw.isActive():
-            self._redraw.start(int(1000 * wait) + 1)
-
-    def _draw_pending(self) -> None:
-        if self._pending is None or not self._shown:
-            return
-        step, probs = self._pending
-        self._pending = None
-        self.adv_bars.setOpts(x=np.arange(len(self._shown)) + 0.2, height=probs[self._shown])
-        self._draw_trajectory()
-        self._last_redraw = time.perf_counter()
-        self.drawn.emit(step)
-
-    def _drop_pending(self) -> None:
-        self._redraw.stop()
-        self._pending = None
-
-    def finish(self, probs: np.ndarray) -> None:
-        """Show the final (8-bit) probabilities, adding the adversarial top-1 if it is new."""
-        self._drop_pending()
-        self._draw_trajectory()
-        top = int(np.argmax(probs))
-        if top not in self._shown:
-            self._shown.append(top)
-            ticks = [(i, self._label(c)) for i, c in enumerate(self._shown)]
-            self.bars.getAxis("bottom").setTicks([ticks])
-            self.bars.setXRange(-0.6, len(self._shown) - 0.4)
-            self.clean_bars.setOpts(x=np.arange(len(self._shown)) - 0.2,
-                                    height=self._clean[self._shown])
-        self.adv_bars.setOpts(x=np.arange(len(self._shown)) + 0.2, height=probs[self._shown])
-
-    def _draw_trajectory(self) -> None:
-        if not self._history:
-            return
-        steps, top1, target = zip(*self._history)
-        self.clean_curve.setData(steps, top1)
-        self.target_curve.setData(steps, target)
-        whole = max(1, int(np.ceil(max(steps) / 10)))  # steps are whole numbers: no 0.5 ticks
-        self.trajectory.getAxis("bottom").setTickSpacing(whole, whole)
-        self.trajectory.enableAutoRange(axis="x")
-
-    def save_png(self, path: str) -> None:
-        pg.exporters.ImageExporter(self.bars.plotItem).export(path)
-        stem = path[:-4] if path.lower().endswith(".png") else path
-        pg.exporters.ImageExporter(self.trajectory.plotItem).export(stem + "-trajectory.png")
+    # -- saving ----------------------------------------------------------------------------------
+    def render_image(self, caption: str, scale: float = 2.0) -> QImage:
+        """Both charts at ``scale`` times their size on screen, under a caption naming the image,
+        the model and the attack (a figure that says what it shows)."""
+        parts = []
+        for plot in (self.bars, self.trajectory):
+            exporter = pg.exporters.ImageExporter(plot.plotItem)
+            exporter.parameters()["width"] = int(plot.width() * scale)
+            parts.append(exporter.export(toBytes=True))
+        font = QFont()
+        font.setPointSizeF(11 * scale)
+        band = int(52 * scale)
+        width = max(p.width() for p in parts)
+        image = QImage(width, band + sum(p.height() for p in parts), QImage.Format.Format_RGB32)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        painter.setFont(font)
+        painter.setPen(QColor("black"))
+        painter.drawText(QRect(int(8 * scale), int(4 * scale), width - int(16 * scale),
+                               band - int(8 * scale)), int(Qt.TextFlag.TextWordWrap), caption)
+        y = band
+        for p in parts:
+            painter.drawImage(0, y, p)
+            y += p.height()
+        painter.end()
+        return image

@@ -19,94 +19,14 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target
 from advgui.core.classifier import Classifier, ModelError
 from advgui.core.images import ImageError, load_batch, load_rgb
-from advgui.core.perturbation import PerturbationView, perturbation_view
+from advgui.core.attack_record import (AttackOutcome, AttackRequest, AttackStart, AttackStep,
+                                       keeps_pixels)
+from advgui.core.perturbation import perturbation_view
 from advgui.core.registry import load_classifier
+from advgui.core.window_state import ModelInfo, Verdict
 
 CLASSIFY_BATCH = 8
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str
-    device: str
-    class_names: tuple[str, ...]
-    class_ids: tuple[str, ...]
-    size: int
-    std: tuple[float, float, float]
-    sha256: str
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One image's clean classification, or why it has none.
-
-    Only the top five are kept: the window holds a verdict for every image of a folder, and full
-    probability vectors would be 400 MB for 100,000 images.
-    """
-
-    path: str
-    top: tuple[int, ...] = ()
-    top_probabilities: tuple[float, ...] = ()
-    error: str = ""
-
-    @classmethod
-    def of(cls, path: str, probabilities: np.ndarray, k: int = 5) -> Verdict:
-        best = np.argsort(-probabilities)[:k]
-        return cls(path, tuple(int(i) for i in best), tuple(float(probabilities[i]) for i in best))
-
-    @property
-    def top1(self) -> int:
-        return self.top[0] if self.top else -1
-
-    @property
-    def confidence(self) -> float:
-        return self.top_probabilities[0] if self.top_probabilities else -1.0
-
-
-@dataclass(frozen=True)
-class AttackRequest:
-    path: str
-    method: str  # "fast" | "iterative"
-    target: str  # Target.parse syntax
-    eps: float
-    alpha: float | None = None
-    steps: int | None = None
-    truth: int = -1
-
-
-@dataclass(frozen=True)
-class AttackStart:
-    request: AttackRequest
-    clean_pixels: np.ndarray
-    clean_probabilities: np.ndarray
-    target: int
-    towards: bool
-    total_steps: int
-
-
-@dataclass(frozen=True)
-class AttackStep:
-    step: int
-    total: int
-    probabilities: np.ndarray
-    loss: float
-    seconds: float
-    emitted_at: float = 0.0  # time.perf_counter() when the worker sent it (latency checks)
-
-
-@dataclass(frozen=True)
-class AttackOutcome:
-    request: AttackRequest
-    clean_pixels: np.ndarray
-    adversarial_pixels: np.ndarray
-    clean_probabilities: np.ndarray
-    adversarial_probabilities: np.ndarray  # of the 8-bit image
-    target: int
-    first_flip_step: int
-    perturbation: PerturbationView
-    seconds_per_step: float
-    problem: str = ""
 
 
 @dataclass
@@ -133,12 +53,31 @@ class EngineWorker(QObject):
         self._more.connect(self._pump, Qt.ConnectionType.QueuedConnection)
         self.classifier: Classifier | None = None
         self._cancel = threading.Event()
+        # Step by step: each step past the first waits for a permit (Next step), so a lecturer
+        # runs one step, talks about it, and runs the next.
+        self._stepping = False
+        self._permits = threading.Semaphore(0)
         self._queue = _Queue()
         self._lock = threading.Lock()
 
     # -- called from the GUI thread (thread-safe) ---------------------------------------------
     def cancel(self) -> None:
         self._cancel.set()
+
+    def set_stepping(self, on: bool) -> None:
+        self._stepping = on
+        if not on:
+            self._permits.release()  # a step waiting for its permit goes on at once
+
+    def next_step(self) -> None:
+        self._permits.release()
+
+    def _wait_permit(self) -> bool:
+        """False when the attack was cancelled while waiting."""
+        while self._stepping and not self._cancel.is_set():
+            if self._permits.acquire(timeout=0.05):
+                return True
+        return not self._cancel.is_set()
 
     def set_generation(self, generation: int) -> None:
         """Make queued classification of an older folder stop at its next slice."""
@@ -208,6 +147,8 @@ class EngineWorker(QObject):
     @Slot(object)
     def attack(self, request: AttackRequest) -> None:
         self._cancel.clear()
+        while self._permits.acquire(blocking=False):  # permits of an earlier attack
+            pass
         clf = self.classifier
         if clf is None:
             self.attackFailed.emit("no model is loaded yet")
@@ -227,7 +168,7 @@ class EngineWorker(QObject):
             gen = attack.run(clf, x, target, truth, clean=clean)
             step_seconds: list[float] = []
             while True:
-                if self._cancel.is_set():
+                if self._cancel.is_set() or (step_seconds and not self._wait_permit()):
                     gen.close()
                     self.attackCancelled.emit()
                     return
@@ -238,9 +179,12 @@ class EngineWorker(QObject):
                     result = stop.value
                     break
                 step_seconds.append(time.perf_counter() - t0)
+                now = clf.preprocessing.to_uint8(rec.image)[0]
+                linf = int(np.abs(now.astype(np.int16) - pixels.astype(np.int16)).max())
+                kept = now if keeps_pixels(rec.step, rec.total_steps) else None
                 self.attackStep.emit(AttackStep(rec.step, rec.total_steps, rec.probabilities[0],
                                                 float(rec.loss[0]), step_seconds[-1],
-                                                time.perf_counter()))
+                                                time.perf_counter(), kept, linf))
             elapsed = float(np.median(step_seconds)) if step_seconds else 0.0
             self.attackFinished.emit(AttackOutcome(
                 request, pixels, result.pixels[0], clean[0], result.pixel_probabilities[0],

@@ -69,7 +69,7 @@ def test_fast_and_iterative_attacks_update_charts(make_window, tiny_model, image
         w.attack_panel.run.click()
     _settled(w, qtbot)
     assert steps == list(range(1, 13))  # Kurakin: min(10 + 4, 12.5) = 12
-    assert len(w.charts._history) == 13
+    assert len(w.charts.clean_curve.getData()[0]) == 13 == len(w.state.attack.steps) + 1
     assert w.attack_panel.run.isEnabled() and not w.attack_panel.cancel.isEnabled()
     assert "L∞" in w.inspect.perturbation.title.text()
 
@@ -197,7 +197,7 @@ def test_switching_model_reclassifies(make_window, tiny_model, image_folder, qtb
     _open(w, qtbot, image_folder)
     before = {p: v.top1 for p, v in w.verdicts.items()}
     w.switch_model(str(other))
-    qtbot.waitUntil(lambda: w.info is not None and len(w.verdicts) == 6, timeout=30_000)
+    qtbot.waitUntil(lambda: w.info.name == "other" and len(w.verdicts) == 6, timeout=30_000)
     assert w.info.name == "other"
     after = {p: v.top1 for p, v in w.verdicts.items()}
     assert before.keys() == after.keys()
@@ -248,7 +248,7 @@ def test_switching_model_mid_attack_cancels_it(make_window, tiny_model, image_fo
     w = make_window(str(tiny_model))
     steps = _start_long_attack(w, qtbot, image_folder, 2)
     _until_cancelled(w, qtbot, lambda: w.switch_model(str(other)))
-    qtbot.waitUntil(lambda: w.info is not None and len(w.verdicts) == 6, timeout=30_000)
+    qtbot.waitUntil(lambda: w.info.name == "other" and len(w.verdicts) == 6, timeout=30_000)
     assert w.info.name == "other" and len(steps) < 5000
     assert not w.attacking and w.attack_panel.run.isEnabled()
 
@@ -293,7 +293,7 @@ def test_fast_steps_do_not_queue_up_behind_the_charts(make_window, tiny_model, i
     with qtbot.waitSignal(w.engine.attackFinished, timeout=60_000):
         w.attack_panel.run.click()
     _settled(w, qtbot)
-    assert len(w.charts._history) == 2001  # every step is in the trajectory
+    assert len(w.charts.clean_curve.getData()[0]) == 2001  # every step is in the trajectory
     assert 0 < len(shown) < 500 and shown == sorted(shown)
 
 

@@ -75,6 +75,8 @@ def test_no_stale_result_after_cancel_or_another_image(make_window, tiny_model, 
     with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
         w.attack_panel.run.click()
     _settled(w, qtbot)
+    finished = w.outcome
+    np.testing.assert_array_equal(w.inspect._adv, finished.adversarial_pixels)
     w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("iterative"))
     w.attack_panel.kurakin.setChecked(False)
     w.attack_panel.steps.setValue(5000)
@@ -84,12 +86,23 @@ def test_no_stale_result_after_cancel_or_another_image(make_window, tiny_model, 
     qtbot.waitUntil(lambda: len(steps) >= 2, timeout=30_000)
     _until_cancelled(w, qtbot, w.attack_panel.cancel.click)
     _settled(w, qtbot)
-    assert w.outcome is None  # Ctrl+S has nothing to save, not the attack before
+    # A cancelled attack leaves the state as it was: the views show the finished attack again,
+    # and what Ctrl+S saves is exactly what Inspect shows (never a result it does not show).
+    assert w.outcome is finished and w.state.live is None
+    np.testing.assert_array_equal(w.inspect._adv, finished.adversarial_pixels)
+    assert "Attack cancelled" in w.statusBar().currentMessage()
+    # while an attack runs, Save has nothing to save: the result on screen is being replaced
+    w.attack_panel.run.click()
+    qtbot.waitUntil(lambda: w.state.live is not None and len(w.state.live.steps) >= 2,
+                    timeout=30_000)
+    assert w.outcome is None
     w.save_adversarial()
-    assert "Run an attack first" in w.statusBar().currentMessage()
+    assert "No finished attack" in w.statusBar().currentMessage()
+    _until_cancelled(w, qtbot, w.attack_panel.cancel.click)
+    _settled(w, qtbot)
     # an unreadable file: no bars, no tier marker of the image before
     w.select_image(first)
-    assert len(w.charts.clean_bars.opts["height"]) == 5 and w.tiers.marker.isVisible()
+    assert len(w.charts.clean_bars.opts["height"]) >= 5 and w.tiers.marker.isVisible()
     w.select_image(str(image_folder / "broken.jpg"))
     assert len(w.charts.clean_bars.opts["height"]) == 0
     assert not w.tiers.marker.isVisible() and "cannot be read" in w.tiers.verdict.text()

@@ -1,0 +1,47 @@
+"""Presentation mode: every text and chart label scaled for a room (View > Presentation, the font
+scale setting) and full screen (F11)."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
+
+PRESENTATION_SCALE = 1.5
+SCALES = (0.8, 1.0, 1.25, 1.5, 1.75, 2.0)
+_BASE: dict[str, float] = {}
+
+
+def apply_font_scale(window, scale: float) -> None:
+    """Scale the application's font and the charts' labels and bars from the size at start."""
+    app = QApplication.instance()
+    if app is None:
+        return
+    base = _BASE.setdefault("point_size", app.font().pointSizeF() or 9.0)
+    font = QFont(app.font())
+    font.setPointSizeF(base * scale)
+    app.setFont(font)
+    window.font_scale = scale
+    window.charts.set_font_scale(base * scale)
+    window.caption.setStyleSheet(f"font-size: {base * scale * 1.2:.1f}pt; font-weight: 600")
+    window.statusBar().showMessage(f"Text size ×{scale:g}", 3000)
+
+
+def toggle_presentation(window, on: bool) -> None:
+    apply_font_scale(window, PRESENTATION_SCALE if on else 1.0)
+
+
+def toggle_full_screen(window) -> None:
+    if window.isFullScreen():
+        window.showNormal()
+    else:
+        window.showFullScreen()
+
+
+def step_font_scale(window, direction: int) -> None:
+    now = getattr(window, "font_scale", 1.0)
+    bigger = [s for s in SCALES if s > now + 1e-6]
+    smaller = [s for s in SCALES if s < now - 1e-6]
+    if direction > 0 and bigger:
+        apply_font_scale(window, bigger[0])
+    elif direction < 0 and smaller:
+        apply_font_scale(window, smaller[-1])
