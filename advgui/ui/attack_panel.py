@@ -34,6 +34,10 @@ class AttackPanel(QGroupBox):
         self.picker.setEditable(True)
         self.picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.picker.setEnabled(False)
+        for combo in (self.method, self.target, self.picker):
+            # Long item texts must not widen the window past a 1024-pixel projector.
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(14)
         self.eps = QDoubleSpinBox()
         # 0 is accepted while typing and refused at Run with a reason; a minimum of 0.5 made
         # Qt silently put back the last value (8.0) when 0 was typed.
@@ -50,7 +54,8 @@ class AttackPanel(QGroupBox):
         self.alpha.setValue(1.0)
         self.steps = QSpinBox()
         self.steps.setRange(1, 10_000)
-        self.kurakin = QCheckBox("Kurakin defaults (α = 1, steps = min(ε+4, 1.25ε))")
+        self.kurakin = QCheckBox("Kurakin defaults")
+        self.kurakin.setToolTip("Kurakin et al. 2016: α = 1 level, steps = min(ε + 4, 1.25 ε)")
         self.kurakin.setChecked(True)
         self.run = QPushButton("Run attack")
         self.run.setDefault(True)

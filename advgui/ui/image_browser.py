@@ -219,6 +219,9 @@ class ImageBrowser(QWidget):
         self.sort = QComboBox()
         self.sort.addItems(["Sort by name", "Sort by confidence ↓", "Sort by confidence ↑"])
         self.sort.currentIndexChanged.connect(self._resort)
+        for combo in (self.filter, self.sort):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
         top = QHBoxLayout()
         top.addWidget(QLabel("Show"))
         top.addWidget(self.filter, 1)

@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QSettings, Qt, QThread, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSizePolicy,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
-from advgui.core.attack_record import AttackRequest, AttackStep, caption
 from advgui.core.images import IMAGE_SUFFIXES
 from advgui.core.tiers import TierThresholds
 from advgui.core.window_state import ModelInfo, Verdict, WindowState
 from advgui.ui import persistence
+from advgui.ui.attack_flow import AttackFlow
 from advgui.ui.attack_panel import AttackPanel
 from advgui.ui.export import adversarial_qimage, save_adversarial_png, save_charts_png
 from advgui.ui.folder_scan import FolderScan
-from advgui.ui.ground_truth import FolderTruth, truth_or_explain
+from advgui.ui.ground_truth import FolderTruth
 from advgui.ui.image_browser import ImageBrowser, ImageListModel
 from advgui.ui.inspect_panel import InspectPanel
 from advgui.ui.menus import build_menus
 from advgui.ui.model_picker import ModelPicker
 from advgui.ui.playback_bar import PlaybackBar
+from advgui.ui.state_views import StateViews
 from advgui.ui.prob_charts import ProbabilityCharts
 from advgui.ui.thumbnails import ThumbnailService
 from advgui.ui.tier_panel import TierPanel
@@ -49,7 +48,6 @@ class MainWindow(QMainWindow):
         self.state = WindowState()
         self.folder = ""
         self.generation = 0
-        self._requested = False  # an attack asked of the engine that has not started yet
         self.truth = FolderTruth()
 
         self.images = ImageListModel()
@@ -57,7 +55,6 @@ class MainWindow(QMainWindow):
         self.tiers = TierPanel()
         self.attack_panel = AttackPanel()
         self.charts = ProbabilityCharts()
-        self.charts.drawn.connect(self._step_drawn)
         self.inspect = InspectPanel()
         self.playback = PlaybackBar()
         self.caption = QLabel("Select an image, then run an attack.")
@@ -72,7 +69,6 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.charts, "Probabilities")
         self.tabs.addTab(self.inspect, "Inspect")
-        self.tabs.currentChanged.connect(lambda _i: self._render_attack())
         middle = QWidget()
         mv = QVBoxLayout(middle)
         mv.setContentsMargins(0, 0, 0, 0)
@@ -122,20 +118,12 @@ class MainWindow(QMainWindow):
         self.engine.modelWarning.connect(lambda m: self.statusBar().showMessage(
             f"This model classifies but cannot be attacked: {m}"))
         self.engine.classified.connect(self._classified)
-        self.engine.attackStarted.connect(self._attack_started)
-        self.engine.attackStep.connect(self._attack_step)
-        self.engine.attackFinished.connect(self._attack_finished)
-        self.engine.attackFailed.connect(self._attack_failed)
-        self.engine.attackCancelled.connect(self._attack_cancelled)
+        self.flow = AttackFlow(self)
         self.engine_thread.start()
 
-        for event, view in (("model", self._render_model), ("image", self._render_image),
-                            ("verdict", self._render_image), ("attack", self._render_attack),
-                            ("step", self._render_step), ("cursor", self._render_attack)):
-            self.state.subscribe(event, view)
+        self.views = StateViews(self)
         self.browser.imageSelected.connect(self.state.select)
         self.tiers.thresholdsChanged.connect(self._thresholds_changed)
-        self.attack_panel.runRequested.connect(self.run_attack)
         # Direct: the engine thread is busy in the attack loop; these only set flags.
         self.attack_panel.cancelRequested.connect(self.engine.cancel,
                                                   Qt.ConnectionType.DirectConnection)
@@ -170,10 +158,6 @@ class MainWindow(QMainWindow):
     @property
     def outcome(self):
         return self.state.result
-
-    @property
-    def attacking(self) -> bool:
-        return self._requested or self.state.running
 
     @property
     def model_spec(self) -> str:
@@ -345,156 +329,18 @@ class MainWindow(QMainWindow):
     def _thresholds_changed(self, t: TierThresholds) -> None:
         self.images.set_thresholds(t)
         self.tiers.show_counts(self.images.tier_counts())
-        self._render_image()
+        self.views.render_image()
 
-    # -- views: each renders what the state holds, nothing else --------------------------------------
-    def _render_model(self) -> None:
-        info, state = self.state.model, self.state
-        if state.loading:
-            still = f" (still using {info.name})" if info else ""
-            self.model_label.setText(f"loading {Path(state.loading_spec).name or 'model'}…{still}")
-        elif info is None:
-            self.model_label.setText("Model: none loaded")
-        else:
-            self.model_label.setText(f"Model: {info.name}")
-            self.device_label.setText(f"Device: {info.device}")
-        if info is not None:
-            self.model_picker.show_current(state.model_spec or info.name)
-
-    def _render_image(self) -> None:
-        path, v, info = self.state.path, self.state.verdict, self.state.model
-        if not path:
-            return
-        name = Path(path).name
-        if v is None:
-            self.tiers.show_image(name, -1, "")
-        elif v.error:
-            self.tiers.show_image(name, -1, f"cannot be read — {v.error}")
-        else:
-            self.tiers.show_image(name, v.confidence, info.class_names[v.top1] if info else str(v.top1))
-        if self.state.shown is None:
-            self._render_attack()
-
-    def _render_attack(self) -> None:
-        record, info = self.state.shown, self.state.model
-        names = info.class_names if info else ()
-        if record is None:
-            v = self.state.verdict
-            if v is not None and v.top and info is not None:
-                self.charts.show_clean(names, v.top, v.top_probabilities)
-            else:
-                self.charts.clear()
-            self.inspect.clear("No attack on this image yet." if self.state.path else "")
-            self.playback.show_record(0, 0, None, live=False)
-            self.caption.setText("Run an attack (Return) to see it step by step."
-                                 if self.state.path else "Open an image or a folder.")
-            return
-        cursor = self.state.cursor
-        self.charts.render_now(names, record, cursor)
-        self.inspect.render(record, cursor, names)
-        self.playback.show_record(len(record.steps), record.total, cursor,
-                                  live=record is self.state.live)
-        self.caption.setText(caption(record, cursor, names))
-
-    def _render_step(self) -> None:
-        """A live step: drawn only when it is what the views follow (not while scrubbing)."""
-        record, info = self.state.shown, self.state.model
-        if record is None or record is not self.state.live or info is None:
-            return
-        self.playback.show_record(len(record.steps), record.total, self.state.cursor, live=True)
-        if self.state.cursor is not None:
-            return
-        self.charts.render(info.class_names, record, None)
-        if self.tabs.currentWidget() is self.inspect:
-            self.inspect.render(record, None, info.class_names)
-        self.caption.setText(caption(record, None, info.class_names))
-
-    # -- attacks --------------------------------------------------------------------------------------
+    # -- attacks (the requests and the engine's replies live in AttackFlow) ------------------------
     def run_attack(self, values: dict | None = None) -> None:
-        if values is None:  # Return: the panel's settings, with its checks
-            self.attack_panel.request_run()
-            return
-        path, info = self.state.path, self.state.model
-        if self.attacking:
-            self.statusBar().showMessage("An attack is running: cancel it first (Esc).", 5000)
-            return
-        if not path:
-            self.statusBar().showMessage("Select an image first.", 5000)
-            return
-        if info is None or self.state.loading:
-            self.statusBar().showMessage("The model is still loading.", 5000)
-            return
-        v = self.state.verdict
-        if v is not None and v.error:
-            QMessageBox.warning(self, "Cannot attack this file", v.error)
-            return
-        truth: int | None = -1
-        if values["target"] == "true":
-            truth = truth_or_explain(self, path, info.class_ids, len(info.class_names))
-            if truth is None:
-                return
-        self._requested = True
-        self.attack_panel.set_running(True)
-        self.statusBar().showMessage("Attacking…")
-        self.requestAttack.emit(AttackRequest(path, values["method"], values["target"],
-                                              values["eps"], values["alpha"], values["steps"], truth))
+        self.flow.run(values)
 
     def cancel_attack(self) -> None:
-        if self.attacking:
-            self.engine.cancel()
+        self.flow.cancel()
 
-    def _attack_started(self, start) -> None:
-        self._requested = False
-        self.state.attack_started(start)
-        if self.state.path == start.request.path and self.tabs.currentWidget() is not self.inspect:
-            self.tabs.setCurrentWidget(self.charts)
-        names = self.state.model.class_names if self.state.model else ()
-        way = "towards" if start.towards else "away from"
-        target = names[start.target] if start.target < len(names) else start.target
-        self.statusBar().showMessage(f"Attacking {way} {target}…")
-
-    def _attack_step(self, step: AttackStep) -> None:
-        self.state.attack_step(step)
-        self.step_label.setText(f"step {step.step}/{step.total} · {1000 * step.seconds:.0f} ms/step")
-
-    def _step_drawn(self, index: int) -> None:
-        live = self.state.live
-        if live is not None and live.steps and index == len(live.steps):
-            self.stepShown.emit(live.steps[-1], time.perf_counter())
-
-    def _attack_done(self) -> None:
-        self._requested = False
-        self.attack_panel.set_running(False)
-
-    def _attack_finished(self, out) -> None:
-        self._attack_done()
-        self.state.attack_finished(out)
-        names = self.state.model.class_names if self.state.model else ()
-        top = int(np.argmax(out.adversarial_probabilities))
-        flip = (f"top-1 flipped at step {out.first_flip_step}" if out.first_flip_step > 0
-                else "top-1 did not change")
-        if out.problem:
-            QMessageBox.warning(self, "Attack result not trustworthy", out.problem)
-        self.statusBar().showMessage(
-            f"Done: {names[top] if top < len(names) else top} "
-            f"({100 * out.adversarial_probabilities[top]:.1f} %), "
-            f"{flip}; {1000 * out.seconds_per_step:.0f} ms per step", 15000)
-
-    def _attack_failed(self, message: str) -> None:
-        self._attack_done()
-        self.state.attack_dropped()
-        summary = message.split("\n\n")[0]
-        self.statusBar().showMessage(f"Attack failed: {summary.splitlines()[0]}", 15000)
-        box = QMessageBox(QMessageBox.Icon.Warning, "Attack failed", summary, parent=self)
-        if "\n\n" in message:
-            box.setDetailedText(message)
-        box.exec()
-
-    def _attack_cancelled(self) -> None:
-        self._attack_done()
-        self.state.attack_dropped()  # what was shown before the attack is shown again
-        kept = " The previous result of this image is shown." if self.state.result else ""
-        self.statusBar().showMessage(f"Attack cancelled: no new result.{kept}", 8000)
+    @property
+    def attacking(self) -> bool:
+        return self.flow.requested or self.state.running
 
     # -- keyboard -------------------------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:

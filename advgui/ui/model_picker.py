@@ -20,6 +20,8 @@ class ModelPicker(QComboBox):
         for entry in shipped_models():
             self.addItem(entry.title, entry.name)
         self.addItem("Open ONNX model…", OPEN_OTHER)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(30)
         self._current = ""
         self.activated.connect(self._picked)
 

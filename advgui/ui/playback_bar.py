@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton,
-                               QSlider, QWidget)
+                               QSlider, QVBoxLayout, QWidget)
 
 
 class PlaybackBar(QWidget):
@@ -32,14 +32,20 @@ class PlaybackBar(QWidget):
         self.next = QPushButton("Next step ⏭")
         self.next.setEnabled(False)
         self.position = QLabel("no attack")
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.play)
-        row.addWidget(self.slider, 1)
-        row.addWidget(self.position)
-        row.addWidget(self.pace)
-        row.addWidget(self.stepping)
-        row.addWidget(self.next)
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(2)
+        top, bottom = QHBoxLayout(), QHBoxLayout()
+        top.addWidget(self.play)
+        top.addWidget(self.slider, 1)
+        top.addWidget(self.position)
+        bottom.addWidget(QLabel("Pace"))
+        bottom.addWidget(self.pace)
+        bottom.addStretch(1)
+        bottom.addWidget(self.stepping)
+        bottom.addWidget(self.next)
+        rows.addLayout(top)
+        rows.addLayout(bottom)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._advance)
         self._live = False
