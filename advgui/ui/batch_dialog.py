@@ -104,6 +104,8 @@ class BatchDialog(QDialog):
         self.table = QTableWidget(0, 0)
         self.table.verticalHeader().setVisible(False)
         self.plot = pg.PlotWidget(title="Top-1 error by tier")
+        self.plot.getAxis("bottom").setTicks([list(enumerate(t.value for t in Tier))])
+        self.plot.setXRange(-0.3, len(Tier) - 0.7)
         self.plot.setMinimumHeight(240)
         self.fragility = QLabel("After a run: flip rate and eps-to-flip by confidence decile, "
                                 "with Spearman's correlation (fragility.png in the output folder).")

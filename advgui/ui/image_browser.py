@@ -243,6 +243,14 @@ class ImageBrowser(QWidget):
         if current.isValid():
             self.imageSelected.emit(current.data(PathRole))
 
+    def fit_text(self, scale: float) -> None:
+        """Room for the two text lines under each thumbnail at the current font."""
+        lines = self.view.fontMetrics().lineSpacing()
+        self.view.setGridSize(QSize(int(THUMB + 24 * scale), THUMB + 2 * lines + 12))
+        self.view.setUniformItemSizes(False)  # drops the item size cached at the old font
+        self.view.setUniformItemSizes(True)
+        self.view.doItemsLayout()
+
     def select_path(self, path: str) -> None:
         row = self.model.rows.get(path)
         if row is not None:

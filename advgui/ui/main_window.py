@@ -15,6 +15,7 @@ from advgui.core.window_state import ModelInfo, Verdict, WindowState
 from advgui.ui import persistence
 from advgui.ui.attack_flow import AttackFlow
 from advgui.ui.attack_panel import AttackPanel
+from advgui.ui.elided_label import ElidedLabel
 from advgui.ui.export import adversarial_qimage, save_adversarial_png, save_charts_png
 from advgui.ui.folder_scan import FolderScan
 from advgui.ui.ground_truth import FolderTruth
@@ -86,13 +87,12 @@ class MainWindow(QMainWindow):
         self.attack_panel.setMaximumWidth(420)
         left.setMinimumWidth(240)
         self.setCentralWidget(split)
-        self.model_label, self.device_label, self.step_label = QLabel("loading model…"), QLabel(), QLabel()
-        self.progress_label, self.batch_label = QLabel(), QLabel()
+        # Long texts are cut with '…' (whole in the tooltip), never widen the window.
+        self.model_label, self.device_label = ElidedLabel("loading model…", 220), ElidedLabel("", 260)
+        self.step_label, self.progress_label = ElidedLabel("", 180), ElidedLabel("", 320)
+        self.batch_label = ElidedLabel("", 300)
         for w in (self.batch_label, self.progress_label, self.model_label, self.device_label,
                   self.step_label):
-            # Long texts are cut, never widen the window past a 1024-pixel screen.
-            w.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            w.setMinimumWidth(40)
             self.statusBar().addPermanentWidget(w)
         self.batch_dialog = None
 

@@ -16,7 +16,8 @@ def first_size(window, wanted: tuple[int, int]) -> tuple[int, int]:
     if screen is None:
         return wanted
     free = screen.availableGeometry()
-    return min(wanted[0], free.width()), min(wanted[1], free.height())
+    # resize() sets the inside of the window: leave room for a window manager's frame.
+    return min(wanted[0], free.width() - 16), min(wanted[1], free.height() - 48)
 
 
 def restore(window, wanted: tuple[int, int] = (1400, 860)) -> None:

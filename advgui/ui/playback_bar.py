@@ -29,7 +29,7 @@ class PlaybackBar(QWidget):
         self.pace.setToolTip("Seconds each step stays on screen during Play")
         self.stepping = QCheckBox("Step by step")
         self.stepping.setToolTip("The attack waits after each step until Next step is pressed")
-        self.next = QPushButton("Next step ⏭")
+        self.next = QPushButton("Next step ▶")
         self.next.setEnabled(False)
         self.position = QLabel("no attack")
         rows = QVBoxLayout(self)
@@ -89,7 +89,7 @@ class PlaybackBar(QWidget):
         if self.slider.value() >= self.slider.maximum():
             self._choose(0)  # from the clean image
         self._timer.start(int(1000 * self.pace.value()))
-        self.play.setText("⏸ Pause")
+        self.play.setText("Pause")
 
     def stop(self) -> None:
         self._timer.stop()

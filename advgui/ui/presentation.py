@@ -23,6 +23,7 @@ def apply_font_scale(window, scale: float) -> None:
     window.font_scale = scale
     window.charts.set_font_scale(base * scale)
     window.caption.setStyleSheet(f"font-size: {base * scale * 1.2:.1f}pt; font-weight: 600")
+    window.browser.fit_text(scale)
     window.statusBar().showMessage(f"Text size ×{scale:g}", 3000)
 
 

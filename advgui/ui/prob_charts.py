@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
 from PySide6.QtCore import QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from advgui.core.attack_record import AttackRecord
@@ -27,11 +27,11 @@ MIN_REDRAW_SECONDS = 0.03
 LABEL_CHARS = 16
 
 
-def short_name(name: str) -> str:
+def short_name(name: str, chars: int = LABEL_CHARS) -> str:
     """A class name that fits under its bar; a cut one ends in '…' (at a word if it can)."""
-    if len(name) <= LABEL_CHARS:
+    if len(name) <= chars:
         return name
-    cut = name[:LABEL_CHARS - 1]
+    cut = name[:chars - 1]
     if " " in cut:
         cut = cut[:cut.rfind(" ")]
     return cut.rstrip(" ,") + "…"
@@ -50,7 +50,7 @@ class ProbabilityCharts(QWidget):
         self._redraw = QTimer(self)
         self._redraw.setSingleShot(True)
         self._redraw.timeout.connect(self._draw_pending)
-        self.bars = pg.PlotWidget(title="Probabilities: clean (grey) vs adversarial (red)")
+        self.bars = pg.PlotWidget(title="Clean (grey) vs adversarial (red)")
         self.bars.setMouseEnabled(False, False)
         self.bars.getAxis("left").setLabel("probability")
         self.trajectory = pg.PlotWidget(title="Trajectory")
@@ -202,9 +202,24 @@ class ProbabilityCharts(QWidget):
         self.trajectory.getAxis("bottom").setTickSpacing(1, 1)
 
     def _label(self, c: int) -> str:
+        """The class name cut until it fits under its bar at the chart's width and font (bar
+        labels overlapped at 1024 pixels with a fixed 16 characters)."""
         name = self.classes[c] if c < len(self.classes) else str(c)
         mark = " ◎" if c == self._target else ""
-        return f"{short_name(name)}{mark}"
+        font = self.bars.getAxis("bottom").style.get("tickFont") or self.font()
+        metrics = QFontMetrics(font)
+        room = 0.92 * max(self.bars.width() - 70, 100) / max(len(self._shown), 1)
+        for chars in range(LABEL_CHARS + 8, 3, -1):
+            label = f"{short_name(name, chars)}{mark}"
+            if metrics.horizontalAdvance(label) <= room:
+                return label
+        return f"{short_name(name, 4)}{mark}"
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name): labels fit the new width
+        super().resizeEvent(event)
+        if self._shown:
+            self.bars.getAxis("bottom").setTicks(
+                [[(i, self._label(c)) for i, c in enumerate(self._shown)]])
 
     # -- saving ----------------------------------------------------------------------------------
     def render_image(self, caption: str, scale: float = 2.0) -> QImage:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QDoubleSpinBox, QFormLayout, QGroupBox, QLabel,
                                QVBoxLayout, QWidget)
 
 from advgui.core.tiers import Tier, TierThresholds
@@ -25,7 +25,9 @@ class TierPanel(QGroupBox):
         self.plot.hideAxis("left")
         self.plot.setXRange(0, 100, padding=0.02)
         self.plot.setYRange(0, 1, padding=0)
-        self.plot.getAxis("bottom").setLabel("top-1 probability (%)")
+        # Ticks say what the axis is: an axis label did not fit a 1024 x 768 window.
+        self.plot.getAxis("bottom").setTicks([[(v, f"{v} %") for v in range(0, 101, 20)]])
+        self.plot.setToolTip("The selected image's top-1 probability against the tier bands")
         self.bands = [pg.LinearRegionItem(movable=False) for _ in Tier]
         for band, tier in zip(self.bands, (Tier.LOW, Tier.MEDIUM, Tier.HIGH)):
             c = TIER_COLOURS[tier]
@@ -38,13 +40,10 @@ class TierPanel(QGroupBox):
         self.verdict = QLabel("No image selected")
         self.verdict.setWordWrap(True)
         self.counts = QLabel("")
-        form = QFormLayout()
-        row = QHBoxLayout()
-        row.addWidget(QLabel("high ≥"))
-        row.addWidget(self.high)
-        row.addWidget(QLabel("medium ≥"))
-        row.addWidget(self.medium)
-        form.addRow(row)
+        self.counts.setWordWrap(True)
+        form = QFormLayout()  # one row each: side by side they were cut in presentation mode
+        form.addRow("High ≥", self.high)
+        form.addRow("Medium ≥", self.medium)
         layout = QVBoxLayout(self)
         layout.addWidget(self.verdict)
         layout.addWidget(self.plot)

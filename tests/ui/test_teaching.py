@@ -161,6 +161,12 @@ def test_the_window_fits_1024_by_768_whatever_the_messages(make_window, tiny_mod
     assert w.attack_panel.run.isVisible() and w.playback.slider.isVisible()
     panel = w.attack_panel.mapTo(w, w.attack_panel.rect().bottomRight())
     assert panel.x() <= 1024 and panel.y() <= 768  # the attack panel is on screen
+    w.presentation_action.trigger()  # a lecture on a projector: larger text, still fits
+    try:
+        hint = w.minimumSizeHint()
+        assert hint.width() <= 1024 and hint.height() <= 768, hint
+    finally:
+        w.presentation_action.trigger()
 
 
 def test_main_eps_zero_is_refused_with_a_reason(make_window, tiny_model, image_folder, qtbot,
