@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from advgui import cli_cluster
 from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target
 from advgui.core.classifier import Classifier, ModelError
 from advgui.core.images import ImageError, list_image_files, load_batch, load_rgb
@@ -22,7 +23,7 @@ from advgui.core.report import read_csv
 from advgui.core.safe_write import atomic_write_file
 from advgui.core.scoring import (IMAGE_COLUMNS, format_markdown, format_summary, image_key,
                                  norms, summary_rows, validate_image_row)
-from advgui.core.session import DEVICES
+from advgui.core.session import check_device
 from advgui.core.fragility import format_fragility
 from advgui.core.study import METHODS, TIER_MODES, Study, StudyConfig
 from advgui.core.study_folder import check_out_folder
@@ -36,7 +37,8 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=int, help="input size (user model without metadata)")
     p.add_argument("--mean", type=float, nargs=3, help="per-channel mean in pixel units 0-255")
     p.add_argument("--std", type=float, nargs=3, help="per-channel std in pixel units 0-255")
-    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--device", type=_device, default="auto",
+                   help="auto, cpu, cuda or cuda:N (the N-th GPU of a multi-GPU node)")
     p.add_argument("--high", type=float, default=0.30, help="high-tier threshold (default 0.30)")
     p.add_argument("--medium", type=float, default=0.15, help="medium-tier threshold (default 0.15)")
 
@@ -159,13 +161,29 @@ def cmd_attack(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_study(args: argparse.Namespace) -> int:
-    config = StudyConfig(
+def _device(text: str) -> str:
+    try:
+        return check_device(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def study_config(args: argparse.Namespace) -> StudyConfig:
+    return StudyConfig(
         folder=args.folder, out=args.out, per_tier=args.per_tier, methods=tuple(args.methods),
         targets=tuple(args.targets), eps=tuple(args.eps), alpha=args.alpha, steps=args.steps,
         seed=args.seed, batch=args.batch, thresholds=TierThresholds(args.high, args.medium),
-        labels_csv=args.truth_labels, tiers=args.tiers)
+        labels_csv=args.truth_labels, tiers=args.tiers, shard=args.shard,
+        clean_from=args.clean_from, classify_only=args.classify_only)
+
+
+def cmd_study(args: argparse.Namespace) -> int:
+    config = study_config(args)
     config.attacks()  # validate parameters before loading anything heavy
+    if args.dry_run:
+        return cli_cluster.dry_run(args, config)
+    if args.ray is not None:
+        return cli_cluster.run_on_ray(args, config)
     check_out_folder(args.out)
     clf = _classifier(args)
     study = Study(clf, config)
@@ -292,11 +310,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ground truth: labels.csv (file,class_index), Caffe val.txt or Kaggle "
                         "LOC_val_solution.csv (default: one of those in the folder or one level "
                         "up, else wnid file-name prefixes or folders)")
+    cli_cluster.add_study_options(p)
     p.add_argument("--tiers", choices=TIER_MODES, default="fixed",
                    help="fixed: --high/--medium thresholds (the seed's 30%%/15%%, default); "
                         "quantile: equal thirds by confidence rank")
     _model_args(p)
     p.set_defaults(func=cmd_study)
+
+    cli_cluster.add_merge_command(sub)
 
     p = sub.add_parser("summary", help="print the summary table of a finished or partial study")
     p.add_argument("out", type=Path)

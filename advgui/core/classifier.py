@@ -148,7 +148,7 @@ class Classifier:
         try:
             return getattr(self, which).run(None, feeds)
         except Exception as exc:  # onnxruntime raises its own Fail/RuntimeException types
-            if self.device.used != "cuda":
+            if not self.device.used.startswith("cuda"):
                 raise
             self._fall_back_to_cpu(exc)
             return getattr(self, which).run(None, feeds)
@@ -191,8 +191,8 @@ class Classifier:
         except UnsupportedModel as exc:
             raise ModelError(f"{self.name}: cannot differentiate: {exc}") from exc
         self._gradient_session, _ = create_session(graph.SerializeToString(),
-                                                   self.device.used if self.device.used == "cuda"
-                                                   else "cpu")
+                                                   self.device.used
+                                                   if self.device.used.startswith("cuda") else "cpu")
 
     def gradient(self, x: np.ndarray, target: np.ndarray, direction: np.ndarray) -> GradientResult:
         """One run: probabilities, cross-entropy of ``target`` and direction * d loss / d x."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
 from dataclasses import dataclass
 
 import onnxruntime as ort
@@ -33,14 +35,28 @@ def _options() -> ort.SessionOptions:
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.log_severity_level = 3
+    # Several studies on one node (Ray tasks, a Slurm job with --cpus-per-task) each get their
+    # share of the cores instead of one thread per core each.
+    threads = os.environ.get("ADVGUI_THREADS", "")
+    if threads.isdigit() and int(threads) > 0:
+        opts.intra_op_num_threads = int(threads)
+        opts.inter_op_num_threads = 1
     return opts
+
+
+def check_device(device: str) -> str:
+    """auto, cpu, cuda, or cuda:N (the N-th GPU of a multi-GPU node)."""
+    if device in DEVICES or re.fullmatch(r"cuda:\d{1,3}", device or ""):
+        return device
+    raise ValueError(f"device must be one of {', '.join(DEVICES)} or cuda:N (e.g. cuda:1), "
+                     f"got {device!r}")
 
 
 def create_session(model: bytes | str, device: str = "auto") -> tuple[ort.InferenceSession, DeviceChoice]:
     """Create a session on the device asked for; 'auto' falls back to CPU with the reason."""
-    if device not in DEVICES:
-        raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
-    if device in ("auto", "cuda"):
+    check_device(device)
+    gpu = int(device.split(":")[1]) if device.startswith("cuda:") else 0
+    if device == "auto" or device.startswith("cuda"):
         # A missing CUDA library is expected on CPU machines: we report it once, in one line,
         # instead of onnxruntime's multi-line error on stderr.
         ort.set_default_logger_severity(4 if device == "auto" else 2)
@@ -50,13 +66,14 @@ def create_session(model: bytes | str, device: str = "auto") -> tuple[ort.Infere
             try:
                 session = ort.InferenceSession(
                     model, _options(),
-                    providers=[("CUDAExecutionProvider", CUDA_OPTIONS), "CPUExecutionProvider"])
+                    providers=[("CUDAExecutionProvider", {**CUDA_OPTIONS, "device_id": str(gpu)}),
+                               "CPUExecutionProvider"])
                 if session.get_providers()[0] == "CUDAExecutionProvider":
-                    return session, DeviceChoice(device, "cuda")
+                    return session, DeviceChoice(device, "cuda" if not gpu else f"cuda:{gpu}")
                 reason = "CUDA provider could not start (no GPU or CUDA libraries)"
             except Exception as exc:  # onnxruntime raises plain RuntimeError/Fail subclasses
                 reason = f"CUDA session failed: {str(exc).splitlines()[0][:200]}"
-        if device == "cuda":
+        if device != "auto":
             raise RuntimeError(f"CUDA was requested but is unavailable: {reason}")
         choice = DeviceChoice(device, "cpu", reason)
     else:

@@ -25,10 +25,11 @@ from advgui.core.scoring import (IMAGE_COLUMNS, image_key, rescore_truth, summar
                                  validate_image_row)
 from advgui.core.study_config import (CLEAN_COLUMNS, METHODS, TIER_MODES,  # noqa: F401
                                       StudyConfig, StudyOutcome, StudyProgress,
-                                      quantile_thresholds, validate_clean_row)
+                                      quantile_thresholds, sample_rows, validate_clean_row)
 from advgui.core.study_folder import StudyLock, check_out_folder, study_folder_holding
 from advgui.core.study_batch import BatchAttacker
 from advgui.core.study_identity import PARTIAL_CLEAN, check_folder, check_inputs, study_id
+from advgui.core.study_parts import check_part, import_clean
 from advgui.core.study_reports import new_manifest, read_manifest, write_reports
 from advgui.core.tiers import Tier, TierThresholds
 
@@ -195,16 +196,11 @@ class Study:
                                     if r["status"] == "ok"])
 
     def sample(self, clean_rows: list[dict]) -> list[dict]:
-        """Up to per_tier images of each tier, drawn deterministically with the seed."""
-        rng = np.random.default_rng(self.config.seed)
-        chosen = []
-        for tier in Tier:
-            rows = sorted((r for r in clean_rows if r["tier"] == tier.value), key=lambda r: r["file"])
-            order = rng.permutation(len(rows))
-            if self.config.per_tier is not None:
-                order = order[: self.config.per_tier]
-            chosen += [rows[j] for j in sorted(order)]
-        return chosen
+        """Up to per_tier images of each tier, drawn deterministically with the seed from the
+        whole folder; a shard then keeps only its own files of that sample."""
+        chosen = sample_rows(clean_rows, self.config.seed, self.config.per_tier)
+        part = self.config.part
+        return chosen if part is None else [r for r in chosen if part.holds(r["file"])]
 
     # -- phase 2 -------------------------------------------------------------------------------------
     def run(self, should_stop: Callable[[], bool] = lambda: False
@@ -277,6 +273,7 @@ class Study:
         refuse_links(cfg.out, ("clean.csv", PARTIAL_CLEAN, "images.csv"))
         self._check_identity()
         earlier = read_manifest(cfg.out)
+        check_part(cfg.out, earlier, cfg.shard)
         manifest = new_manifest(self.classifier, cfg, self.attacks, started)
         # A resumed study keeps when it first started and how long all its runs took together.
         manifest["first_started"] = earlier.get("first_started", earlier.get("started",
@@ -286,6 +283,11 @@ class Study:
         cancelled = False
         write_error: OSError | None = None
         log: RowLog | None = None
+        if cfg.clean_from is not None:
+            import_clean(cfg, self.definition)
+        elif cfg.shard and not (cfg.out / "clean.csv").exists():
+            self.notes.append("this shard classified the whole folder itself; classify it once "
+                              "with --classify-only and give the shards --clean-from")
         resumed = (cfg.out / "clean.csv").exists() or (cfg.out / PARTIAL_CLEAN).exists()
         try:
             clean_rows = yield from self.classify(should_stop)
@@ -297,8 +299,9 @@ class Study:
             if resumed:
                 check_inputs(cfg.folder, [self._rel(p) for p in self._list()], clean_rows, chosen)
             done = {image_key(r) for r in log.rows}
-            jobs = [(method, eps, attack, target) for (method, eps, attack) in self.attacks
-                    for target in self.targets]
+            jobs = [] if cfg.classify_only else [
+                (method, eps, attack, target) for (method, eps, attack) in self.attacks
+                for target in self.targets]
             total = len(jobs) * len(chosen)
             finished = sum(1 for r in chosen for m, e, _, t in jobs
                            if (r["file"], m, str(t), e) in done)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from advgui.core.attacks import FastGradientSign, IterativeGradientSign
 from advgui.core.scoring import TIERS, eps_key
-from advgui.core.tiers import TierThresholds
+from advgui.core.shards import Shard
+from advgui.core.tiers import Tier, TierThresholds
 
 CLEAN_COLUMNS = ["file", "truth", "tier", "top1", "top1_name", "top1_probability", "status",
                  "error", "bytes", "sha256", "study_id"]
@@ -66,6 +67,10 @@ class StudyConfig:
     thresholds: TierThresholds = field(default_factory=TierThresholds)
     labels_csv: Path | None = None
     tiers: str = "fixed"  # "fixed": the thresholds above; "quantile": equal thirds by confidence
+    # Not part of what defines the study (its rows are the same however it is run):
+    shard: str | None = None  # "K/N": attack only this part of the sample (advgui.core.shards)
+    clean_from: Path | None = None  # a classify-only study of the same folder whose clean.csv to use
+    classify_only: bool = False  # classify and write clean.csv; attack nothing
 
     def __post_init__(self) -> None:
         """Refuse what cannot make a study; merge repeats (eps as the reports print it)."""
@@ -86,9 +91,17 @@ class StudyConfig:
             raise ValueError(f"--seed must be 0 or more (got {self.seed})")
         if self.steps is not None and not 1 <= self.steps <= 10_000:
             raise ValueError(f"--steps must be 1-10000 (got {self.steps})")
+        if self.shard is not None:
+            object.__setattr__(self, "shard", str(Shard.parse(self.shard)))
+        if self.shard and self.classify_only:
+            raise ValueError("--classify-only classifies the whole folder; it takes no --shard")
         object.__setattr__(self, "eps", _unique(eps_key(e) for e in self.eps))
         object.__setattr__(self, "methods", _unique(self.methods))
         object.__setattr__(self, "targets", _unique(self.targets))
+
+    @property
+    def part(self) -> Shard | None:
+        return Shard.parse(self.shard) if self.shard else None
 
     def attacks(self) -> list[tuple[str, float, object]]:
         out = []
@@ -102,6 +115,22 @@ class StudyConfig:
                 else:
                     raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
         return out
+
+
+def sample_rows(clean_rows: list[dict], seed: int, per_tier: int | None) -> list[dict]:
+    """Up to per_tier images of each tier, drawn deterministically with the seed (from the whole
+    folder's rows, so every shard and a merge draw the same sample)."""
+    import numpy as np  # noqa: PLC0415
+
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for tier in Tier:
+        rows = sorted((r for r in clean_rows if r["tier"] == tier.value), key=lambda r: r["file"])
+        order = rng.permutation(len(rows))
+        if per_tier is not None:
+            order = order[:per_tier]
+        chosen += [rows[j] for j in sorted(order)]
+    return chosen
 
 
 @dataclass(frozen=True)

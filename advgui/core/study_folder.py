@@ -65,24 +65,27 @@ def check_out_folder(folder: Path) -> None:
 
 
 class StudyLock:
-    """Exclusive, non-blocking lock on a study folder, held until release() or process exit."""
+    """Non-blocking lock on a study folder, held until release() or process exit: exclusive for
+    a run that writes it; shared (``shared=True``) for runs that only read it, such as N shards
+    reading one classify-only study's clean.csv at the same time."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, shared: bool = False) -> None:
         self.folder = folder
         self.path = folder / LOCK_NAME
+        self.shared = shared
         self._fd = -1
 
     def acquire(self) -> "StudyLock":
+        flags = (os.O_RDONLY if self.shared else os.O_RDWR | os.O_CREAT) | NOFOLLOW
         try:
-            self._fd = check_own_file(os.open(self.path, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o644),
-                                      self.path)
+            self._fd = check_own_file(os.open(self.path, flags, 0o644), self.path)
         except OutputError:
             raise
         except OSError as exc:
             raise OutputError(f"cannot lock the study folder {self.folder}: "
                               f"{describe_write_error(exc)}") from exc
         try:
-            _lock(self._fd)
+            _lock(self._fd, self.shared)
         except OSError:
             holder = self._holder()
             os.close(self._fd)
@@ -92,6 +95,8 @@ class StudyLock:
         info = {"pid": os.getpid(), "host": socket.gethostname(),
                 "started": time.strftime("%Y-%m-%d %H:%M:%S"),
                 "command": " ".join(sys.argv)[:300]}
+        if self.shared:  # readers say nothing: the holder named in the file is the writer
+            return self
         os.ftruncate(self._fd, 0)
         os.lseek(self._fd, 0, os.SEEK_SET)
         os.write(self._fd, (json.dumps(info) + "\n").encode())
@@ -121,11 +126,19 @@ class StudyLock:
 if os.name == "nt":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
-    def _lock(fd: int) -> None:
+    def _lock(fd: int, shared: bool = False) -> None:
+        # msvcrt has no shared lock: readers take it in turn, retrying for a few seconds.
         os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        for attempt in range(50 if shared else 1):
+            try:
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                return
+            except OSError:
+                if attempt == (49 if shared else 0):
+                    raise
+                time.sleep(0.1)
 else:
     import fcntl
 
-    def _lock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    def _lock(fd: int, shared: bool = False) -> None:
+        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)

@@ -1,0 +1,1 @@
+"""Running a study on a cluster: optional (pip install -e ".[cluster]")."""

@@ -1,0 +1,167 @@
+"""advgui-cli study ... --ray [ADDRESS]: the study's shards as Ray tasks, then one merged folder.
+
+The work is the same as the shard commands of a Slurm job array: one classify-only pass, then N
+shards given its clean.csv, then `merge`. Every part is an ordinary study folder under
+OUT.shards/ (beside OUT, on a file system every Ray worker sees), so a cancelled or killed run
+resumes where each part stopped, and finished parts are never redone. One task per GPU when the
+cluster has GPUs (num_gpus=1), else one per CPU slot (each ONNX Runtime session then uses one
+thread, so N tasks do not fight over the cores).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import sys
+import time
+from pathlib import Path
+
+import ray
+
+from advgui.core.merge import merge_studies
+from advgui.core.progress import ProgressBar
+from advgui.core.scoring import format_summary
+from advgui.core.study_config import StudyConfig
+
+STOP_CHECK_SECONDS = 1.0
+CANCEL_GRACE_SECONDS = 60.0
+
+
+@ray.remote
+class StopFlag:
+    """Set by the driver on Ctrl-C; tasks look at it between attack steps."""
+
+    def __init__(self) -> None:
+        self.stopped = False
+
+    def set(self) -> None:
+        self.stopped = True
+
+    def is_set(self) -> bool:
+        return self.stopped
+
+
+def _run_part(fields: dict, model: str | None, device: str, threads: int, stop) -> dict:
+    """One study folder (the classification or one shard), run to its end or to a stop."""
+    import os  # noqa: PLC0415
+
+    if threads:
+        os.environ["ADVGUI_THREADS"] = str(threads)
+    from advgui.core.registry import load_classifier  # noqa: PLC0415
+    from advgui.core.study import Study  # noqa: PLC0415
+
+    config = StudyConfig(**fields)
+    clf = load_classifier(model, device=device)
+    last = {"t": 0.0, "stop": False}
+
+    def should_stop() -> bool:
+        now = time.monotonic()
+        if now - last["t"] >= STOP_CHECK_SECONDS:
+            last["t"], last["stop"] = now, ray.get(stop.is_set.remote())
+        return last["stop"]
+
+    gen = Study(clf, config).run(should_stop)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as done:
+            outcome = done.value
+            return {"out": str(config.out), "shard": config.shard, "rows": outcome.rows,
+                    "cancelled": outcome.cancelled, "device": clf.device.describe()}
+
+
+def _fields(config: StudyConfig, **changes) -> dict:
+    return {f.name: getattr(dataclasses.replace(config, **changes), f.name)
+            for f in dataclasses.fields(StudyConfig)}
+
+
+def _rows_written(out: Path) -> int:
+    """Rows in a part's images.csv so far (records end in CRLF), for the progress bar."""
+    try:
+        with open(out / "images.csv", "rb") as fh:
+            return max(fh.read().count(b"\r\n") - 1, 0)
+    except OSError:
+        return 0
+
+
+def run_study_on_ray(args, config: StudyConfig) -> int:
+    if config.shard or config.clean_from or config.classify_only:
+        raise ValueError("--ray cuts the study into shards itself; it takes no --shard, "
+                         "--clean-from or --classify-only")
+    ray.init(address=args.ray or None, include_dashboard=False, log_to_driver=False,
+             configure_logging=False)
+    resources = ray.cluster_resources()
+    gpus, cpus = int(resources.get("GPU", 0)), int(resources.get("CPU", 1))
+    count = args.shards or (gpus or cpus)
+    per_task = {"num_gpus": 1} if gpus else {"num_cpus": 1}
+    device = "cuda" if gpus else "cpu"
+    threads = 0 if gpus else 1
+    work = Path(f"{config.out}.shards")
+    print(f"Ray: {cpus} CPUs, {gpus} GPUs; {count} shards ({'one GPU' if gpus else 'one CPU'} "
+          f"each); parts in {work}", file=sys.stderr)
+    stop = StopFlag.remote()
+    task = ray.remote(_run_part).options(**per_task)
+    cancelled = {"n": 0}
+
+    def on_sigint(_sig, _frame):
+        cancelled["n"] += 1
+        if cancelled["n"] > 1:
+            raise KeyboardInterrupt
+        print("\nstopping the tasks after their current attack step; finished rows are kept "
+              "(Ctrl-C again to abort)", file=sys.stderr)
+        stop.set.remote()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        classify = _fields(config, out=work / "classify", classify_only=True)
+        # The classification is one task on all of a worker's cores (it is a small part).
+        ray.get(ray.remote(_run_part).options(**({"num_gpus": 1} if gpus else {})).remote(
+            classify, args.model, device, 0, stop))
+        if cancelled["n"]:
+            return _stopped(work)
+        parts = [work / f"shard-{k}-of-{count}" for k in range(1, count + 1)]
+        refs = {task.remote(_fields(config, out=part, shard=f"{k}/{count}",
+                                    clean_from=work / "classify"),
+                            args.model, device, threads, stop): part
+                for k, part in enumerate(parts, 1)}
+        results = _wait(refs, parts, config)
+    except KeyboardInterrupt:
+        for ref in list(locals().get("refs", {})):
+            ray.cancel(ref, force=True)
+        print("aborted; each part resumes when the same command runs again", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if cancelled["n"] or any(r["cancelled"] for r in results):
+        return _stopped(work)
+    outcome = merge_studies(parts, config.out)
+    print(format_summary(outcome.summary))
+    print(f"\nfinished: {count} shards merged, {outcome.rows} rows of {outcome.images} images in "
+          f"{config.out / 'images.csv'}; the parts stay in {work}")
+    return 0
+
+
+def _wait(refs: dict, parts: list[Path], config: StudyConfig) -> list[dict]:
+    """Wait for the shard tasks, with one progress bar over all of their rows."""
+    from advgui.core.report import read_csv  # noqa: PLC0415
+    from advgui.core.study_config import CLEAN_COLUMNS, sample_rows  # noqa: PLC0415
+
+    clean = read_csv(parts[0].parent / "classify" / "clean.csv", CLEAN_COLUMNS).rows
+    jobs = len(config.attacks()) * len(config.targets)
+    total = len(sample_rows(clean, config.seed, config.per_tier)) * jobs
+    done0 = sum(_rows_written(p) for p in parts)
+    bar = ProgressBar(max(total, 1), "attack (all shards)", done=done0)
+    pending, results = list(refs), []
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=len(pending), timeout=2.0)
+        results += ray.get(ready)
+        now = sum(_rows_written(p) for p in parts)
+        bar.update(now - bar.done, note=f"{len(results)}/{len(refs)} shards done")
+    bar.close()
+    return results
+
+
+def _stopped(work: Path) -> int:
+    print(f"cancelled: the finished rows are kept in {work}; run the same command again to "
+          "resume", file=sys.stderr)
+    return 130

@@ -1,0 +1,253 @@
+"""Merging the shards of one study into the folder a single run would have written.
+
+The parts must be one study (same definition, same attacks, the same classification), one each
+of shards 1 ... N, none missing, no image twice, and every sampled image attacked by every
+method x target x eps. The merged images.csv lists rows in the order one uninterrupted run
+appends them (attack by attack, images in sample order), so its reports are those of that run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from advgui.core.attacks import Target
+from advgui.core.report import read_csv, write_csv
+from advgui.core.safe_write import atomic_write_file, atomic_write_json, open_folder, real_subfolder
+from advgui.core.scoring import IMAGE_COLUMNS, eps_key, image_key, validate_image_row
+from advgui.core.shards import Shard
+from advgui.core.study_config import (CLEAN_COLUMNS, StudyConfig, sample_rows,
+                                      validate_clean_row)
+from advgui.core.study_folder import DEFINITION_NAME, StudyLock, check_out_folder, is_study_folder
+from advgui.core.study_identity import _differences, read_definition, study_id
+from advgui.core.study_reports import read_manifest, write_reports
+from advgui.core.tiers import TierThresholds
+
+
+@dataclass(frozen=True)
+class Part:
+    folder: Path
+    shard: Shard
+    definition: dict
+    manifest: dict
+    clean: list[dict]
+    rows: list[dict]
+
+
+@dataclass(frozen=True)
+class MergeOutcome:
+    rows: int
+    images: int
+    summary: list[dict]
+
+
+def _read_part(folder: Path) -> Part:
+    if not folder.is_dir() or not is_study_folder(folder):
+        raise ValueError(f"{folder} is not an advgui study folder")
+    kept = read_definition(folder)
+    manifest = read_manifest(folder)
+    if kept is None or "config" not in manifest:
+        raise ValueError(f"{folder}: its {DEFINITION_NAME} or manifest.json is missing or damaged; "
+                         "run the shard again to resume and rewrite them")
+    shard = manifest["config"].get("shard")
+    if not shard:
+        raise ValueError(f"{folder} is a whole study (no --shard), not a part to merge")
+    if not manifest.get("finished"):
+        raise ValueError(f"{folder} (shard {shard}) never finished a run; run it again")
+    if not (folder / "clean.csv").is_file():
+        raise ValueError(f"{folder} (shard {shard}) has no clean.csv; run it again")
+    clean = read_csv(folder / "clean.csv", CLEAN_COLUMNS, validate_clean_row)
+    images = read_csv(folder / "images.csv", IMAGE_COLUMNS, validate_image_row, image_key) \
+        if (folder / "images.csv").exists() else None
+    for name, log in (("clean.csv", clean), ("images.csv", images)):
+        if log is not None and log.dropped:
+            raise ValueError(f"{folder}/{name}: {log.describe_dropped()}; run the shard again "
+                             "to resume and repair it")
+    return Part(folder, Shard.parse(shard), kept["definition"], manifest, clean.rows,
+                images.rows if images else [])
+
+
+def _config_of(part: Part) -> StudyConfig:
+    c = dict(part.manifest["config"])
+    return StudyConfig(folder=Path(c["folder"]), out=Path(c["out"]), per_tier=c.get("per_tier"),
+                       methods=tuple(c["methods"]), targets=tuple(c["targets"]),
+                       eps=tuple(c["eps"]), alpha=c.get("alpha"), steps=c.get("steps"),
+                       seed=int(c.get("seed", 0)), batch=int(c.get("batch", 8)),
+                       thresholds=TierThresholds(**c["thresholds"]), tiers=c.get("tiers", "fixed"))
+
+
+def _jobs(config: StudyConfig, classes: int) -> list[tuple[str, str, str]]:
+    """(method, target, eps) in the order a single run attacks them."""
+    targets = list({str(t): t for t in (Target.parse(x, classes) for x in config.targets)})
+    return [(method, target, eps_key(eps)) for (method, eps, _a) in config.attacks()
+            for target in targets]
+
+
+def check_parts(parts: list[Part]) -> tuple[list[dict], list[tuple[str, str, str]]]:
+    """Refuse parts that are not one whole study; return the sample and the attacks."""
+    first = parts[0]
+    for p in parts[1:]:
+        if study_id(p.definition) != study_id(first.definition):
+            changed = "; ".join(_differences(first.definition, p.definition))
+            raise ValueError(f"{p.folder} is part of another study than {first.folder} "
+                             f"({changed}); merge the parts of one study only")
+    counts = {p.shard.count for p in parts}
+    if len(counts) > 1:
+        raise ValueError("the parts were cut into different numbers of shards ("
+                         + ", ".join(f"{p.folder}: {p.shard}" for p in parts) + ")")
+    n = counts.pop()
+    seen: dict[int, Path] = {}
+    for p in parts:
+        if p.shard.index in seen:
+            raise ValueError(f"{seen[p.shard.index]} and {p.folder} are both shard {p.shard}; "
+                             "give each shard once")
+        seen[p.shard.index] = p.folder
+    missing = [f"{k}/{n}" for k in range(1, n + 1) if k not in seen]
+    if missing:
+        raise ValueError(f"shard{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                         f"{'are' if len(missing) > 1 else 'is'} missing (given: "
+                         + ", ".join(str(p.shard) for p in sorted(parts, key=lambda p: p.shard.index))
+                         + "); run it and merge all N parts")
+    config = _config_of(first)
+    jobs = _jobs(config, int(first.definition["classes"]))
+    for p in parts[1:]:
+        if _jobs(_config_of(p), int(p.definition["classes"])) != jobs:
+            raise ValueError(f"{p.folder} ran other attacks (methods, targets or eps) than "
+                             f"{first.folder}; run every shard with the same options")
+        if p.clean != first.clean:
+            raise ValueError(f"{p.folder} and {first.folder} were classified separately and "
+                             "differ; classify once (--classify-only) and give every shard "
+                             "--clean-from")
+    chosen = sample_rows(first.clean, config.seed, config.per_tier)
+    return chosen, jobs
+
+
+def _ordered_rows(parts: list[Part], chosen: list[dict],
+                  jobs: list[tuple[str, str, str]]) -> list[dict]:
+    by_key: dict[tuple, dict] = {}
+    for p in parts:
+        for r in p.rows:
+            if not p.shard.holds(r["file"]):
+                raise ValueError(f"{p.folder} (shard {p.shard}) holds rows of "
+                                 f"{r['file']!r}, which belongs to another shard")
+            key = image_key(r)
+            if key in by_key:
+                raise ValueError(f"{r['file']!r} ({r['method']} {r['target']} eps {r['eps']}) "
+                                 "is in two parts")
+            by_key[key] = r
+    ordered, absent = [], {}
+    for method, target, eps in jobs:
+        for c in chosen:
+            row = by_key.pop((c["file"], method, target, eps), None)
+            if row is None:
+                shard = next(p.shard for p in parts if p.shard.holds(c["file"]))
+                absent[str(shard)] = absent.get(str(shard), 0) + 1
+            else:
+                ordered.append(row)
+    if absent:
+        raise ValueError("the parts are not finished: " + ", ".join(
+            f"shard {s} lacks {k} row{'s' if k != 1 else ''}" for s, k in sorted(absent.items()))
+            + "; run those shards again (they resume) and merge again")
+    if by_key:
+        extra = next(iter(by_key.values()))
+        raise ValueError(f"a part holds rows the study does not sample (e.g. {extra['file']!r}); "
+                         "it was run with other options")
+    return ordered
+
+
+def merge_studies(folders: list[Path], out: Path) -> MergeOutcome:
+    """Check the parts and write OUT as one run of the whole study would have."""
+    if not folders:
+        raise ValueError("give the shard folders to merge")
+    resolved = {f.resolve() for f in folders}
+    if out.resolve() in resolved:
+        raise ValueError(f"--out {out} is one of the parts; merge into a new folder")
+    check_out_folder(out)
+    with ExitStack() as locks:
+        if out.is_dir():  # an earlier merge being merged again: no one else may write it
+            locks.enter_context(StudyLock(out))
+        for f in folders:  # no shard may still be writing while it is read
+            if not f.is_dir() or not is_study_folder(f):
+                raise ValueError(f"{f} is not an advgui study folder")
+            locks.enter_context(StudyLock(f))
+        parts = [_read_part(f) for f in folders]
+        chosen, jobs = check_parts(parts)
+        rows = _ordered_rows(parts, chosen, jobs)
+        first = parts[0]
+        _check_target(out, study_id(first.definition))
+        if not out.is_dir():
+            out.mkdir(parents=True)
+            locks.enter_context(StudyLock(out))
+        atomic_write_json(out / DEFINITION_NAME, {
+            "advgui_study": 1, "id": study_id(first.definition), "definition": first.definition,
+            "note": f"Merged from {len(parts)} shards."})
+        write_csv(out / "clean.csv", CLEAN_COLUMNS, first.clean)
+        _copy_pngs(parts, rows, out)
+        write_csv(out / "images.csv", IMAGE_COLUMNS, rows)
+        manifest = _merged_manifest(parts, out, len(rows))
+        summary = write_reports(out, rows, manifest, f"{first.manifest['model']['name']} on "
+                                f"{Path(first.manifest['config']['folder']).name}: "
+                                f"{len({r['file'] for r in rows})} images")
+    return MergeOutcome(len(rows), len({r["file"] for r in rows}), summary)
+
+
+def _check_target(out: Path, merged_id: str) -> None:
+    """OUT may be new, empty, or an earlier merge of this same study (merged again)."""
+    if not out.is_dir():
+        return
+    kept = read_definition(out)
+    ids = set()
+    for name, cols in (("clean.csv", CLEAN_COLUMNS), ("images.csv", IMAGE_COLUMNS)):
+        if (out / name).exists():
+            ids |= {r["study_id"] for r in read_csv(out / name, cols).rows}
+    if kept is not None:
+        ids.add(study_id(kept["definition"]))
+    if ids - {merged_id}:
+        raise ValueError(f"--out {out} holds another study; merge into a new folder")
+    if ids and "merged_from" not in read_manifest(out):
+        raise ValueError(f"--out {out} holds a run of this study, not an earlier merge; merge "
+                         "into a new folder (a merge never overwrites a study's own rows)")
+
+
+def _copy_pngs(parts: list[Part], rows: list[dict], out: Path) -> None:
+    adversarial = real_subfolder(out, "adversarial")
+    fd = open_folder(adversarial)
+    owner = {}
+    for p in parts:
+        for r in p.rows:
+            owner[image_key(r)] = p.folder
+    try:
+        for r in rows:
+            if not r["adversarial_png"]:
+                continue
+            src = owner[image_key(r)] / r["adversarial_png"]
+            name = Path(r["adversarial_png"]).name
+            with open(src, "rb") as fh:
+                atomic_write_file(adversarial / name, lambda dst, s=fh: shutil.copyfileobj(s, dst),
+                                  dir_fd=fd)
+    finally:
+        if fd is not None:
+            import os  # noqa: PLC0415
+
+            os.close(fd)
+
+
+def _merged_manifest(parts: list[Part], out: Path, rows: int) -> dict:
+    first = dict(parts[0].manifest)
+    config = dict(first["config"], shard=None, clean_from=None, out=str(out))
+    now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    return {**first, "config": config, "rows": rows, "cancelled": False, "notes": [],
+            "started": min(p.manifest.get("first_started", p.manifest["started"]) for p in parts),
+            "first_started": min(p.manifest.get("first_started", p.manifest["started"])
+                                 for p in parts),
+            "finished": now, "runs": sum(int(p.manifest.get("runs", 1)) for p in parts),
+            "seconds": round(sum(float(p.manifest.get("seconds", 0)) for p in parts), 1),
+            "seconds_all_runs": round(sum(float(p.manifest.get("seconds_all_runs", 0))
+                                          for p in parts), 1),
+            "merged_from": [{"folder": str(p.folder), "shard": str(p.shard),
+                             "machine": p.manifest.get("machine"),
+                             "device": p.manifest.get("device"),
+                             "rows": len(p.rows)} for p in sorted(parts, key=lambda p: p.shard.index)]}
