@@ -58,6 +58,22 @@ def interleaved(fns: dict, repeats: int, pause: float = 0.2) -> dict[str, float]
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def ort_matmul(a: np.ndarray):
+    """A 2048^3 float32 MatMul in ONNX Runtime, on the same threads as the model's sessions."""
+    from onnx import TensorProto, helper, numpy_helper  # noqa: PLC0415
+
+    from advgui.core.session import create_session  # noqa: PLC0415
+
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["a", "b"], ["c"])], "gemm",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, list(a.shape))],
+        [helper.make_tensor_value_info("c", TensorProto.FLOAT, list(a.shape))],
+        [numpy_helper.from_array(a, "b")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    session, _ = create_session(model.SerializeToString(), "cpu")
+    return lambda: session.run(None, {"a": a})
+
+
 def placement(model: bytes | str, feeds: dict[str, np.ndarray], device: str) -> dict:
     """Which execution provider ran each node of one profiled run (a CUDA run must show no
     CPU nodes but the few shape computations ONNX Runtime keeps on the host on purpose)."""
@@ -180,22 +196,31 @@ def main() -> int:
     fwd_flops = conv_flops(clf.model, {"N": 1})
     grad_flops = conv_flops(grad_model, {"N": 1})
     a = np.random.default_rng(0).normal(size=(2048, 2048)).astype(np.float32)
-    peaks = []
+    gemm = ort_matmul(a)
+    peaks, numpy_peaks, ort_peaks = [], [], []
     for bs in args.batches:
         x = np.concatenate([pool] * (bs // len(pool) + 1))[:bs]
-        fns = {"matmul": lambda: a @ a, "forward": lambda x=x: clf.probabilities(x),
+        fns = {"matmul": lambda: a @ a, "ort_matmul": gemm,
+               "forward": lambda x=x: clf.probabilities(x),
                "ours": lambda x=x: ours_grad(x)}
         if net is not None:
             fns["torch"] = lambda x=x: torch_grad(x)
             fns["torch_forward"] = lambda x=x: torch_forward(x)
         t = interleaved(fns, args.repeats)
-        peak = 2.0 * 2048 ** 3 / t["matmul"]
+        # The peak is the fastest float32 GEMM measured in this run: numpy's BLAS ran slower than
+        # ONNX Runtime's own kernels here (our forward reached 107 % of numpy's "peak").
+        numpy_peaks.append(2.0 * 2048 ** 3 / t["matmul"])
+        ort_peaks.append(2.0 * 2048 ** 3 / t["ort_matmul"])
+        peak = max(numpy_peaks[-1], ort_peaks[-1])
         peaks.append(peak)
         t_torch, t_fwd, t_ours = t.get("torch"), t["forward"], t["ours"]
         row = {"ours_images_per_s": bs / t_ours, "forward_images_per_s": bs / t_fwd,
                "gradient_over_forward": t_ours / t_fwd,
                "ours_gflops": bs * grad_flops / t_ours / 1e9,
-               "fraction_of_peak": bs * grad_flops / t_ours / peak}
+               "forward_gflops": bs * fwd_flops / t_fwd / 1e9,
+               "fraction_of_peak": bs * grad_flops / t_ours / peak,
+               "forward_fraction_of_peak": bs * fwd_flops / t_fwd / peak,
+               "peak_gflops": peak / 1e9}
         if t_torch is not None:
             row.update(torch_images_per_s=bs / t_torch, speedup_vs_torch=t_torch / t_ours,
                        torch_gradient_over_forward=t_torch / t["torch_forward"])
@@ -203,7 +228,9 @@ def main() -> int:
         print(f"batch {bs}: {json.dumps({k: round(v, 3) for k, v in row.items()})}", flush=True)
 
     result.update(forward_gflop_per_image=fwd_flops / 1e9, gradient_gflop_per_image=grad_flops / 1e9,
-                  matmul_peak_gflops=statistics.median(peaks) / 1e9)
+                  matmul_peak_gflops=statistics.median(peaks) / 1e9,
+                  numpy_matmul_gflops=statistics.median(numpy_peaks) / 1e9,
+                  onnxruntime_matmul_gflops=statistics.median(ort_peaks) / 1e9)
     x8, attack_only, study = pool[:8], {}, {}
     for name, attack in (("fast", FastGradientSign(eps=8)), ("iterative", IterativeGradientSign(eps=8))):
         t0 = time.perf_counter()

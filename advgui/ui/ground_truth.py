@@ -63,8 +63,5 @@ class FolderTruth:
     @staticmethod
     def score(images) -> str:
         """' · 41 of 50 right' over the classified images whose truth is known."""
-        known = [e for e in images.entries if e.truth >= 0 and e.top1 >= 0]
-        if not known:
-            return ""
-        right = sum(e.top1 == e.truth for e in known)
-        return f" · top-1 right on {right:,} of {len(known):,} labelled"
+        right, known = images.truth_counts()
+        return f" · top-1 right on {right:,} of {known:,} labelled" if known else ""

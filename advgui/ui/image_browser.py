@@ -48,12 +48,28 @@ class ImageListModel(QAbstractListModel):
         self.rows: dict[str, int] = {}
         self.thresholds = TierThresholds()
         self._with_thumb: OrderedDict[int, None] = OrderedDict()  # oldest first
+        self._counts = self._zero_counts()
+
+    @staticmethod
+    def _zero_counts() -> dict[str, int]:
+        return {**{t.value: 0 for t in Tier}, "unreadable": 0, "labelled": 0, "right": 0}
+
+    def _count(self, e: Entry, sign: int) -> None:
+        """Counts kept as verdicts arrive: recounting 50,000 entries per verdict was quadratic."""
+        t = self.tier(e)
+        if t:
+            self._counts[t.value] += sign
+        self._counts["unreadable"] += sign * bool(e.error)
+        if e.truth >= 0 and e.top1 >= 0:
+            self._counts["labelled"] += sign
+            self._counts["right"] += sign * (e.top1 == e.truth)
 
     def set_paths(self, paths: list[str]) -> None:
         self.beginResetModel()
         self.entries = [Entry(p) for p in paths]
         self.rows = {p: i for i, p in enumerate(paths)}
         self._with_thumb.clear()
+        self._counts = self._zero_counts()
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
@@ -144,30 +160,34 @@ class ImageListModel(QAbstractListModel):
         row = self.rows.get(path)
         if row is not None:
             e = self.entries[row]
+            self._count(e, -1)
             e.confidence, e.top1_name, e.error, e.top1 = confidence, top1_name, error, top1
+            self._count(e, +1)
             self._changed(row)
 
     def set_truth(self, path: str, truth: int, name: str) -> None:
         row = self.rows.get(path)
         if row is not None:
             e = self.entries[row]
+            self._count(e, -1)
             e.truth, e.truth_name = truth, name
+            self._count(e, +1)
 
     def set_thresholds(self, thresholds: TierThresholds) -> None:
         self.thresholds = thresholds
+        self._counts = self._zero_counts()
         for e in self.entries:
             e.decorated = None
+            self._count(e, +1)
         if self.entries:
             self.dataChanged.emit(self.index(0), self.index(len(self.entries) - 1))
 
     def tier_counts(self) -> dict[str, int]:
-        counts = {t.value: 0 for t in Tier}
-        for e in self.entries:
-            t = self.tier(e)
-            if t:
-                counts[t.value] += 1
-        counts["unreadable"] = sum(bool(e.error) for e in self.entries)
-        return counts
+        return {k: self._counts[k] for k in [t.value for t in Tier] + ["unreadable"]}
+
+    def truth_counts(self) -> tuple[int, int]:
+        """(right, labelled) over the classified images whose true label is known."""
+        return self._counts["right"], self._counts["labelled"]
 
 
 class TierFilter(QSortFilterProxyModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QThread, Signal
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QS
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from advgui.core.images import IMAGE_SUFFIXES
+from advgui.core.progress import format_duration
 from advgui.core.tiers import TierThresholds
 from advgui.core.window_state import ModelInfo, Verdict, WindowState
 from advgui.ui import persistence
@@ -279,6 +281,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(problem, 15000)
         for e in self.images.entries:
             self.images.set_truth(e.path, *self.truth.label(e.path, info))
+        self._classify_started = (time.monotonic(), len(self.state.verdicts))
         self._show_progress()
         self.requestClassify.emit(self.generation, [e.path for e in self.images.entries])
 
@@ -323,8 +326,13 @@ class MainWindow(QMainWindow):
 
     def _show_progress(self) -> None:
         done, total = len(self.state.verdicts), len(self.images.entries)
-        self.progress_label.setText("" if not total else
-                                    f"{done:,} / {total:,} classified" + self.truth.score(self.images))
+        eta = ""
+        started, before = getattr(self, "_classify_started", (0.0, 0))
+        if 0 < done - before and done < total:  # a big folder: how long the rest will take
+            rate = (done - before) / max(time.monotonic() - started, 1e-6)
+            eta = f", {format_duration((total - done) / rate)} left"
+        self.progress_label.setText("" if not total else f"{done:,} / {total:,} classified{eta}"
+                                    + self.truth.score(self.images))
 
     def _thresholds_changed(self, t: TierThresholds) -> None:
         self.images.set_thresholds(t)
