@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from advgui import cli_cluster
-from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target
+from advgui.core.attacks import Target
 from advgui.core.classifier import Classifier, ModelError
 from advgui.core.images import ImageError, list_image_files, load_batch, load_rgb
 from advgui.core.params import eps_units
@@ -25,7 +25,9 @@ from advgui.core.scoring import (IMAGE_COLUMNS, format_markdown, format_summary,
                                  norms, summary_rows, validate_image_row)
 from advgui.core.session import check_device
 from advgui.core.fragility import format_fragility
-from advgui.core.study import METHODS, TIER_MODES, Study, StudyConfig
+from advgui.core.attacks import METHODS, make_attack
+from advgui.core.study import TIER_MODES, Study, StudyConfig
+from advgui.core.study_config import DEFAULT_METHODS
 from advgui.core.study_folder import check_out_folder
 from advgui.core.tiers import Tier, TierThresholds
 
@@ -107,9 +109,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def _make_attack(args: argparse.Namespace):
-    if args.method == "fast":
-        return FastGradientSign(eps=args.eps)
-    return IterativeGradientSign(eps=args.eps, alpha=args.alpha, steps=args.steps)
+    return make_attack(args.method, args.eps, args.alpha, args.steps, getattr(args, "seed", 0))
 
 
 def cmd_attack(args: argparse.Namespace) -> int:
@@ -299,7 +299,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", type=Path)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--per-tier", type=int, help="at most N images per tier (default all)")
-    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    p.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), choices=METHODS,
+                   help="fast, iterative (the seed's two, the default), pgd (Madry et al. 2018: "
+                        "random start, alpha 2, 10 steps), momentum (MI-FGSM, Dong et al. 2018: "
+                        "decay 1, 10 steps, alpha eps/10)")
     p.add_argument("--targets", nargs="+", default=["least-likely", "inverse"])
     p.add_argument("--eps", nargs="+", type=float, default=[8.0])
     p.add_argument("--alpha", type=float)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from advgui.core.safe_write import atomic_write_bytes
 
-COLOURS = {"iterative": "#c0392b", "fast": "#2471a3"}
+COLOURS = {"iterative": "#c0392b", "fast": "#2471a3", "pgd": "#1e8449", "momentum": "#7d3c98"}
 MARKERS = {"least-likely": "o", "inverse": "s", "least-likely-top5": "^", "true": "D"}
 
 
@@ -71,3 +71,48 @@ def plot_fragility(bins: list[dict], correlations: list[dict], path: Path, title
     fig.suptitle(f"{title}. Medians past the search (fast) or the budget (iterative) are not "
                  "drawn.", fontsize=9)
     _save(fig, path)
+
+
+def plot_error_vs_eps(summary: list[dict], path: Path, title: str) -> bool:
+    """Kurakin et al. 2016, Figure 2 style: top-1 (solid) and top-5 (dashed) error against eps,
+    one line per method and target, one panel per tier and one for all images, with the Wilson
+    intervals the table gives. False (nothing drawn) for a study of one eps."""
+    from matplotlib.ticker import ScalarFormatter  # noqa: PLC0415
+
+    eps_values = sorted({float(r["eps"]) for r in summary})
+    if len(eps_values) < 2:
+        return False
+    use_truth = any(int(r["top1_error_truth_n"] or 0) for r in summary)
+    kind = "truth" if use_truth else "clean"
+    panels = [t for t in ("high", "medium", "low", "all") if any(r["tier"] == t for r in summary)]
+    fig = _figure(3.3 * len(panels), 3.8)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    series = sorted({(r["method"], r["target"]) for r in summary})
+    for ax, tier in zip(axes, panels):
+        for method, target in series:
+            rows = sorted((r for r in summary if (r["method"], r["target"], r["tier"])
+                           == (method, target, tier)), key=lambda r: float(r["eps"]))
+            for k, dash in ((1, "-"), (5, "--")):
+                key = f"top{k}_error_{kind}"
+                pts = [(float(r["eps"]), float(r[key]), float(r[key + "_lo"]), float(r[key + "_hi"]))
+                       for r in rows if r[key] not in ("", "nan") and not math.isnan(float(r[key]))]
+                if not pts:
+                    continue
+                x, y, lo, hi = zip(*pts)
+                ax.errorbar(x, [100 * v for v in y],
+                            yerr=[[100 * (v - a) for v, a in zip(y, lo)],
+                                  [100 * (b - v) for v, b in zip(y, hi)]],
+                            color=COLOURS.get(method, "#555"), marker=MARKERS.get(target, "x"),
+                            linestyle=dash, capsize=2, markersize=4,
+                            label=f"{method} {target} top-{k}")
+        ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.set(title=f"{tier} confidence" if tier != "all" else "all images",
+               xlabel="ε (pixel levels)", ylim=(-2, 102), xticks=eps_values)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(f"error vs {kind} (%)")
+    axes[-1].legend(fontsize=6, loc="lower right")
+    fig.suptitle(f"{title}: error against ε (top-1 solid, top-5 dashed; 95 % Wilson intervals)",
+                 fontsize=9)
+    _save(fig, path)
+    return True

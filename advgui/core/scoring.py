@@ -128,13 +128,20 @@ def _pct(row: dict, key: str) -> str:
     return f"{100 * value:5.1f}%"
 
 
+METHOD_ORDER = ("iterative", "fast", "pgd", "momentum")  # the seed's two first
+
+
+def _method_order(method: str) -> tuple[int, str]:
+    return (METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER), method)
+
+
 def format_summary(summary: list[dict]) -> str:
     """The seed's table: per target and eps, rows = tiers, columns = method x (top-5, top-1)."""
     lines = []
     groups = sorted({(r["target"], r["eps"]) for r in summary})
     for target, eps in groups:
         methods = sorted({r["method"] for r in summary if r["target"] == target and r["eps"] == eps},
-                         reverse=True)  # iterative first, as in the seed
+                         key=_method_order)  # iterative first, as in the seed
         use_truth = any(r["top1_error_truth_n"] for r in summary if r["target"] == target)
         kind = "vs truth" if use_truth else "vs clean prediction"
         lines.append(f"\nTarget {target}, eps {eps}/255 (error rates {kind}, 8-bit images)")
@@ -175,7 +182,7 @@ def format_markdown(summary: list[dict]) -> str:
     lines = [head, "|" + "---|" * (4 + 2 * len(targets))]
     order = [t.value for t in Tier] + ["all"]
     keys = sorted({(r["eps"], r["tier"], r["method"]) for r in summary},
-                  key=lambda k: (float(k[0]), order.index(k[1]), k[2] != "iterative"))
+                  key=lambda k: (float(k[0]), order.index(k[1]), _method_order(k[2])))
     for eps, tier, method in keys:
         cells = []
         images = 0

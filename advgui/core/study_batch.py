@@ -54,6 +54,8 @@ class BatchAttacker:
         if str(target) == "true" and np.any(truth < 0):
             raise ValueError("target 'true' needs ground truth for every image (labels CSV, "
                              "wnid file names or wnid folders)")
+        if hasattr(attack, "keys"):  # PGD: each image's random start comes from its own name
+            attack.keys = [r["file"] for r in batch]
         gen = attack.run(self.classifier, x, target, truth)
         while True:
             if should_stop():  # between steps: a cancel never waits for a whole batch

@@ -6,14 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from advgui.core.attacks import FastGradientSign, IterativeGradientSign
+from advgui.core.attacks import METHODS, make_attack  # noqa: F401 (METHODS: re-exported)
 from advgui.core.scoring import TIERS, eps_key
 from advgui.core.shards import Shard
 from advgui.core.tiers import Tier, TierThresholds
 
 CLEAN_COLUMNS = ["file", "truth", "tier", "top1", "top1_name", "top1_probability", "status",
                  "error", "bytes", "sha256", "study_id"]
-METHODS = ("fast", "iterative")
+DEFAULT_METHODS = ("fast", "iterative")  # the seed's two; pgd and momentum on request
 TIER_MODES = ("fixed", "quantile")
 
 
@@ -57,7 +57,7 @@ class StudyConfig:
     folder: Path
     out: Path
     per_tier: int | None = None
-    methods: tuple[str, ...] = METHODS
+    methods: tuple[str, ...] = DEFAULT_METHODS
     targets: tuple[str, ...] = ("least-likely", "inverse")
     eps: tuple[float, ...] = (8.0,)
     alpha: float | None = None
@@ -104,17 +104,8 @@ class StudyConfig:
         return Shard.parse(self.shard) if self.shard else None
 
     def attacks(self) -> list[tuple[str, float, object]]:
-        out = []
-        for eps in self.eps:
-            for method in self.methods:
-                if method == "fast":
-                    out.append((method, eps, FastGradientSign(eps=eps)))
-                elif method == "iterative":
-                    out.append((method, eps, IterativeGradientSign(eps=eps, alpha=self.alpha,
-                                                                   steps=self.steps)))
-                else:
-                    raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
-        return out
+        return [(method, eps, make_attack(method, eps, self.alpha, self.steps, self.seed))
+                for eps in self.eps for method in self.methods]
 
 
 def sample_rows(clean_rows: list[dict], seed: int, per_tier: int | None) -> list[dict]:

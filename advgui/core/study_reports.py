@@ -13,12 +13,13 @@ import numpy as np
 from advgui import __version__
 
 from advgui.core.fragility import CORRELATION_COLUMNS, FRAGILITY_COLUMNS, fragility_rows
-from advgui.core.plots import plot_fragility
+from advgui.core.plots import plot_error_vs_eps, plot_fragility
 from advgui.core.report import write_csv
 from advgui.core.safe_write import atomic_write_json
 from advgui.core.scoring import SUMMARY_COLUMNS, summary_rows
 
-REPORT_FILES = ("summary.csv", "fragility.csv", "fragility_correlation.csv", "fragility.png")
+REPORT_FILES = ("summary.csv", "fragility.csv", "fragility_correlation.csv", "fragility.png",
+                "error_vs_eps.png")
 
 
 def write_reports(out: Path, rows: list[dict], manifest: dict, title: str) -> list[dict]:
@@ -30,6 +31,7 @@ def write_reports(out: Path, rows: list[dict], manifest: dict, title: str) -> li
         write_csv(out / "fragility.csv", FRAGILITY_COLUMNS, bins)
         write_csv(out / "fragility_correlation.csv", CORRELATION_COLUMNS, correlations)
         plot_fragility(bins, correlations, out / "fragility.png", title)
+    plot_error_vs_eps(summary, out / "error_vs_eps.png", title)
     manifest["fragility"] = correlations
     atomic_write_json(out / "manifest.json", manifest)
     return summary

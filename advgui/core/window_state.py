@@ -27,6 +27,7 @@ class ModelInfo:
     size: int
     std: tuple[float, float, float]
     sha256: str
+    spec: str = ""  # what was asked for: a shipped name, an .onnx path, or "" (the default)
 
 
 @dataclass(frozen=True)
@@ -81,10 +82,11 @@ class WindowState:
         self._emit("model")
 
     def model_loaded(self, info: ModelInfo) -> None:
-        """The new model is in use: verdicts and results of the old one are gone."""
-        if self.loading_spec is not None:
-            self.model_spec = self.loading_spec
-        self.loading_spec = None
+        """The new model is in use: verdicts and results of the old one are gone. The spec is
+        the loaded model's own: a later request still loading is still loading."""
+        self.model_spec = info.spec
+        if self.loading_spec == info.spec:
+            self.loading_spec = None
         changed = self.model is not None and self.model.sha256 != info.sha256
         self.model = info
         if changed:
@@ -95,9 +97,10 @@ class WindowState:
         if changed:
             self._emit("attack")
 
-    def model_failed(self) -> None:
+    def model_failed(self, spec: str) -> None:
         """The previous model (if any) stays in use, everywhere."""
-        self.loading_spec = None
+        if self.loading_spec == spec:
+            self.loading_spec = None
         self._emit("model")
 
     @property

@@ -54,6 +54,11 @@ class AttackFlow(QObject):
             if truth is None:
                 return
         self.requested = True
+        if self.w.attack_panel.run.hasFocus() or self.w.focusWidget() is None:
+            # The Run button is about to be disabled: Qt would hand the focus to the Method
+            # combo, where the arrow keys then change the method instead of the image.
+            self.w.browser.view.setFocus()
+        self.w.engine.arm()
         self.w.attack_panel.set_running(True)
         self.w.statusBar().showMessage("Attacking…")
         self.w.requestAttack.emit(AttackRequest(path, values["method"], values["target"],
@@ -107,6 +112,7 @@ class AttackFlow(QObject):
     @Slot(str)
     def _attack_failed(self, message: str) -> None:
         self._attack_done()
+        self.w.step_label.setText("")
         self.w.state.attack_dropped()
         summary = message.split("\n\n")[0]
         self.w.statusBar().showMessage(f"Attack failed: {summary.splitlines()[0]}", 15000)
@@ -118,6 +124,7 @@ class AttackFlow(QObject):
     @Slot()
     def _attack_cancelled(self) -> None:
         self._attack_done()
+        self.w.step_label.setText("")
         self.w.state.attack_dropped()  # what was shown before the attack is shown again
         kept = " The previous result of this image is shown." if self.w.state.result else ""
         self.w.statusBar().showMessage(f"Attack cancelled: no new result.{kept}", 8000)

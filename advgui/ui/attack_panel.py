@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDoubleSpinBox,
                                QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSpinBox,
                                QWidget)
 
-from advgui.core.attacks import kurakin_steps
+from advgui.core.attacks import STEPPED, make_attack
 from advgui.core.params import eps_units
 
 TARGETS = [("Least likely (global)", "least-likely"),
@@ -27,6 +27,8 @@ class AttackPanel(QGroupBox):
         self.method = QComboBox()
         self.method.addItem("Iterative gradient sign (Kurakin 2016)", "iterative")
         self.method.addItem("Fast gradient sign (Goodfellow 2014)", "fast")
+        self.method.addItem("PGD: random start (Madry 2018)", "pgd")
+        self.method.addItem("Momentum, MI-FGSM (Dong 2018)", "momentum")
         self.target = QComboBox()
         for label, key in TARGETS:
             self.target.addItem(label, key)
@@ -54,8 +56,10 @@ class AttackPanel(QGroupBox):
         self.alpha.setValue(1.0)
         self.steps = QSpinBox()
         self.steps.setRange(1, 10_000)
-        self.kurakin = QCheckBox("Kurakin defaults")
-        self.kurakin.setToolTip("Kurakin et al. 2016: α = 1 level, steps = min(ε + 4, 1.25 ε)")
+        self.kurakin = QCheckBox("Paper defaults")
+        self.kurakin.setToolTip("Iterative (Kurakin et al. 2016): α = 1 level, steps = min(ε + 4, "
+                                "1.25 ε). PGD (Madry et al. 2018): α = 2, 10 steps. Momentum (Dong "
+                                "et al. 2018): α = ε / 10, 10 steps, decay 1")
         self.kurakin.setChecked(True)
         self.run = QPushButton("Run attack")
         self.run.setDefault(True)
@@ -84,9 +88,16 @@ class AttackPanel(QGroupBox):
         self._refresh()
 
     def set_classes(self, names: tuple[str, ...], std: tuple[float, float, float]) -> None:
+        """Another model's classes. What was typed or picked stays when the new list has it."""
         self._std = std
+        typed = self.picker.currentText()
+        items = [f"{i}: {n}" for i, n in enumerate(names)]
+        if items == [self.picker.itemText(i) for i in range(self.picker.count())]:
+            self._refresh()
+            return
         self.picker.clear()
-        self.picker.addItems([f"{i}: {n}" for i, n in enumerate(names)])
+        self.picker.addItems(items)
+        self.picker.setEditText(typed)
         completer = QCompleter(self.picker.model(), self.picker)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -94,14 +105,16 @@ class AttackPanel(QGroupBox):
         self._refresh()
 
     def _refresh(self) -> None:
-        iterative = self.method.currentData() == "iterative"
+        method = self.method.currentData()
+        stepped = method in STEPPED
         custom = not self.kurakin.isChecked()
-        self.kurakin.setEnabled(iterative)
-        self.alpha.setEnabled(iterative and custom)
-        self.steps.setEnabled(iterative and custom)
-        if self.kurakin.isChecked():
-            self.alpha.setValue(1.0)
-            self.steps.setValue(kurakin_steps(self.eps.value()))
+        self.kurakin.setEnabled(stepped)
+        self.alpha.setEnabled(stepped and custom)
+        self.steps.setEnabled(stepped and custom)
+        if self.kurakin.isChecked() and stepped and self.eps.value() >= 0.5:
+            defaults = make_attack(method, self.eps.value())
+            self.alpha.setValue(defaults.alpha)
+            self.steps.setValue(defaults.steps)
         self.picker.setEnabled(self.target.currentData() == "class")
         self.eps_units.setText(eps_units(self.eps.value(), self._std))
 
@@ -134,13 +147,13 @@ class AttackPanel(QGroupBox):
         target = self.target.currentData()
         if target == "class":
             target = f"class:{self.chosen_class()}"
-        iterative = self.method.currentData() == "iterative"
+        stepped = self.method.currentData() in STEPPED
         if self.eps.value() < 0.5:
             raise ValueError(f"ε {self.eps.value():g} changes no pixel: choose at least 0.5 "
                              "levels (of 255)")
         return {"method": self.method.currentData(), "target": target, "eps": self.eps.value(),
-                "alpha": self.alpha.value() if iterative else None,
-                "steps": self.steps.value() if iterative else None}
+                "alpha": self.alpha.value() if stepped else None,
+                "steps": self.steps.value() if stepped else None}
 
     def restore(self, values: dict) -> None:
         for combo, key in ((self.method, "method"), (self.target, "target")):
@@ -165,6 +178,7 @@ class AttackPanel(QGroupBox):
             values = self.settings()
         except ValueError as exc:
             text = str(exc)
-            QMessageBox.warning(self, "Cannot run the attack", text[:1].upper() + text[1:] + ".")
+            first = text[:1].upper() if text[:1].isascii() else text[:1]  # ε, not Ε
+            QMessageBox.warning(self, "Cannot run the attack", first + text[1:] + ".")
             return
         self.runRequested.emit(values)

@@ -25,7 +25,8 @@ from advgui.core.study_folder import StudyLock, check_out_folder, is_study_folde
 from advgui.core.tiers import Tier, TierThresholds
 from advgui.ui.study_worker import StudyWorker
 
-METHOD_COLOURS = {"iterative": "#d0473c", "fast": "#2060d0"}
+METHOD_COLOURS = {"iterative": "#d0473c", "fast": "#2060d0", "pgd": "#2e8b57",
+                  "momentum": "#8e44ad"}
 # Series of equal values would hide one another: each target has its own marker, and series are
 # shifted sideways a little within their tier.
 TARGET_SYMBOLS = {"inverse": "o", "least-likely": "t", "least-likely-top5": "s", "true": "d"}
@@ -77,7 +78,7 @@ class BatchDialog(QDialog):
         self.per_tier.setRange(0, 100_000)
         self.per_tier.setSpecialValueText("all")
         self.per_tier.setValue(100)
-        self.methods = {m: QCheckBox(m) for m in ("iterative", "fast")}
+        self.methods = {m: QCheckBox(m) for m in ("iterative", "fast", "pgd", "momentum")}
         self.targets = {t: QCheckBox(t) for t in ("least-likely", "inverse", "least-likely-top5",
                                                    "true")}
         for key in ("iterative", "fast"):
@@ -117,6 +118,14 @@ class BatchDialog(QDialog):
         self.figures = QTabWidget()
         self.figures.addTab(self.plot, "Error by tier")
         self.figures.addTab(fragility_view, "Confidence vs fragility")
+        self.error_eps = QLabel("After a run with two or more ε values: top-1 and top-5 error "
+                                "against ε, per tier (error_vs_eps.png in the output folder).")
+        self.error_eps.setWordWrap(True)
+        self.error_eps.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        eps_view = QScrollArea()
+        eps_view.setWidget(self.error_eps)
+        eps_view.setWidgetResizable(True)
+        self.figures.addTab(eps_view, "Error vs ε")
         self.start = QPushButton("Start")
         self.cancel = QPushButton("Cancel run")
         self.cancel.setEnabled(False)
@@ -206,6 +215,8 @@ class BatchDialog(QDialog):
         self.plot.clear()
         self.fragility.clear()
         self.fragility.setText("Running…")
+        self.error_eps.clear()
+        self.error_eps.setText("Running…")
         self.start.setEnabled(False)
         self.cancel.setEnabled(True)
         self.status.setText("Classifying the folder…")
@@ -261,6 +272,8 @@ class BatchDialog(QDialog):
                             f"{outcome.rows} in all{resumed}.{skipped}{notes}")
         self.show_summary(outcome.summary)
         self.show_fragility(Path(self.out.text()) / "fragility.png", outcome.fragility)
+        self.show_figure(self.error_eps, Path(self.out.text()) / "error_vs_eps.png",
+                         "No error-vs-ε figure: the study has one ε.")
         for b in (self.open_csv, self.open_dir):
             b.setEnabled(True)
         self.studyFinished.emit(outcome)
@@ -276,13 +289,22 @@ class BatchDialog(QDialog):
             width, Qt.TransformationMode.SmoothTransformation))
         self.fragility.setToolTip(format_fragility(correlations))
 
+    def show_figure(self, label: QLabel, png: Path, missing: str) -> None:
+        pixmap = QPixmap(str(png)) if png.is_file() else QPixmap()
+        if pixmap.isNull():
+            label.setText(missing)
+            return
+        label.setPixmap(pixmap.scaledToWidth(max(600, self.figures.width() - 40),
+                                             Qt.TransformationMode.SmoothTransformation))
+
     def show_summary(self, summary: list[dict]) -> None:
         """The seed's layout: per target and eps, rows are tiers, columns method x top-5/top-1."""
         use_truth = any(int(r["top1_error_truth_n"]) for r in summary)
         k1 = "top1_error_truth" if use_truth else "top1_error_clean"
         k5 = "top5_error_truth" if use_truth else "top5_error_clean"
         kind = "vs truth" if use_truth else "vs clean prediction"
-        methods = [m for m in ("iterative", "fast") if any(r["method"] == m for r in summary)]
+        methods = [m for m in ("iterative", "fast", "pgd", "momentum")
+                   if any(r["method"] == m for r in summary)]
         cols = ["target", "ε", "tier", "images"] + [
             f"{m} top-{k} error\n({kind})" for m in methods for k in (5, 1)]
         order = [t.value for t in Tier] + ["all"]

@@ -24,7 +24,7 @@ def save_adversarial_png(parent: QWidget, outcome: AttackOutcome, folder: str) -
     """Ask where, then write the exact 8-bit pixels the reports scored (PNG, never JPEG)."""
     stem = Path(outcome.request.path).stem
     path, _ = QFileDialog.getSaveFileName(parent, "Save adversarial image (lossless PNG)",
-                                          str(Path(folder) / f"{stem}-adversarial.png"),
+                                          str(save_folder(folder) / f"{stem}-adversarial.png"),
                                           "PNG (*.png)")
     if not path:
         return
@@ -35,6 +35,18 @@ def save_adversarial_png(parent: QWidget, outcome: AttackOutcome, folder: str) -
         atomic_write_file(Path(path), lambda fh: image.save(fh, format="PNG"))
     except OSError as exc:
         QMessageBox.warning(parent, "Could not save", f"{path}: {describe_write_error(exc)}")
+        return
+    if hasattr(parent, "statusBar"):
+        parent.statusBar().showMessage(f"Saved {path}", 8000)
+
+
+def save_folder(folder: str) -> Path:
+    """Where a save is offered: the folder being browsed, unless it is the bundled samples
+    (inside the installed package), then the home folder."""
+    from advgui.samples import FOLDER  # noqa: PLC0415
+
+    here = Path(folder) if folder else Path.home()
+    return Path.home() if not folder or here.resolve() == FOLDER.resolve() else here
 
 
 def charts_caption(window) -> str:
@@ -47,7 +59,7 @@ def charts_caption(window) -> str:
     if record is not None:
         r = record.start.request
         attack = f"{r.method} gradient sign, target {r.target}, ε {r.eps:g}/255"
-        if r.method == "iterative":
+        if r.method in ("iterative", "pgd", "momentum"):
             attack += f", α {r.alpha:g}, {r.steps} steps"
         parts.append(attack)
         parts.append(f"step {record.clamp(state.cursor)} of {record.total}")
@@ -59,7 +71,7 @@ def charts_caption(window) -> str:
 def save_charts_png(window) -> None:
     """Ask where, then write both charts at twice their size on screen, captioned."""
     stem = Path(window.state.path).stem if window.state.path else "charts"
-    start = str(Path(window.folder or ".") / f"{stem}-charts.png")
+    start = str(save_folder(window.folder) / f"{stem}-charts.png")
     path, _ = QFileDialog.getSaveFileName(window, "Save charts (PNG, 2x)", start, "PNG (*.png)")
     if not path:
         return

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from PySide6.QtCore import (QAbstractListModel, QModelIndex, QPersistentModelIndex,
                             QSortFilterProxyModel, QSize, Qt, Signal)
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QListView, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (QApplication, QComboBox, QHBoxLayout, QLabel, QListView,
+                               QVBoxLayout, QWidget)
 
 from advgui.core.tiers import Tier, TierThresholds
 from advgui.ui.thumbnails import THUMB
@@ -265,7 +266,7 @@ class ImageBrowser(QWidget):
 
     def fit_text(self, scale: float) -> None:
         """Room for the two text lines under each thumbnail at the current font."""
-        lines = self.view.fontMetrics().lineSpacing()
+        lines = QFontMetrics(QApplication.font()).lineSpacing()  # the view's font is the old one
         self.view.setGridSize(QSize(int(THUMB + 24 * scale), THUMB + 2 * lines + 12))
         self.view.setUniformItemSizes(False)  # drops the item size cached at the old font
         self.view.setUniformItemSizes(True)

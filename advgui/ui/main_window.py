@@ -26,6 +26,7 @@ from advgui.ui.inspect_panel import InspectPanel
 from advgui.ui.menus import build_menus
 from advgui.ui.model_picker import ModelPicker
 from advgui.ui.playback_bar import PlaybackBar
+from advgui.ui.presentation import fit_caption
 from advgui.ui.state_views import StateViews
 from advgui.ui.prob_charts import ProbabilityCharts
 from advgui.ui.thumbnails import ThumbnailService
@@ -63,7 +64,9 @@ class MainWindow(QMainWindow):
         self.caption = QLabel("Select an image, then run an attack.")
         self.caption.setObjectName("caption")
         self.caption.setWordWrap(True)
-        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        fit_caption(self.caption)
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
@@ -90,9 +93,10 @@ class MainWindow(QMainWindow):
         left.setMinimumWidth(240)
         self.setCentralWidget(split)
         # Long texts are cut with '…' (whole in the tooltip), never widen the window.
-        self.model_label, self.device_label = ElidedLabel("loading model…", 220), ElidedLabel("", 260)
-        self.step_label, self.progress_label = ElidedLabel("", 180), ElidedLabel("", 320)
-        self.batch_label = ElidedLabel("", 300)
+        # Narrow, so that messages (which Qt never elides) keep most of the bar.
+        self.model_label, self.device_label = ElidedLabel("loading model…", 170), ElidedLabel("", 90)
+        self.step_label, self.progress_label = ElidedLabel("", 150), ElidedLabel("", 230)
+        self.batch_label = ElidedLabel("", 220)
         for w in (self.batch_label, self.progress_label, self.model_label, self.device_label,
                   self.step_label):
             self.statusBar().addPermanentWidget(w)
@@ -295,9 +299,12 @@ class MainWindow(QMainWindow):
     # -- engine replies ------------------------------------------------------------------------------
     def _model_loaded(self, info: ModelInfo) -> None:
         before = self.state.model
-        self.attack_panel.set_classes(info.class_names, info.std)
+        changed = before is None or before.sha256 != info.sha256
+        if changed:  # the same classes keep the chosen target class
+            self.attack_panel.set_classes(info.class_names, info.std)
+            self.step_label.setText("")
         self.state.model_loaded(info)
-        if before is None or before.sha256 != info.sha256:
+        if changed:
             self.generation += 1
             self.engine.set_generation(self.generation)
             self.images.set_paths([e.path for e in self.images.entries])
@@ -305,13 +312,15 @@ class MainWindow(QMainWindow):
             if self.state.path:
                 self.browser.select_path(self.state.path)
 
-    def _model_failed(self, message: str) -> None:
-        failed = self.state.loading_spec or ""
-        self.state.model_failed()
+    def _model_failed(self, failed: str, message: str) -> None:
+        self.state.model_failed(failed)
         self.model_picker.forget(failed)
         if self.state.model is not None:
-            self.attack_panel.set_classes(self.state.model.class_names, self.state.model.std)
             message += f"\n\nStill using {self.state.model.name}."
+        elif failed:  # nothing in use (a remembered model that is gone): the default instead
+            message += "\n\nOpening the default model instead."
+            self.state.model_requested("")
+            self.requestModel.emit("", self.device)
         QMessageBox.critical(self, "Model could not be loaded", message)
 
     def _classified(self, generation: int, v: Verdict) -> None:

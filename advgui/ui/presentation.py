@@ -3,7 +3,7 @@ scale setting) and full screen (F11)."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QApplication
 
 PRESENTATION_SCALE = 1.5
@@ -22,9 +22,26 @@ def apply_font_scale(window, scale: float) -> None:
     app.setFont(font)
     window.font_scale = scale
     window.charts.set_font_scale(base * scale)
-    window.caption.setStyleSheet(f"font-size: {base * scale * 1.2:.1f}pt; font-weight: 600")
+    window.caption.setStyleSheet("" if scale == 1.0 else
+                                 f"font-size: {base * scale * 1.2:.1f}pt; font-weight: 600")
+    fit_caption(window.caption, base * scale * (1.2 if scale != 1.0 else 1.0))
     window.browser.fit_text(scale)
+    window.tiers.set_font_scale(base * scale)
+    action = getattr(window, "presentation_action", None)
+    if action is not None:
+        action.blockSignals(True)
+        action.setChecked(scale == PRESENTATION_SCALE)
+        action.blockSignals(False)
     window.statusBar().showMessage(f"Text size ×{scale:g}", 3000)
+
+
+def fit_caption(label, point_size: float | None = None) -> None:
+    """Room for two lines of caption, always: a step's caption may wrap, and the layout must
+    neither clip it nor jump between one and two lines while stepping."""
+    font = QFont(label.font())
+    if point_size:
+        font.setPointSizeF(point_size)
+    label.setFixedHeight(2 * QFontMetrics(font).lineSpacing() + 6)
 
 
 def toggle_presentation(window, on: bool) -> None:

@@ -232,8 +232,11 @@ class ProbabilityCharts(QWidget):
             parts.append(exporter.export(toBytes=True))
         font = QFont()
         font.setPointSizeF(11 * scale)
-        band = int(52 * scale)
         width = max(p.width() for p in parts)
+        caption = f"{caption}\n{self.legend.text()}" if self.legend.text() else caption
+        text_rect = QFontMetrics(font).boundingRect(
+            QRect(0, 0, width - int(16 * scale), 100_000), int(Qt.TextFlag.TextWordWrap), caption)
+        band = text_rect.height() + int(12 * scale)
         image = QImage(width, band + sum(p.height() for p in parts), QImage.Format.Format_RGB32)
         image.fill(QColor("white"))
         painter = QPainter(image)

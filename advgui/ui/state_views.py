@@ -27,7 +27,7 @@ class StateViews:
             self.w.model_label.setText("Model: none loaded")
         else:
             self.w.model_label.setText(f"Model: {info.name}")
-            self.w.device_label.setText(f"Device: {info.device.split(' (')[0]}")
+            self.w.device_label.setText(info.device.split(" (")[0])
             self.w.device_label.setToolTip(info.device)  # why CPU, when CUDA could not start
         if info is not None:
             self.w.model_picker.show_current(state.model_spec or info.name)

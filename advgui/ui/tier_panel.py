@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QDoubleSpinBox, QFormLayout, QGroupBox, QLabel,
                                QVBoxLayout, QWidget)
 
@@ -50,6 +51,13 @@ class TierPanel(QGroupBox):
         layout.addLayout(form)
         layout.addWidget(self.counts)
         self._draw_bands()
+
+    def set_font_scale(self, point_size: float) -> None:
+        """The band's tick labels follow the text size (they kept the size they were drawn at)."""
+        font = QFont()
+        font.setPointSizeF(point_size * 0.9)
+        self.plot.getAxis("bottom").setTickFont(font)
+        self.plot.setFixedHeight(int(50 + 2.2 * point_size))
 
     def _spin(self, value: float) -> QDoubleSpinBox:
         s = QDoubleSpinBox()

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target
+from advgui.core.attacks import Target, make_attack
 from advgui.core.classifier import Classifier, ModelError
 from advgui.core.images import ImageError, load_batch, load_rgb
 from advgui.core.attack_record import (AttackOutcome, AttackRequest, AttackStart, AttackStep,
@@ -37,7 +37,7 @@ class _Queue:
 
 class EngineWorker(QObject):
     modelLoaded = Signal(object)  # ModelInfo
-    modelFailed = Signal(str)
+    modelFailed = Signal(str, str)  # spec, message
     modelWarning = Signal(str)  # loaded and classifying, but attacks are impossible (and why)
     classified = Signal(int, object)  # generation, Verdict
     classifyFinished = Signal(int)
@@ -63,6 +63,11 @@ class EngineWorker(QObject):
     # -- called from the GUI thread (thread-safe) ---------------------------------------------
     def cancel(self) -> None:
         self._cancel.set()
+
+    def arm(self) -> None:
+        """Called by the GUI just before it asks for an attack: an Esc pressed after this, even
+        before the attack starts on this thread, cancels it."""
+        self._cancel.clear()
 
     def set_stepping(self, on: bool) -> None:
         self._stepping = on
@@ -90,12 +95,12 @@ class EngineWorker(QObject):
         try:
             clf = load_classifier(spec or None, device=device)
         except (ModelError, ValueError, OSError, RuntimeError) as exc:
-            self.modelFailed.emit(str(exc))
+            self.modelFailed.emit(spec, str(exc))
             return
         self.classifier = clf
         p = clf.preprocessing
         self.modelLoaded.emit(ModelInfo(clf.name, clf.device.describe(), clf.classes.names,
-                                        clf.classes.ids, p.size, p.std, clf.sha256))
+                                        clf.classes.ids, p.size, p.std, clf.sha256, spec))
 
     @Slot(int, list)
     def classify(self, generation: int, paths: list) -> None:
@@ -146,7 +151,6 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def attack(self, request: AttackRequest) -> None:
-        self._cancel.clear()
         while self._permits.acquire(blocking=False):  # permits of an earlier attack
             pass
         clf = self.classifier
@@ -154,9 +158,9 @@ class EngineWorker(QObject):
             self.attackFailed.emit("no model is loaded yet")
             return
         try:
-            attack = (FastGradientSign(eps=request.eps) if request.method == "fast" else
-                      IterativeGradientSign(eps=request.eps, alpha=request.alpha,
-                                            steps=request.steps))
+            attack = make_attack(request.method, request.eps, request.alpha, request.steps)
+            if hasattr(attack, "keys"):  # PGD: the random start is the image's own
+                attack.keys = [Path(request.path).name]
             target = Target.parse(request.target, clf.num_classes)
             pixels = clf.preprocessing.load(load_rgb(Path(request.path)))
             x = clf.preprocessing.to_model(pixels[None])

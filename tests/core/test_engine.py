@@ -219,4 +219,11 @@ def test_cuda_sessions_are_asked_for_full_float32(monkeypatch) -> None:
     monkeypatch.setattr(ort, "InferenceSession", FakeSession)
     _, choice = session_module.create_session(b"model", "cuda")
     assert choice.used == "cuda"
-    assert asked == [[("CUDAExecutionProvider", {"use_tf32": "0"}), "CPUExecutionProvider"]]
+    assert asked == [[("CUDAExecutionProvider", {"use_tf32": "0", "device_id": "0"}),
+                      "CPUExecutionProvider"]]
+    _, choice = session_module.create_session(b"model", "cuda:3")  # a multi-GPU node's 4th
+    assert choice.used == "cuda:3"
+    assert asked[-1] == [("CUDAExecutionProvider", {"use_tf32": "0", "device_id": "3"}),
+                         "CPUExecutionProvider"]
+    with pytest.raises(ValueError, match="cuda:N"):
+        session_module.create_session(b"model", "gpu1")

@@ -152,3 +152,91 @@ def test_a_model_that_fails_to_load_leaves_the_previous_one_in_use(make_window, 
     qtbot.waitUntil(lambda: len(w.verdicts) == 6, timeout=30_000)
     assert {p: v.top1 for p, v in w.verdicts.items()} == before
     assert w.engine.classifier.name == "tiny"
+
+
+def _fake_model(tmp_path):
+    fake = tmp_path / "fake.onnx"
+    fake.write_text("not a model")
+    return fake
+
+
+def test_a_failed_model_requested_while_another_loads_is_never_remembered(
+        make_window, tiny_model, qtbot, tmp_path, monkeypatch, settings) -> None:
+    """Hostile review: the first model's load took the second (failing) request's name, so
+    the toolbar and the saved settings named the fake file while the first was in use."""
+    import onnx
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.core.test_engine import tiny_classifier_model
+
+    other = tmp_path / "other.onnx"
+    onnx.save(tiny_classifier_model(seed=7), other)
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a, **k: shown.append(a[2]))
+    w = make_window(str(tiny_model))
+    w.switch_model(str(other))
+    w.switch_model(str(_fake_model(tmp_path)))  # before the first has loaded
+    qtbot.waitUntil(lambda: bool(shown) and w.info.name == "other" and not w.state.loading,
+                    timeout=30_000)
+    assert w.state.model_spec == str(other) and w.model_picker.currentData() == str(other)
+    w.close()
+    assert settings.value("model/spec") == str(other)
+
+
+def test_a_remembered_model_that_is_gone_falls_back_to_the_default(qtbot, tmp_path, settings,
+                                                                     monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from advgui.ui.main_window import MainWindow
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a, **k: shown.append(a[2]))
+    settings.setValue("model/spec", str(_fake_model(tmp_path)))
+    w = MainWindow("", "cpu", settings=settings)
+    qtbot.addWidget(w)
+    try:
+        qtbot.waitUntil(lambda: w.info is not None, timeout=60_000)
+        assert "default model instead" in shown[0]
+        assert w.info.name == "inception_v3" and w.state.model_spec == ""
+        assert w.model_label.text() == "Model: inception_v3"
+    finally:
+        w.close()
+
+
+def test_the_chosen_target_class_survives_a_failed_model_switch(make_window, tiny_model,
+                                                                tmp_path, qtbot,
+                                                                monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a, **k: shown.append(a[2]))
+    w = make_window(str(tiny_model))
+    panel = w.attack_panel
+    panel.target.setCurrentIndex(panel.target.findData("class"))
+    panel.picker.setEditText("thing 7")
+    w.switch_model(str(_fake_model(tmp_path)))
+    qtbot.waitUntil(lambda: bool(shown), timeout=30_000)
+    assert panel.picker.currentText() == "thing 7" and panel.chosen_class() == 7
+
+
+def test_esc_right_after_return_cancels_before_the_attack_starts(make_window, tiny_model,
+                                                                 image_folder, qtbot) -> None:
+    w = make_window(str(tiny_model))
+    _open(w, qtbot, image_folder)
+    w.select_image(str(image_folder / "n00000001_sample1.png"))
+    w.attack_panel.kurakin.setChecked(False)
+    w.attack_panel.steps.setValue(3000)
+    steps = []
+    w.engine.attackStep.connect(lambda s: steps.append(s.step))
+    with qtbot.waitSignal(w.engine.attackCancelled, timeout=30_000):
+        w.run_attack()
+        w.cancel_attack()  # at once: the engine has not started the attack yet
+    _settled(w, qtbot)
+    assert len(steps) <= 1 and w.state.attack is None
+
+
+def test_sample_credits_decode_the_authors_names() -> None:
+    from advgui.samples import credits
+
+    authors = {c["author"] for c in credits()}
+    assert "Agência Brasília" in authors and not any("\\3" in a for a in authors)

@@ -24,6 +24,9 @@ def kurakin_steps(eps: float) -> int:
 
 
 class IterativeGradientSign:
+    """Also the frame of the rest of the family (PGD, momentum): they change only where the
+    steps start (``_start``) and which direction each step takes (``_direction``)."""
+
     name = "iterative"
 
     def __init__(self, *, eps: float = 8.0, alpha: float | None = None,
@@ -47,12 +50,13 @@ class IterativeGradientSign:
         first_flip = np.full(len(x), -1)
         flip_linf = np.full(len(x), np.inf)
         problems = [""] * len(x)
-        adv = x.copy()
+        adv = self._start(x, lo, hi, pre)
         grad = classifier.gradient(adv, tgt, direction)
         for step in range(1, self.steps + 1):
             for i, p in enumerate(gradient_problem(grad.gradient)):
                 problems[i] = problems[i] or (f"step {step}: {p}" if p else "")
-            adv = clip_to(adv + step_size * np.sign(np.nan_to_num(grad.gradient)), lo, hi)
+            adv = clip_to(adv + step_size * self._direction(np.nan_to_num(grad.gradient), step),
+                          lo, hi)
             if step < self.steps:
                 # The next step's gradient run scores this image too: no extra forward pass.
                 grad = classifier.gradient(adv, tgt, direction)
@@ -67,3 +71,10 @@ class IterativeGradientSign:
             yield StepRecord(step, self.steps, probs, loss, adv)
         return finish(classifier, clean, adv, tgt, direction, self.steps, first_flip, problems,
                       adversarial_probabilities=probs, first_flip_linf=flip_linf)
+
+    # -- what the family's members change ----------------------------------------------------
+    def _start(self, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, pre) -> np.ndarray:
+        return x.copy()
+
+    def _direction(self, gradient: np.ndarray, step: int) -> np.ndarray:
+        return np.sign(gradient)

@@ -1,0 +1,117 @@
+"""Issue 15: PGD and momentum (MI-FGSM) beside the fast and iterative methods, on the tiny model:
+PGD's seeded start inside the ball, momentum against a hand computation, and both as steps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from advgui.core.attacks import (METHODS, MomentumGradientSign, ProjectedGradientDescent, Target,
+                                 make_attack)
+from advgui.core.classifier import Classifier
+from tests.core.test_engine import SIZE, tiny_classifier_model
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    return Classifier(tiny_classifier_model(), name="tiny", device="cpu")
+
+
+def _x(clf: Classifier, n: int = 3, seed: int = 4) -> np.ndarray:
+    pixels = np.random.default_rng(seed).integers(0, 256, (n, SIZE, SIZE, 3)).astype(np.uint8)
+    return clf.preprocessing.to_model(pixels)
+
+
+def _run(attack, clf, x, target="least-likely"):
+    gen = attack.run(clf, x, Target.parse(target))
+    steps = []
+    while True:
+        try:
+            steps.append(next(gen))
+        except StopIteration as done:
+            return steps, done.value
+
+
+def test_pgd_starts_inside_the_ball_and_is_seeded(clf) -> None:
+    x = _x(clf)
+    pre = clf.preprocessing
+    lo, hi = pre.bounds()
+    ball = pre.pixel_step(8.0)
+    starts = []
+    for seed in (0, 0, 1):
+        attack = ProjectedGradientDescent(eps=8.0, seed=seed)
+        attack.keys = ["a.png", "b.png", "c.png"]
+        starts.append(attack._start(x, np.maximum(x - ball, lo), np.minimum(x + ball, hi), pre))
+    np.testing.assert_array_equal(starts[0], starts[1])  # the same seed: the same start
+    assert not np.allclose(starts[0], starts[2])  # another seed: another start
+    levels = np.abs(pre.to_pixels(starts[0]) - pre.to_pixels(x))
+    assert levels.max() <= 8.0 + 1e-3 and levels.mean() > 2.0  # inside, and really random
+    # an image's start is its own, whichever batch it is in
+    alone = ProjectedGradientDescent(eps=8.0, seed=0)
+    alone.keys = ["b.png"]
+    one = alone._start(x[1:2], np.maximum(x[1:2] - ball, lo), np.minimum(x[1:2] + ball, hi), pre)
+    np.testing.assert_array_equal(one[0], starts[0][1])
+    steps, result = _run(ProjectedGradientDescent(eps=8.0, seed=0), clf, x)
+    assert len(steps) == 10 and result.steps_taken == 10  # the paper's 10 steps of 2 levels
+    final = np.abs(result.pixels.astype(int) - pre.to_uint8(x).astype(int))
+    assert final.max() <= 8
+
+
+def test_momentum_matches_a_hand_computation_over_three_steps(clf) -> None:
+    x = _x(clf, n=2)
+    pre = clf.preprocessing
+    attack = MomentumGradientSign(eps=6.0, steps=3)
+    assert attack.alpha == pytest.approx(2.0) and attack.decay == 1.0  # eps / steps, mu = 1
+    steps, _ = _run(attack, clf, x)
+    clean = clf.probabilities(x)
+    tgt, direction = Target.parse("least-likely").resolve(clean)
+    lo, hi = pre.bounds()
+    ball = pre.pixel_step(6.0)
+    lo, hi = np.maximum(x - ball, lo), np.minimum(x + ball, hi)
+    g = np.zeros_like(x, dtype=np.float64)
+    adv = x.copy()
+    for k in range(3):
+        grad = clf.gradient(adv, tgt, direction).gradient.astype(np.float64)
+        g = 1.0 * g + grad / np.abs(grad).reshape(2, -1).sum(axis=1)[:, None, None, None]
+        adv = np.minimum(np.maximum(adv + pre.pixel_step(2.0) * np.sign(g), lo), hi)
+        np.testing.assert_allclose(steps[k].image, adv, atol=1e-6)
+
+
+def test_every_method_of_the_family_is_made_by_name_with_its_defaults() -> None:
+    assert METHODS == ("fast", "iterative", "pgd", "momentum")
+    assert make_attack("iterative", 8).steps == 10 and make_attack("iterative", 8).alpha == 1.0
+    assert make_attack("pgd", 8).steps == 10 and make_attack("pgd", 8).alpha == 2.0
+    assert make_attack("momentum", 16).alpha == pytest.approx(1.6)
+    assert make_attack("pgd", 8, alpha=1, steps=3).steps == 3
+    with pytest.raises(ValueError, match="unknown method"):
+        make_attack("deepfool", 8)
+
+
+def test_a_study_runs_pgd_and_momentum_and_resumes_keyed_by_method(tmp_path, clf) -> None:
+    from PIL import Image
+
+    from advgui.core.study import Study, StudyConfig
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(4):
+        Image.fromarray(rng.integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)).save(
+            folder / f"n{i:08d}_{i}.png")
+    cfg = StudyConfig(folder=folder, out=tmp_path / "out", methods=("pgd", "momentum"),
+                      targets=("least-likely",), eps=(8.0,), batch=2)
+
+    def run(config):
+        gen = Study(clf, config).run()
+        while True:
+            try:
+                next(gen)
+            except StopIteration as done:
+                return done.value
+
+    first = run(cfg)
+    assert first.rows == 8 and {r["method"] for r in first.summary} == {"pgd", "momentum"}
+    again = run(cfg)
+    assert again.new_rows == 0  # keyed by method: nothing redone
+    more = run(StudyConfig(**{**cfg.__dict__, "methods": ("pgd", "momentum", "fast")}))
+    assert more.new_rows == 4 and more.rows == 12
