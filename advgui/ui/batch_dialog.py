@@ -5,32 +5,22 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
 import pyqtgraph as pg
-import pyqtgraph.exporters
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QThread, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QPixmap
+from PySide6.QtCore import Qt, QThread, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
                                QProgressBar, QPushButton, QScrollArea, QSpinBox, QTableWidget,
-                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from advgui.core.classifier import Classifier
 from advgui.core.progress import format_duration
-from advgui.core.safe_write import atomic_write_bytes, describe_write_error
-from advgui.core.scoring import format_rate
-from advgui.core.fragility import format_fragility
 from advgui.core.study import StudyConfig, StudyOutcome, StudyProgress
-from advgui.core.study_folder import StudyLock, check_out_folder, is_study_folder
+from advgui.core.study_folder import check_out_folder, is_study_folder
 from advgui.core.tiers import Tier, TierThresholds
+from advgui.ui.batch_results import BatchResults
 from advgui.ui.study_worker import StudyWorker
 
-METHOD_COLOURS = {"iterative": "#d0473c", "fast": "#2060d0", "pgd": "#2e8b57",
-                  "momentum": "#8e44ad"}
-# Series of equal values would hide one another: each target has its own marker, and series are
-# shifted sideways a little within their tier.
-TARGET_SYMBOLS = {"inverse": "o", "least-likely": "t", "least-likely-top5": "s", "true": "d"}
-DODGE = 0.06
 
 
 def _path_row(edit: QLineEdit, button: QPushButton) -> QWidget:
@@ -53,7 +43,7 @@ def default_output(folder: Path) -> Path:
     return out
 
 
-class BatchDialog(QDialog):
+class BatchDialog(BatchResults, QDialog):
     """Not modal: a study runs in the background while the window is used; closing the dialog
     mid-run asks whether to keep it running (progress stays in the status bar) or stop it."""
 
@@ -277,101 +267,6 @@ class BatchDialog(QDialog):
         for b in (self.open_csv, self.open_dir):
             b.setEnabled(True)
         self.studyFinished.emit(outcome)
-
-    def show_fragility(self, png: Path, correlations: list[dict]) -> None:
-        """The study's own figure (drawn by core, saved beside the CSV) and its correlations."""
-        pixmap = QPixmap(str(png)) if png.is_file() else QPixmap()
-        if pixmap.isNull():
-            self.fragility.setText("No fragility figure: no attack finished.")
-            return
-        width = max(600, self.figures.width() - 40)
-        self.fragility.setPixmap(pixmap.scaledToWidth(
-            width, Qt.TransformationMode.SmoothTransformation))
-        self.fragility.setToolTip(format_fragility(correlations))
-
-    def show_figure(self, label: QLabel, png: Path, missing: str) -> None:
-        pixmap = QPixmap(str(png)) if png.is_file() else QPixmap()
-        if pixmap.isNull():
-            label.setText(missing)
-            return
-        label.setPixmap(pixmap.scaledToWidth(max(600, self.figures.width() - 40),
-                                             Qt.TransformationMode.SmoothTransformation))
-
-    def show_summary(self, summary: list[dict]) -> None:
-        """The seed's layout: per target and eps, rows are tiers, columns method x top-5/top-1."""
-        use_truth = any(int(r["top1_error_truth_n"]) for r in summary)
-        k1 = "top1_error_truth" if use_truth else "top1_error_clean"
-        k5 = "top5_error_truth" if use_truth else "top5_error_clean"
-        kind = "vs truth" if use_truth else "vs clean prediction"
-        methods = [m for m in ("iterative", "fast", "pgd", "momentum")
-                   if any(r["method"] == m for r in summary)]
-        cols = ["target", "ε", "tier", "images"] + [
-            f"{m} top-{k} error\n({kind})" for m in methods for k in (5, 1)]
-        order = [t.value for t in Tier] + ["all"]
-        groups = sorted({(r["target"], r["eps"], r["tier"]) for r in summary},
-                        key=lambda g: (g[0], float(g[1]), order.index(g[2])))
-        self.table.clear()
-        self.table.setColumnCount(len(cols))
-        self.table.setHorizontalHeaderLabels(cols)
-        self.table.setRowCount(len(groups))
-        for i, (target, eps, tier) in enumerate(groups):
-            rows = {r["method"]: r for r in summary
-                    if (r["target"], r["eps"], r["tier"]) == (target, eps, tier)}
-            images = max(int(r["images"]) for r in rows.values())
-            cells = [target, eps, tier, str(images)]
-            for m in methods:
-                r = rows.get(m)
-                cells += [format_rate(r, k5, "n/a"), format_rate(r, k1, "n/a")] if r else ["", ""]
-            for j, text in enumerate(cells):
-                self.table.setItem(i, j, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
-        self._plot(summary, k1)
-
-    def _plot(self, summary: list[dict], key: str) -> None:
-        self.plot.clear()
-        tiers = [t.value for t in Tier]
-        self.plot.getAxis("bottom").setTicks([list(enumerate(tiers))])
-        self.plot.setYRange(0, 1.05)
-        self.plot.setXRange(-0.3, len(tiers) - 0.7)
-        self.plot.getAxis("left").setLabel("top-1 error")
-        legend = self.plot.addLegend(offset=(-10, -10), labelTextSize="8pt", colCount=2)
-        groups = sorted({(r["method"], r["target"], r["eps"]) for r in summary})
-        width = min(DODGE, 0.5 / max(len(groups), 1))
-        for g, (method, target, eps) in enumerate(groups):
-            shift = (g - (len(groups) - 1) / 2) * width
-            xs, ys, lo, hi = [], [], [], []
-            for x, tier in enumerate(tiers):
-                row = next((r for r in summary if (r["method"], r["target"], r["eps"], r["tier"])
-                            == (method, target, eps, tier)), None)
-                if row is not None and not np.isnan(float(row[key])):
-                    xs.append(x + shift)
-                    ys.append(float(row[key]))
-                    lo.append(float(row[key + "_lo"]))
-                    hi.append(float(row[key + "_hi"]))
-            colour = METHOD_COLOURS.get(method, "#555")
-            style = pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.SolidLine if
-                             target == "inverse" else pg.QtCore.Qt.PenStyle.DashLine)
-            if xs:  # the Wilson interval the table shows, as a bar
-                y = np.asarray(ys)
-                self.plot.addItem(pg.ErrorBarItem(x=np.asarray(xs), y=y, top=np.asarray(hi) - y,
-                                                  bottom=y - np.asarray(lo), beam=0.04,
-                                                  pen=pg.mkPen(colour, width=1)))
-            self.plot.plot(xs, ys, pen=style, symbol=TARGET_SYMBOLS.get(target, "x"),
-                           symbolBrush=colour, symbolSize=9, name=f"{method} {target} ε{eps}")
-        del legend
-        out = Path(self.out.text())
-        if out.is_dir():
-            image = pg.exporters.ImageExporter(self.plot.plotItem).export(toBytes=True)
-            data = QByteArray()
-            buffer = QBuffer(data)
-            buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-            image.save(buffer, "PNG")
-            try:  # the study has let go of the folder: take its lock for this one write too
-                with StudyLock(out):
-                    atomic_write_bytes(out / "error_by_tier.png", bytes(data))
-            except OSError as exc:
-                self.status.setText(f"{self.status.text()} The plot was not saved: "
-                                    f"{describe_write_error(exc)}.")
 
     @staticmethod
     def _open(path: Path) -> None:

@@ -115,3 +115,31 @@ def test_a_study_runs_pgd_and_momentum_and_resumes_keyed_by_method(tmp_path, clf
     assert again.new_rows == 0  # keyed by method: nothing redone
     more = run(StudyConfig(**{**cfg.__dict__, "methods": ("pgd", "momentum", "fast")}))
     assert more.new_rows == 4 and more.rows == 12
+
+
+def test_a_study_of_several_eps_draws_error_against_eps(tmp_path, clf) -> None:
+    from PIL import Image
+
+    from advgui.core.study import Study, StudyConfig
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    rng = np.random.default_rng(2)
+    for i in range(4):
+        Image.fromarray(rng.integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)).save(
+            folder / f"n{i:08d}_{i}.png")
+
+    def run(eps, out):
+        gen = Study(clf, StudyConfig(folder=folder, out=out, targets=("least-likely",),
+                                     eps=eps, batch=4)).run()
+        while True:
+            try:
+                next(gen)
+            except StopIteration as done:
+                return done.value
+
+    run((8.0,), tmp_path / "one")
+    assert not (tmp_path / "one" / "error_vs_eps.png").exists()  # one eps: no curve to draw
+    run((2.0, 4.0, 8.0), tmp_path / "three")
+    png = (tmp_path / "three" / "error_vs_eps.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
