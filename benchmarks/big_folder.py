@@ -22,14 +22,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-import onnx
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from advgui.core.classes import ClassList  # noqa: E402
-from tests.core.test_engine import tiny_classifier_model  # noqa: E402
+from tests.core.test_engine import tiny_model_file  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results"
 CHILD = """
@@ -73,12 +71,7 @@ def main() -> int:
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="advgui-big-folder-"))
     work.mkdir(parents=True, exist_ok=True)
-    model = tiny_classifier_model()
-    classes = ClassList(tuple(f"n{i:08d}" for i in range(10)), tuple(f"c{i}" for i in range(10)))
-    for k, v in classes.to_metadata().items():
-        model.metadata_props.add(key=k, value=v)
-    tiny = work / "tiny.onnx"
-    onnx.save(model, tiny)
+    tiny = tiny_model_file(work / "tiny.onnx")
     result = {"machine": os.uname().machine, "cpus": os.cpu_count(), "tiny_model": {},
               "inception_v3": None}
     for size in sorted(args.sizes):

@@ -98,24 +98,14 @@ class BatchDialog(BatchResults, QDialog):
         self.plot.getAxis("bottom").setTicks([list(enumerate(t.value for t in Tier))])
         self.plot.setXRange(-0.3, len(Tier) - 0.7)
         self.plot.setMinimumHeight(240)
-        self.fragility = QLabel("After a run: flip rate and eps-to-flip by confidence decile, "
-                                "with Spearman's correlation (fragility.png in the output folder).")
-        self.fragility.setWordWrap(True)
-        self.fragility.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        fragility_view = QScrollArea()
-        fragility_view.setWidget(self.fragility)
-        fragility_view.setWidgetResizable(True)
         self.figures = QTabWidget()
         self.figures.addTab(self.plot, "Error by tier")
-        self.figures.addTab(fragility_view, "Confidence vs fragility")
-        self.error_eps = QLabel("After a run with two or more ε values: top-1 and top-5 error "
-                                "against ε, per tier (error_vs_eps.png in the output folder).")
-        self.error_eps.setWordWrap(True)
-        self.error_eps.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        eps_view = QScrollArea()
-        eps_view.setWidget(self.error_eps)
-        eps_view.setWidgetResizable(True)
-        self.figures.addTab(eps_view, "Error vs ε")
+        self.fragility = self._figure_tab(
+            "Confidence vs fragility", "After a run: flip rate and eps-to-flip by confidence "
+            "decile, with Spearman's correlation (fragility.png in the output folder).")
+        self.error_eps = self._figure_tab(
+            "Error vs ε", "After a run with two or more ε values: top-1 and top-5 error against "
+            "ε, per tier (error_vs_eps.png in the output folder).")
         self.start = QPushButton("Start")
         self.cancel = QPushButton("Cancel run")
         self.cancel.setEnabled(False)
@@ -145,6 +135,17 @@ class BatchDialog(BatchResults, QDialog):
         self._worker: StudyWorker | None = None
         self._t0 = 0.0
         self._first_done = 0
+
+    def _figure_tab(self, title: str, placeholder: str) -> QLabel:
+        """A tab for one of the study's PNG figures (scrollable: they are taller than the tab)."""
+        label = QLabel(placeholder)
+        label.setWordWrap(True)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        view = QScrollArea()
+        view.setWidget(label)
+        view.setWidgetResizable(True)
+        self.figures.addTab(view, title)
+        return label
 
     @staticmethod
     def _row(boxes) -> QWidget:

@@ -17,6 +17,19 @@ SIZE = 16
 PRE = Preprocessing(size=SIZE, mean=(120.0, 115.0, 100.0), std=(60.0, 64.0, 58.0))
 
 
+def tiny_model_file(path, names: str = "c{i}"):
+    """The tiny classifier with ten wnid-named classes in its metadata, saved at ``path``."""
+    from advgui.core.classes import ClassList  # noqa: PLC0415
+
+    model = tiny_classifier_model()
+    classes = ClassList(tuple(f"n{i:08d}" for i in range(10)),
+                        tuple(names.format(i=i) for i in range(10)))
+    for k, v in classes.to_metadata().items():
+        model.metadata_props.add(key=k, value=v)
+    onnx.save(model, path)
+    return path
+
+
 def tiny_classifier_model(seed: int = 0, classes: int = 10) -> onnx.ModelProto:
     b = Body((3, SIZE, SIZE), np.float32, seed)
     h = b.op("Relu", [b.conv("x", 3, 6, pads=[1, 1, 1, 1], strides=[2, 2])])

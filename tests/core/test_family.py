@@ -87,27 +87,37 @@ def test_every_method_of_the_family_is_made_by_name_with_its_defaults() -> None:
         make_attack("deepfool", 8)
 
 
-def test_a_study_runs_pgd_and_momentum_and_resumes_keyed_by_method(tmp_path, clf) -> None:
+def _folder(tmp_path, seed: int):
     from PIL import Image
-
-    from advgui.core.study import Study, StudyConfig
 
     folder = tmp_path / "imgs"
     folder.mkdir()
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(seed)
     for i in range(4):
         Image.fromarray(rng.integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)).save(
             folder / f"n{i:08d}_{i}.png")
-    cfg = StudyConfig(folder=folder, out=tmp_path / "out", methods=("pgd", "momentum"),
-                      targets=("least-likely",), eps=(8.0,), batch=2)
+    return folder
+
+
+def _study(clf, config):
+    from advgui.core.study import Study
+
+    gen = Study(clf, config).run()
+    while True:
+        try:
+            next(gen)
+        except StopIteration as done:
+            return done.value
+
+
+def test_a_study_runs_pgd_and_momentum_and_resumes_keyed_by_method(tmp_path, clf) -> None:
+    from advgui.core.study import StudyConfig
+
+    cfg = StudyConfig(folder=_folder(tmp_path, 1), out=tmp_path / "out",
+                      methods=("pgd", "momentum"), targets=("least-likely",), eps=(8.0,), batch=2)
 
     def run(config):
-        gen = Study(clf, config).run()
-        while True:
-            try:
-                next(gen)
-            except StopIteration as done:
-                return done.value
+        return _study(clf, config)
 
     first = run(cfg)
     assert first.rows == 8 and {r["method"] for r in first.summary} == {"pgd", "momentum"}
@@ -118,25 +128,13 @@ def test_a_study_runs_pgd_and_momentum_and_resumes_keyed_by_method(tmp_path, clf
 
 
 def test_a_study_of_several_eps_draws_error_against_eps(tmp_path, clf) -> None:
-    from PIL import Image
+    from advgui.core.study import StudyConfig
 
-    from advgui.core.study import Study, StudyConfig
-
-    folder = tmp_path / "imgs"
-    folder.mkdir()
-    rng = np.random.default_rng(2)
-    for i in range(4):
-        Image.fromarray(rng.integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)).save(
-            folder / f"n{i:08d}_{i}.png")
+    folder = _folder(tmp_path, 2)
 
     def run(eps, out):
-        gen = Study(clf, StudyConfig(folder=folder, out=out, targets=("least-likely",),
-                                     eps=eps, batch=4)).run()
-        while True:
-            try:
-                next(gen)
-            except StopIteration as done:
-                return done.value
+        return _study(clf, StudyConfig(folder=folder, out=out, targets=("least-likely",),
+                                       eps=eps, batch=4))
 
     run((8.0,), tmp_path / "one")
     assert not (tmp_path / "one" / "error_vs_eps.png").exists()  # one eps: no curve to draw

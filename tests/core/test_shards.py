@@ -14,13 +14,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
 from PIL import Image
 
-from advgui.core.classes import ClassList
 from advgui.core.shards import Shard, shard_of
-from tests.core.test_engine import SIZE, tiny_classifier_model
+from tests.core.test_engine import SIZE, tiny_model_file
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGES = 12
@@ -30,11 +28,7 @@ COMMON = ["--device", "cpu", "--batch", "3", "--eps", "4", "8", "--high", "0.2",
 
 @pytest.fixture
 def setup(tmp_path) -> tuple[Path, Path]:
-    model = tiny_classifier_model()
-    classes = ClassList(tuple(f"n{i:08d}" for i in range(10)), tuple(f"c{i}" for i in range(10)))
-    for k, v in classes.to_metadata().items():
-        model.metadata_props.add(key=k, value=v)
-    onnx.save(model, tmp_path / "tiny.onnx")
+    tiny_model_file(tmp_path / "tiny.onnx")
     folder = tmp_path / "imgs"
     folder.mkdir()
     rng = np.random.default_rng(5)
