@@ -174,7 +174,8 @@ def study_config(args: argparse.Namespace) -> StudyConfig:
         targets=tuple(args.targets), eps=tuple(args.eps), alpha=args.alpha, steps=args.steps,
         seed=args.seed, batch=args.batch, thresholds=TierThresholds(args.high, args.medium),
         labels_csv=args.truth_labels, tiers=args.tiers, shard=args.shard,
-        clean_from=args.clean_from, classify_only=args.classify_only)
+        clean_from=args.clean_from, classify_only=args.classify_only,
+        transfer_to=tuple(args.transfer_to or ()))
 
 
 def cmd_study(args: argparse.Namespace) -> int:
@@ -224,6 +225,7 @@ def cmd_study(args: argparse.Namespace) -> int:
     for note in outcome.notes:
         print(f"note: {note}", file=sys.stderr)
     print(format_summary(outcome.summary))
+    cli_cluster.print_transfer(args.out)
     if outcome.fragility:
         print(format_fragility(outcome.fragility))
     state = "cancelled (run again to resume)" if outcome.cancelled else "finished"

@@ -35,6 +35,9 @@ def add_study_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
                    help="run the shards as Ray tasks on the cluster at ADDRESS (a local Ray "
                         "instance when omitted), then merge them into --out")
+    p.add_argument("--transfer-to", nargs="+", metavar="MODEL",
+                   help="also score every 8-bit adversarial with these models (shipped names or "
+                        ".onnx paths): transfer.csv and transfer_summary.csv")
     p.add_argument("--shards", type=int, help="with --ray: how many shards (default: one per "
                                               "GPU, else one per CPU slot)")
 
@@ -44,6 +47,25 @@ def add_merge_command(sub) -> None:
     p.add_argument("parts", nargs="+", type=Path, metavar="SHARD_DIR")
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_merge)
+
+
+def print_transfer(out: Path) -> None:
+    """The transfer models' error per tier, beside the white-box table."""
+    path = out / "transfer_summary.csv"
+    if not path.is_file():
+        return
+    from advgui.core.transfer import SUMMARY_COLUMNS  # noqa: PLC0415
+
+    rows = read_csv(path, SUMMARY_COLUMNS).rows
+    print("\nTransfer (the same 8-bit adversarials, scored by other models; top-1 error vs truth "
+          "among images each got right when clean, and how often its own top-1 changed):")
+    for r in rows:
+        def pct(k):
+            return "  n/a" if r[k] == "nan" else f"{100 * float(r[k]):5.1f}%"
+        print(f"  {r['model']:<18} {r['method']:<9} {r['target']:<18} eps {r['eps']:>4} "
+              f"{r['tier']:<6} n={r['images']:<5} top-1 error {pct('top1_error_truth')} "
+              f"[{pct('top1_error_truth_lo')}, {pct('top1_error_truth_hi')}]  changed "
+              f"{pct('top1_changed')}")
 
 
 def cmd_merge(args: argparse.Namespace) -> int:

@@ -187,6 +187,7 @@ def merge_studies(folders: list[Path], out: Path) -> MergeOutcome:
         write_csv(out / "clean.csv", CLEAN_COLUMNS, first.clean)
         _copy_pngs(parts, rows, out)
         write_csv(out / "images.csv", IMAGE_COLUMNS, rows)
+        _merge_transfer(parts, rows, out)
         manifest = _merged_manifest(parts, out, len(rows))
         summary = write_reports(out, rows, manifest, f"{first.manifest['model']['name']} on "
                                 f"{Path(first.manifest['config']['folder']).name}: "
@@ -210,6 +211,25 @@ def _check_target(out: Path, merged_id: str) -> None:
     if ids and "merged_from" not in read_manifest(out):
         raise ValueError(f"--out {out} holds a run of this study, not an earlier merge; merge "
                          "into a new folder (a merge never overwrites a study's own rows)")
+
+
+def _merge_transfer(parts: list[Part], rows: list[dict], out: Path) -> None:
+    """transfer.csv of the parts, in the merged rows' order, model by model."""
+    from advgui.core.transfer import (SUMMARY_COLUMNS, TRANSFER_COLUMNS,  # noqa: PLC0415
+                                      transfer_summary, validate_transfer_row)
+
+    found = [p.folder / "transfer.csv" for p in parts if (p.folder / "transfer.csv").exists()]
+    if not found:
+        return
+    by_image: dict[tuple, list[dict]] = {}
+    for path in found:
+        for r in read_csv(path, TRANSFER_COLUMNS, validate_transfer_row).rows:
+            by_image.setdefault((r["file"], r["method"], r["target"], eps_key(r["eps"])),
+                                []).append(r)
+    merged = [t for r in rows for t in sorted(by_image.get(image_key(r), []),
+                                              key=lambda t: t["model"])]
+    write_csv(out / "transfer.csv", TRANSFER_COLUMNS, merged)
+    write_csv(out / "transfer_summary.csv", SUMMARY_COLUMNS, transfer_summary(merged))
 
 
 def _copy_pngs(parts: list[Part], rows: list[dict], out: Path) -> None:

@@ -33,6 +33,8 @@ class BatchAttacker:
         self.classifier, self.folder, self.study_id = classifier, folder, study_id
         self.adversarial, self.adversarial_fd = adversarial, adversarial_fd
         self.flip_cache: dict[tuple[str, str], float] = {}
+        # The last batch's (row, clean crop, 8-bit adversarial) for the transfer models.
+        self.pairs: list[tuple[dict, np.ndarray, np.ndarray]] = []
 
     def run(self, batch: list[dict], method: str, eps: float, attack, target: Target,
             should_stop: Callable[[], bool] = lambda: False) -> list[dict]:
@@ -77,6 +79,8 @@ class BatchAttacker:
                             pixels[j], f"adversarial/{png}" if not result.problems[j] else "",
                             float(flip_eps[j]))
             out.append(dict(row, study_id=self.study_id))
+        self.pairs = [(r, pixels[j], result.pixels[j]) for j, r in enumerate(out)
+                      if not result.problems[j]]
         return failed + out
 
     def _eps_to_flip(self, batch: list[dict], method: str, target: Target, x: np.ndarray,

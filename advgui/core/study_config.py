@@ -71,6 +71,7 @@ class StudyConfig:
     shard: str | None = None  # "K/N": attack only this part of the sample (advgui.core.shards)
     clean_from: Path | None = None  # a classify-only study of the same folder whose clean.csv to use
     classify_only: bool = False  # classify and write clean.csv; attack nothing
+    transfer_to: tuple[str, ...] = ()  # other models that score every adversarial (transfer.csv)
 
     def __post_init__(self) -> None:
         """Refuse what cannot make a study; merge repeats (eps as the reports print it)."""
@@ -98,6 +99,7 @@ class StudyConfig:
         object.__setattr__(self, "eps", _unique(eps_key(e) for e in self.eps))
         object.__setattr__(self, "methods", _unique(self.methods))
         object.__setattr__(self, "targets", _unique(self.targets))
+        object.__setattr__(self, "transfer_to", _unique(self.transfer_to))
 
     @property
     def part(self) -> Shard | None:

@@ -1,0 +1,130 @@
+"""Transferability (Papernot et al. 2016): every adversarial image made on the study's model,
+after 8-bit rounding, scored by other models too.
+
+A transfer model sees the same view of the photo as the study's model (the clean crop the
+attack started from, and the saved 8-bit adversarial), resized to its own input, so the only
+difference between its two verdicts is the perturbation. Its rows go to transfer.csv, one per
+attack row and transfer model, keyed like images.csv plus the model; images.csv keeps one schema
+for every study. Per tier, transfer_summary.csv gives the transfer model's error against the
+truth (the seed's denominators: images that model got right when clean) and how often its own
+top-1 changed, with Wilson intervals.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from advgui.core.classifier import Classifier
+from advgui.core.report import wilson
+from advgui.core.scoring import eps_key
+from advgui.core.tiers import Tier
+
+TRANSFER_COLUMNS = [
+    "file", "method", "target", "eps", "tier", "model", "model_sha256", "truth",
+    "clean_top1", "clean_top1_name", "clean_top5", "adv_top1", "adv_top1_name", "adv_top5",
+    "clean_correct", "top1_error_truth", "top5_error_truth", "top1_changed", "study_id",
+]
+SUMMARY_COLUMNS = [
+    "model", "tier", "method", "target", "eps", "images",
+    "top1_error_truth_n", "top1_error_truth", "top1_error_truth_lo", "top1_error_truth_hi",
+    "top5_error_truth_n", "top5_error_truth", "top5_error_truth_lo", "top5_error_truth_hi",
+    "top1_changed", "top1_changed_lo", "top1_changed_hi",
+]
+
+
+def transfer_key(row: dict) -> tuple:
+    return row["file"], row["method"], row["target"], eps_key(row["eps"]), row["model"]
+
+
+def validate_transfer_row(row: dict[str, str]) -> str | None:
+    try:
+        int(row["clean_top1"]), int(row["adv_top1"]), float(row["eps"])
+    except (KeyError, ValueError):
+        return "not a transfer row (clean_top1, adv_top1 or eps unreadable)"
+    return None
+
+
+def _top5(p: np.ndarray) -> list[int]:
+    return [int(i) for i in np.argsort(-p)[:5]]
+
+
+def score_pairs(model: Classifier, clean: list[np.ndarray], adversarial: list[np.ndarray]
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities of the clean crops and of their 8-bit adversarials (uint8 HxWx3 each)."""
+    pre = model.preprocessing
+    views = [pre.load(Image.fromarray(p)) for p in clean + adversarial]
+    probs = model.probabilities(pre.to_model(np.stack(views)))
+    return probs[:len(clean)], probs[len(clean):]
+
+
+def transfer_rows(model: Classifier, image_rows: list[dict], clean: list[np.ndarray],
+                  adversarial: list[np.ndarray], study_id: str) -> list[dict]:
+    """One row per attack row: the transfer model's clean and adversarial verdicts."""
+    if not image_rows:
+        return []
+    p_clean, p_adv = score_pairs(model, clean, adversarial)
+    names = model.classes.names
+    out = []
+    for r, c, a in zip(image_rows, p_clean, p_adv):
+        truth = int(r["truth"])
+        c5, a5 = _top5(c), _top5(a)
+        right = truth >= 0 and c5[0] == truth
+        out.append({
+            "file": r["file"], "method": r["method"], "target": r["target"], "eps": r["eps"],
+            "tier": r["tier"], "model": model.name, "model_sha256": model.sha256[:16],
+            "truth": truth, "clean_top1": c5[0], "clean_top1_name": names[c5[0]],
+            "clean_top5": " ".join(map(str, c5)), "adv_top1": a5[0], "adv_top1_name": names[a5[0]],
+            "adv_top5": " ".join(map(str, a5)), "clean_correct": int(right),
+            "top1_error_truth": int(a5[0] != truth) if truth >= 0 else "",
+            "top5_error_truth": int(truth not in a5) if truth >= 0 else "",
+            "top1_changed": int(a5[0] != c5[0]), "study_id": r["study_id"]})
+    return out
+
+
+def backfill_inputs(folder: Path, out: Path, classifier: Classifier, rows: list[dict]
+                    ) -> tuple[list[dict], list[np.ndarray], list[np.ndarray]]:
+    """For attack rows made before a transfer model was added: the clean crop again (from the
+    photo) and the saved 8-bit adversarial (from its PNG)."""
+    from advgui.core.images import ImageError, load_rgb  # noqa: PLC0415
+
+    kept, clean, adversarial = [], [], []
+    for r in rows:
+        if r["status"] != "ok" or not r["adversarial_png"]:
+            continue
+        try:
+            clean.append(classifier.preprocessing.load(load_rgb(folder / r["file"])))
+            adversarial.append(np.asarray(load_rgb(out / r["adversarial_png"])))
+        except ImageError:
+            continue  # a vanished photo or PNG: no transfer row, the summary counts it out
+        kept.append(r)
+    return kept, clean[:len(kept)], adversarial[:len(kept)]
+
+
+def transfer_summary(rows: list[dict]) -> list[dict]:
+    out = []
+    keys = sorted({(r["model"], r["method"], r["target"], float(r["eps"])) for r in rows})
+    for model, method, target, eps in keys:
+        for tier in [t.value for t in Tier] + ["all"]:
+            sel = [r for r in rows if (r["model"], r["method"], r["target"]) == (model, method, target)
+                   and float(r["eps"]) == eps and (tier == "all" or r["tier"] == tier)]
+            if not sel:
+                continue
+            row = {"model": model, "tier": tier, "method": method, "target": target,
+                   "eps": f"{eps:g}", "images": len(sel)}
+            right = [r for r in sel if r["clean_correct"] == "1" or r["clean_correct"] == 1]
+            in5 = [r for r in sel if str(r["truth"]) not in ("", "-1")
+                   and str(r["truth"]) in str(r["clean_top5"]).split()]
+            for name, flags in (("top1_error_truth", [int(r["top1_error_truth"]) for r in right]),
+                                ("top5_error_truth", [int(r["top5_error_truth"]) for r in in5]),
+                                ("top1_changed", [int(r["top1_changed"]) for r in sel])):
+                n, k = len(flags), sum(flags)
+                lo, hi = wilson(k, n) if n else (float("nan"), float("nan"))
+                if name != "top1_changed":
+                    row[name + "_n"] = n
+                row[name] = f"{k / n:.4f}" if n else "nan"
+                row[name + "_lo"], row[name + "_hi"] = f"{lo:.4f}", f"{hi:.4f}"
+            out.append(row)
+    return out
