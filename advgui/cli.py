@@ -175,7 +175,7 @@ def study_config(args: argparse.Namespace) -> StudyConfig:
         seed=args.seed, batch=args.batch, thresholds=TierThresholds(args.high, args.medium),
         labels_csv=args.truth_labels, tiers=args.tiers, shard=args.shard,
         clean_from=args.clean_from, classify_only=args.classify_only,
-        transfer_to=tuple(args.transfer_to or ()))
+        transfer_to=tuple(args.transfer_to or ()), destroy=tuple(args.destroy or ()))
 
 
 def cmd_study(args: argparse.Namespace) -> int:
@@ -226,6 +226,7 @@ def cmd_study(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     print(format_summary(outcome.summary))
     cli_cluster.print_transfer(args.out)
+    cli_cluster.print_destruction(args.out)
     if outcome.fragility:
         print(format_fragility(outcome.fragility))
     state = "cancelled (run again to resume)" if outcome.cancelled else "finished"

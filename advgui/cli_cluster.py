@@ -38,6 +38,10 @@ def add_study_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--transfer-to", nargs="+", metavar="MODEL",
                    help="also score every 8-bit adversarial with these models (shipped names or "
                         ".onnx paths): transfer.csv and transfer_summary.csv")
+    p.add_argument("--destroy", nargs="+", metavar="T",
+                   help="Kurakin's destruction rate of each transformation of the saved 8-bit "
+                        "adversarials: jpeg:75 jpeg:50 blur:1 brightness:+30 contrast:0.8 "
+                        "(destroy.csv, destroy_summary.csv)")
     p.add_argument("--shards", type=int, help="with --ray: how many shards (default: one per "
                                               "GPU, else one per CPU slot)")
 
@@ -66,6 +70,22 @@ def print_transfer(out: Path) -> None:
               f"{r['tier']:<6} n={r['images']:<5} top-1 error {pct('top1_error_truth')} "
               f"[{pct('top1_error_truth_lo')}, {pct('top1_error_truth_hi')}]  changed "
               f"{pct('top1_changed')}")
+
+
+def print_destruction(out: Path) -> None:
+    path = out / "destroy_summary.csv"
+    if not path.is_file():
+        return
+    from advgui.core.destroy import SUMMARY_COLUMNS  # noqa: PLC0415
+
+    print("\nDestruction rate (Kurakin et al. 2016: of the images right when clean and wrong "
+          "when attacked, the share a transformation makes right again):")
+    for r in read_csv(path, SUMMARY_COLUMNS).rows:
+        rate = "  n/a" if r["destruction_rate"] == "nan" else (
+            f"{100 * float(r['destruction_rate']):5.1f}% [{100 * float(r['destruction_rate_lo']):.1f},"
+            f" {100 * float(r['destruction_rate_hi']):.1f}]")
+        print(f"  {r['transform']:<15} {r['method']:<9} {r['target']:<18} eps {r['eps']:>4} "
+              f"{r['tier']:<6} {r['destroyed']}/{r['counted']}: {rate}")
 
 
 def cmd_merge(args: argparse.Namespace) -> int:

@@ -214,22 +214,27 @@ def _check_target(out: Path, merged_id: str) -> None:
 
 
 def _merge_transfer(parts: list[Part], rows: list[dict], out: Path) -> None:
-    """transfer.csv of the parts, in the merged rows' order, model by model."""
-    from advgui.core.transfer import (SUMMARY_COLUMNS, TRANSFER_COLUMNS,  # noqa: PLC0415
-                                      transfer_summary, validate_transfer_row)
+    """transfer.csv and destroy.csv of the parts, in the merged rows' order, then by model or
+    transformation, with their summaries."""
+    from advgui.core import destroy, transfer  # noqa: PLC0415
 
-    found = [p.folder / "transfer.csv" for p in parts if (p.folder / "transfer.csv").exists()]
-    if not found:
-        return
-    by_image: dict[tuple, list[dict]] = {}
-    for path in found:
-        for r in read_csv(path, TRANSFER_COLUMNS, validate_transfer_row).rows:
-            by_image.setdefault((r["file"], r["method"], r["target"], eps_key(r["eps"])),
-                                []).append(r)
-    merged = [t for r in rows for t in sorted(by_image.get(image_key(r), []),
-                                              key=lambda t: t["model"])]
-    write_csv(out / "transfer.csv", TRANSFER_COLUMNS, merged)
-    write_csv(out / "transfer_summary.csv", SUMMARY_COLUMNS, transfer_summary(merged))
+    for name, columns, summary_columns, validate, summarize, by in (
+            ("transfer", transfer.TRANSFER_COLUMNS, transfer.SUMMARY_COLUMNS,
+             transfer.validate_transfer_row, transfer.transfer_summary, "model"),
+            ("destroy", destroy.DESTROY_COLUMNS, destroy.SUMMARY_COLUMNS,
+             destroy.validate_destroy_row, destroy.destruction_summary, "transform")):
+        found = [p.folder / f"{name}.csv" for p in parts if (p.folder / f"{name}.csv").exists()]
+        if not found:
+            continue
+        by_image: dict[tuple, list[dict]] = {}
+        for path in found:
+            for r in read_csv(path, columns, validate).rows:
+                by_image.setdefault((r["file"], r["method"], r["target"], eps_key(r["eps"])),
+                                    []).append(r)
+        merged = [t for r in rows for t in sorted(by_image.get(image_key(r), []),
+                                                  key=lambda t: t[by])]
+        write_csv(out / f"{name}.csv", columns, merged)
+        write_csv(out / f"{name}_summary.csv", summary_columns, summarize(merged))
 
 
 def _copy_pngs(parts: list[Part], rows: list[dict], out: Path) -> None:

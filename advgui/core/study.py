@@ -30,7 +30,7 @@ from advgui.core.study_folder import StudyLock, check_out_folder, study_folder_h
 from advgui.core.study_batch import BatchAttacker
 from advgui.core.study_identity import PARTIAL_CLEAN, check_folder, check_inputs, study_id
 from advgui.core.study_parts import check_part, import_clean
-from advgui.core.study_transfer import TransferLog
+from advgui.core.study_transfer import DestroyLog, TransferLog
 from advgui.core.study_reports import new_manifest, read_manifest, write_reports
 from advgui.core.tiers import Tier, TierThresholds
 
@@ -291,7 +291,8 @@ class Study:
                               "with --classify-only and give the shards --clean-from")
         resumed = (cfg.out / "clean.csv").exists() or (cfg.out / PARTIAL_CLEAN).exists()
         # The transfer models load before any work: a mistyped name fails at once.
-        transfer = TransferLog(self.classifier, cfg, self.id)
+        extras = [TransferLog(self.classifier, cfg, self.id),
+                  DestroyLog(self.classifier, cfg, self.id)]
         try:
             clean_rows = yield from self.classify(should_stop)
             log = self._open_images_log()
@@ -302,7 +303,8 @@ class Study:
             if resumed:
                 check_inputs(cfg.folder, [self._rel(p) for p in self._list()], clean_rows, chosen)
             done = {image_key(r) for r in log.rows}
-            transfer.backfill(log.rows, should_stop)
+            for extra in extras:
+                extra.backfill(log.rows, should_stop)
             jobs = [] if cfg.classify_only else [
                 (method, eps, attack, target) for (method, eps, attack) in self.attacks
                 for target in self.targets]
@@ -321,7 +323,8 @@ class Study:
                     batch = todo[i:i + cfg.batch]
                     rows = attacker.run(batch, method, eps, attack, target, should_stop)
                     log.append(rows)
-                    transfer.add_pairs(attacker.pairs)
+                    for extra in extras:
+                        extra.add_pairs(attacker.pairs)
                     finished += len(batch)
                     yield StudyProgress("attack", finished, total, self._tier_counts(chosen),
                                         f"{method} {target} eps {eps:g}")
@@ -340,7 +343,8 @@ class Study:
         rows = log.rows if log else []
         if log:
             log.close()
-        transfer.close()
+        for extra in extras:
+            extra.close()
         summary = summary_rows(rows)
         manifest.update(finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"), cancelled=cancelled,
                         rows=len(rows), seconds=round(time.time() - started, 1),

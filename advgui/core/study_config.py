@@ -72,6 +72,7 @@ class StudyConfig:
     clean_from: Path | None = None  # a classify-only study of the same folder whose clean.csv to use
     classify_only: bool = False  # classify and write clean.csv; attack nothing
     transfer_to: tuple[str, ...] = ()  # other models that score every adversarial (transfer.csv)
+    destroy: tuple[str, ...] = ()  # transformations of every adversarial (destroy.csv), e.g. jpeg:75
 
     def __post_init__(self) -> None:
         """Refuse what cannot make a study; merge repeats (eps as the reports print it)."""
@@ -100,6 +101,9 @@ class StudyConfig:
         object.__setattr__(self, "methods", _unique(self.methods))
         object.__setattr__(self, "targets", _unique(self.targets))
         object.__setattr__(self, "transfer_to", _unique(self.transfer_to))
+        from advgui.core.destroy import Transform  # noqa: PLC0415 (validated before any work)
+
+        object.__setattr__(self, "destroy", _unique(str(Transform.parse(t)) for t in self.destroy))
 
     @property
     def part(self) -> Shard | None:
