@@ -89,6 +89,16 @@ class BatchDialog(BatchResults, QDialog):
         form.addRow("Targets", self._row(self.targets.values()))
         form.addRow("ε (pixel levels)", self.eps)
         form.addRow("Tiers", self.tiers)
+        self.transfer = QLineEdit()
+        self.transfer.setPlaceholderText("e.g. efficientnet_lite0 (model names or .onnx paths)")
+        self.transfer.setToolTip("Score every 8-bit adversarial with these models too "
+                                 "(transfer.csv, transfer_summary.csv)")
+        self.destroy = QLineEdit()
+        self.destroy.setPlaceholderText("e.g. jpeg:75 jpeg:50 blur:1 brightness:+30 contrast:0.8")
+        self.destroy.setToolTip("Kurakin's destruction rate of each transformation "
+                                "(destroy.csv, destroy_summary.csv)")
+        form.addRow("Transfer to", self.transfer)
+        form.addRow("Destroy by", self.destroy)
         self.bar = QProgressBar()
         self.status = QLabel("Ready. An output folder that holds an earlier run is resumed.")
         self.status.setWordWrap(True)
@@ -180,7 +190,9 @@ class BatchDialog(BatchResults, QDialog):
             raise ValueError("choose at least one method, one target and one eps")
         cfg = StudyConfig(folder=folder, out=out, per_tier=self.per_tier.value() or None,
                           methods=methods, targets=targets, eps=tuple(eps),
-                          thresholds=self.thresholds, tiers=self.tiers.currentData())
+                          thresholds=self.thresholds, tiers=self.tiers.currentData(),
+                          transfer_to=tuple(self.transfer.text().replace(",", " ").split()),
+                          destroy=tuple(self.destroy.text().replace(",", " ").split()))
         cfg.attacks()  # validates eps with the valid range in the message
         return cfg
 
@@ -324,6 +336,8 @@ class BatchDialog(BatchResults, QDialog):
         settings.setValue("batch/per_tier", self.per_tier.value())
         settings.setValue("batch/eps", self.eps.text())
         settings.setValue("batch/tiers", self.tiers.currentData())
+        settings.setValue("batch/transfer", self.transfer.text())
+        settings.setValue("batch/destroy", self.destroy.text())
         for group, boxes in (("methods", self.methods), ("targets", self.targets)):
             settings.setValue(f"batch/{group}", ",".join(k for k, b in boxes.items() if b.isChecked()))
 
@@ -336,6 +350,8 @@ class BatchDialog(BatchResults, QDialog):
         except (TypeError, ValueError):
             pass
         self.eps.setText(str(settings.value("batch/eps", "8")))
+        self.transfer.setText(str(settings.value("batch/transfer", "") or ""))
+        self.destroy.setText(str(settings.value("batch/destroy", "") or ""))
         i = self.tiers.findData(settings.value("batch/tiers", "fixed"))
         self.tiers.setCurrentIndex(max(i, 0))
         for group, boxes in (("methods", self.methods), ("targets", self.targets)):

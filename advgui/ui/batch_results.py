@@ -56,8 +56,10 @@ class BatchResults:
         kind = "vs truth" if use_truth else "vs clean prediction"
         methods = [m for m in ("iterative", "fast", "pgd", "momentum")
                    if any(r["method"] == m for r in summary)]
+        extras = self._extra_columns()
         cols = ["target", "ε", "tier", "images"] + [
-            f"{m} top-{k} error\n({kind})" for m in methods for k in (5, 1)]
+            f"{m} top-{k} error\n({kind})" for m in methods for k in (5, 1)] + [
+            title for title, _ in extras]
         order = [t.value for t in Tier] + ["all"]
         groups = sorted({(r["target"], r["eps"], r["tier"]) for r in summary},
                         key=lambda g: (g[0], float(g[1]), order.index(g[2])))
@@ -73,10 +75,40 @@ class BatchResults:
             for m in methods:
                 r = rows.get(m)
                 cells += [format_rate(r, k5, "n/a"), format_rate(r, k1, "n/a")] if r else ["", ""]
+            cells += [cell(target, eps, tier) for _, cell in extras]
             for j, text in enumerate(cells):
                 self.table.setItem(i, j, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
         self._plot(summary, k1)
+
+    def _extra_columns(self) -> list[tuple[str, object]]:
+        """Beside the white-box error: each transfer model's top-1 error vs truth and each
+        transformation's destruction rate, per method (from the study's own summaries)."""
+        from advgui.core import destroy, transfer  # noqa: PLC0415
+        from advgui.core.report import read_csv  # noqa: PLC0415
+
+        out = Path(self.out.text())
+        columns = []
+        for name, cols, by, key, label in (
+                ("transfer_summary.csv", transfer.SUMMARY_COLUMNS, "model", "top1_error_truth",
+                 "→ {x} top-1 error"),
+                ("destroy_summary.csv", destroy.SUMMARY_COLUMNS, "transform", "destruction_rate",
+                 "{x} destroys")):
+            if not (out / name).is_file():
+                continue
+            rows = read_csv(out / name, cols).rows
+            for m, x in sorted({(r["method"], r[by]) for r in rows}):
+                table = {(r["target"], r["eps"], r["tier"]): r for r in rows
+                         if (r["method"], r[by]) == (m, x)}
+
+                def cell(target, eps, tier, table=table, key=key):
+                    r = table.get((target, eps, tier))
+                    if r is None or r[key] == "nan":
+                        return "n/a" if r is not None else ""
+                    return (f"{100 * float(r[key]):.1f} % [{100 * float(r[key + '_lo']):.0f}, "
+                            f"{100 * float(r[key + '_hi']):.0f}]")
+                columns.append((f"{m} {label.format(x=x)}", cell))
+        return columns
 
     def _plot(self, summary: list[dict], key: str) -> None:
         self.plot.clear()

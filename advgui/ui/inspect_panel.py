@@ -63,6 +63,10 @@ class InspectPanel(QWidget):
         side = QVBoxLayout()
         side.addWidget(self.blink)
         side.addWidget(self.verdict, 1)
+        from advgui.ui.second_opinion import SecondOpinion  # noqa: PLC0415
+
+        self.second = SecondOpinion()
+        side.addWidget(self.second)
         bottom.addLayout(side, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -208,6 +208,7 @@ class MainWindow(QMainWindow):
         self.engine.set_generation(-1)
         self.scan.stop()
         self.thumbs.stop()
+        self.inspect.second.stop()
         self.engine_thread.quit()
         self.engine_thread.wait(30000)
 

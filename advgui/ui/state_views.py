@@ -56,10 +56,14 @@ class StateViews:
             else:
                 self.w.charts.clear()
             self.w.inspect.clear("No attack on this image yet." if self.w.state.path else "")
+            self.w.inspect.second.show_pair(None, None, names)
             self.w.playback.show_record(0, 0, None, live=False)
             self.w.caption.setText("Run an attack (Return) to see it step by step."
                                  if self.w.state.path else "Open an image or a folder.")
             return
+        result = self.w.state.result
+        self.w.inspect.second.show_pair(result.clean_pixels if result else None,
+                                        result.adversarial_pixels if result else None, names)
         cursor = self.w.state.cursor
         self.w.charts.render_now(names, record, cursor)
         self.w.inspect.render(record, cursor, names)

@@ -188,3 +188,37 @@ def test_a_new_run_clears_the_last_runs_table(qtbot, tiny_model, image_folder, t
     assert done.args[0].new_rows == done.args[0].rows
     dialog.close()
 
+
+
+def test_batch_dialog_runs_transfer_destruction_and_the_new_methods(qtbot, tiny_model,
+                                                                   image_folder, tmp_path) -> None:
+    """Issue 15: every study option is in the dialog too; the table shows the transfer error
+    and the destruction rate beside the white-box error; several eps draw error against eps."""
+    import onnx
+
+    from tests.core.test_engine import tiny_classifier_model
+
+    other = tmp_path / "other.onnx"
+    onnx.save(tiny_classifier_model(seed=7), other)
+    clf = load_classifier(str(tiny_model), device="cpu")
+    dialog = BatchDialog(clf, str(image_folder), TierThresholds(0.2, 0.12))
+    qtbot.addWidget(dialog)
+    out = tmp_path / "study"
+    dialog.out.setText(str(out))
+    dialog.per_tier.setValue(0)
+    dialog.eps.setText("4, 8")
+    for m in ("iterative", "fast"):
+        dialog.methods[m].setChecked(False)
+    for m in ("pgd", "momentum"):
+        dialog.methods[m].setChecked(True)
+    dialog.transfer.setText(str(other))
+    dialog.destroy.setText("jpeg:50")
+    with qtbot.waitSignal(dialog.studyFinished, timeout=60_000):
+        dialog.start.click()
+    assert {r["method"] for r in csv.DictReader(open(out / "images.csv"))} == {"pgd", "momentum"}
+    assert (out / "transfer_summary.csv").exists() and (out / "destroy_summary.csv").exists()
+    headers = [dialog.table.horizontalHeaderItem(j).text() for j in range(dialog.table.columnCount())]
+    assert any("→ other top-1 error" in h for h in headers)
+    assert any("jpeg:50 destroys" in h for h in headers)
+    assert (out / "error_vs_eps.png").exists() and dialog.error_eps.pixmap() is not None
+    dialog.close()

@@ -240,3 +240,21 @@ def test_sample_credits_decode_the_authors_names() -> None:
 
     authors = {c["author"] for c in credits()}
     assert "Agência Brasília" in authors and not any("\\3" in a for a in authors)
+
+
+def test_inspect_shows_a_second_models_verdict_on_the_same_images(make_window, tiny_model,
+                                                                  image_folder, qtbot) -> None:
+    """Issue 15: the window's transfer check, on the shipped EfficientNet-Lite0."""
+    w = make_window(str(tiny_model))
+    _open(w, qtbot, image_folder)
+    w.select_image(str(image_folder / "n00000001_sample1.png"))
+    w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("fast"))
+    with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
+        w.attack_panel.run.click()
+    _settled(w, qtbot)
+    second = w.inspect.second
+    second.model.setCurrentIndex(second.model.findData("efficientnet_lite0"))
+    qtbot.waitUntil(lambda: "on the same images" in second.text.text(), timeout=60_000)
+    assert "efficientnet_lite0" in second.text.text()
+    w.select_image(str(image_folder / "n00000002_sample2.png"))  # no result there: no verdict
+    assert second.text.text() == ""

@@ -1,0 +1,104 @@
+"""Inspect > Second model: another classifier's verdict on the same clean crop and 8-bit
+adversarial (transfer, one image at a time). Loaded and run on a thread of its own, so the
+engine's attack and the window are never held up by it."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from advgui.core.registry import load_classifier, shipped_models
+
+
+class SecondModelWorker(QObject):
+    scored = Signal(str, str, object, object, object)  # id, model, clean probs, adv probs, names
+    failed = Signal(str, str)  # request id, message
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._models: dict[str, object] = {}
+
+    @Slot(str, str, object, object)
+    def score(self, request: str, spec: str, clean: np.ndarray, adversarial: np.ndarray) -> None:
+        try:
+            model = self._models.get(spec) or load_classifier(spec, device="cpu")
+            self._models[spec] = model
+            pre = model.preprocessing
+            views = np.stack([pre.load(Image.fromarray(p)) for p in (clean, adversarial)])
+            probs = model.probabilities(pre.to_model(views))
+        except Exception as exc:  # a model that cannot score is reported, never a crash
+            self.failed.emit(request, f"{spec}: {exc}")
+            return
+        self.scored.emit(request, model.name, probs[0], probs[1], model.classes.names)
+
+
+class SecondOpinion(QWidget):
+    """A model picker and the verdict line; asks its worker whenever the shown result changes."""
+
+    wanted = Signal(str, str, object, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = QComboBox()
+        self.model.addItem("none", "")
+        for entry in shipped_models():
+            self.model.addItem(entry.name, entry.name)
+        self.model.setToolTip("Score the same adversarial image with another model: does the "
+                              "attack transfer?")
+        self.text = QLabel("")
+        self.text.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Second model"))
+        row.addWidget(self.model, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.text)
+        self._thread = QThread(self)
+        self._thread.setObjectName("second-model")
+        self.worker = SecondModelWorker()
+        self.worker.moveToThread(self._thread)
+        self.wanted.connect(self.worker.score)
+        self.worker.scored.connect(self._scored)
+        self.worker.failed.connect(self._failed)
+        self._thread.start()
+        self._request, self._pair, self._names = "", None, ()
+        self.model.currentIndexChanged.connect(lambda _i: self._ask())
+
+    def show_pair(self, clean: np.ndarray | None, adversarial: np.ndarray | None,
+                  names: tuple[str, ...]) -> None:
+        """The result now on screen (None: no finished result for this image)."""
+        if self._pair is not None and clean is self._pair[0] and adversarial is self._pair[1]:
+            return  # the same result (a step scrubbed, a tab switched): nothing to ask again
+        self._pair = None if clean is None or adversarial is None else (clean, adversarial)
+        self._names = names
+        self._ask()
+
+    def _ask(self) -> None:
+        spec = self.model.currentData()
+        self._request = f"{id(self._pair)}:{spec}"
+        if not spec or self._pair is None:
+            self.text.setText("")
+            return
+        self.text.setText(f"{spec}: scoring…")
+        self.wanted.emit(self._request, spec, *self._pair)
+
+    def _scored(self, request: str, name: str, clean: np.ndarray, adv: np.ndarray,
+                names: tuple[str, ...]) -> None:
+        if request != self._request:  # an answer about an earlier result
+            return
+        c, a = int(np.argmax(clean)), int(np.argmax(adv))
+        verdict = "its top-1 changed: the attack transfers" if a != c else "not fooled"
+        self.text.setText(f"<b>{name}</b> on the same images: clean '{names[c]}' "
+                          f"({100 * clean[c]:.1f} %), adversarial '{names[a]}' "
+                          f"({100 * adv[a]:.1f} %): {verdict}")
+
+    def _failed(self, request: str, message: str) -> None:
+        if request == self._request:
+            self.text.setText(f"Second model failed: {message}")
+
+    def stop(self) -> None:
+        self._thread.quit()
+        self._thread.wait(10000)
