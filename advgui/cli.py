@@ -29,6 +29,7 @@ from advgui.core.attacks import METHODS, make_attack
 from advgui.core.study import TIER_MODES, Study, StudyConfig
 from advgui.core.study_config import DEFAULT_METHODS
 from advgui.core.study_folder import check_out_folder
+from advgui.core.study_reports import read_manifest
 from advgui.core.tiers import Tier, TierThresholds
 
 
@@ -185,6 +186,8 @@ def cmd_study(args: argparse.Namespace) -> int:
         return cli_cluster.dry_run(args, config)
     if args.ray is not None:
         return cli_cluster.run_on_ray(args, config)
+    if args.shards is not None:
+        raise ValueError("--shards goes with --ray (with a scheduler of your own, use --shard K/N)")
     check_out_folder(args.out)
     clf = _classifier(args)
     study = Study(clf, config)
@@ -248,6 +251,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if len(studies) > 1:
         raise ValueError(f"{path} holds rows of {len(studies)} different studies; a summary of "
                          "them together would mean nothing")
+    if read_manifest(args.out).get("merging"):
+        print("note: this folder is a merge that did not finish; run the same merge again",
+              file=sys.stderr)
     if contents.damaged:
         print(f"note: {contents.describe_dropped()} (the next run of the study repairs the "
               "file)", file=sys.stderr)

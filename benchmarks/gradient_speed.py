@@ -69,7 +69,7 @@ def ort_matmul(a: np.ndarray):
         [helper.make_tensor_value_info("a", TensorProto.FLOAT, list(a.shape))],
         [helper.make_tensor_value_info("c", TensorProto.FLOAT, list(a.shape))],
         [numpy_helper.from_array(a, "b")])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
     session, _ = create_session(model.SerializeToString(), "cpu")
     return lambda: session.run(None, {"a": a})
 
@@ -211,7 +211,11 @@ def main() -> int:
         # ONNX Runtime's own kernels here (our forward reached 107 % of numpy's "peak").
         numpy_peaks.append(2.0 * 2048 ** 3 / t["matmul"])
         ort_peaks.append(2.0 * 2048 ** 3 / t["ort_matmul"])
-        peak = max(numpy_peaks[-1], ort_peaks[-1])
+        # No GEMM we can call here beats ONNX Runtime's own convolutions (MLAS, NCHWc): on the
+        # 2-vCPU EPYC the forward pass ran at 107 % of the best 2048^3 GEMM (numpy 207, ORT
+        # MatMul 196 GFLOP/s; 1024-4096 no better). The peak is the fastest float32 work
+        # measured in this run, the forward pass included; efficiency is against that.
+        peak = max(numpy_peaks[-1], ort_peaks[-1], bs * fwd_flops / t["forward"])
         peaks.append(peak)
         t_torch, t_fwd, t_ours = t.get("torch"), t["forward"], t["ours"]
         row = {"ours_images_per_s": bs / t_ours, "forward_images_per_s": bs / t_fwd,

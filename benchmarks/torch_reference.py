@@ -65,6 +65,12 @@ class TorchGraph(torch.nn.Module):
                 y = ins[0].mean(dim=(2, 3), keepdim=True)
             elif op == "Flatten":
                 y = torch.flatten(ins[0], a.get("axis", 1))
+            elif op == "ReduceMean":  # the calibration's logit spread and feature power
+                y = ins[0].mean(dim=tuple(a["axes"]), keepdim=bool(a.get("keepdims", 1)))
+            elif op in ("Sub", "Mul"):
+                y = ins[0] - ins[1] if op == "Sub" else ins[0] * ins[1]
+            elif op in ("Log", "Exp"):
+                y = torch.log(ins[0]) if op == "Log" else torch.exp(ins[0])
             elif op == "Gemm":
                 y = F.linear(ins[0], ins[1], ins[2]) if a.get("transB") else ins[0] @ ins[1] + ins[2]
             else:

@@ -41,17 +41,28 @@ class StopFlag:
         return self.stopped
 
 
-def _run_part(fields: dict, model: str | None, device: str, threads: int, stop) -> dict:
+def _classifier(model: dict, device: str):
+    """The study's classifier as the command line made it: model, labels, preprocessing."""
+    from advgui.core.preprocess import Preprocessing  # noqa: PLC0415
+    from advgui.core.registry import load_classifier  # noqa: PLC0415
+
+    pre = None
+    if model.get("size"):
+        pre = Preprocessing(size=model["size"], mean=tuple(model["mean"]), std=tuple(model["std"]))
+    return load_classifier(model.get("spec"), labels=model.get("labels"), preprocessing=pre,
+                           device=device)
+
+
+def _run_part(fields: dict, model: dict, device: str, threads: int, stop) -> dict:
     """One study folder (the classification or one shard), run to its end or to a stop."""
     import os  # noqa: PLC0415
 
     if threads:
         os.environ["ADVGUI_THREADS"] = str(threads)
-    from advgui.core.registry import load_classifier  # noqa: PLC0415
     from advgui.core.study import Study  # noqa: PLC0415
 
     config = StudyConfig(**fields)
-    clf = load_classifier(model, device=device)
+    clf = _classifier(model, device)
     last = {"t": 0.0, "stop": False}
 
     def should_stop() -> bool:
@@ -75,6 +86,27 @@ def _fields(config: StudyConfig, **changes) -> dict:
             for f in dataclasses.fields(StudyConfig)}
 
 
+def _absolute(config: StudyConfig) -> StudyConfig:
+    """Workers may run in other directories (or on other nodes sharing the file system)."""
+    return dataclasses.replace(
+        config, folder=config.folder.resolve(), out=config.out.resolve(),
+        labels_csv=config.labels_csv.resolve() if config.labels_csv else None)
+
+
+def _model_options(args) -> dict:
+    spec = args.model
+    if spec and (spec.endswith(".onnx") or "/" in spec) and Path(spec).exists():
+        spec = str(Path(spec).resolve())
+    return {"spec": spec, "labels": str(Path(args.class_names).resolve()) if args.class_names
+            else None, "size": args.size, "mean": args.mean, "std": args.std}
+
+
+def _task_error(exc: Exception) -> str:
+    """A task's own error in one line, not Ray's coloured remote traceback."""
+    cause = getattr(exc, "cause", None)
+    return str(cause) if cause is not None else str(exc).splitlines()[-1]
+
+
 def _rows_written(out: Path) -> int:
     """Rows in a part's images.csv so far (records end in CRLF), for the progress bar."""
     try:
@@ -85,16 +117,27 @@ def _rows_written(out: Path) -> int:
 
 
 def run_study_on_ray(args, config: StudyConfig) -> int:
+    from advgui.core.study_folder import check_out_folder  # noqa: PLC0415
+
     if config.shard or config.clean_from or config.classify_only:
         raise ValueError("--ray cuts the study into shards itself; it takes no --shard, "
                          "--clean-from or --classify-only")
+    if args.shards is not None and args.shards < 1:
+        raise ValueError(f"--shards must be 1 or more (got {args.shards})")
+    check_out_folder(config.out)  # before a cluster's worth of work, not after it
+    config = _absolute(config)
+    model = _model_options(args)
     ray.init(address=args.ray or None, include_dashboard=False, log_to_driver=False,
              configure_logging=False)
     resources = ray.cluster_resources()
     gpus, cpus = int(resources.get("GPU", 0)), int(resources.get("CPU", 1))
+    if args.device.startswith("cuda") and not gpus:
+        raise ValueError(f"--device {args.device}: the Ray cluster has no GPUs")
+    if args.device == "cpu":
+        gpus = 0  # asked for the CPU: one task per CPU slot even where there are GPUs
     count = args.shards or (gpus or cpus)
     per_task = {"num_gpus": 1} if gpus else {"num_cpus": 1}
-    device = "cuda" if gpus else "cpu"
+    device = "cuda" if gpus else "cpu"  # each GPU task sees only its own GPU, as cuda:0
     threads = 0 if gpus else 1
     work = Path(f"{config.out}.shards")
     print(f"Ray: {cpus} CPUs, {gpus} GPUs; {count} shards ({'one GPU' if gpus else 'one CPU'} "
@@ -116,13 +159,13 @@ def run_study_on_ray(args, config: StudyConfig) -> int:
         classify = _fields(config, out=work / "classify", classify_only=True)
         # The classification is one task on all of a worker's cores (it is a small part).
         ray.get(ray.remote(_run_part).options(**({"num_gpus": 1} if gpus else {})).remote(
-            classify, args.model, device, 0, stop))
+            classify, model, device, 0, stop))
         if cancelled["n"]:
             return _stopped(work)
         parts = [work / f"shard-{k}-of-{count}" for k in range(1, count + 1)]
         refs = {task.remote(_fields(config, out=part, shard=f"{k}/{count}",
                                     clean_from=work / "classify"),
-                            args.model, device, threads, stop): part
+                            model, device, threads, stop): part
                 for k, part in enumerate(parts, 1)}
         results = _wait(refs, parts, config)
     except KeyboardInterrupt:
@@ -130,9 +173,11 @@ def run_study_on_ray(args, config: StudyConfig) -> int:
             ray.cancel(ref, force=True)
         print("aborted; each part resumes when the same command runs again", file=sys.stderr)
         return 130
+    except ray.exceptions.RayTaskError as exc:
+        raise ValueError(f"a Ray task failed: {_task_error(exc)}") from None
     finally:
         signal.signal(signal.SIGINT, previous)
-    if cancelled["n"] or any(r["cancelled"] for r in results):
+    if any(r["cancelled"] for r in results):  # stopped: unless every row was done anyway
         return _stopped(work)
     outcome = merge_studies(parts, config.out)
     print(format_summary(outcome.summary))

@@ -71,7 +71,14 @@ def _read_part(folder: Path) -> Part:
 
 
 def _config_of(part: Part) -> StudyConfig:
-    c = dict(part.manifest["config"])
+    c = part.manifest["config"]
+    d = part.definition
+    if not isinstance(c, dict) or c.get("seed") != d.get("seed") or \
+            c.get("per_tier") != d.get("per_tier") or c.get("tiers", "fixed") != d.get("tiers"):
+        raise ValueError(f"{part.folder}: manifest.json disagrees with study.json (seed, "
+                         "per-tier count or tiers); it was edited. Run the shard again to "
+                         "rewrite it")
+    c = dict(c)
     return StudyConfig(folder=Path(c["folder"]), out=Path(c["out"]), per_tier=c.get("per_tier"),
                        methods=tuple(c["methods"]), targets=tuple(c["targets"]),
                        eps=tuple(c["eps"]), alpha=c.get("alpha"), steps=c.get("steps"),
@@ -121,6 +128,10 @@ def check_parts(parts: list[Part]) -> tuple[list[dict], list[tuple[str, str, str
             raise ValueError(f"{p.folder} and {first.folder} were classified separately and "
                              "differ; classify once (--classify-only) and give every shard "
                              "--clean-from")
+    # Earlier runs of the shards may have attacked more (eps added, then left out): their rows
+    # are the study's too, as in an unsharded folder, and must then be in every shard.
+    seen = {(r["method"], r["target"], eps_key(r["eps"])) for p in parts for r in p.rows}
+    jobs += sorted(seen - set(jobs), key=lambda j: (j[2], j[0], j[1]))
     chosen = sample_rows(first.clean, config.seed, config.per_tier)
     return chosen, jobs
 
@@ -162,25 +173,31 @@ def merge_studies(folders: list[Path], out: Path) -> MergeOutcome:
     """Check the parts and write OUT as one run of the whole study would have."""
     if not folders:
         raise ValueError("give the shard folders to merge")
-    resolved = {f.resolve() for f in folders}
+    resolved = [f.resolve() for f in folders]
     if out.resolve() in resolved:
         raise ValueError(f"--out {out} is one of the parts; merge into a new folder")
+    twice = next((f for k, f in enumerate(folders) if resolved[k] in resolved[:k]), None)
+    if twice is not None:
+        raise ValueError(f"{twice} is given twice; give each shard folder once")
     check_out_folder(out)
     with ExitStack() as locks:
-        if out.is_dir():  # an earlier merge being merged again: no one else may write it
-            locks.enter_context(StudyLock(out))
-        for f in folders:  # no shard may still be writing while it is read
+        for f in folders:  # no shard may still be writing while it is read; read-only is fine
             if not f.is_dir() or not is_study_folder(f):
                 raise ValueError(f"{f} is not an advgui study folder")
-            locks.enter_context(StudyLock(f))
+            locks.enter_context(StudyLock(f, shared=True))
         parts = [_read_part(f) for f in folders]
         chosen, jobs = check_parts(parts)
         rows = _ordered_rows(parts, chosen, jobs)
         first = parts[0]
-        _check_target(out, study_id(first.definition))
-        if not out.is_dir():
-            out.mkdir(parents=True)
-            locks.enter_context(StudyLock(out))
+        _check_sources(parts, rows)
+        # Every check is done: only now is OUT locked (a refusal leaves it as it was).
+        out.mkdir(parents=True, exist_ok=True)
+        locks.enter_context(StudyLock(out))
+        _check_target(out, study_id(first.definition), rows)
+        # Written first: a merge stopped half-way is recognisably an unfinished merge, and the
+        # same merge run again completes it.
+        atomic_write_json(out / "manifest.json", dict(_merged_manifest(parts, out, len(rows)),
+                                                      finished=None, merging=True))
         atomic_write_json(out / DEFINITION_NAME, {
             "advgui_study": 1, "id": study_id(first.definition), "definition": first.definition,
             "note": f"Merged from {len(parts)} shards."})
@@ -195,8 +212,19 @@ def merge_studies(folders: list[Path], out: Path) -> MergeOutcome:
     return MergeOutcome(len(rows), len({r["file"] for r in rows}), summary)
 
 
-def _check_target(out: Path, merged_id: str) -> None:
-    """OUT may be new, empty, or an earlier merge of this same study (merged again)."""
+def _check_sources(parts: list[Part], rows: list[dict]) -> None:
+    """Every PNG the merged rows name must be there before anything is written."""
+    owner = {image_key(r): p.folder for p in parts for r in p.rows}
+    missing = [owner[image_key(r)] / r["adversarial_png"] for r in rows
+               if r["adversarial_png"] and not (owner[image_key(r)] / r["adversarial_png"]).is_file()]
+    if missing:
+        raise ValueError(f"{len(missing)} adversarial PNG(s) named by the parts' rows are "
+                         f"missing (e.g. {missing[0]}); run that shard again to make them")
+
+
+def _check_target(out: Path, merged_id: str, rows: list[dict]) -> None:
+    """OUT may be new, empty, or an earlier merge of this same study (merged again, never
+    losing a row it had)."""
     if not out.is_dir():
         return
     kept = read_definition(out)
@@ -211,6 +239,15 @@ def _check_target(out: Path, merged_id: str) -> None:
     if ids and "merged_from" not in read_manifest(out):
         raise ValueError(f"--out {out} holds a run of this study, not an earlier merge; merge "
                          "into a new folder (a merge never overwrites a study's own rows)")
+    if (out / "images.csv").exists():
+        new = {image_key(r) for r in rows}
+        lost = [r for r in read_csv(out / "images.csv", IMAGE_COLUMNS).rows
+                if image_key(r) not in new]
+        if lost:
+            raise ValueError(f"--out {out} is an earlier merge with {len(lost)} row(s) these "
+                             f"parts do not have (e.g. {lost[0]['file']!r} {lost[0]['method']} "
+                             f"eps {lost[0]['eps']}); merging would drop them. Merge into a new "
+                             "folder")
 
 
 def _merge_transfer(parts: list[Part], rows: list[dict], out: Path) -> None:

@@ -46,7 +46,7 @@ def _options() -> ort.SessionOptions:
 
 def check_device(device: str) -> str:
     """auto, cpu, cuda, or cuda:N (the N-th GPU of a multi-GPU node)."""
-    if device in DEVICES or re.fullmatch(r"cuda:\d{1,3}", device or ""):
+    if device in DEVICES or re.fullmatch(r"cuda:(0|[1-9]\d{0,2})", device or ""):
         return device
     raise ValueError(f"device must be one of {', '.join(DEVICES)} or cuda:N (e.g. cuda:1), "
                      f"got {device!r}")

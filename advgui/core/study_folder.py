@@ -79,6 +79,10 @@ class StudyLock:
         flags = (os.O_RDONLY if self.shared else os.O_RDWR | os.O_CREAT) | NOFOLLOW
         try:
             self._fd = check_own_file(os.open(self.path, flags, 0o644), self.path)
+        except FileNotFoundError:
+            if self.shared:  # a copied study without its lock file: no writer can hold it
+                return self
+            raise OutputError(f"cannot lock the study folder {self.folder}: it does not exist")
         except OutputError:
             raise
         except OSError as exc:

@@ -40,7 +40,12 @@ def import_clean(config: StudyConfig, definition: dict) -> None:
     if log.dropped:
         raise ValueError(f"--clean-from {source}: clean.csv has {len(log.dropped)} damaged "
                          "line(s); classify the folder again")
-    check_definition(source, definition, {r["study_id"] for r in log.rows})
+    try:
+        check_definition(source, definition, {r["study_id"] for r in log.rows})
+    except ValueError as exc:  # its advice is about an output folder; this one is a source
+        raise ValueError(f"--clean-from {source} is the classification of another study, not "
+                         f"of this one: {str(exc).split('. Resume')[0]}. Classify the folder "
+                         "with this study's options (--classify-only) and use that") from None
     if dst.exists():
         if read_csv(dst, CLEAN_COLUMNS, validate_clean_row).rows != log.rows:
             raise ValueError(f"{config.out}/clean.csv differs from --clean-from {src}: this part "

@@ -197,14 +197,21 @@ def test_dry_run_counts_the_work_and_writes_nothing(setup, tmp_path) -> None:
 
 def test_the_ray_runner_gives_the_same_rows(setup, tmp_path) -> None:
     pytest.importorskip("ray")
-    model, folder, whole, _ = whole_and_classified(setup, tmp_path)
+    model, folder = setup
+    # the command line's own preprocessing must reach the tasks (it once did not)
+    own = ["--size", "16", "--mean", "100", "100", "100", "--std", "50", "50", "50"]
+    whole = tmp_path / "whole"
+    cli("study", folder, "--out", whole, "--model", model, *own)
     out = tmp_path / "ray"
-    done = cli("study", folder, "--out", out, "--model", model, "--ray", "--shards", "2")
+    done = cli("study", folder, "--out", out, "--model", model, "--ray", "--shards", "2", *own)
     assert "2 shards merged" in done.stdout
     assert_same_study(out, whole)
-    again = cli("study", folder, "--out", out, "--model", model, "--ray", "--shards", "2")
+    again = cli("study", folder, "--out", out, "--model", model, "--ray", "--shards", "2", *own)
     assert "2 shards merged" in again.stdout  # a rerun resumes every part: nothing left to do
     assert_same_study(out, whole)
+    bad = cli("study", folder, "--out", tmp_path / "r2", "--model", model, "--ray",
+              "--shards", "0", check=False)
+    assert bad.returncode == 2 and "--shards must be 1 or more" in bad.stderr
 
 
 def test_ctrl_c_stops_the_ray_tasks_keeps_their_rows_and_a_rerun_resumes(setup, tmp_path) -> None:
@@ -230,3 +237,45 @@ def test_ctrl_c_stops_the_ray_tasks_keeps_their_rows_and_a_rerun_resumes(setup, 
     assert not (out / "images.csv").exists()  # no merge of an unfinished study
     cli("study", folder, "--out", out, "--model", model, "--ray", "--shards", "2", steps=1500)
     assert_same_study(out, whole)
+
+
+def test_review_refusals_write_nothing_and_say_what_is_wrong(setup, tmp_path) -> None:
+    """Hostile review of issue 14: refusals after checks that came too late, or with the
+    wrong words."""
+    model, folder, whole, classified = whole_and_classified(setup, tmp_path)
+    parts = [tmp_path / f"p{k}" for k in (1, 2)]
+    for k, p in enumerate(parts, 1):
+        cli("study", folder, "--out", p, "--model", model, "--shard", f"{k}/2",
+            "--clean-from", classified)
+    twice = cli("merge", parts[0], parts[0], parts[1], "--out", tmp_path / "t", check=False)
+    assert twice.returncode == 2 and "given twice" in twice.stderr
+    # a PNG gone from a part: refused before anything is written
+    victim = next(r for r in rows(parts[1] / "images.csv") if r["adversarial_png"])
+    png = parts[1] / victim["adversarial_png"]
+    data = png.read_bytes()
+    png.unlink()
+    gone = cli("merge", *parts, "--out", tmp_path / "m", check=False)
+    assert gone.returncode == 2 and "missing" in gone.stderr and not (tmp_path / "m").exists()
+    png.write_bytes(data)
+    # a merge that stopped half-way (its manifest says so) is completed by the same merge
+    half = tmp_path / "half"
+    cli("merge", *parts, "--out", half)
+    manifest = json.loads((half / "manifest.json").read_text())
+    (half / "manifest.json").write_text(json.dumps(dict(manifest, merging=True, finished=None)))
+    assert "did not finish" in cli("summary", half).stderr
+    (half / "images.csv").unlink()
+    cli("merge", *parts, "--out", half)
+    assert_same_study(half, whole)
+    # a refused --clean-from leaves a new output folder empty
+    fresh = tmp_path / "fresh"
+    other = tmp_path / "other-classified"
+    subprocess.run([sys.executable, "-m", "advgui.cli", "study", str(folder), "--out", str(other),
+                    "--model", str(model), "--classify-only"] + COMMON[:-4]
+                   + ["--seed", "9", "--per-tier", "3", "--steps", "12"], cwd=ROOT, check=True,
+                   capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    refused = cli("study", folder, "--out", fresh, "--model", model, "--shard", "1/2",
+                  "--clean-from", other, check=False)
+    assert refused.returncode == 2 and "classification of another study" in refused.stderr
+    assert sorted(p.name for p in fresh.iterdir()) == [".advgui-study.lock"]
+    assert cli("study", folder, "--out", fresh, "--model", model, "--shards", "2",
+               check=False).stderr.count("--shards goes with --ray") == 1
