@@ -24,7 +24,8 @@ def apply_font_scale(window, scale: float) -> None:
     window.charts.set_font_scale(base * scale)
     window.caption.setStyleSheet("" if scale == 1.0 else
                                  f"font-size: {base * scale * 1.2:.1f}pt; font-weight: 600")
-    fit_caption(window.caption, base * scale * (1.2 if scale != 1.0 else 1.0))
+    fit_caption(window.caption, base * scale * (1.2 if scale != 1.0 else 1.0),
+                lines=2 if scale == 1.0 else 3)  # larger text wraps once more at 1024 px
     window.browser.fit_text(scale)
     window.tiers.set_font_scale(base * scale)
     action = getattr(window, "presentation_action", None)
@@ -35,13 +36,13 @@ def apply_font_scale(window, scale: float) -> None:
     window.statusBar().showMessage(f"Text size ×{scale:g}", 3000)
 
 
-def fit_caption(label, point_size: float | None = None) -> None:
-    """Room for two lines of caption, always: a step's caption may wrap, and the layout must
+def fit_caption(label, point_size: float | None = None, lines: int = 2) -> None:
+    """Room for two lines of caption (three with larger text), always: a caption may wrap, and the layout must
     neither clip it nor jump between one and two lines while stepping."""
     font = QFont(label.font())
     if point_size:
         font.setPointSizeF(point_size)
-    label.setFixedHeight(2 * QFontMetrics(font).lineSpacing() + 6)
+    label.setFixedHeight(lines * QFontMetrics(font).lineSpacing() + 6)
 
 
 def toggle_presentation(window, on: bool) -> None:
