@@ -111,7 +111,7 @@ def plot_error_vs_eps(summary: list[dict], path: Path, title: str) -> bool:
                xlabel="ε (pixel levels)", ylim=(-2, 102), xticks=eps_values)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(f"error vs {kind} (%)")
-    axes[-1].legend(fontsize=6, loc="lower right")
+    axes[-1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1.0))  # beside, not on, the data
     fig.suptitle(f"{title}: error against ε (top-1 solid, top-5 dashed; 95 % Wilson intervals)",
                  fontsize=9)
     _save(fig, path)
