@@ -94,13 +94,15 @@ def backfill_inputs(folder: Path, out: Path, classifier: Classifier, rows: list[
     for r in rows:
         if r["status"] != "ok" or not r["adversarial_png"]:
             continue
-        try:
-            clean.append(classifier.preprocessing.load(load_rgb(folder / r["file"])))
-            adversarial.append(np.asarray(load_rgb(out / r["adversarial_png"])))
+        try:  # both read before either is kept: a missing PNG must not shift the pairs
+            crop = classifier.preprocessing.load(load_rgb(folder / r["file"]))
+            adv = np.asarray(load_rgb(out / r["adversarial_png"]))
         except ImageError:
             continue  # a vanished photo or PNG: no transfer row, the summary counts it out
         kept.append(r)
-    return kept, clean[:len(kept)], adversarial[:len(kept)]
+        clean.append(crop)
+        adversarial.append(adv)
+    return kept, clean, adversarial
 
 
 def transfer_summary(rows: list[dict]) -> list[dict]:

@@ -7,24 +7,17 @@ import signal
 import time
 
 import numpy as np
-import onnx
 from PIL import Image
 
 from advgui.core.classifier import Classifier
 from advgui.core.images import load_rgb
-from tests.core.test_engine import SIZE, tiny_classifier_model, tiny_model_file
+from tests.core.test_engine import SIZE, tiny_model_file
 from tests.core.test_shards import cli, rows
 
 
 def _setup(tmp_path):
     model = tiny_model_file(tmp_path / "tiny.onnx")
-    other = tiny_classifier_model(seed=11)
-    from advgui.core.classes import ClassList
-
-    classes = ClassList(tuple(f"n{i:08d}" for i in range(10)), tuple(f"c{i}" for i in range(10)))
-    for k, v in classes.to_metadata().items():
-        other.metadata_props.add(key=k, value=v)
-    onnx.save(other, tmp_path / "other.onnx")
+    tiny_model_file(tmp_path / "other.onnx", seed=11)
     folder = tmp_path / "imgs"
     folder.mkdir()
     rng = np.random.default_rng(8)
