@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 from advgui import cli_cluster
+from advgui.core.beside_table import TIER_ORDER, beside_rows, format_beside_markdown
 from advgui.core.attacks import Target
 from advgui.core.classifier import Classifier, ModelError
 from advgui.core.images import ImageError, list_image_files, load_batch, load_rgb
@@ -258,7 +259,17 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print(f"note: {contents.describe_dropped()} (the next run of the study repairs the "
               "file)", file=sys.stderr)
     summary = summary_rows(contents.rows)
-    print(format_markdown(summary) if args.markdown else format_summary(summary))
+    if not args.markdown:
+        print(format_summary(summary))
+        cli_cluster.print_transfer(args.out)
+        cli_cluster.print_destruction(args.out)
+        return 0
+    print(format_markdown(summary))
+    models, transforms, rows = beside_rows(summary, args.out)
+    if models or transforms:
+        print("\nWhite-box, transfer and destruction side by side (top-1 error vs truth, Wilson "
+              "95 % intervals; d as Kurakin et al. define it):\n")
+        print(format_beside_markdown(rows, tuple(args.tier or TIER_ORDER)))
     return 0
 
 
@@ -333,7 +344,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="print the summary table of a finished or partial study")
     p.add_argument("out", type=Path)
-    p.add_argument("--markdown", action="store_true")
+    p.add_argument("--markdown", action="store_true",
+                   help="Markdown tables, with white-box, transfer and destruction side by side")
+    p.add_argument("--tier", nargs="+", choices=TIER_ORDER,
+                   help="with --markdown: only these tiers in the side-by-side table")
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("models", help="list the shipped models")
