@@ -109,7 +109,7 @@ def _sampled(config: StudyConfig, images: int) -> tuple[int, str]:
     bound = images if config.per_tier is None else min(images, 3 * config.per_tier)
     if config.part is not None:
         bound = -(-bound // config.part.count)
-    return bound, "at most (the tiers are known only after classification)"
+    return bound, "an upper bound: the tiers are known only after classification"
 
 
 def _time(fn, repeats: int) -> float:

@@ -29,6 +29,7 @@ from advgui.ui.playback_bar import PlaybackBar
 from advgui.ui.presentation import fit_caption
 from advgui.ui.state_views import StateViews
 from advgui.ui.prob_charts import ProbabilityCharts
+from advgui.ui.status_bar import ElidingStatusBar
 from advgui.ui.thumbnails import ThumbnailService
 from advgui.ui.tier_panel import TierPanel
 from advgui.ui.workers import EngineWorker
@@ -92,8 +93,9 @@ class MainWindow(QMainWindow):
         self.attack_panel.setMaximumWidth(420)
         left.setMinimumWidth(240)
         self.setCentralWidget(split)
+        self.setStatusBar(ElidingStatusBar(self))
         # Long texts are cut with '…' (whole in the tooltip), never widen the window.
-        # Narrow, so that messages (which Qt never elides) keep most of the bar.
+        # Narrow, so that messages keep most of the bar.
         self.model_label, self.device_label = ElidedLabel("loading model…", 170), ElidedLabel("", 90)
         self.step_label, self.progress_label = ElidedLabel("", 150), ElidedLabel("", 230)
         self.batch_label = ElidedLabel("", 220)

@@ -227,7 +227,7 @@ def test_listing_a_folder_never_blocks_the_window(make_window, tiny_model, image
     assert w.images.rowCount() == 1
     w.open_paths([str(other)])  # and this listing by the next open below
     w.open_paths([str(image_folder)])
-    assert "Listing the images" in w.statusBar().currentMessage()
+    assert "Listing the images" in w.statusBar().full_message()
     assert w.images.rowCount() == 1  # what was open stays until the listing is done
     slow_drive.set()
     qtbot.waitUntil(lambda: len(w.verdicts) == 6, timeout=30_000)
@@ -268,14 +268,14 @@ def test_attack_on_a_vanished_file_says_which_and_why(make_window, tiny_model, i
         w.attack_panel.run.click()
     qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
     assert shown == ["n00000001_sample1.png: file not found (broken link?)"]
-    assert w.statusBar().currentMessage().startswith("Attack failed: n00000001_sample1.png")
+    assert w.statusBar().full_message().startswith("Attack failed: n00000001_sample1.png")
     assert not w.attacking and w.attack_panel.run.isEnabled()
 
 
 def test_opening_a_path_that_does_not_exist_says_so(make_window, tiny_model, tmp_path) -> None:
     w = make_window(str(tiny_model))
     w.open_paths([str(tmp_path / "no-such-folder")])
-    assert w.statusBar().currentMessage() == f"Not found: {tmp_path / 'no-such-folder'}"
+    assert w.statusBar().full_message() == f"Not found: {tmp_path / 'no-such-folder'}"
     assert w.images.rowCount() == 0
 
 

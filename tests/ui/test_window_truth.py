@@ -90,14 +90,14 @@ def test_no_stale_result_after_cancel_or_another_image(make_window, tiny_model, 
     # and what Ctrl+S saves is exactly what Inspect shows (never a result it does not show).
     assert w.outcome is finished and w.state.live is None
     np.testing.assert_array_equal(w.inspect._adv, finished.adversarial_pixels)
-    assert "Attack cancelled" in w.statusBar().currentMessage()
+    assert "Attack cancelled" in w.statusBar().full_message()
     # while an attack runs, Save has nothing to save: the result on screen is being replaced
     w.attack_panel.run.click()
     qtbot.waitUntil(lambda: w.state.live is not None and len(w.state.live.steps) >= 2,
                     timeout=30_000)
     assert w.outcome is None
     w.save_adversarial()
-    assert "No finished attack" in w.statusBar().currentMessage()
+    assert "No finished attack" in w.statusBar().full_message()
     _until_cancelled(w, qtbot, w.attack_panel.cancel.click)
     _settled(w, qtbot)
     # an unreadable file: no bars, no tier marker of the image before
