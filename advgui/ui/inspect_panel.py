@@ -19,7 +19,10 @@ class ImagePane(pg.GraphicsLayoutWidget):
         self.viewbox.setMenuEnabled(False)
         self.item = pg.ImageItem(axisOrder="row-major")
         self.viewbox.addItem(self.item)
+        # Wrapped, so that a long title (the perturbation's gain and L-inf) never widens its
+        # column and shrinks the images beside it.
         self.title = QLabel(title)
+        self.title.setWordWrap(True)
         self._shape: tuple | None = None
 
     def show(self, pixels: np.ndarray | None) -> None:  # type: ignore[override]
@@ -42,7 +45,9 @@ class InspectPanel(QWidget):
         for pane in (self.adversarial, self.perturbation):
             pane.viewbox.setXLink(self.original.viewbox)
             pane.viewbox.setYLink(self.original.viewbox)
-        self.histogram = pg.PlotWidget(title="Perturbation histogram (pixel levels)")
+        # Short title (it is cut at 1024 px otherwise); the unit goes on the axis.
+        self.histogram = pg.PlotWidget(title="Perturbation histogram")
+        self.histogram.setLabel("bottom", "pixel levels")
         self.histogram.setMaximumHeight(160)
         self.blink = QCheckBox("Blink original / adversarial")
         self.blink.toggled.connect(self._toggle_blink)
@@ -58,6 +63,7 @@ class InspectPanel(QWidget):
         for col, pane in enumerate((self.original, self.adversarial, self.perturbation)):
             grid.addWidget(pane.title, 0, col)
             grid.addWidget(pane, 1, col)
+            grid.setColumnStretch(col, 1)  # three images of one size, whatever their titles
         bottom = QHBoxLayout()
         bottom.addWidget(self.histogram, 2)
         side = QVBoxLayout()
