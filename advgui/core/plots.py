@@ -75,8 +75,9 @@ def plot_fragility(bins: list[dict], correlations: list[dict], path: Path, title
 
 def plot_error_vs_eps(summary: list[dict], path: Path, title: str) -> bool:
     """Kurakin et al. 2016, Figure 2 style: top-1 (solid) and top-5 (dashed) error against eps,
-    one line per method and target, one panel per tier and one for all images, with the Wilson
-    intervals the table gives. False (nothing drawn) for a study of one eps."""
+    one line per method, one row of panels per target and one panel per tier (and all images),
+    with the Wilson intervals the table gives. False (nothing drawn) for a study of one eps."""
+    from matplotlib.lines import Line2D  # noqa: PLC0415
     from matplotlib.ticker import ScalarFormatter  # noqa: PLC0415
 
     eps_values = sorted({float(r["eps"]) for r in summary})
@@ -85,34 +86,46 @@ def plot_error_vs_eps(summary: list[dict], path: Path, title: str) -> bool:
     use_truth = any(int(r["top1_error_truth_n"] or 0) for r in summary)
     kind = "truth" if use_truth else "clean"
     panels = [t for t in ("high", "medium", "low", "all") if any(r["tier"] == t for r in summary)]
-    fig = _figure(3.3 * len(panels), 3.8)
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
-    series = sorted({(r["method"], r["target"]) for r in summary})
-    for ax, tier in zip(axes, panels):
-        for method, target in series:
-            rows = sorted((r for r in summary if (r["method"], r["target"], r["tier"])
-                           == (method, target, tier)), key=lambda r: float(r["eps"]))
-            for k, dash in ((1, "-"), (5, "--")):
-                key = f"top{k}_error_{kind}"
-                pts = [(float(r["eps"]), float(r[key]), float(r[key + "_lo"]), float(r[key + "_hi"]))
-                       for r in rows if r[key] not in ("", "nan") and not math.isnan(float(r[key]))]
-                if not pts:
-                    continue
-                x, y, lo, hi = zip(*pts)
-                ax.errorbar(x, [100 * v for v in y],
-                            yerr=[[100 * (v - a) for v, a in zip(y, lo)],
-                                  [100 * (b - v) for v, b in zip(y, hi)]],
-                            color=COLOURS.get(method, "#555"), marker=MARKERS.get(target, "x"),
-                            linestyle=dash, capsize=2, markersize=4,
-                            label=f"{method} {target} top-{k}")
-        ax.set_xscale("log", base=2)
-        ax.xaxis.set_major_formatter(ScalarFormatter())
-        ax.set(title=f"{tier} confidence" if tier != "all" else "all images",
-               xlabel="ε (pixel levels)", ylim=(-2, 102), xticks=eps_values)
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel(f"error vs {kind} (%)")
-    axes[-1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1.0))  # beside, not on, the data
-    fig.suptitle(f"{title}: error against ε (top-1 solid, top-5 dashed; 95 % Wilson intervals)",
-                 fontsize=9)
+    targets = sorted({r["target"] for r in summary})
+    methods = sorted({r["method"] for r in summary}, key=lambda m: (m not in COLOURS, m))
+    # One row per target: sixteen lines in one panel could not be told apart.
+    fig = _figure(3.0 * len(panels) + 1.3, 2.9 * len(targets) + 0.5)
+    grid = fig.subplots(len(targets), len(panels), squeeze=False, sharex=True, sharey=True)
+    for axes, target in zip(grid, targets):
+        for ax, tier in zip(axes, panels):
+            images = max((int(r["images"]) for r in summary
+                          if (r["target"], r["tier"]) == (target, tier)), default=0)
+            for method in methods:
+                rows = sorted((r for r in summary if (r["method"], r["target"], r["tier"])
+                               == (method, target, tier)), key=lambda r: float(r["eps"]))
+                for k, dash in ((1, "-"), (5, "--")):
+                    key = f"top{k}_error_{kind}"
+                    pts = [(float(r["eps"]), float(r[key]), float(r[key + "_lo"]),
+                            float(r[key + "_hi"])) for r in rows
+                           if r[key] not in ("", "nan") and not math.isnan(float(r[key]))]
+                    if not pts:
+                        continue
+                    x, y, lo, hi = zip(*pts)
+                    ax.errorbar(x, [100 * v for v in y],
+                                yerr=[[100 * (v - a) for v, a in zip(y, lo)],
+                                      [100 * (b - v) for v, b in zip(y, hi)]],
+                                color=COLOURS.get(method, "#555"), marker=MARKERS.get(target, "x"),
+                                linestyle=dash, capsize=2, markersize=3.5, linewidth=1.2)
+            name = f"{tier} confidence" if tier != "all" else "all images"
+            ax.set_title(f"{name} (n={images}), {target}", fontsize=8.5)
+            ax.set(ylim=(-2, 102))
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(eps_values)
+            ax.xaxis.set_major_formatter(ScalarFormatter())
+            ax.grid(alpha=0.3)
+        axes[0].set_ylabel(f"error vs {kind} (%)")
+    for ax in grid[-1]:
+        ax.set_xlabel("ε (pixel levels)")
+    handles = [Line2D([], [], color=COLOURS.get(m, "#555"), label=m) for m in methods]
+    handles += [Line2D([], [], color="#333", linestyle="-", label="top-1"),
+                Line2D([], [], color="#333", linestyle="--", label="top-5")]
+    grid[0][-1].legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.03, 1.0))
+    fig.suptitle(f"{title}: error against ε (95 % Wilson intervals; denominators: images right "
+                 "when clean, per the seed)", fontsize=9)
     _save(fig, path)
     return True
