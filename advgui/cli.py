@@ -12,7 +12,8 @@ import numpy as np
 from PIL import Image
 
 from advgui import cli_cluster
-from advgui.core.beside_table import TIER_ORDER, beside_rows, format_beside_markdown
+from advgui.core.beside_table import (TIER_ORDER, beside_heading, beside_rows,
+                                      format_beside_markdown, read_extras, uses_truth)
 from advgui.core.attacks import Target
 from advgui.core.classifier import Classifier, ModelError
 from advgui.core.images import ImageError, list_image_files, load_batch, load_rgb
@@ -229,8 +230,7 @@ def cmd_study(args: argparse.Namespace) -> int:
     for note in outcome.notes:
         print(f"note: {note}", file=sys.stderr)
     print(format_summary(outcome.summary))
-    cli_cluster.print_transfer(args.out)
-    cli_cluster.print_destruction(args.out)
+    cli_cluster.print_extras(args.out)
     if outcome.fragility:
         print(format_fragility(outcome.fragility))
     state = "cancelled (run again to resume)" if outcome.cancelled else "finished"
@@ -259,17 +259,24 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print(f"note: {contents.describe_dropped()} (the next run of the study repairs the "
               "file)", file=sys.stderr)
     summary = summary_rows(contents.rows)
+    tiers = tuple(args.tier) if args.tier else None
+    if tiers:
+        summary = [r for r in summary if r["tier"] in tiers]
+        if not summary:
+            raise ValueError(f"{args.out} has no rows in the tier{'s' if len(tiers) > 1 else ''} "
+                             f"{', '.join(tiers)}")
     if not args.markdown:
         print(format_summary(summary))
-        cli_cluster.print_transfer(args.out)
-        cli_cluster.print_destruction(args.out)
+        cli_cluster.print_extras(args.out, tiers)
         return 0
     print(format_markdown(summary))
-    models, transforms, rows = beside_rows(summary, args.out)
+    extras = read_extras(args.out)
+    for note in extras.notes:
+        print(f"note: {note}", file=sys.stderr)
+    models, transforms, rows = beside_rows(summary, extras)
     if models or transforms:
-        print("\nWhite-box, transfer and destruction side by side (top-1 error vs truth, Wilson "
-              "95 % intervals; d as Kurakin et al. define it):\n")
-        print(format_beside_markdown(rows, tuple(args.tier or TIER_ORDER)))
+        print(f"\n{beside_heading(uses_truth(summary))}\n")
+        print(format_beside_markdown(rows, tiers or tuple(TIER_ORDER)))
     return 0
 
 
@@ -347,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", action="store_true",
                    help="Markdown tables, with white-box, transfer and destruction side by side")
     p.add_argument("--tier", nargs="+", choices=TIER_ORDER,
-                   help="with --markdown: only these tiers in the side-by-side table")
+                   help="only these tiers (high, medium, low, all)")
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("models", help="list the shipped models")

@@ -4,6 +4,7 @@ a Ray cluster, a dry run with the cost model) and the merge command."""
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import time
@@ -53,35 +54,34 @@ def add_merge_command(sub) -> None:
     p.set_defaults(func=cmd_merge)
 
 
-def print_transfer(out: Path) -> None:
-    """The transfer models' error per tier, beside the white-box table."""
-    path = out / "transfer_summary.csv"
-    if not path.is_file():
-        return
-    from advgui.core.transfer import SUMMARY_COLUMNS  # noqa: PLC0415
+def print_extras(out: Path, tiers: tuple[str, ...] | None = None) -> None:
+    """The transfer models' error and the destruction rates per tier, after the white-box
+    table; a damaged summary file is named on stderr and left out, never a traceback."""
+    from advgui.core.beside_table import read_extras  # noqa: PLC0415
 
-    rows = read_csv(path, SUMMARY_COLUMNS).rows
-    print("\nTransfer (the same 8-bit adversarials, scored by other models; top-1 error vs truth "
-          "among images each got right when clean, and how often its own top-1 changed):")
-    for r in rows:
-        def pct(k):
-            return "  n/a" if r[k] == "nan" else f"{100 * float(r[k]):5.1f}%"
+    extras = read_extras(out)
+    for note in extras.notes:
+        print(f"note: {note}", file=sys.stderr)
+    transfer = [r for r in extras.transfer if tiers is None or r["tier"] in tiers]
+    destroy = [r for r in extras.destroy if tiers is None or r["tier"] in tiers]
+
+    def pct(r, k):
+        return "  n/a" if math.isnan(float(r[k])) else f"{100 * float(r[k]):5.1f}%"
+
+    if transfer:
+        print("\nTransfer (the same 8-bit adversarials, scored by other models; top-1 error vs "
+              "truth among images each got right when clean, and how often its own top-1 "
+              "changed):")
+    for r in transfer:
         print(f"  {r['model']:<18} {r['method']:<9} {r['target']:<18} eps {r['eps']:>4} "
-              f"{r['tier']:<6} n={r['images']:<5} top-1 error {pct('top1_error_truth')} "
-              f"[{pct('top1_error_truth_lo')}, {pct('top1_error_truth_hi')}]  changed "
-              f"{pct('top1_changed')}")
-
-
-def print_destruction(out: Path) -> None:
-    path = out / "destroy_summary.csv"
-    if not path.is_file():
-        return
-    from advgui.core.destroy import SUMMARY_COLUMNS  # noqa: PLC0415
-
-    print("\nDestruction rate (Kurakin et al. 2016: of the images right when clean and wrong "
-          "when attacked, the share a transformation makes right again):")
-    for r in read_csv(path, SUMMARY_COLUMNS).rows:
-        rate = "  n/a" if r["destruction_rate"] == "nan" else (
+              f"{r['tier']:<6} n={r['images']:<5} top-1 error {pct(r, 'top1_error_truth')} "
+              f"[{pct(r, 'top1_error_truth_lo')}, {pct(r, 'top1_error_truth_hi')}]  changed "
+              f"{pct(r, 'top1_changed')}")
+    if destroy:
+        print("\nDestruction rate (Kurakin et al. 2016: of the images right when clean and wrong "
+              "when attacked, the share a transformation makes right again):")
+    for r in destroy:
+        rate = "  n/a" if math.isnan(float(r["destruction_rate"])) else (
             f"{100 * float(r['destruction_rate']):5.1f}% [{100 * float(r['destruction_rate_lo']):.1f},"
             f" {100 * float(r['destruction_rate_hi']):.1f}]")
         print(f"  {r['transform']:<15} {r['method']:<9} {r['target']:<18} eps {r['eps']:>4} "

@@ -4,33 +4,78 @@ transformation's destruction rate side by side, keyed by tier, method, target an
 The three come from their own summaries (summary.csv, transfer_summary.csv,
 destroy_summary.csv), which keep their own schemas so that every older study still reads; this
 table only joins them, so a reader answering "does what fools InceptionV3 also fool
-EfficientNet, and does it survive JPEG?" needs no spreadsheet.
+EfficientNet, and does it survive JPEG?" needs no spreadsheet. A summary file that is damaged
+(hand-edited, cut short) is read as far as it is sound and named in a note, never a traceback:
+the next run of the study rewrites it from its rows.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from advgui.core.report import read_csv
-from advgui.core.scoring import _method_order, format_rate
+from advgui.core.scoring import _method_order, eps_key, format_rate
 from advgui.core.tiers import Tier
 
 TIER_ORDER = [t.value for t in Tier] + ["all"]
+WORDS = {"model", "transform", "tier", "method", "target"}  # every other cell is a number
 
 
-def _key(row: dict) -> tuple[str, str, str, str]:
-    return (row["tier"], row["method"], row["target"], row["eps"])
+@dataclass
+class Extras:
+    """transfer_summary.csv and destroy_summary.csv as read, with what could not be."""
+    transfer: list[dict] = field(default_factory=list)
+    destroy: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
-def _sort_key(key: tuple[str, str, str, str]):
+def _numbers_ok(row: dict) -> str | None:
+    for k, v in row.items():
+        if k in WORDS:
+            continue
+        try:
+            float(v)
+        except (TypeError, ValueError):
+            return f"{k} is {v!r}, not a number"
+    return None
+
+
+def _read(path: Path, columns: list[str], notes: list[str]) -> list[dict]:
+    if not path.is_file():
+        return []
+    try:
+        contents = read_csv(path, columns, _numbers_ok)
+    except (OSError, ValueError) as exc:
+        why = str(exc).split(";")[0]
+        notes.append(f"{path.name} could not be read ({why}); it is left out. The next run "
+                     "of the study writes it again from its rows.")
+        return []
+    if contents.damaged:
+        notes.append(f"{contents.describe_dropped()}; the next run of the study writes it "
+                     "again from its rows")
+    return contents.rows
+
+
+def read_extras(out: Path) -> Extras:
+    from advgui.core.destroy import SUMMARY_COLUMNS as DESTROY_COLUMNS  # noqa: PLC0415
+    from advgui.core.transfer import SUMMARY_COLUMNS as TRANSFER_COLUMNS  # noqa: PLC0415
+
+    extras = Extras()
+    extras.transfer = _read(out / "transfer_summary.csv", TRANSFER_COLUMNS, extras.notes)
+    extras.destroy = _read(out / "destroy_summary.csv", DESTROY_COLUMNS, extras.notes)
+    return extras
+
+
+def _key(row: dict) -> tuple[str, str, str, float]:
+    return (row["tier"], row["method"], row["target"], eps_key(row["eps"]))
+
+
+def _sort_key(key: tuple[str, str, str, float]):
     tier, method, target, eps = key
-    return (float(eps), target, _method_order(method), TIER_ORDER.index(tier)
+    return (eps, target, _method_order(method), TIER_ORDER.index(tier)
             if tier in TIER_ORDER else len(TIER_ORDER))
-
-
-def _read(path: Path, columns: list[str]) -> list[dict]:
-    return read_csv(path, columns).rows if path.is_file() else []
 
 
 def destruction_cell(row: dict) -> str:
@@ -42,27 +87,29 @@ def destruction_cell(row: dict) -> str:
             f"{100 * float(row['destruction_rate_hi']):.0f}] {row['destroyed']}/{row['counted']}")
 
 
-def beside_rows(white_box: list[dict], out: Path) -> tuple[list[str], list[str], list[dict]]:
-    """(transfer models, transforms, rows): one row per summary key, with a cell per transfer
-    model ('→ NAME') and per transformation ('TRANSFORM d'), blank where a study has none."""
-    from advgui.core.destroy import SUMMARY_COLUMNS as DESTROY_COLUMNS  # noqa: PLC0415
-    from advgui.core.transfer import SUMMARY_COLUMNS as TRANSFER_COLUMNS  # noqa: PLC0415
+def uses_truth(white_box: list[dict]) -> bool:
+    return any(int(float(r["top1_error_truth_n"] or 0)) for r in white_box)
 
-    transfer = _read(out / "transfer_summary.csv", TRANSFER_COLUMNS)
-    destroy = _read(out / "destroy_summary.csv", DESTROY_COLUMNS)
-    models = sorted({r["model"] for r in transfer})
-    transforms = sorted({r["transform"] for r in destroy})
-    by_transfer = {(r["model"],) + _key(r): r for r in transfer}
-    by_destroy = {(r["transform"],) + _key(r): r for r in destroy}
-    use_truth = any(int(r["top1_error_truth_n"]) for r in white_box)
-    k1 = "top1_error_truth" if use_truth else "top1_error_clean"
+
+def beside_rows(white_box: list[dict], extras: Extras) -> tuple[list[str], list[str], list[dict]]:
+    """(transfer models, transforms, rows): one row per summary key, with a cell per transfer
+    model and per transformation, blank where a study has none. Without true labels the error
+    of every model is counted against its own clean prediction (how often its top-1 changed)."""
+    models = sorted({r["model"] for r in extras.transfer})
+    transforms = sorted({r["transform"] for r in extras.destroy})
+    by_transfer = {(r["model"],) + _key(r): r for r in extras.transfer}
+    by_destroy = {(r["transform"],) + _key(r): r for r in extras.destroy}
+    truth = uses_truth(white_box)
+    k1 = "top1_error_truth" if truth else "top1_error_clean"
+    t1 = "top1_error_truth" if truth else "top1_changed"
+    head = "top-1" if truth else "top-1 changed"
     rows = []
     for r in sorted(white_box, key=lambda r: _sort_key(_key(r))):
         row = {"tier": r["tier"], "method": r["method"], "target": r["target"], "eps": r["eps"],
-               "images": r["images"], "white-box top-1": format_rate(r, k1)}
+               "images": r["images"], f"white-box {head}": format_rate(r, k1)}
         for m in models:
             t = by_transfer.get((m,) + _key(r))
-            row[f"→ {m} top-1"] = format_rate(t, "top1_error_truth") if t else ""
+            row[f"→ {m} {head}"] = format_rate(t, t1) if t else ""
         for name in transforms:
             d = by_destroy.get((name,) + _key(r))
             row[f"{name} d"] = destruction_cell(d) if d else ""
@@ -70,12 +117,26 @@ def beside_rows(white_box: list[dict], out: Path) -> tuple[list[str], list[str],
     return models, transforms, rows
 
 
+def _cell(text) -> str:
+    return str(text).replace("|", "\\|")  # a '|' in a model's file name must not split a cell
+
+
 def format_beside_markdown(rows: list[dict], tiers: tuple[str, ...] = tuple(TIER_ORDER)) -> str:
     """The joined table as Markdown, one line per key whose tier is in tiers."""
     shown = [r for r in rows if r["tier"] in tiers]
     if not shown:
-        return ""
+        return f"(no rows in the tier{'s' if len(tiers) > 1 else ''} {', '.join(tiers)})"
     columns = list(shown[0])
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(str(r[c]) for c in columns) + " |" for r in shown]
+    lines = ["| " + " | ".join(map(_cell, columns)) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell(r[c]) for c in columns) + " |" for r in shown]
     return "\n".join(lines)
+
+
+def beside_heading(truth: bool) -> str:
+    if truth:
+        return ("White-box, transfer and destruction side by side (top-1 error vs truth among "
+                "the images each model got right when clean; Wilson 95 % intervals; d as "
+                "Kurakin et al. define it):")
+    return ("White-box, transfer and destruction side by side (no true labels: how often each "
+            "model's top-1 changed from its own clean prediction; Wilson 95 % intervals; d "
+            "counts against the clean prediction):")

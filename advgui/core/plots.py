@@ -112,7 +112,7 @@ def plot_error_vs_eps(summary: list[dict], path: Path, title: str) -> bool:
                                 color=COLOURS.get(method, "#555"), marker=MARKERS.get(target, "x"),
                                 linestyle=dash, capsize=2, markersize=3.5, linewidth=1.2)
             name = f"{tier} confidence" if tier != "all" else "all images"
-            ax.set_title(f"{name} (n={images}), {target}", fontsize=8.5)
+            ax.set_title(f"{name} ({images} images), {target}", fontsize=8.5)
             ax.set(ylim=(-2, 102))
             ax.set_xscale("log", base=2)
             ax.set_xticks(eps_values)
@@ -125,7 +125,8 @@ def plot_error_vs_eps(summary: list[dict], path: Path, title: str) -> bool:
     handles += [Line2D([], [], color="#333", linestyle="-", label="top-1"),
                 Line2D([], [], color="#333", linestyle="--", label="top-5")]
     grid[0][-1].legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.03, 1.0))
-    fig.suptitle(f"{title}: error against ε (95 % Wilson intervals; denominators: images right "
-                 "when clean, per the seed)", fontsize=9)
+    counted = ("denominators: the images right when clean, per the seed" if use_truth else
+               "no true labels: error against each image's clean prediction")
+    fig.suptitle(f"{title}: error against ε (95 % Wilson intervals; {counted})", fontsize=9)
     _save(fig, path)
     return True

@@ -30,3 +30,28 @@ def test_long_message_is_cut_with_an_ellipsis_and_recut_on_resize(qtbot) -> None
     assert bar.currentMessage() == "short" and bar.full_message() == "short"
     bar.clearMessage()
     assert bar.full_message() == "" and bar.toolTip() == ""
+
+
+def test_message_is_cut_again_when_a_permanent_label_grows(qtbot) -> None:
+    w = QMainWindow()
+    bar = ElidingStatusBar(w)
+    w.setStatusBar(bar)
+    progress = QLabel("")
+    bar.addPermanentWidget(progress)
+    qtbot.addWidget(w)
+    w.resize(700, 200)
+    w.show()
+    qtbot.waitExposed(w)
+    text = "Listing the images in /data/imagenet/val/some/long/folder/name… 12,345 so far"
+    bar.showMessage(text)
+    qtbot.waitUntil(lambda: bar.currentMessage() == text)
+    progress.setText("attack 120/4,000 · 3.2/s · ETA 0:20:31 · high:40 medium:21 low:5")
+
+    def fits() -> bool:
+        room = progress.geometry().left()
+        return (bar.currentMessage().endswith("…")
+                and bar.fontMetrics().horizontalAdvance(bar.currentMessage()) < room)
+    qtbot.waitUntil(fits)
+    progress.setText("")
+    qtbot.waitUntil(lambda: bar.currentMessage() == text)
+    assert bar.full_message() == text
