@@ -13,7 +13,7 @@ from PIL import Image
 
 from advgui import cli_cluster
 from advgui.core.beside_table import (TIER_ORDER, beside_heading, beside_rows,
-                                      format_beside_markdown, read_extras, uses_truth)
+                                      format_beside_markdown)
 from advgui.core.attacks import Target
 from advgui.core.classifier import Classifier, ModelError
 from advgui.core.images import ImageError, list_image_files, load_batch, load_rgb
@@ -24,7 +24,7 @@ from advgui.core.registry import load_classifier, shipped_models
 from advgui.core.report import read_csv
 from advgui.core.safe_write import atomic_write_file
 from advgui.core.scoring import (IMAGE_COLUMNS, format_markdown, format_summary, image_key,
-                                 norms, summary_rows, validate_image_row)
+                                 norms, summary_rows, uses_truth, validate_image_row)
 from advgui.core.session import check_device
 from advgui.core.fragility import format_fragility
 from advgui.core.attacks import METHODS, make_attack
@@ -230,7 +230,7 @@ def cmd_study(args: argparse.Namespace) -> int:
     for note in outcome.notes:
         print(f"note: {note}", file=sys.stderr)
     print(format_summary(outcome.summary))
-    cli_cluster.print_extras(args.out)
+    cli_cluster.print_extras(cli_cluster.read_extras_noting(args.out))
     if outcome.fragility:
         print(format_fragility(outcome.fragility))
     state = "cancelled (run again to resume)" if outcome.cancelled else "finished"
@@ -265,14 +265,12 @@ def cmd_summary(args: argparse.Namespace) -> int:
         if not summary:
             raise ValueError(f"{args.out} has no rows in the tier{'s' if len(tiers) > 1 else ''} "
                              f"{', '.join(tiers)}")
+    extras = cli_cluster.read_extras_noting(args.out)
     if not args.markdown:
         print(format_summary(summary))
-        cli_cluster.print_extras(args.out, tiers)
+        cli_cluster.print_extras(extras, tiers)
         return 0
     print(format_markdown(summary))
-    extras = read_extras(args.out)
-    for note in extras.notes:
-        print(f"note: {note}", file=sys.stderr)
     models, transforms, rows = beside_rows(summary, extras)
     if models or transforms:
         print(f"\n{beside_heading(uses_truth(summary))}\n")

@@ -54,14 +54,20 @@ def add_merge_command(sub) -> None:
     p.set_defaults(func=cmd_merge)
 
 
-def print_extras(out: Path, tiers: tuple[str, ...] | None = None) -> None:
-    """The transfer models' error and the destruction rates per tier, after the white-box
-    table; a damaged summary file is named on stderr and left out, never a traceback."""
+def read_extras_noting(out: Path):
+    """transfer_summary.csv and destroy_summary.csv; a damaged one is named on stderr and left
+    out, never a traceback."""
     from advgui.core.beside_table import read_extras  # noqa: PLC0415
 
     extras = read_extras(out)
     for note in extras.notes:
         print(f"note: {note}", file=sys.stderr)
+    return extras
+
+
+def print_extras(extras, tiers: tuple[str, ...] | None = None) -> None:
+    """The transfer models' error and the destruction rates per tier, after the white-box
+    table."""
     transfer = [r for r in extras.transfer if tiers is None or r["tier"] in tiers]
     destroy = [r for r in extras.destroy if tiers is None or r["tier"] in tiers]
 

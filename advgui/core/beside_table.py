@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from advgui.core.report import read_csv
-from advgui.core.scoring import _method_order, eps_key, format_rate
+from advgui.core.scoring import _method_order, eps_key, format_rate, uses_truth
 from advgui.core.tiers import Tier
 
 TIER_ORDER = [t.value for t in Tier] + ["all"]
@@ -85,10 +85,6 @@ def destruction_cell(row: dict) -> str:
         return f"— 0/{row['counted']}"
     return (f"{100 * d:.0f} % [{100 * float(row['destruction_rate_lo']):.0f}, "
             f"{100 * float(row['destruction_rate_hi']):.0f}] {row['destroyed']}/{row['counted']}")
-
-
-def uses_truth(white_box: list[dict]) -> bool:
-    return any(int(float(r["top1_error_truth_n"] or 0)) for r in white_box)
 
 
 def beside_rows(white_box: list[dict], extras: Extras) -> tuple[list[str], list[str], list[dict]]:

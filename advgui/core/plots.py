@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 from advgui.core.safe_write import atomic_write_bytes
+from advgui.core.scoring import uses_truth
 
 COLOURS = {"iterative": "#c0392b", "fast": "#2471a3", "pgd": "#1e8449", "momentum": "#7d3c98"}
 MARKERS = {"least-likely": "o", "inverse": "s", "least-likely-top5": "^", "true": "D"}
@@ -83,7 +84,7 @@ def plot_error_vs_eps(summary: list[dict], path: Path, title: str) -> bool:
     eps_values = sorted({float(r["eps"]) for r in summary})
     if len(eps_values) < 2:
         return False
-    use_truth = any(int(r["top1_error_truth_n"] or 0) for r in summary)
+    use_truth = uses_truth(summary)
     kind = "truth" if use_truth else "clean"
     panels = [t for t in ("high", "medium", "low", "all") if any(r["tier"] == t for r in summary)]
     targets = sorted({r["target"] for r in summary})

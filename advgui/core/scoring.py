@@ -171,9 +171,14 @@ def _half(row: dict, key: str) -> float:
     return 0.0 if math.isnan(lo) else 50 * (hi - lo)
 
 
+def uses_truth(summary: list[dict]) -> bool:
+    """Whether any summary row was scored against true labels (else: against the clean top-1)."""
+    return any(int(float(r["top1_error_truth_n"] or 0)) for r in summary)
+
+
 def format_markdown(summary: list[dict]) -> str:
     """The seed's layout as a Markdown table: rows tier x method, columns target x top-5/top-1."""
-    use_truth = any(int(r["top1_error_truth_n"]) for r in summary)
+    use_truth = uses_truth(summary)
     k1 = "top1_error_truth" if use_truth else "top1_error_clean"
     k5 = "top5_error_truth" if use_truth else "top5_error_clean"
     targets = sorted({r["target"] for r in summary})

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel, QTableWidgetItem
 
 from advgui.core.fragility import format_fragility
 from advgui.core.safe_write import atomic_write_bytes, describe_write_error
-from advgui.core.scoring import format_rate
+from advgui.core.scoring import format_rate, uses_truth
 from advgui.core.study_folder import StudyLock
 from advgui.core.tiers import Tier
 
@@ -50,7 +50,7 @@ class BatchResults:
 
     def show_summary(self, summary: list[dict]) -> None:
         """The seed's layout: per target and eps, rows are tiers, columns method x top-5/top-1."""
-        use_truth = any(int(r["top1_error_truth_n"]) for r in summary)
+        use_truth = uses_truth(summary)
         k1 = "top1_error_truth" if use_truth else "top1_error_clean"
         k5 = "top5_error_truth" if use_truth else "top5_error_clean"
         kind = "vs truth" if use_truth else "vs clean prediction"
