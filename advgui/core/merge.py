@@ -253,7 +253,8 @@ def _check_target(out: Path, merged_id: str, rows: list[dict]) -> None:
 def _merge_transfer(parts: list[Part], rows: list[dict], out: Path) -> None:
     """transfer.csv and destroy.csv of the parts, in the merged rows' order, then by model or
     transformation, with their summaries."""
-    from advgui.core import destroy, transfer  # noqa: PLC0415
+    import advgui.core.destroy as destroy  # noqa: PLC0415
+    import advgui.core.transfer as transfer  # noqa: PLC0415
 
     for name, columns, summary_columns, validate, summarize, by in (
             ("transfer", transfer.TRANSFER_COLUMNS, transfer.SUMMARY_COLUMNS,

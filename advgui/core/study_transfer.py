@@ -73,7 +73,7 @@ class TransferLog(PairLog):
 
     def __init__(self, classifier: Classifier, config: StudyConfig, study_id: str) -> None:
         from advgui.core.registry import load_classifier  # noqa: PLC0415
-        from advgui.core import transfer  # noqa: PLC0415
+        import advgui.core.transfer as transfer  # noqa: PLC0415
 
         self.columns, self.summary_columns = transfer.TRANSFER_COLUMNS, transfer.SUMMARY_COLUMNS
         self._t = transfer
@@ -100,7 +100,7 @@ class DestroyLog(PairLog):
     name = "destroy"
 
     def __init__(self, classifier: Classifier, config: StudyConfig, study_id: str) -> None:
-        from advgui.core import destroy  # noqa: PLC0415
+        import advgui.core.destroy as destroy  # noqa: PLC0415
 
         self.columns, self.summary_columns = destroy.DESTROY_COLUMNS, destroy.SUMMARY_COLUMNS
         self._d = destroy

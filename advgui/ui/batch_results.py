@@ -84,7 +84,8 @@ class BatchResults:
     def _extra_columns(self) -> list[tuple[str, object]]:
         """Beside the white-box error: each transfer model's top-1 error vs truth and each
         transformation's destruction rate, per method (from the study's own summaries)."""
-        from advgui.core import destroy, transfer  # noqa: PLC0415
+        import advgui.core.destroy as destroy  # noqa: PLC0415
+        import advgui.core.transfer as transfer  # noqa: PLC0415
         from advgui.core.report import read_csv  # noqa: PLC0415
 
         out = Path(self.out.text())

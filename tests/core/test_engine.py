@@ -216,7 +216,7 @@ def test_cuda_sessions_are_asked_for_full_float32(monkeypatch) -> None:
     CPU's; without a GPU here, the request made to ONNX Runtime is what can be checked."""
     import onnxruntime as ort
 
-    from advgui.core import session as session_module
+    import advgui.core.session as session_module
 
     asked = []
 
