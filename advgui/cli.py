@@ -15,7 +15,7 @@ import advgui.cli_cluster as cli_cluster
 from advgui.core.beside_table import (TIER_ORDER, beside_heading, beside_rows,
                                       format_beside_markdown)
 from advgui.core.attacks import Target
-from advgui.core.classifier import Classifier, ModelError
+from advgui.core.model.classifier import Classifier, ModelError
 from advgui.core.images import ImageError, list_image_files, load_batch, load_rgb
 from advgui.core.params import eps_units
 from advgui.core.preprocess import Preprocessing

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 
-from advgui.core.classifier import Classifier
+from advgui.core.model.classifier import Classifier
 from advgui.core.report import wilson
 from advgui.core.scoring import eps_key
 from advgui.core.tiers import Tier

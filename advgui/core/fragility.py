@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from advgui.core.attacks import Target
-from advgui.core.classifier import Classifier
+from advgui.core.model.classifier import Classifier
 from advgui.core.report import wilson
 from advgui.core.tiers import Tier
 

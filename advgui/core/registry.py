@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from advgui.core.classifier import Classifier, ModelError
+from advgui.core.model.classifier import Classifier, ModelError
 from advgui.core.preprocess import Preprocessing
 
 

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from advgui.core.attacks import AttackResult, Target
-from advgui.core.classifier import Classifier
+from advgui.core.model.classifier import Classifier
 from advgui.core.report import wilson
 from advgui.core.tiers import Tier
 

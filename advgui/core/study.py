@@ -14,7 +14,7 @@ from typing import Callable, Generator
 import numpy as np
 
 from advgui.core.attacks import Target
-from advgui.core.classifier import Classifier
+from advgui.core.model.classifier import Classifier
 from advgui.core.hashing import sha256_file
 from advgui.core.images import list_image_files, load_batch
 from advgui.core.labels import LabelsError, load_labels

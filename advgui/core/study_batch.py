@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from advgui.core.attacks import Target
-from advgui.core.classifier import Classifier
+from advgui.core.model.classifier import Classifier
 from advgui.core.fragility import fast_eps_to_flip
 from advgui.core.images import ImageError, load_rgb
 from advgui.core.safe_write import atomic_write_file

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from advgui.core.classifier import Classifier
+from advgui.core.model.classifier import Classifier
 from advgui.core.report import RowLog, write_csv
 from advgui.core.scoring import image_key
 from advgui.core.study_config import StudyConfig

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from advgui.core.classifier import Classifier
+from advgui.core.model.classifier import Classifier
 from advgui.core.report import wilson
 from advgui.core.scoring import eps_key
 from advgui.core.tiers import Tier

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QProgressBar, QPushButton, QScrollArea, QSpinBox, QTableWidget,
                                QTabWidget, QVBoxLayout, QWidget)
 
-from advgui.core.classifier import Classifier
+from advgui.core.model.classifier import Classifier
 from advgui.core.progress import format_duration
 from advgui.core.study import StudyConfig, StudyOutcome, StudyProgress
 from advgui.core.study_folder import check_out_folder, is_study_folder

@@ -7,7 +7,7 @@ import traceback
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from advgui.core.classifier import Classifier
+from advgui.core.model.classifier import Classifier
 from advgui.core.study import Study, StudyConfig
 
 

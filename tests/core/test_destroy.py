@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from advgui.core.classifier import Classifier
+from advgui.core.model.classifier import Classifier
 from advgui.core.destroy import Transform
 from advgui.core.images import load_rgb
 from tests.core.test_shards import cli, rows

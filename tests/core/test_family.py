@@ -8,7 +8,7 @@ import pytest
 
 from advgui.core.attacks import (METHODS, MomentumGradientSign, ProjectedGradientDescent, Target,
                                  make_attack)
-from advgui.core.classifier import Classifier
+from advgui.core.model.classifier import Classifier
 from tests.core.test_engine import SIZE, tiny_classifier_model
 
 

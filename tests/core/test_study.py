@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from advgui.core.classes import ClassList
-from advgui.core.classifier import Classifier
+from advgui.core.model.classifier import Classifier
 from advgui.core.report import RowLog
 from advgui.core.scoring import IMAGE_COLUMNS
 from advgui.core.study import Study, StudyConfig
@@ -103,7 +103,7 @@ def test_unsupported_model_fails_before_any_work(tmp_path) -> None:
     import pytest
     from onnx import helper
 
-    from advgui.core.classifier import ModelError
+    from advgui.core.model.classifier import ModelError
     from tests.core.test_engine import tiny_classifier_model
 
     model = tiny_classifier_model()

@@ -95,7 +95,7 @@ def test_keras_layout_builds_and_runs(tmp_path, backbone_arrays) -> None:
 
 
 def test_keras_converter_writes_a_classifier_advgui_loads(tmp_path, backbone_arrays) -> None:
-    from advgui.core.classifier import Classifier
+    from advgui.core.model.classifier import Classifier
     from models.convert_keras import main as convert
 
     rng = np.random.default_rng(1)

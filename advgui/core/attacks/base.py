@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from advgui.core.classifier import Classifier
+from advgui.core.model.classifier import Classifier
 
 
 @dataclass(frozen=True)

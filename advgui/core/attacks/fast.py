@@ -12,7 +12,7 @@ import numpy as np
 
 from advgui.core.attacks.base import AttackResult, StepRecord, clip_to, finish, gradient_problem
 from advgui.core.attacks.targets import Target
-from advgui.core.classifier import Classifier
+from advgui.core.model.classifier import Classifier
 from advgui.core.params import check_eps
 
 

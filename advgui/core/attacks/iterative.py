@@ -15,7 +15,7 @@ import numpy as np
 from advgui.core.attacks.base import (AttackResult, StepRecord, clip_to, finish, gradient_problem,
                                       linf_levels)
 from advgui.core.attacks.targets import Target
-from advgui.core.classifier import Classifier
+from advgui.core.model.classifier import Classifier
 from advgui.core.params import check_alpha, check_eps, check_steps
 
 
