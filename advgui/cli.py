@@ -25,7 +25,7 @@ from advgui.core.report import read_csv
 from advgui.core.safe_write import atomic_write_file
 from advgui.core.scoring import (IMAGE_COLUMNS, format_markdown, format_summary, image_key,
                                  norms, summary_rows, uses_truth, validate_image_row)
-from advgui.core.session import check_device
+from advgui.core.model.session import check_device
 from advgui.core.fragility import format_fragility
 from advgui.core.attacks import METHODS, make_attack
 from advgui.core.study import TIER_MODES, Study, StudyConfig

@@ -62,7 +62,7 @@ def ort_matmul(a: np.ndarray):
     """A 2048^3 float32 MatMul in ONNX Runtime, on the same threads as the model's sessions."""
     from onnx import TensorProto, helper, numpy_helper  # noqa: PLC0415
 
-    from advgui.core.session import create_session  # noqa: PLC0415
+    from advgui.core.model.session import create_session  # noqa: PLC0415
 
     graph = helper.make_graph(
         [helper.make_node("MatMul", ["a", "b"], ["c"])], "gemm",

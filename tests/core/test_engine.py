@@ -188,7 +188,7 @@ def test_wrong_input_shape_and_nan_models_are_refused() -> None:
 
 def test_cuda_failure_mid_run_falls_back_to_cpu() -> None:
     """No GPU here: a session that fails like a dying CUDA provider stands in for one."""
-    from advgui.core.session import DeviceChoice
+    from advgui.core.model.session import DeviceChoice
 
     clf = Classifier(tiny_classifier_model(), name="tiny", device="cpu")
     x = images(2)
@@ -216,7 +216,7 @@ def test_cuda_sessions_are_asked_for_full_float32(monkeypatch) -> None:
     CPU's; without a GPU here, the request made to ONNX Runtime is what can be checked."""
     import onnxruntime as ort
 
-    import advgui.core.session as session_module
+    import advgui.core.model.session as session_module
 
     asked = []
 

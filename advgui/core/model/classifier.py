@@ -18,7 +18,7 @@ from advgui.core.autodiff import GradientSpec, UnsupportedModel, build_gradient_
 from advgui.core.classes import ClassList
 from advgui.core.hashing import sha256_file
 from advgui.core.preprocess import Preprocessing
-from advgui.core.session import DeviceChoice, create_session
+from advgui.core.model.session import DeviceChoice, create_session
 
 log = logging.getLogger(__name__)
 
