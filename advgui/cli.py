@@ -18,7 +18,7 @@ from advgui.core.attacks import Target
 from advgui.core.model.classifier import Classifier, ModelError
 from advgui.core.images import ImageError, list_image_files, load_batch, load_rgb
 from advgui.core.params import eps_units
-from advgui.core.preprocess import Preprocessing
+from advgui.core.model.preprocess import Preprocessing
 from advgui.core.progress import ProgressBar
 from advgui.core.registry import load_classifier, shipped_models
 from advgui.core.report import read_csv

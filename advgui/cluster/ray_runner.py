@@ -43,7 +43,7 @@ class StopFlag:
 
 def _classifier(model: dict, device: str):
     """The study's classifier as the command line made it: model, labels, preprocessing."""
-    from advgui.core.preprocess import Preprocessing  # noqa: PLC0415
+    from advgui.core.model.preprocess import Preprocessing  # noqa: PLC0415
     from advgui.core.registry import load_classifier  # noqa: PLC0415
 
     pre = None

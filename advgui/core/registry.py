@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from advgui.core.model.classifier import Classifier, ModelError
-from advgui.core.preprocess import Preprocessing
+from advgui.core.model.preprocess import Preprocessing
 
 
 def models_dir() -> Path:

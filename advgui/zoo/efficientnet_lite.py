@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from advgui.core.preprocess import Preprocessing
+from advgui.core.model.preprocess import Preprocessing
 from advgui.zoo.graph import BN_EPS_TF, GraphBuilder, fold_batchnorm
 
 PREPROCESSING = Preprocessing(

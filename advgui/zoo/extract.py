@@ -14,7 +14,7 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from advgui.core.preprocess import Preprocessing
+from advgui.core.model.preprocess import Preprocessing
 from advgui.core.progress import ProgressBar
 from advgui.zoo.views import render_view, view_spec
 

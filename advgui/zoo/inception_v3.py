@@ -19,7 +19,7 @@ from typing import Iterator
 import numpy as np
 import onnx
 
-from advgui.core.preprocess import Preprocessing
+from advgui.core.model.preprocess import Preprocessing
 from advgui.zoo.graph import BN_EPS_TF, GraphBuilder, fold_batchnorm
 
 FEATURES = 2048

@@ -9,7 +9,7 @@ from onnx import helper
 
 from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target, kurakin_steps
 from advgui.core.model.classifier import Classifier, ModelError
-from advgui.core.preprocess import Preprocessing
+from advgui.core.model.preprocess import Preprocessing
 from advgui.core.tiers import Tier, TierThresholds
 from tests.core.tiny import Body
 
