@@ -10,7 +10,7 @@ import onnx  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from advgui.core.classes import ClassList  # noqa: E402
+from advgui.core.model.classes import ClassList  # noqa: E402
 from tests.core.test_engine import SIZE, tiny_classifier_model  # noqa: E402
 
 

@@ -19,7 +19,7 @@ PRE = Preprocessing(size=SIZE, mean=(120.0, 115.0, 100.0), std=(60.0, 64.0, 58.0
 
 def tiny_model_file(path, names: str = "c{i}", seed: int = 0):
     """The tiny classifier with ten wnid-named classes in its metadata, saved at ``path``."""
-    from advgui.core.classes import ClassList  # noqa: PLC0415
+    from advgui.core.model.classes import ClassList  # noqa: PLC0415
 
     model = tiny_classifier_model(seed=seed)
     classes = ClassList(tuple(f"n{i:08d}" for i in range(10)),

@@ -22,7 +22,7 @@ import pytest
 from onnx import helper
 from PIL import Image
 
-from advgui.core.classes import ClassList
+from advgui.core.model.classes import ClassList
 from tests.core.test_engine import SIZE, tiny_classifier_model
 
 ROOT = Path(__file__).resolve().parents[2]

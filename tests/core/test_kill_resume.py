@@ -14,7 +14,7 @@ import numpy as np
 import onnx
 from PIL import Image
 
-from advgui.core.classes import ClassList
+from advgui.core.model.classes import ClassList
 from tests.core.test_engine import SIZE, tiny_classifier_model
 
 ROOT = Path(__file__).resolve().parents[2]

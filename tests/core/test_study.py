@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from advgui.core.classes import ClassList
+from advgui.core.model.classes import ClassList
 from advgui.core.model.classifier import Classifier
 from advgui.core.report import RowLog
 from advgui.core.scoring import IMAGE_COLUMNS

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from advgui.core.classes import ClassList
+from advgui.core.model.classes import ClassList
 from advgui.core.images import load_rgb
 from advgui.core.registry import load_classifier, models_dir, shipped_models
 from advgui.core.hashing import sha256_file
