@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from advgui.core.labels import Labels, LabelsError, load_labels
+from advgui.core.model.labels import Labels, LabelsError, load_labels
 
 NO_LABEL = ("No label for this file: no labels.csv, val.txt or LOC_val_solution.csv in its folder "
             "or the one above lists it, and its name and folder carry no class id (wnid), so "

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from advgui.core.labels import LabelsError, find_labels_file, load_labels
+from advgui.core.model.labels import LabelsError, find_labels_file, load_labels
 
 WNIDS = [f"n{i:08d}" for i in range(10)]
 
