@@ -14,7 +14,7 @@ import numpy as np
 
 from advgui.core.attacks import Target
 from advgui.core.cost_model import format_plan, gpu_estimate, Rates, study_work
-from advgui.core.images import list_image_files
+from advgui.core.model.images import list_image_files
 from advgui.core.merge import merge_studies
 from advgui.core.report import read_csv
 from advgui.core.scoring import format_summary

@@ -88,7 +88,7 @@ def backfill_inputs(folder: Path, out: Path, classifier: Classifier, rows: list[
                     ) -> tuple[list[dict], list[np.ndarray], list[np.ndarray]]:
     """For attack rows made before a transfer model was added: the clean crop again (from the
     photo) and the saved 8-bit adversarial (from its PNG)."""
-    from advgui.core.images import ImageError, load_rgb  # noqa: PLC0415
+    from advgui.core.model.images import ImageError, load_rgb  # noqa: PLC0415
 
     kept, clean, adversarial = [], [], []
     for r in rows:

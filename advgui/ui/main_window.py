@@ -10,7 +10,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QKeyEven
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSizePolicy,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
-from advgui.core.images import IMAGE_SUFFIXES
+from advgui.core.model.images import IMAGE_SUFFIXES
 from advgui.core.progress import format_duration
 from advgui.core.tiers import TierThresholds
 from advgui.core.window_state import ModelInfo, Verdict, WindowState

@@ -9,7 +9,7 @@ from PIL import Image
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
-from advgui.core.images import ImageError, load_rgb
+from advgui.core.model.images import ImageError, load_rgb
 
 THUMB = 112
 # Requests still waiting: fast scrolling asks for every row it passes; the oldest requests are

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from advgui.core.attacks import Target, make_attack
 from advgui.core.model.classifier import Classifier, ModelError
-from advgui.core.images import ImageError, load_batch, load_rgb
+from advgui.core.model.images import ImageError, load_batch, load_rgb
 from advgui.core.attack_record import (AttackOutcome, AttackRequest, AttackStart, AttackStep,
                                        keeps_pixels)
 from advgui.core.perturbation import perturbation_view

@@ -8,7 +8,7 @@ import pytest
 
 from advgui.core.model.classifier import Classifier
 from advgui.core.destroy import Transform
-from advgui.core.images import load_rgb
+from advgui.core.model.images import load_rgb
 from tests.core.test_shards import cli, rows
 from tests.core.test_transfer import _setup
 

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from advgui.core.model.classifier import Classifier
-from advgui.core.images import load_rgb
+from advgui.core.model.images import load_rgb
 from tests.core.test_engine import SIZE, tiny_model_file
 from tests.core.test_shards import cli, rows
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from advgui.core.images import ImageError
+from advgui.core.model.images import ImageError
 
 # The largest image advgui scales before cropping: 299 x 53,500 at InceptionV3's size, so memory
 # per image stays near 50 MB. Only extreme aspect ratios reach it (a 1 x 120,000 strip would
