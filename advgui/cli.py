@@ -20,7 +20,7 @@ from advgui.core.model.images import ImageError, list_image_files, load_batch, l
 from advgui.core.params import eps_units
 from advgui.core.model.preprocess import Preprocessing
 from advgui.core.progress import ProgressBar
-from advgui.core.registry import load_classifier, shipped_models
+from advgui.core.model.registry import load_classifier, shipped_models
 from advgui.core.report import read_csv
 from advgui.core.safe_write import atomic_write_file
 from advgui.core.scoring import (IMAGE_COLUMNS, format_markdown, format_summary, image_key,

@@ -31,7 +31,7 @@ from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target 
 from advgui.core.autodiff import build_gradient_model  # noqa: E402
 from advgui.core.flops import conv_flops  # noqa: E402
 from advgui.core.model.images import load_rgb  # noqa: E402
-from advgui.core.registry import load_classifier, models_dir  # noqa: E402
+from advgui.core.model.registry import load_classifier, models_dir  # noqa: E402
 from advgui.zoo.sources import Shared, default_shared  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results"

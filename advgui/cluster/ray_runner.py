@@ -44,7 +44,7 @@ class StopFlag:
 def _classifier(model: dict, device: str):
     """The study's classifier as the command line made it: model, labels, preprocessing."""
     from advgui.core.model.preprocess import Preprocessing  # noqa: PLC0415
-    from advgui.core.registry import load_classifier  # noqa: PLC0415
+    from advgui.core.model.registry import load_classifier  # noqa: PLC0415
 
     pre = None
     if model.get("size"):

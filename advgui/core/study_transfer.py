@@ -72,7 +72,7 @@ class TransferLog(PairLog):
     name = "transfer"
 
     def __init__(self, classifier: Classifier, config: StudyConfig, study_id: str) -> None:
-        from advgui.core.registry import load_classifier  # noqa: PLC0415
+        from advgui.core.model.registry import load_classifier  # noqa: PLC0415
         import advgui.core.transfer as transfer  # noqa: PLC0415
 
         self.columns, self.summary_columns = transfer.TRANSFER_COLUMNS, transfer.SUMMARY_COLUMNS

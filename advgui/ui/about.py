@@ -10,7 +10,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from advgui import __version__
-from advgui.core.registry import shipped_models
+from advgui.core.model.registry import shipped_models
 
 
 def log_file() -> Path | None:

@@ -75,7 +75,7 @@ def self_check(model: str, device: str) -> int:
     import numpy as np
 
     from advgui.core.model.classifier import ModelError
-    from advgui.core.registry import load_classifier
+    from advgui.core.model.registry import load_classifier
 
     started = time.perf_counter()
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QWidget
 
-from advgui.core.registry import shipped_models
+from advgui.core.model.registry import shipped_models
 
 OPEN_OTHER = ""
 

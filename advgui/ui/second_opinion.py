@@ -9,7 +9,7 @@ from PIL import Image
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from advgui.core.registry import load_classifier, shipped_models
+from advgui.core.model.registry import load_classifier, shipped_models
 
 
 class SecondModelWorker(QObject):

@@ -22,7 +22,7 @@ from advgui.core.model.images import ImageError, load_batch, load_rgb
 from advgui.core.attack_record import (AttackOutcome, AttackRequest, AttackStart, AttackStep,
                                        keeps_pixels)
 from advgui.core.perturbation import perturbation_view
-from advgui.core.registry import load_classifier
+from advgui.core.model.registry import load_classifier
 from advgui.core.window_state import ModelInfo, Verdict
 
 CLASSIFY_BATCH = 8

@@ -8,7 +8,7 @@ import os
 
 from PySide6.QtWidgets import QMessageBox
 
-from advgui.core.registry import load_classifier
+from advgui.core.model.registry import load_classifier
 from advgui.core.tiers import TierThresholds
 from advgui.ui.batch_dialog import BatchDialog
 
