@@ -15,7 +15,7 @@ import numpy as np
 
 from advgui.core.attacks import Target
 from advgui.core.model.classifier import Classifier
-from advgui.core.hashing import sha256_file
+from advgui.core.model.hashing import sha256_file
 from advgui.core.model.images import list_image_files, load_batch
 from advgui.core.model.labels import LabelsError, load_labels
 from advgui.core.report import RowLog, read_csv, write_csv

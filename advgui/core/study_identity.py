@@ -14,7 +14,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from advgui.core.hashing import sha256_file
+from advgui.core.model.hashing import sha256_file
 from advgui.core.report import read_csv
 from advgui.core.safe_write import atomic_write_json
 from advgui.core.study_folder import DEFINITION_NAME

@@ -15,7 +15,7 @@ from typing import Callable
 import onnx
 from onnx.external_data_helper import set_external_data
 
-from advgui.core.hashing import sha256_file
+from advgui.core.model.hashing import sha256_file
 
 ALIGN = 64
 

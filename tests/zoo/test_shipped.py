@@ -10,7 +10,7 @@ import pytest
 from advgui.core.model.classes import ClassList
 from advgui.core.model.images import load_rgb
 from advgui.core.model.registry import load_classifier, models_dir, shipped_models
-from advgui.core.hashing import sha256_file
+from advgui.core.model.hashing import sha256_file
 from advgui.zoo.sources import Shared, default_shared, read_classes, sample_labels
 
 SHARED = Shared(default_shared())

@@ -16,7 +16,7 @@ import onnx
 
 from advgui.core.autodiff import GradientSpec, UnsupportedModel, build_gradient_model
 from advgui.core.model.classes import ClassList
-from advgui.core.hashing import sha256_file
+from advgui.core.model.hashing import sha256_file
 from advgui.core.model.preprocess import Preprocessing
 from advgui.core.model.session import DeviceChoice, create_session
 
