@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target  # noqa: E402
 from advgui.core.autodiff import build_gradient_model  # noqa: E402
-from advgui.core.flops import conv_flops  # noqa: E402
+from advgui.core.model.flops import conv_flops  # noqa: E402
 from advgui.core.model.images import load_rgb  # noqa: E402
 from advgui.core.model.registry import load_classifier, models_dir  # noqa: E402
 from advgui.zoo.sources import Shared, default_shared  # noqa: E402
