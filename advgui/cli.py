@@ -17,7 +17,7 @@ from advgui.core.beside_table import (TIER_ORDER, beside_heading, beside_rows,
 from advgui.core.attacks import Target
 from advgui.core.model.classifier import Classifier, ModelError
 from advgui.core.model.images import ImageError, list_image_files, load_batch, load_rgb
-from advgui.core.params import eps_units
+from advgui.core.attacks.params import eps_units
 from advgui.core.model.preprocess import Preprocessing
 from advgui.core.progress import ProgressBar
 from advgui.core.model.registry import load_classifier, shipped_models

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDoubleSpinBox,
                                QWidget)
 
 from advgui.core.attacks import STEPPED, make_attack
-from advgui.core.params import eps_units
+from advgui.core.attacks.params import eps_units
 
 TARGETS = [("Least likely (global)", "least-likely"),
            ("Least likely of top-5 (seed)", "least-likely-top5"),

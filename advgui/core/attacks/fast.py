@@ -13,7 +13,7 @@ import numpy as np
 from advgui.core.attacks.base import AttackResult, StepRecord, clip_to, finish, gradient_problem
 from advgui.core.attacks.targets import Target
 from advgui.core.model.classifier import Classifier
-from advgui.core.params import check_eps
+from advgui.core.attacks.params import check_eps
 
 
 class FastGradientSign:

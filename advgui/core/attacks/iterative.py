@@ -16,7 +16,7 @@ from advgui.core.attacks.base import (AttackResult, StepRecord, clip_to, finish,
                                       linf_levels)
 from advgui.core.attacks.targets import Target
 from advgui.core.model.classifier import Classifier
-from advgui.core.params import check_alpha, check_eps, check_steps
+from advgui.core.attacks.params import check_alpha, check_eps, check_steps
 
 
 def kurakin_steps(eps: float) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from advgui.core.attacks.iterative import IterativeGradientSign
-from advgui.core.params import check_alpha, check_eps, check_steps
+from advgui.core.attacks.params import check_alpha, check_eps, check_steps
 
 MOMENTUM_DECAY = 1.0
 MOMENTUM_STEPS = 10

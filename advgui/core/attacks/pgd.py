@@ -15,7 +15,7 @@ import numpy as np
 
 from advgui.core.attacks.base import clip_to
 from advgui.core.attacks.iterative import IterativeGradientSign
-from advgui.core.params import check_alpha, check_eps, check_steps
+from advgui.core.attacks.params import check_alpha, check_eps, check_steps
 
 PGD_ALPHA = 2.0
 PGD_STEPS = 10
