@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from advgui.core.perturbation import PerturbationView
+from advgui.core.app_state.perturbation import PerturbationView
 
 # Each step's 8-bit image is kept for playback; a 299 x 299 image is 268 KB, so an attack of
 # thousands of steps keeps about this many evenly spaced ones (and always the last).

@@ -9,7 +9,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget)
 
 from advgui.core.attack_record import AttackRecord
-from advgui.core.perturbation import PerturbationView, perturbation_view
+from advgui.core.app_state.perturbation import PerturbationView, perturbation_view
 
 
 class ImagePane(pg.GraphicsLayoutWidget):

@@ -21,7 +21,7 @@ from advgui.core.model.classifier import Classifier, ModelError
 from advgui.core.model.images import ImageError, load_batch, load_rgb
 from advgui.core.attack_record import (AttackOutcome, AttackRequest, AttackStart, AttackStep,
                                        keeps_pixels)
-from advgui.core.perturbation import perturbation_view
+from advgui.core.app_state.perturbation import perturbation_view
 from advgui.core.model.registry import load_classifier
 from advgui.core.window_state import ModelInfo, Verdict
 

@@ -1,0 +1,1 @@
+"""The window's Qt-free state: the one WindowState, the attack record and what the inspection view shows."""
