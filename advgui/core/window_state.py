@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from advgui.core.attack_record import AttackOutcome, AttackRecord, AttackStart, AttackStep
+from advgui.core.app_state.attack_record import AttackOutcome, AttackRecord, AttackStart, AttackStep
 
 EVENTS = ("model", "image", "verdict", "attack", "step", "cursor")
 

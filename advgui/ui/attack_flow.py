@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QMessageBox
 
-from advgui.core.attack_record import AttackRequest, AttackStep
+from advgui.core.app_state.attack_record import AttackRequest, AttackStep
 from advgui.ui.ground_truth import truth_or_explain
 
 

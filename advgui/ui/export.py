@@ -11,7 +11,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from advgui.core.safe_write import atomic_write_file, describe_write_error
-from advgui.core.attack_record import AttackOutcome
+from advgui.core.app_state.attack_record import AttackOutcome
 
 
 def adversarial_qimage(outcome: AttackOutcome) -> QImage:

@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget)
 
-from advgui.core.attack_record import AttackRecord
+from advgui.core.app_state.attack_record import AttackRecord
 from advgui.core.app_state.perturbation import PerturbationView, perturbation_view
 
 

@@ -12,7 +12,7 @@ from PySide6.QtCore import QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from advgui.core.attack_record import AttackRecord
+from advgui.core.app_state.attack_record import AttackRecord
 
 TOP_K = 5
 MAX_BARS = 8  # the clean top-5, the target, and the classes that took the lead

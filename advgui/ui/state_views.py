@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from advgui.core.attack_record import caption
+from advgui.core.app_state.attack_record import caption
 
 
 class StateViews:

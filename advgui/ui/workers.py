@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from advgui.core.attacks import Target, make_attack
 from advgui.core.model.classifier import Classifier, ModelError
 from advgui.core.model.images import ImageError, load_batch, load_rgb
-from advgui.core.attack_record import (AttackOutcome, AttackRequest, AttackStart, AttackStep,
+from advgui.core.app_state.attack_record import (AttackOutcome, AttackRequest, AttackStart, AttackStep,
                                        keeps_pixels)
 from advgui.core.app_state.perturbation import perturbation_view
 from advgui.core.model.registry import load_classifier

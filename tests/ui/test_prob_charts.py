@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from advgui.core.attack_record import AttackRecord, AttackRequest, AttackStart, AttackStep
+from advgui.core.app_state.attack_record import AttackRecord, AttackRequest, AttackStart, AttackStep
 from advgui.ui.prob_charts import ProbabilityCharts
 
 CLASSES = tuple(f"class {i}" for i in range(10))
