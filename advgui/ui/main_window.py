@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QS
 from advgui.core.model.images import IMAGE_SUFFIXES
 from advgui.core.progress import format_duration
 from advgui.core.tiers import TierThresholds
-from advgui.core.window_state import ModelInfo, Verdict, WindowState
+from advgui.core.app_state.window_state import ModelInfo, Verdict, WindowState
 from advgui.ui import persistence
 from advgui.ui.attack_flow import AttackFlow
 from advgui.ui.attack_panel import AttackPanel

@@ -23,7 +23,7 @@ from advgui.core.app_state.attack_record import (AttackOutcome, AttackRequest, A
                                        keeps_pixels)
 from advgui.core.app_state.perturbation import perturbation_view
 from advgui.core.model.registry import load_classifier
-from advgui.core.window_state import ModelInfo, Verdict
+from advgui.core.app_state.window_state import ModelInfo, Verdict
 
 CLASSIFY_BATCH = 8
 log = logging.getLogger(__name__)
