@@ -22,7 +22,7 @@ from advgui.core.model.preprocess import Preprocessing
 from advgui.core.progress import ProgressBar
 from advgui.core.model.registry import load_classifier, shipped_models
 from advgui.core.report import read_csv
-from advgui.core.safe_write import atomic_write_file
+from advgui.core.records.safe_write import atomic_write_file
 from advgui.core.scoring import (IMAGE_COLUMNS, format_markdown, format_summary, image_key,
                                  norms, summary_rows, uses_truth, validate_image_row)
 from advgui.core.model.session import check_device

@@ -6,7 +6,7 @@ import io
 import math
 from pathlib import Path
 
-from advgui.core.safe_write import atomic_write_bytes
+from advgui.core.records.safe_write import atomic_write_bytes
 from advgui.core.scoring import uses_truth
 
 COLOURS = {"iterative": "#c0392b", "fast": "#2471a3", "pgd": "#1e8449", "momentum": "#7d3c98"}

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from advgui.core.safe_write import (OutputError, atomic_write_text, describe_write_error,
+from advgui.core.records.safe_write import (OutputError, atomic_write_text, describe_write_error,
                                     open_append)
 
 # A cell a spreadsheet would run as a formula is stored behind an apostrophe; so is any cell that

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from advgui.core.safe_write import NOFOLLOW, OutputError, check_own_file, describe_write_error
+from advgui.core.records.safe_write import NOFOLLOW, OutputError, check_own_file, describe_write_error
 
 LOCK_NAME = ".advgui-study.lock"
 DEFINITION_NAME = "study.json"

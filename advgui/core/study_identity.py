@@ -16,7 +16,7 @@ from pathlib import Path
 
 from advgui.core.model.hashing import sha256_file
 from advgui.core.report import read_csv
-from advgui.core.safe_write import atomic_write_json
+from advgui.core.records.safe_write import atomic_write_json
 from advgui.core.study_folder import DEFINITION_NAME
 
 PARTIAL_CLEAN = "clean.partial.csv"

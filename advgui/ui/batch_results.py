@@ -13,7 +13,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QTableWidgetItem
 
 from advgui.core.fragility import format_fragility
-from advgui.core.safe_write import atomic_write_bytes, describe_write_error
+from advgui.core.records.safe_write import atomic_write_bytes, describe_write_error
 from advgui.core.scoring import format_rate, uses_truth
 from advgui.core.study_folder import StudyLock
 from advgui.core.tiers import Tier

@@ -10,7 +10,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from advgui.core.safe_write import atomic_write_file, describe_write_error
+from advgui.core.records.safe_write import atomic_write_file, describe_write_error
 from advgui.core.app_state.attack_record import AttackOutcome
 
 

@@ -135,7 +135,7 @@ def test_save_adversarial_png_is_lossless(make_window, tiny_model, image_folder,
 
     from PySide6.QtWidgets import QMessageBox
 
-    from advgui.core.safe_write import atomic_write_file
+    from advgui.core.records.safe_write import atomic_write_file
     from advgui.ui import export
 
     def disk_fills_up(fh):
