@@ -188,7 +188,7 @@ def run_study_on_ray(args, config: StudyConfig) -> int:
 
 def _wait(refs: dict, parts: list[Path], config: StudyConfig) -> list[dict]:
     """Wait for the shard tasks, with one progress bar over all of their rows."""
-    from advgui.core.report import read_csv  # noqa: PLC0415
+    from advgui.core.records.row_log import read_csv  # noqa: PLC0415
     from advgui.core.study_config import CLEAN_COLUMNS, sample_rows  # noqa: PLC0415
 
     clean = read_csv(parts[0].parent / "classify" / "clean.csv", CLEAN_COLUMNS).rows

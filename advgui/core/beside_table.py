@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from advgui.core.report import read_csv
+from advgui.core.records.row_log import read_csv
 from advgui.core.scoring import _method_order, eps_key, format_rate, uses_truth
 from advgui.core.tiers import Tier
 

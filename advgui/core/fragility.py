@@ -16,7 +16,7 @@ import numpy as np
 
 from advgui.core.attacks import Target
 from advgui.core.model.classifier import Classifier
-from advgui.core.report import wilson
+from advgui.core.records.row_log import wilson
 from advgui.core.tiers import Tier
 
 # Levels tried in turn; an image not flipped at the last one has eps-to-flip "> 64" (inf).

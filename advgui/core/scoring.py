@@ -14,7 +14,7 @@ import numpy as np
 
 from advgui.core.attacks import AttackResult, Target
 from advgui.core.model.classifier import Classifier
-from advgui.core.report import wilson
+from advgui.core.records.row_log import wilson
 from advgui.core.tiers import Tier
 
 IMAGE_COLUMNS = [

@@ -18,7 +18,7 @@ from advgui.core.model.classifier import Classifier
 from advgui.core.model.hashing import sha256_file
 from advgui.core.model.images import list_image_files, load_batch
 from advgui.core.model.labels import LabelsError, load_labels
-from advgui.core.report import RowLog, read_csv, write_csv
+from advgui.core.records.row_log import RowLog, read_csv, write_csv
 from advgui.core.records.safe_write import (NO_SPACE, OutputError, atomic_write_json, check_free_space, describe_write_error,
                                     open_folder, real_subfolder, refuse_links, sweep_temporaries)
 from advgui.core.scoring import (IMAGE_COLUMNS, image_key, rescore_truth, summary_rows,

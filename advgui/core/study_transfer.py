@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Callable
 
 from advgui.core.model.classifier import Classifier
-from advgui.core.report import RowLog, write_csv
+from advgui.core.records.row_log import RowLog, write_csv
 from advgui.core.scoring import image_key
 from advgui.core.study_config import StudyConfig
 from advgui.core.transfer import backfill_inputs

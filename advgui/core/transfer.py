@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from advgui.core.model.classifier import Classifier
-from advgui.core.report import wilson
+from advgui.core.records.row_log import wilson
 from advgui.core.scoring import eps_key
 from advgui.core.tiers import Tier
 

@@ -86,7 +86,7 @@ class BatchResults:
         transformation's destruction rate, per method (from the study's own summaries)."""
         import advgui.core.destroy as destroy  # noqa: PLC0415
         import advgui.core.transfer as transfer  # noqa: PLC0415
-        from advgui.core.report import read_csv  # noqa: PLC0415
+        from advgui.core.records.row_log import read_csv  # noqa: PLC0415
 
         out = Path(self.out.text())
         columns = []

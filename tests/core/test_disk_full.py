@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from advgui.core.report import OutputError, RowLog
+from advgui.core.records.row_log import OutputError, RowLog
 from advgui.core.scoring import IMAGE_COLUMNS
 from advgui.core.study import Study, StudyConfig
 from advgui.core.tiers import TierThresholds

@@ -12,7 +12,7 @@ from PIL import Image
 
 from advgui.core.model.classes import ClassList
 from advgui.core.model.classifier import Classifier
-from advgui.core.report import RowLog
+from advgui.core.records.row_log import RowLog
 from advgui.core.scoring import IMAGE_COLUMNS
 from advgui.core.study import Study, StudyConfig
 from advgui.core.tiers import TierThresholds
