@@ -117,7 +117,7 @@ def _rows_written(out: Path) -> int:
 
 
 def run_study_on_ray(args, config: StudyConfig) -> int:
-    from advgui.core.study_folder import check_out_folder  # noqa: PLC0415
+    from advgui.core.records.folder import check_out_folder  # noqa: PLC0415
 
     if config.shard or config.clean_from or config.classify_only:
         raise ValueError("--ray cuts the study into shards itself; it takes no --shard, "

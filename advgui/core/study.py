@@ -26,7 +26,7 @@ from advgui.core.scoring import (IMAGE_COLUMNS, image_key, rescore_truth, summar
 from advgui.core.study_config import (CLEAN_COLUMNS, METHODS, TIER_MODES,  # noqa: F401
                                       StudyConfig, StudyOutcome, StudyProgress,
                                       quantile_thresholds, sample_rows, validate_clean_row)
-from advgui.core.study_folder import StudyLock, check_out_folder, study_folder_holding
+from advgui.core.records.folder import StudyLock, check_out_folder, study_folder_holding
 from advgui.core.study_batch import BatchAttacker
 from advgui.core.study_identity import PARTIAL_CLEAN, check_folder, check_inputs, study_id
 from advgui.core.study_parts import check_part, import_clean

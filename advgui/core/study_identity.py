@@ -17,7 +17,7 @@ from pathlib import Path
 from advgui.core.model.hashing import sha256_file
 from advgui.core.records.row_log import read_csv
 from advgui.core.records.safe_write import atomic_write_json
-from advgui.core.study_folder import DEFINITION_NAME
+from advgui.core.records.folder import DEFINITION_NAME
 
 PARTIAL_CLEAN = "clean.partial.csv"
 

@@ -89,7 +89,7 @@ def iter_image_files(folder: Path, skip: tuple[Path, ...] = ()) -> Iterator[Path
     their adversarial PNGs are results, not photos. The walk keeps its own stack, so a tree of
     any depth is listed (os.walk recursed and failed at about 1,000 levels).
     """
-    from advgui.core.study_folder import is_study_folder  # noqa: PLC0415 (it imports nothing back)
+    from advgui.core.records.folder import is_study_folder  # noqa: PLC0415 (it imports nothing back)
 
     skipped = {os.path.normcase(os.path.abspath(p)) for p in skip}
     stack = [Path(folder)]
