@@ -8,7 +8,7 @@ from pathlib import Path
 from advgui.core.records.row_log import read_csv, write_csv
 from advgui.core.study_config import CLEAN_COLUMNS, StudyConfig, validate_clean_row
 from advgui.core.records.folder import StudyLock
-from advgui.core.study_identity import check_definition
+from advgui.core.records.identity import check_definition
 
 
 def _name(shard: str | None) -> str:
