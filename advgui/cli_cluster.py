@@ -18,7 +18,7 @@ from advgui.core.model.images import list_image_files
 from advgui.core.merge import merge_studies
 from advgui.core.records.row_log import read_csv
 from advgui.core.scoring import format_summary
-from advgui.core.study_config import CLEAN_COLUMNS, StudyConfig, sample_rows, validate_clean_row
+from advgui.core.records.config import CLEAN_COLUMNS, StudyConfig, sample_rows, validate_clean_row
 
 
 def add_study_options(p: argparse.ArgumentParser) -> None:

@@ -21,7 +21,7 @@ import ray
 from advgui.core.merge import merge_studies
 from advgui.core.progress import ProgressBar
 from advgui.core.scoring import format_summary
-from advgui.core.study_config import StudyConfig
+from advgui.core.records.config import StudyConfig
 
 STOP_CHECK_SECONDS = 1.0
 CANCEL_GRACE_SECONDS = 60.0
@@ -189,7 +189,7 @@ def run_study_on_ray(args, config: StudyConfig) -> int:
 def _wait(refs: dict, parts: list[Path], config: StudyConfig) -> list[dict]:
     """Wait for the shard tasks, with one progress bar over all of their rows."""
     from advgui.core.records.row_log import read_csv  # noqa: PLC0415
-    from advgui.core.study_config import CLEAN_COLUMNS, sample_rows  # noqa: PLC0415
+    from advgui.core.records.config import CLEAN_COLUMNS, sample_rows  # noqa: PLC0415
 
     clean = read_csv(parts[0].parent / "classify" / "clean.csv", CLEAN_COLUMNS).rows
     jobs = len(config.attacks()) * len(config.targets)

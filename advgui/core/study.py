@@ -23,7 +23,7 @@ from advgui.core.records.safe_write import (NO_SPACE, OutputError, atomic_write_
                                     open_folder, real_subfolder, refuse_links, sweep_temporaries)
 from advgui.core.scoring import (IMAGE_COLUMNS, image_key, rescore_truth, summary_rows,
                                  validate_image_row)
-from advgui.core.study_config import (CLEAN_COLUMNS, METHODS, TIER_MODES,  # noqa: F401
+from advgui.core.records.config import (CLEAN_COLUMNS, METHODS, TIER_MODES,  # noqa: F401
                                       StudyConfig, StudyOutcome, StudyProgress,
                                       quantile_thresholds, sample_rows, validate_clean_row)
 from advgui.core.records.folder import StudyLock, check_out_folder, study_folder_holding

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from advgui.core.records.row_log import read_csv, write_csv
-from advgui.core.study_config import CLEAN_COLUMNS, StudyConfig, validate_clean_row
+from advgui.core.records.config import CLEAN_COLUMNS, StudyConfig, validate_clean_row
 from advgui.core.records.folder import StudyLock
 from advgui.core.records.identity import check_definition
 

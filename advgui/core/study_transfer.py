@@ -10,7 +10,7 @@ from typing import Callable
 from advgui.core.model.classifier import Classifier
 from advgui.core.records.row_log import RowLog, write_csv
 from advgui.core.scoring import image_key
-from advgui.core.study_config import StudyConfig
+from advgui.core.records.config import StudyConfig
 from advgui.core.transfer import backfill_inputs
 
 Scorer = Callable[[list[dict], list, list], list[dict]]  # (rows, clean crops, adversarials)
