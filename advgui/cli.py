@@ -28,7 +28,7 @@ from advgui.core.scoring import (IMAGE_COLUMNS, format_markdown, format_summary,
 from advgui.core.model.session import check_device
 from advgui.core.fragility import format_fragility
 from advgui.core.attacks import METHODS, make_attack
-from advgui.core.study import TIER_MODES, Study, StudyConfig
+from advgui.core.study.engine import TIER_MODES, Study, StudyConfig
 from advgui.core.records.config import DEFAULT_METHODS
 from advgui.core.records.folder import check_out_folder
 from advgui.core.study_reports import read_manifest

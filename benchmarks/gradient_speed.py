@@ -101,7 +101,7 @@ def study_rate(clf, files: list[Path], method: str) -> float:
     CSV row), towards least likely at eps 8, timed from the end of its classification phase."""
     import tempfile
 
-    from advgui.core.study import Study, StudyConfig
+    from advgui.core.study.engine import Study, StudyConfig
 
     with tempfile.TemporaryDirectory(prefix="advgui-bench-study-") as tmp:
         folder = Path(tmp) / "images"

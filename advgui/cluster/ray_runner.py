@@ -59,7 +59,7 @@ def _run_part(fields: dict, model: dict, device: str, threads: int, stop) -> dic
 
     if threads:
         os.environ["ADVGUI_THREADS"] = str(threads)
-    from advgui.core.study import Study  # noqa: PLC0415
+    from advgui.core.study.engine import Study  # noqa: PLC0415
 
     config = StudyConfig(**fields)
     clf = _classifier(model, device)

@@ -8,7 +8,7 @@ import traceback
 from PySide6.QtCore import QObject, Signal, Slot
 
 from advgui.core.model.classifier import Classifier
-from advgui.core.study import Study, StudyConfig
+from advgui.core.study.engine import Study, StudyConfig
 
 
 class StudyWorker(QObject):

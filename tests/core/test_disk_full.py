@@ -16,7 +16,7 @@ from PIL import Image
 
 from advgui.core.records.row_log import OutputError, RowLog
 from advgui.core.scoring import IMAGE_COLUMNS
-from advgui.core.study import Study, StudyConfig
+from advgui.core.study.engine import Study, StudyConfig
 from advgui.core.tiers import TierThresholds
 from tests.core.test_study import classifier, make_folder
 from tests.core.test_study import run as _drive

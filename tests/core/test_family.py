@@ -100,7 +100,7 @@ def _folder(tmp_path, seed: int):
 
 
 def _study(clf, config):
-    from advgui.core.study import Study
+    from advgui.core.study.engine import Study
 
     gen = Study(clf, config).run()
     while True:
@@ -111,7 +111,7 @@ def _study(clf, config):
 
 
 def test_a_study_runs_pgd_and_momentum_and_resumes_keyed_by_method(tmp_path, clf) -> None:
-    from advgui.core.study import StudyConfig
+    from advgui.core.study.engine import StudyConfig
 
     cfg = StudyConfig(folder=_folder(tmp_path, 1), out=tmp_path / "out",
                       methods=("pgd", "momentum"), targets=("least-likely",), eps=(8.0,), batch=2)
@@ -128,7 +128,7 @@ def test_a_study_runs_pgd_and_momentum_and_resumes_keyed_by_method(tmp_path, clf
 
 
 def test_a_study_of_several_eps_draws_error_against_eps(tmp_path, clf) -> None:
-    from advgui.core.study import StudyConfig
+    from advgui.core.study.engine import StudyConfig
 
     folder = _folder(tmp_path, 2)
 
