@@ -31,7 +31,7 @@ from advgui.core.attacks import METHODS, make_attack
 from advgui.core.study.engine import TIER_MODES, Study, StudyConfig
 from advgui.core.records.config import DEFAULT_METHODS
 from advgui.core.records.folder import check_out_folder
-from advgui.core.study_reports import read_manifest
+from advgui.core.study.reports import read_manifest
 from advgui.core.tiers import Tier, TierThresholds
 
 

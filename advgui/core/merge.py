@@ -23,7 +23,7 @@ from advgui.core.records.config import (CLEAN_COLUMNS, StudyConfig, sample_rows,
                                       validate_clean_row)
 from advgui.core.records.folder import DEFINITION_NAME, StudyLock, check_out_folder, is_study_folder
 from advgui.core.records.identity import _differences, read_definition, study_id
-from advgui.core.study_reports import read_manifest, write_reports
+from advgui.core.study.reports import read_manifest, write_reports
 from advgui.core.tiers import TierThresholds
 
 

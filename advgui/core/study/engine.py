@@ -31,7 +31,7 @@ from advgui.core.study.batch import BatchAttacker
 from advgui.core.records.identity import PARTIAL_CLEAN, check_folder, check_inputs, study_id
 from advgui.core.study.parts import check_part, import_clean
 from advgui.core.study_transfer import DestroyLog, TransferLog
-from advgui.core.study_reports import new_manifest, read_manifest, write_reports
+from advgui.core.study.reports import new_manifest, read_manifest, write_reports
 from advgui.core.tiers import Tier, TierThresholds
 
 # Bytes an attack result may take: a PNG of a photo at the model's size stays under 90 % of the
