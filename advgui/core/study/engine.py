@@ -30,7 +30,7 @@ from advgui.core.records.folder import StudyLock, check_out_folder, study_folder
 from advgui.core.study.batch import BatchAttacker
 from advgui.core.records.identity import PARTIAL_CLEAN, check_folder, check_inputs, study_id
 from advgui.core.study.parts import check_part, import_clean
-from advgui.core.study_transfer import DestroyLog, TransferLog
+from advgui.core.study.extras import DestroyLog, TransferLog
 from advgui.core.study.reports import new_manifest, read_manifest, write_reports
 from advgui.core.tiers import Tier, TierThresholds
 
