@@ -60,7 +60,7 @@ def _read(path: Path, columns: list[str], notes: list[str]) -> list[dict]:
 
 def read_extras(out: Path) -> Extras:
     from advgui.core.destroy import SUMMARY_COLUMNS as DESTROY_COLUMNS  # noqa: PLC0415
-    from advgui.core.transfer import SUMMARY_COLUMNS as TRANSFER_COLUMNS  # noqa: PLC0415
+    from advgui.core.study.transfer import SUMMARY_COLUMNS as TRANSFER_COLUMNS  # noqa: PLC0415
 
     extras = Extras()
     extras.transfer = _read(out / "transfer_summary.csv", TRANSFER_COLUMNS, extras.notes)

@@ -11,7 +11,7 @@ from advgui.core.model.classifier import Classifier
 from advgui.core.records.row_log import RowLog, write_csv
 from advgui.core.scoring import image_key
 from advgui.core.records.config import StudyConfig
-from advgui.core.transfer import backfill_inputs
+from advgui.core.study.transfer import backfill_inputs
 
 Scorer = Callable[[list[dict], list, list], list[dict]]  # (rows, clean crops, adversarials)
 
@@ -73,7 +73,7 @@ class TransferLog(PairLog):
 
     def __init__(self, classifier: Classifier, config: StudyConfig, study_id: str) -> None:
         from advgui.core.model.registry import load_classifier  # noqa: PLC0415
-        import advgui.core.transfer as transfer  # noqa: PLC0415
+        import advgui.core.study.transfer as transfer  # noqa: PLC0415
 
         self.columns, self.summary_columns = transfer.TRANSFER_COLUMNS, transfer.SUMMARY_COLUMNS
         self._t = transfer
