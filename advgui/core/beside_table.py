@@ -59,7 +59,7 @@ def _read(path: Path, columns: list[str], notes: list[str]) -> list[dict]:
 
 
 def read_extras(out: Path) -> Extras:
-    from advgui.core.destroy import SUMMARY_COLUMNS as DESTROY_COLUMNS  # noqa: PLC0415
+    from advgui.core.study.destroy import SUMMARY_COLUMNS as DESTROY_COLUMNS  # noqa: PLC0415
     from advgui.core.study.transfer import SUMMARY_COLUMNS as TRANSFER_COLUMNS  # noqa: PLC0415
 
     extras = Extras()

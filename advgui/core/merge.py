@@ -253,7 +253,7 @@ def _check_target(out: Path, merged_id: str, rows: list[dict]) -> None:
 def _merge_transfer(parts: list[Part], rows: list[dict], out: Path) -> None:
     """transfer.csv and destroy.csv of the parts, in the merged rows' order, then by model or
     transformation, with their summaries."""
-    import advgui.core.destroy as destroy  # noqa: PLC0415
+    import advgui.core.study.destroy as destroy  # noqa: PLC0415
     import advgui.core.study.transfer as transfer  # noqa: PLC0415
 
     for name, columns, summary_columns, validate, summarize, by in (

@@ -84,7 +84,7 @@ class BatchResults:
     def _extra_columns(self) -> list[tuple[str, object]]:
         """Beside the white-box error: each transfer model's top-1 error vs truth and each
         transformation's destruction rate, per method (from the study's own summaries)."""
-        import advgui.core.destroy as destroy  # noqa: PLC0415
+        import advgui.core.study.destroy as destroy  # noqa: PLC0415
         import advgui.core.study.transfer as transfer  # noqa: PLC0415
         from advgui.core.records.row_log import read_csv  # noqa: PLC0415
 

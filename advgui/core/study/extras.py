@@ -100,7 +100,7 @@ class DestroyLog(PairLog):
     name = "destroy"
 
     def __init__(self, classifier: Classifier, config: StudyConfig, study_id: str) -> None:
-        import advgui.core.destroy as destroy  # noqa: PLC0415
+        import advgui.core.study.destroy as destroy  # noqa: PLC0415
 
         self.columns, self.summary_columns = destroy.DESTROY_COLUMNS, destroy.SUMMARY_COLUMNS
         self._d = destroy
