@@ -18,7 +18,7 @@ from pathlib import Path
 
 import ray
 
-from advgui.core.merge import merge_studies
+from advgui.core.study.merge import merge_studies
 from advgui.core.progress import ProgressBar
 from advgui.core.scoring import format_summary
 from advgui.core.records.config import StudyConfig
