@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from advgui.core.attacks import Target
-from advgui.core.cost_model import format_plan, gpu_estimate, Rates, study_work
+from advgui.core.study.cost_model import format_plan, gpu_estimate, Rates, study_work
 from advgui.core.model.images import list_image_files
 from advgui.core.study.merge import merge_studies
 from advgui.core.records.row_log import read_csv
