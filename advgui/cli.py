@@ -23,7 +23,7 @@ from advgui.core.progress import ProgressBar
 from advgui.core.model.registry import load_classifier, shipped_models
 from advgui.core.records.row_log import read_csv
 from advgui.core.records.safe_write import atomic_write_file
-from advgui.core.scoring import (IMAGE_COLUMNS, format_markdown, format_summary, image_key,
+from advgui.core.analysis.summary import (IMAGE_COLUMNS, format_markdown, format_summary, image_key,
                                  norms, summary_rows, uses_truth, validate_image_row)
 from advgui.core.model.session import check_device
 from advgui.core.fragility import format_fragility

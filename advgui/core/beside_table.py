@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from advgui.core.records.row_log import read_csv
-from advgui.core.scoring import _method_order, eps_key, format_rate, uses_truth
+from advgui.core.analysis.summary import _method_order, eps_key, format_rate, uses_truth
 from advgui.core.tiers import Tier
 
 TIER_ORDER = [t.value for t in Tier] + ["all"]

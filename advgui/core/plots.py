@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 from advgui.core.records.safe_write import atomic_write_bytes
-from advgui.core.scoring import uses_truth
+from advgui.core.analysis.summary import uses_truth
 
 COLOURS = {"iterative": "#c0392b", "fast": "#2471a3", "pgd": "#1e8449", "momentum": "#7d3c98"}
 MARKERS = {"least-likely": "o", "inverse": "s", "least-likely-top5": "^", "true": "D"}

@@ -15,7 +15,7 @@ from advgui.core.model.classifier import Classifier
 from advgui.core.fragility import fast_eps_to_flip
 from advgui.core.model.images import ImageError, load_rgb
 from advgui.core.records.safe_write import atomic_write_file
-from advgui.core.scoring import image_row
+from advgui.core.analysis.summary import image_row
 
 
 def _slug(path: Path, root: Path) -> str:

@@ -20,7 +20,7 @@ from PIL import Image, ImageEnhance, ImageFilter
 
 from advgui.core.model.classifier import Classifier
 from advgui.core.records.row_log import wilson
-from advgui.core.scoring import eps_key
+from advgui.core.analysis.summary import eps_key
 from advgui.core.tiers import Tier
 
 DESTROY_COLUMNS = [

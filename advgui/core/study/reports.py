@@ -16,7 +16,7 @@ from advgui.core.fragility import CORRELATION_COLUMNS, FRAGILITY_COLUMNS, fragil
 from advgui.core.plots import plot_error_vs_eps, plot_fragility
 from advgui.core.records.row_log import write_csv
 from advgui.core.records.safe_write import atomic_write_json
-from advgui.core.scoring import SUMMARY_COLUMNS, summary_rows
+from advgui.core.analysis.summary import SUMMARY_COLUMNS, summary_rows
 
 REPORT_FILES = ("summary.csv", "fragility.csv", "fragility_correlation.csv", "fragility.png",
                 "error_vs_eps.png")

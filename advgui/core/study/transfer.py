@@ -19,7 +19,7 @@ from PIL import Image
 
 from advgui.core.model.classifier import Classifier
 from advgui.core.records.row_log import wilson
-from advgui.core.scoring import eps_key
+from advgui.core.analysis.summary import eps_key
 from advgui.core.tiers import Tier
 
 TRANSFER_COLUMNS = [
