@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from advgui.core.metrics import expected_calibration_error, summarize
+from advgui.core.analysis.metrics import expected_calibration_error, summarize
 from advgui.zoo.distill import fit_temperature, softmax
 
 

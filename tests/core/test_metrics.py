@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from advgui.core.metrics import auc, expected_calibration_error
+from advgui.core.analysis.metrics import auc, expected_calibration_error
 
 
 def test_auc_matches_pairwise_definition_with_ties() -> None:

@@ -113,7 +113,7 @@ def test_calibration_node_matches_its_report() -> None:
 def test_calibration_recomputed_from_the_shipped_model_on_a_held_out_slice(inception) -> None:
     """Every 8th held-out imagenet-val photo through the whole pipeline (decode, crop, model):
     the calibrated confidences must be the ones models/calibrate.py recorded."""
-    from advgui.core.metrics import summarize
+    from advgui.core.analysis.metrics import summarize
     from advgui.zoo.calibration import is_fitting_half
 
     piece = json.loads((models_dir() / "calibration.json").read_text())["held_out_slice"]
