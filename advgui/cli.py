@@ -26,7 +26,7 @@ from advgui.core.records.safe_write import atomic_write_file
 from advgui.core.analysis.summary import (IMAGE_COLUMNS, format_markdown, format_summary, image_key,
                                  norms, summary_rows, uses_truth, validate_image_row)
 from advgui.core.model.session import check_device
-from advgui.core.fragility import format_fragility
+from advgui.core.analysis.fragility import format_fragility
 from advgui.core.attacks import METHODS, make_attack
 from advgui.core.study.engine import TIER_MODES, Study, StudyConfig
 from advgui.core.records.config import DEFAULT_METHODS

@@ -12,7 +12,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QTableWidgetItem
 
-from advgui.core.fragility import format_fragility
+from advgui.core.analysis.fragility import format_fragility
 from advgui.core.records.safe_write import atomic_write_bytes, describe_write_error
 from advgui.core.analysis.summary import format_rate, uses_truth
 from advgui.core.records.folder import StudyLock

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from advgui.core.fragility import FAST_GRID
+from advgui.core.analysis.fragility import FAST_GRID
 
 # A named GPU's float32 peak (advgui turns TF32 off, so tensor-core TF32 rates do not apply),
 # and the share of it a convolutional network's forward and backward passes reach in practice.
