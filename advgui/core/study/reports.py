@@ -13,7 +13,7 @@ import numpy as np
 from advgui import __version__
 
 from advgui.core.analysis.fragility import CORRELATION_COLUMNS, FRAGILITY_COLUMNS, fragility_rows
-from advgui.core.plots import plot_error_vs_eps, plot_fragility
+from advgui.core.analysis.plots import plot_error_vs_eps, plot_fragility
 from advgui.core.records.row_log import write_csv
 from advgui.core.records.safe_write import atomic_write_json
 from advgui.core.analysis.summary import SUMMARY_COLUMNS, summary_rows
