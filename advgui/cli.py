@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 import advgui.cli_cluster as cli_cluster
-from advgui.core.beside_table import (TIER_ORDER, beside_heading, beside_rows,
+from advgui.core.analysis.beside_table import (TIER_ORDER, beside_heading, beside_rows,
                                       format_beside_markdown)
 from advgui.core.attacks import Target
 from advgui.core.model.classifier import Classifier, ModelError

@@ -57,7 +57,7 @@ def add_merge_command(sub) -> None:
 def read_extras_noting(out: Path):
     """transfer_summary.csv and destroy_summary.csv; a damaged one is named on stderr and left
     out, never a traceback."""
-    from advgui.core.beside_table import read_extras  # noqa: PLC0415
+    from advgui.core.analysis.beside_table import read_extras  # noqa: PLC0415
 
     extras = read_extras(out)
     for note in extras.notes:
