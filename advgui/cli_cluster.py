@@ -141,7 +141,7 @@ def measured_rates(clf, batch: int) -> Rates:
 
 
 def dry_run(args: argparse.Namespace, config: StudyConfig) -> int:
-    from advgui.cli import _classifier  # noqa: PLC0415
+    from advgui.cli.main import _classifier  # noqa: PLC0415
     from advgui.core.autodiff import build_gradient_model  # noqa: PLC0415
     from advgui.core.model.flops import conv_flops  # noqa: PLC0415
 

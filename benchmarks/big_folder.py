@@ -32,7 +32,7 @@ from tests.core.test_engine import tiny_model_file  # noqa: E402
 OUT = ROOT / "benchmarks" / "results"
 CHILD = """
 import resource, sys, time
-from advgui.cli import main
+from advgui.cli.main import main
 t0 = time.perf_counter()
 rc = main(sys.argv[1:])
 print("BENCH", rc, time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)

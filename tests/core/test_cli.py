@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from advgui.cli import main
+from advgui.cli.main import main
 
 
 def test_classify_takes_a_folder_and_counts_tiers(tiny_model, image_folder, capsys) -> None:

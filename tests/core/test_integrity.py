@@ -53,7 +53,7 @@ def _cli(*args: str | Path, limit_gb: float | None = None) -> subprocess.Popen:
             size = int(limit_gb * 2**30)
             resource.setrlimit(resource.RLIMIT_AS, (size, size))
 
-    return subprocess.Popen([sys.executable, "-m", "advgui.cli", *map(str, args)], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "advgui.cli.main", *map(str, args)], cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, preexec_fn=limit)
 

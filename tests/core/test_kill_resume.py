@@ -37,7 +37,7 @@ def _setup(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _study(model: Path, folder: Path, out: Path, steps: int) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "advgui.cli", "study", str(folder), "--out", str(out),
+    cmd = [sys.executable, "-m", "advgui.cli.main", "study", str(folder), "--out", str(out),
            "--model", str(model), "--device", "cpu", "--batch", "2", "--eps", "8",
            "--steps", str(steps), "--alpha", "1", "--high", "0.2", "--medium", "0.12"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -39,7 +39,7 @@ def setup(tmp_path) -> tuple[Path, Path]:
 
 
 def cli(*args, check: bool = True, steps: int = 12, wait: bool = True):
-    cmd = [sys.executable, "-m", "advgui.cli", *map(str, args)]
+    cmd = [sys.executable, "-m", "advgui.cli.main", *map(str, args)]
     if args[0] == "study":
         cmd += COMMON + ["--steps", str(steps)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -162,7 +162,7 @@ def test_merge_refuses_what_is_not_one_whole_study(setup, tmp_path) -> None:
     other = tmp_path / "other"  # another study: another seed
     cmd = ["study", folder, "--out", other, "--model", model, "--shard", "2/2"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    subprocess.run([sys.executable, "-m", "advgui.cli", *map(str, cmd)] + COMMON[:-4]
+    subprocess.run([sys.executable, "-m", "advgui.cli.main", *map(str, cmd)] + COMMON[:-4]
                    + ["--seed", "9", "--per-tier", "3", "--steps", "12"], cwd=ROOT, env=env,
                    check=True, capture_output=True)
     foreign = cli("merge", p1, other, "--out", tmp_path / "m3", check=False)
@@ -269,7 +269,7 @@ def test_review_refusals_write_nothing_and_say_what_is_wrong(setup, tmp_path) ->
     # a refused --clean-from leaves a new output folder empty
     fresh = tmp_path / "fresh"
     other = tmp_path / "other-classified"
-    subprocess.run([sys.executable, "-m", "advgui.cli", "study", str(folder), "--out", str(other),
+    subprocess.run([sys.executable, "-m", "advgui.cli.main", "study", str(folder), "--out", str(other),
                     "--model", str(model), "--classify-only"] + COMMON[:-4]
                    + ["--seed", "9", "--per-tier", "3", "--steps", "12"], cwd=ROOT, check=True,
                    capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)})

@@ -143,7 +143,7 @@ def test_file_vanishing_after_classification_becomes_an_error_row(tmp_path) -> N
 
 
 def test_summary_command_prints_markdown(tmp_path, capsys) -> None:
-    from advgui.cli import main
+    from advgui.cli.main import main
 
     folder = make_folder(tmp_path / "imgs")
     out = tmp_path / "out"

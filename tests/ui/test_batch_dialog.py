@@ -116,7 +116,7 @@ def test_batch_dialog_refuses_a_folder_a_cli_study_is_writing(qtbot, tiny_model,
     out = tmp_path / "study"
     root = Path(__file__).resolve().parents[2]
     cli = subprocess.Popen(
-        [sys.executable, "-m", "advgui.cli", "study", str(image_folder), "--out", str(out),
+        [sys.executable, "-m", "advgui.cli.main", "study", str(image_folder), "--out", str(out),
          "--model", str(tiny_model), "--device", "cpu", "--batch", "1", "--steps", "4000",
          "--alpha", "0.002", "--high", "0.2", "--medium", "0.12"],
         cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE,
