@@ -19,7 +19,7 @@ from advgui.core.model.classifier import Classifier, ModelError
 from advgui.core.model.images import ImageError, list_image_files, load_batch, load_rgb
 from advgui.core.attacks.params import eps_units
 from advgui.core.model.preprocess import Preprocessing
-from advgui.core.progress import ProgressBar
+from advgui.cli.progress import ProgressBar
 from advgui.core.model.registry import load_classifier, shipped_models
 from advgui.core.records.row_log import read_csv
 from advgui.core.records.safe_write import atomic_write_file

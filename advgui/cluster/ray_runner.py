@@ -19,7 +19,7 @@ from pathlib import Path
 import ray
 
 from advgui.core.study.merge import merge_studies
-from advgui.core.progress import ProgressBar
+from advgui.cli.progress import ProgressBar
 from advgui.core.analysis.summary import format_summary
 from advgui.core.records.config import StudyConfig
 

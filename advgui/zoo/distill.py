@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from advgui.core.progress import ProgressBar
+from advgui.cli.progress import ProgressBar
 
 
 @dataclass(frozen=True)

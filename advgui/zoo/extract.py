@@ -15,7 +15,7 @@ import onnxruntime as ort
 from PIL import Image
 
 from advgui.core.model.preprocess import Preprocessing
-from advgui.core.progress import ProgressBar
+from advgui.cli.progress import ProgressBar
 from advgui.zoo.views import render_view, view_spec
 
 SHARD_IMAGES = 50
