@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-import advgui.cli_cluster as cli_cluster
+import advgui.cli.cluster as cli_cluster
 from advgui.core.analysis.beside_table import (TIER_ORDER, beside_heading, beside_rows,
                                       format_beside_markdown)
 from advgui.core.attacks import Target
