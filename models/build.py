@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from advgui.core.metrics import summarize  # noqa: E402
+from advgui.core.analysis.metrics import summarize  # noqa: E402
 from advgui.zoo.distill import DistillConfig, softmax, fit_temperature, train_head  # noqa: E402
 from advgui.zoo.extract import load_shards  # noqa: E402
 from advgui.zoo.sources import Shared, default_shared, read_classes, sample_labels  # noqa: E402

@@ -21,8 +21,8 @@ import onnx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from advgui.core.hashing import sha256_file  # noqa: E402
-from advgui.core.metrics import summarize  # noqa: E402
+from advgui.core.model.hashing import sha256_file  # noqa: E402
+from advgui.core.analysis.metrics import summarize  # noqa: E402
 from advgui.zoo.distill import softmax  # noqa: E402
 from advgui.zoo.calibration import (calibration_report, fit_adaptive, image_statistics, scaled,  # noqa: E402
                                     select_form, split, with_calibration)

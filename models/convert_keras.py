@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from advgui.core.classes import ClassList  # noqa: E402
+from advgui.core.model.classes import ClassList  # noqa: E402
 from advgui.zoo.external import save_split  # noqa: E402
 from advgui.zoo.inception_v3 import KERAS_PREPROCESSING, build_inception_v3  # noqa: E402
 from advgui.zoo.keras_h5 import read_keras_inception  # noqa: E402

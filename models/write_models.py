@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from advgui.core.classes import ClassList
+from advgui.core.model.classes import ClassList
 from advgui.zoo.efficientnet_lite import PREPROCESSING as EFF_PRE, build_efficientnet_lite0
 from advgui.zoo.external import save_split
 from advgui.zoo.inception_v3 import TF_PREPROCESSING, build_inception_v3, layers_from_fid_npz

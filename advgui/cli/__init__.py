@@ -1,1 +1,1 @@
-"""advgui/cli"""
+"""advgui-cli: the command line (one module a command group), above the core."""
