@@ -128,3 +128,16 @@ def test_calibration_recomputed_from_the_shipped_model_on_a_held_out_slice(incep
     for key in ("top1", "top5", "tier_high", "tier_medium", "tier_low"):
         assert got[key] == piece["summary"][key], key
     assert got["ece"] == pytest.approx(piece["summary"]["ece"], abs=2e-3)
+
+
+def test_the_shipped_models_are_found_without_any_environment(tmp_path) -> None:
+    """`advgui-cli models` as a user runs it (no ADVGUI_MODELS, another working folder) lists both
+    shipped models: the models folder is found from the installed package, wherever it sits."""
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "ADVGUI_MODELS"}
+    run = subprocess.run([sys.executable, "-m", "advgui.cli.main", "models"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "inception_v3" in run.stdout and "efficientnet_lite0" in run.stdout

@@ -14,7 +14,7 @@ from advgui.core.model.preprocess import Preprocessing
 def models_dir() -> Path:
     """ADVGUI_MODELS, else models/ beside the package (source checkout or bundle)."""
     env = os.environ.get("ADVGUI_MODELS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "models"
+    return Path(env) if env else Path(__file__).resolve().parents[3] / "models"
 
 
 @dataclass(frozen=True)
