@@ -1,6 +1,6 @@
 """All backward rules, registered by importing their modules."""
 
-from advgui.core.autodiff import elementwise, spatial  # noqa: F401 (registers the rules)
+from advgui.core.autodiff import elementwise, pool  # noqa: F401 (registers the rules)
 from advgui.core.autodiff.registry import RULES
 
 # Ops whose outputs carry no gradient even when they read the input (shapes, indices).
