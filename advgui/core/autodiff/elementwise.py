@@ -6,7 +6,7 @@ import numpy as np
 import onnx
 
 from advgui.core.autodiff.context import Context, attrs_of
-from advgui.core.autodiff.registry import Grads, first as _first, rule
+from advgui.core.autodiff.helpers import Grads, first as _first, rule
 
 # -- element-wise -------------------------------------------------------------------------------
 @rule("Identity", "Dropout")

@@ -8,7 +8,7 @@ import onnx
 from advgui.core.autodiff.context import Context, attrs_of
 from advgui.core.autodiff.elementwise import positive_mask, relu_read_only_by
 from advgui.core.autodiff.window import pool_counts, transpose_pads, window_pads
-from advgui.core.autodiff.registry import first as _first, rule
+from advgui.core.autodiff.helpers import first as _first, rule
 
 # -- convolution and pooling ---------------------------------------------------------------------------
 def _conv_geometry(ctx: Context, node: onnx.NodeProto, kernel: list[int]):
