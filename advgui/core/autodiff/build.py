@@ -9,7 +9,7 @@ import onnx
 from onnx import TensorProto, helper, shape_inference, version_converter
 
 from advgui.core.autodiff.context import Context, UnsupportedModel, describe
-from advgui.core.autodiff.rules import NON_DIFFERENTIABLE, RULES
+from advgui.core.autodiff.table import NON_DIFFERENTIABLE, RULES
 
 MIN_OPSET = 13
 
