@@ -1,78 +1,16 @@
-"""Backward rules of convolutions and pooling; window shapes come from shape inference."""
+"""Backward rules of pooling; window shapes come from shape inference."""
 
 from __future__ import annotations
 
 import numpy as np
 import onnx
 
-from advgui.core.autodiff.context import Context, attrs_of
-from advgui.core.autodiff.elementwise import positive_mask, relu_read_only_by
+from advgui.core.autodiff.context import attrs_of
+from advgui.core.autodiff.helpers import Grads, first as _first, positive_mask, relu_read_only_by
 from advgui.core.autodiff.window import pool_counts, transpose_pads, window_pads
-from advgui.core.autodiff.helpers import first as _first, rule
-
-# -- convolution and pooling ---------------------------------------------------------------------------
-def _conv_geometry(ctx: Context, node: onnx.NodeProto, kernel: list[int]):
-    a = attrs_of(node)
-    n = len(kernel)
-    strides = a.get("strides") or [1] * n
-    dilations = a.get("dilations") or [1] * n
-    pads = window_pads(a, ctx.static(node.input[0]), kernel, strides, dilations)
-    return strides, dilations, pads
 
 
-def flipped_transposed(weight: np.ndarray, group: int) -> np.ndarray:
-    """[Cout, Cin/g, *k] -> [Cin, Cout/g, *k] with every kernel flipped (per group)."""
-    blocks = np.split(weight, group, axis=0) if group > 1 else [weight]
-    flipped = [np.flip(b.swapaxes(0, 1), axis=tuple(range(2, weight.ndim))) for b in blocks]
-    return np.ascontiguousarray(np.concatenate(flipped, axis=0))
-
-
-@rule("Conv")
-def _conv(ctx, node, gouts, needs):
-    if any(needs[1:]):
-        raise ctx.fail("gradients with respect to convolution weights are not supported")
-    w_shape = ctx.static(node.input[1], slice(0, None))
-    kernel = w_shape[2:]
-    n = len(kernel)
-    group = attrs_of(node).get("group", 1)
-    strides, dilations, pads = _conv_geometry(ctx, node, kernel)
-    reach = [(k - 1) * d for k, d in zip(kernel, dilations)]
-    weight = ctx.constant(node.input[1])
-    if (all(st == 1 for st in strides) and weight is not None
-            and all(p <= r for p, r in zip(pads, reach + reach))):
-        # Stride 1: the input gradient is itself a convolution with the kernels flipped and
-        # transposed; ONNX Runtime runs Conv far faster than ConvTranspose (benchmarks/).
-        back_pads = [r - p for r, p in zip(reach + reach, pads)]
-        grad = ctx.op("Conv", [_first(gouts), ctx.const(flipped_transposed(weight, group),
-                                                        weight.dtype, "wT")],
-                      strides=[1] * n, dilations=dilations, pads=back_pads, group=group,
-                      kernel_shape=kernel)
-        return [grad] + [None] * (len(node.input) - 1)
-    pads, out_pad = transpose_pads(ctx.static(node.input[0]), ctx.static(node.output[0]),
-                                   kernel, strides, dilations, pads)
-    grad = ctx.op("ConvTranspose", [_first(gouts), node.input[1]], strides=strides,
-                  dilations=dilations, pads=pads, output_padding=out_pad,
-                  group=group, kernel_shape=kernel)
-    return [grad] + [None] * (len(node.input) - 1)
-
-
-@rule("ConvTranspose")
-def _conv_transpose(ctx, node, gouts, needs):
-    if any(needs[1:]):
-        raise ctx.fail("gradients with respect to convolution weights are not supported")
-    a = attrs_of(node)
-    if a.get("output_shape") or a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
-        raise ctx.fail("ConvTranspose with output_shape or auto_pad is not supported")
-    kernel = ctx.static(node.input[1], slice(2, None))
-    n = len(kernel)
-    grad = ctx.op("Conv", [_first(gouts), node.input[1]], strides=a.get("strides") or [1] * n,
-                  dilations=a.get("dilations") or [1] * n, pads=a.get("pads") or [0] * (2 * n),
-                  group=a.get("group", 1), kernel_shape=kernel)
-    return [grad] + [None] * (len(node.input) - 1)
-
-
-@rule("MaxPool")
-def _maxpool(ctx, node, gouts, needs):
+def max_pool(ctx, node, gouts, needs) -> Grads:
     a = attrs_of(node)
     if a.get("storage_order", 0) != 0:
         raise ctx.fail("MaxPool with storage_order=1 is not supported")
@@ -100,8 +38,7 @@ def _maxpool(ctx, node, gouts, needs):
     return [ctx.reshape_like(scattered, x)]
 
 
-@rule("AveragePool")
-def _avgpool(ctx, node, gouts, needs):
+def average_pool(ctx, node, gouts, needs) -> Grads:
     a = attrs_of(node)
     kernel = list(a["kernel_shape"])
     if any(d != 1 for d in a.get("dilations") or []):
@@ -130,58 +67,16 @@ def _avgpool(ctx, node, gouts, needs):
                    output_padding=out_pad, group=channels, kernel_shape=kernel)]
 
 
-@rule("GlobalAveragePool")
-def _global_avgpool(ctx, node, gouts, needs):
+def global_average_pool(ctx, node, gouts, needs) -> Grads:
     x = node.input[0]
     area = int(np.prod(ctx.static(x)))
     scaled = ctx.op("Div", [_first(gouts), ctx.const(area)])
     return [ctx.op("Expand", [scaled, ctx.op("Shape", [x])])]
 
 
-@rule("GlobalMaxPool")
-def _global_maxpool(ctx, node, gouts, needs):
+def global_max_pool(ctx, node, gouts, needs) -> Grads:
     x, y = node.input[0], node.output[0]
     # Ties share the gradient equally, so the result stays a valid subgradient.
     mask = ctx.op("Cast", [ctx.op("Equal", [x, y])], to=onnx.helper.np_dtype_to_tensor_dtype(ctx.dtype))
     count = ctx.op("ReduceSum", [mask, ctx.ints(list(range(2, len(ctx.shape(x)))))], keepdims=1)
     return [ctx.op("Mul", [mask, ctx.op("Div", [_first(gouts), count])])]
-
-
-@rule("ReduceMean")
-def _reduce_mean(ctx, node, gouts, needs):
-    a, x = attrs_of(node), node.input[0]
-    shape = ctx.shape(x)
-    axes = a.get("axes")
-    if axes is None and len(node.input) > 1 and node.input[1]:
-        constant = ctx.constant(node.input[1])
-        if constant is None:
-            raise ctx.fail("ReduceMean axes must be constant")
-        axes = constant.tolist()
-    axes = [ax % len(shape) for ax in (axes or range(len(shape)))]
-    count = int(np.prod([ctx.static(x, slice(ax, ax + 1))[0] for ax in axes]))
-    g = ctx.op("Div", [_first(gouts), ctx.const(count)])
-    if not a.get("keepdims", 1):
-        g = ctx.op("Unsqueeze", [g, ctx.ints(sorted(axes))])
-    return [ctx.op("Expand", [g, ctx.op("Shape", [x])])] + [None] * (len(node.input) - 1)
-
-
-@rule("Pad")
-def _pad(ctx, node, gouts, needs):
-    a = attrs_of(node)
-    mode = a.get("mode", b"constant")
-    if mode not in (b"constant", "constant"):
-        raise ctx.fail("only constant-mode Pad is supported")
-    pads = ctx.constant(node.input[1]) if len(node.input) > 1 else None
-    if pads is None or (len(node.input) > 3 and node.input[3]):
-        raise ctx.fail("Pad needs constant pads over all axes")
-    pads = [int(p) for p in pads]
-    rank = len(pads) // 2
-    starts = pads[:rank]
-    ends = [-p if p > 0 else np.iinfo(np.int64).max for p in pads[rank:]]
-    if any(p < 0 for p in pads):
-        raise ctx.fail("negative Pad (cropping) is not supported")
-    grad = ctx.op("Slice", [_first(gouts), ctx.ints(starts), ctx.ints(ends),
-                            ctx.ints(list(range(rank)))])
-    return [grad] + [None] * (len(node.input) - 1)
-
-
