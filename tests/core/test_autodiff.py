@@ -12,6 +12,7 @@ import pytest
 from tests.core.reference_ops import evaluator
 
 from advgui.core.autodiff import SUPPORTED_OPS, UnsupportedModel, build_gradient_model
+from advgui.core.autodiff.build import GradientRuleError
 from advgui.core.autodiff.table import RULES
 from tests.core.tiny import Body, finite_difference
 
@@ -340,6 +341,28 @@ def test_supported_ops_and_the_refusal_come_from_the_table() -> None:
     with pytest.raises(UnsupportedModel) as refused:
         build_gradient_model(b.classifier(b.op("Erf", [b.conv("x", 2, 2)])))
     assert str(refused.value).endswith(f"(supported: {', '.join(sorted(RULES))})")
+
+
+@pytest.mark.parametrize("returned", [0, 1, 3])
+def test_a_rule_returning_the_wrong_number_of_gradients_is_an_internal_error(
+        monkeypatch: pytest.MonkeyPatch, returned: int) -> None:
+    # Mul has two inputs; a rule that returned one entry used to lose the other input's gradient.
+    def wrong_mul(ctx, node, gouts, needs):
+        return [gouts[0]] * returned
+
+    monkeypatch.setitem(RULES, "Mul", wrong_mul)
+    b = Body(SHAPE, np.float64)
+    h = b.op("Mul", [b.conv("x", 2, 3), b.weight(3, 1, 1)])
+    with pytest.raises(GradientRuleError,
+                       match=rf"the Mul rule returned {returned} gradient entries .* 2 inputs"):
+        build_gradient_model(b.classifier(h))
+
+
+def test_a_rule_returning_no_list_is_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(RULES, "Relu", lambda ctx, node, gouts, needs: gouts[0])
+    b = Body(SHAPE, np.float64)
+    with pytest.raises(GradientRuleError, match=r"the Relu rule returned a str .* 1 inputs"):
+        build_gradient_model(b.classifier(b.op("Relu", [b.conv("x", 2, 3)])))
 
 
 RULE_MODULES = {fn.__module__ for fn in RULES.values()}
