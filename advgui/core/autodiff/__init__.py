@@ -5,6 +5,6 @@ cross-entropy loss and the loss gradient with respect to the input image in a si
 """
 
 from advgui.core.autodiff.build import GradientSpec, UnsupportedModel, build_gradient_model
-from advgui.core.autodiff.rules import SUPPORTED_OPS
+from advgui.core.autodiff.table import SUPPORTED_OPS
 
 __all__ = ["GradientSpec", "UnsupportedModel", "build_gradient_model", "SUPPORTED_OPS"]

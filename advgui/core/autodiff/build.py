@@ -9,7 +9,7 @@ import onnx
 from onnx import TensorProto, helper, shape_inference, version_converter
 
 from advgui.core.autodiff.context import Context, UnsupportedModel, describe
-from advgui.core.autodiff.rules import NON_DIFFERENTIABLE, RULES
+from advgui.core.autodiff.table import NON_DIFFERENTIABLE, RULES
 
 MIN_OPSET = 13
 
@@ -124,6 +124,24 @@ def _active(model: onnx.ModelProto, source: str) -> set[str]:
     return active
 
 
+class GradientRuleError(AssertionError):
+    """A backward rule broke its contract: a bug in the gradient builder, not in the model."""
+
+
+def _check_rule_result(node: onnx.NodeProto, gins: object) -> None:
+    """A rule must return exactly one gradient entry (a name or None) per node input.
+
+    zip() would silently drop the inputs of a rule that returns too few entries, leaving their
+    gradients out of the total without any error.
+    """
+    count = len(gins) if isinstance(gins, (list, tuple)) else None
+    if count != len(node.input):
+        got = f"{count} gradient entries" if count is not None else f"a {type(gins).__name__}"
+        raise GradientRuleError(
+            f"internal error in the gradient builder: the {node.op_type} rule returned {got} "
+            f"for {describe(node)} with {len(node.input)} inputs (one entry per input expected)")
+
+
 def build_gradient_model(
     model: onnx.ModelProto, input_size: tuple[int, ...] | None = None
 ) -> tuple[onnx.ModelProto, GradientSpec]:
@@ -201,6 +219,7 @@ def build_gradient_model(
             continue
         ctx.current = node
         gins = RULES[node.op_type](ctx, node, gouts, needs)
+        _check_rule_result(node, gins)
         for name, g, need in zip(node.input, gins, needs):
             if need and g is not None:
                 grads.setdefault(name, []).append(g)
