@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from advgui.cli.options import add_model_arguments, load_model, model_options, thresholds
-from advgui.core.model.classifier import Classifier
 from advgui.core.model.images import list_image_files, load_batch
 from advgui.core.tiers import Tier
+
+if TYPE_CHECKING:
+    from advgui.core.model.classifier import Classifier
 
 CLASSIFY_BATCH = 8
 

@@ -7,8 +7,6 @@ import logging
 import sys
 
 from advgui.cli import attack, classify, install_desktop, merge, models, study, summary
-from advgui.core.model.classifier import ModelError
-from advgui.core.model.images import ImageError
 
 # The subcommands in the order --help lists them; each module adds its own parser.
 COMMANDS = (classify, attack, study, merge, summary, models, install_desktop)
@@ -29,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except (ModelError, ImageError, ValueError, OSError) as exc:
+    # ValueError includes ModelError and ImageError: a model, image or option that cannot be used.
+    except (ValueError, OSError) as exc:
         print(f"advgui-cli: error: {exc}", file=sys.stderr)
         return 2
 

@@ -6,14 +6,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from advgui.core.model.classifier import Classifier
 from advgui.core.model.options import ModelOptions
-from advgui.core.model.session import check_device
 from advgui.core.tiers import TierThresholds
+
+if TYPE_CHECKING:
+    from advgui.core.model.classifier import Classifier
 
 
 def _device(text: str) -> str:
+    from advgui.core.model.session import check_device  # noqa: PLC0415 (loads onnxruntime)
+
     try:
         return check_device(text)
     except ValueError as exc:

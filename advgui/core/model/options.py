@@ -7,10 +7,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from advgui.core.model.classifier import Classifier, ModelError
-from advgui.core.model.preprocess import Preprocessing
-from advgui.core.model.registry import load_classifier
+if TYPE_CHECKING:  # the options are read (and sent to Ray tasks) without loading onnxruntime
+    from advgui.core.model.classifier import Classifier
+    from advgui.core.model.preprocess import Preprocessing
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ class ModelOptions:
 
     def preprocessing(self) -> Preprocessing | None:
         """The preprocessing the user gave, or None for the model's own."""
+        from advgui.core.model.classifier import ModelError  # noqa: PLC0415
+        from advgui.core.model.preprocess import Preprocessing  # noqa: PLC0415
+
         if self.size is None and not self.mean and not self.std:
             return None
         if not (self.size and self.mean and self.std):
@@ -34,6 +38,9 @@ class ModelOptions:
             raise ModelError(f"--size/--mean/--std: {exc}") from None
 
     def classifier(self) -> Classifier:
+        from advgui.core.model.classifier import ModelError  # noqa: PLC0415
+        from advgui.core.model.registry import load_classifier  # noqa: PLC0415
+
         try:
             return load_classifier(self.model, labels=self.labels,
                                    preprocessing=self.preprocessing(), device=self.device)
