@@ -1,4 +1,5 @@
-"""A plain-text progress bar with rate and ETA, for the CLI and build scripts (stderr)."""
+"""Progress of the CLI and the build scripts on stderr: a tqdm bar on a terminal; in a log file
+(Slurm, Ray, CI) a plain line now and then, never a carriage return."""
 
 from __future__ import annotations
 
@@ -6,41 +7,66 @@ import sys
 import time
 from typing import TextIO
 
+from tqdm import tqdm
+
+TERMINAL_INTERVAL = 0.5  # seconds between redraws of a terminal's bar
+LOG_INTERVAL = 30.0  # seconds between lines in a log: a day-long study writes about 3,000
+
 
 class ProgressBar:
+    """`total` units of work under a label (the phase name); `done` of them were done before
+    (a resumed study), so the rate counts only the work of this run."""
+
     def __init__(self, total: int, label: str = "", stream: TextIO | None = None,
-                 done: int = 0, min_interval: float = 0.5) -> None:
+                 done: int = 0, min_interval: float | None = None) -> None:
         self.total, self.label, self.done = total, label, done
         self.stream = stream or sys.stderr
-        self._start = time.monotonic()
-        self._start_done = done
-        self._last = 0.0
-        self._min_interval = min_interval
+        self._start, self._start_done = time.monotonic(), done
+        self._note = ""
+        isatty = getattr(self.stream, "isatty", None)
+        self._tqdm = None
+        if isatty is not None and isatty():
+            self._tqdm = tqdm(total=total, initial=done, desc=label, file=self.stream,
+                              mininterval=min_interval or TERMINAL_INTERVAL, dynamic_ncols=True,
+                              smoothing=0, leave=True)
+        else:
+            self._interval = LOG_INTERVAL if min_interval is None else min_interval
+            self._last = time.monotonic()
+            self._write()
 
     def update(self, n: int = 1, note: str = "") -> None:
         self.done += n
-        now = time.monotonic()
-        if now - self._last < self._min_interval and self.done < self.total:
+        self._note = note
+        if self._tqdm is not None:
+            if note:
+                self._tqdm.set_postfix_str(note, refresh=False)
+            self._tqdm.update(n)
             return
-        self._last = now
-        self.stream.write("\r" + self.line(now, note))
-        self.stream.flush()
+        now = time.monotonic()
+        if now - self._last >= self._interval:
+            self._last = now
+            self._write(now)
 
-    def line(self, now: float | None = None, note: str = "") -> str:
+    def line(self, now: float | None = None, note: str | None = None) -> str:
+        """One plain line: phase 120/3000 (4 %) 2.10/s, ETA 0:23:10 [note]."""
         now = time.monotonic() if now is None else now
-        elapsed = max(now - self._start, 1e-9)
-        rate = (self.done - self._start_done) / elapsed
-        frac = self.done / self.total if self.total else 1.0
-        width = 28
-        bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
-        left = (self.total - self.done) / rate if rate > 0 else float("nan")
-        eta = format_duration(left) if left == left else "?"
-        text = f"{self.label} [{bar}] {self.done}/{self.total} {rate:.2f}/s ETA {eta}"
-        return text + (f" {note}" if note else "")
+        rate = (self.done - self._start_done) / max(now - self._start, 1e-9)
+        percent = f" ({100 * self.done // self.total} %)" if self.total else ""
+        left = (self.total - self.done) / rate if rate > 0 else None
+        eta = format_duration(left) if left is not None else "?"
+        note = self._note if note is None else note
+        return (f"{self.label} {self.done}/{self.total}{percent} {rate:.2f}/s, ETA {eta}"
+                + (f" {note}" if note else ""))
+
+    def _write(self, now: float | None = None) -> None:
+        self.stream.write(self.line(now) + "\n")
+        self.stream.flush()
 
     def close(self) -> None:
-        self.stream.write("\r" + self.line() + "\n")
-        self.stream.flush()
+        if self._tqdm is not None:
+            self._tqdm.close()
+        else:
+            self._write()
 
 
 def format_duration(seconds: float) -> str:

@@ -14,17 +14,19 @@ import dataclasses
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import ray
 
-from advgui.core.study.merge import merge_studies
-from advgui.cli.progress import ProgressBar
 from advgui.core.analysis.summary import format_summary
-from advgui.core.records.config import StudyConfig
+from advgui.core.model.options import ModelOptions
+from advgui.core.records.config import StudyConfig, StudyProgress
+from advgui.core.study.merge import merge_studies
 
 STOP_CHECK_SECONDS = 1.0
 CANCEL_GRACE_SECONDS = 60.0
+ALL_SHARDS = "attack (all shards)"  # the phase name of the shards' progress
 
 
 @ray.remote
@@ -41,19 +43,7 @@ class StopFlag:
         return self.stopped
 
 
-def _classifier(model: dict, device: str):
-    """The study's classifier as the command line made it: model, labels, preprocessing."""
-    from advgui.core.model.preprocess import Preprocessing  # noqa: PLC0415
-    from advgui.core.model.registry import load_classifier  # noqa: PLC0415
-
-    pre = None
-    if model.get("size"):
-        pre = Preprocessing(size=model["size"], mean=tuple(model["mean"]), std=tuple(model["std"]))
-    return load_classifier(model.get("spec"), labels=model.get("labels"), preprocessing=pre,
-                           device=device)
-
-
-def _run_part(fields: dict, model: dict, device: str, threads: int, stop) -> dict:
+def _run_part(config: StudyConfig, model: ModelOptions, threads: int, stop) -> dict:
     """One study folder (the classification or one shard), run to its end or to a stop."""
     import os  # noqa: PLC0415
 
@@ -61,8 +51,7 @@ def _run_part(fields: dict, model: dict, device: str, threads: int, stop) -> dic
         os.environ["ADVGUI_THREADS"] = str(threads)
     from advgui.core.study.engine import Study  # noqa: PLC0415
 
-    config = StudyConfig(**fields)
-    clf = _classifier(model, device)
+    clf = model.classifier()
     last = {"t": 0.0, "stop": False}
 
     def should_stop() -> bool:
@@ -81,24 +70,11 @@ def _run_part(fields: dict, model: dict, device: str, threads: int, stop) -> dic
                     "cancelled": outcome.cancelled, "device": clf.device.describe()}
 
 
-def _fields(config: StudyConfig, **changes) -> dict:
-    return {f.name: getattr(dataclasses.replace(config, **changes), f.name)
-            for f in dataclasses.fields(StudyConfig)}
-
-
 def _absolute(config: StudyConfig) -> StudyConfig:
     """Workers may run in other directories (or on other nodes sharing the file system)."""
     return dataclasses.replace(
         config, folder=config.folder.resolve(), out=config.out.resolve(),
         labels_csv=config.labels_csv.resolve() if config.labels_csv else None)
-
-
-def _model_options(args) -> dict:
-    spec = args.model
-    if spec and (spec.endswith(".onnx") or "/" in spec) and Path(spec).exists():
-        spec = str(Path(spec).resolve())
-    return {"spec": spec, "labels": str(Path(args.class_names).resolve()) if args.class_names
-            else None, "size": args.size, "mean": args.mean, "std": args.std}
 
 
 def _task_error(exc: Exception) -> str:
@@ -116,28 +92,34 @@ def _rows_written(out: Path) -> int:
         return 0
 
 
-def run_study_on_ray(args, config: StudyConfig) -> int:
+def run_study_on_ray(model: ModelOptions, config: StudyConfig, address: str | None = None,
+                     shards: int | None = None,
+                     on_progress: Callable[[StudyProgress], None] | None = None) -> int:
+    """The study on the Ray cluster at `address` (a local Ray instance when None) in `shards`
+    parts (default: one per GPU, else one per CPU slot), merged into config.out; the exit status.
+    on_progress hears about the attack rows of all shards together, every few seconds."""
     from advgui.core.records.folder import check_out_folder  # noqa: PLC0415
 
     if config.shard or config.clean_from or config.classify_only:
         raise ValueError("--ray cuts the study into shards itself; it takes no --shard, "
                          "--clean-from or --classify-only")
-    if args.shards is not None and args.shards < 1:
-        raise ValueError(f"--shards must be 1 or more (got {args.shards})")
+    if shards is not None and shards < 1:
+        raise ValueError(f"--shards must be 1 or more (got {shards})")
     check_out_folder(config.out)  # before a cluster's worth of work, not after it
-    config = _absolute(config)
-    model = _model_options(args)
-    ray.init(address=args.ray or None, include_dashboard=False, log_to_driver=False,
+    model.preprocessing()  # a bad --size/--mean/--std is refused here, not in every task
+    config, model = _absolute(config), model.resolved()
+    ray.init(address=address, include_dashboard=False, log_to_driver=False,
              configure_logging=False)
     resources = ray.cluster_resources()
     gpus, cpus = int(resources.get("GPU", 0)), int(resources.get("CPU", 1))
-    if args.device.startswith("cuda") and not gpus:
-        raise ValueError(f"--device {args.device}: the Ray cluster has no GPUs")
-    if args.device == "cpu":
+    if model.device.startswith("cuda") and not gpus:
+        raise ValueError(f"--device {model.device}: the Ray cluster has no GPUs")
+    if model.device == "cpu":
         gpus = 0  # asked for the CPU: one task per CPU slot even where there are GPUs
-    count = args.shards or (gpus or cpus)
+    count = shards or (gpus or cpus)
     per_task = {"num_gpus": 1} if gpus else {"num_cpus": 1}
-    device = "cuda" if gpus else "cpu"  # each GPU task sees only its own GPU, as cuda:0
+    # Each GPU task sees only its own GPU, as cuda:0.
+    model = dataclasses.replace(model, device="cuda" if gpus else "cpu")
     threads = 0 if gpus else 1
     work = Path(f"{config.out}.shards")
     print(f"Ray: {cpus} CPUs, {gpus} GPUs; {count} shards ({'one GPU' if gpus else 'one CPU'} "
@@ -156,18 +138,18 @@ def run_study_on_ray(args, config: StudyConfig) -> int:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        classify = _fields(config, out=work / "classify", classify_only=True)
+        classify = dataclasses.replace(config, out=work / "classify", classify_only=True)
         # The classification is one task on all of a worker's cores (it is a small part).
         ray.get(ray.remote(_run_part).options(**({"num_gpus": 1} if gpus else {})).remote(
-            classify, model, device, 0, stop))
+            classify, model, 0, stop))
         if cancelled["n"]:
             return _stopped(work)
         parts = [work / f"shard-{k}-of-{count}" for k in range(1, count + 1)]
-        refs = {task.remote(_fields(config, out=part, shard=f"{k}/{count}",
-                                    clean_from=work / "classify"),
-                            model, device, threads, stop): part
+        refs = {task.remote(dataclasses.replace(config, out=part, shard=f"{k}/{count}",
+                                                clean_from=work / "classify"),
+                            model, threads, stop): part
                 for k, part in enumerate(parts, 1)}
-        results = _wait(refs, parts, config)
+        results = _wait(refs, parts, config, on_progress or (lambda _ev: None))
     except KeyboardInterrupt:
         for ref in list(locals().get("refs", {})):
             ray.cancel(ref, force=True)
@@ -186,23 +168,23 @@ def run_study_on_ray(args, config: StudyConfig) -> int:
     return 0
 
 
-def _wait(refs: dict, parts: list[Path], config: StudyConfig) -> list[dict]:
-    """Wait for the shard tasks, with one progress bar over all of their rows."""
+def _wait(refs: dict, parts: list[Path], config: StudyConfig,
+          on_progress: Callable[[StudyProgress], None]) -> list[dict]:
+    """Wait for the shard tasks, reporting the rows of all of them together."""
     from advgui.core.records.row_log import read_csv  # noqa: PLC0415
     from advgui.core.records.config import CLEAN_COLUMNS, sample_rows  # noqa: PLC0415
 
     clean = read_csv(parts[0].parent / "classify" / "clean.csv", CLEAN_COLUMNS).rows
     jobs = len(config.attacks()) * len(config.targets)
     total = len(sample_rows(clean, config.seed, config.per_tier)) * jobs
-    done0 = sum(_rows_written(p) for p in parts)
-    bar = ProgressBar(max(total, 1), "attack (all shards)", done=done0)
+    total = max(total, 1)
+    on_progress(StudyProgress(ALL_SHARDS, sum(_rows_written(p) for p in parts), total, {}))
     pending, results = list(refs), []
     while pending:
         ready, pending = ray.wait(pending, num_returns=len(pending), timeout=2.0)
         results += ray.get(ready)
-        now = sum(_rows_written(p) for p in parts)
-        bar.update(now - bar.done, note=f"{len(results)}/{len(refs)} shards done")
-    bar.close()
+        on_progress(StudyProgress(ALL_SHARDS, sum(_rows_written(p) for p in parts), total, {},
+                                  f"{len(results)}/{len(refs)} shards done"))
     return results
 
 

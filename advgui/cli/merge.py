@@ -1,0 +1,25 @@
+"""advgui-cli merge: the shard folders of one study (a job array's or a Ray run's parts) as one
+study folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from advgui.core.analysis.summary import format_summary
+from advgui.core.study.merge import merge_studies
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("merge", help="merge the shard folders of one study into one study folder")
+    p.add_argument("parts", nargs="+", type=Path, metavar="SHARD_DIR")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=cmd_merge)
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    outcome = merge_studies(args.parts, args.out)
+    print(format_summary(outcome.summary))
+    print(f"\nmerged {len(args.parts)} shards: {outcome.rows} rows of {outcome.images} images in "
+          f"{args.out / 'images.csv'}; summary in {args.out / 'summary.csv'}")
+    return 0

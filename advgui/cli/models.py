@@ -1,0 +1,19 @@
+"""advgui-cli models: the shipped models and their nips17-dev top-1."""
+
+from __future__ import annotations
+
+import argparse
+
+from advgui.core.model.registry import shipped_models
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("models", help="list the shipped models")
+    p.set_defaults(func=cmd_models)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    for entry in shipped_models():
+        acc = entry.info.get("accuracy_nips17_dev", {})
+        print(f"{entry.name}: {entry.title}; nips17-dev top-1 {acc.get('top1', float('nan')):.3f}")
+    return 0
