@@ -150,6 +150,10 @@ def seeded_model(name: str) -> nn.Module:
     seed = 1000 + sorted(FAMILIES).index(name)
     torch.manual_seed(seed)
     model = FAMILIES[name]()
+    # torchvision zero-initialises ViT's head: the input gradient would be exactly zero.
+    for m in model.modules():
+        if isinstance(m, nn.Linear) and not m.weight.detach().any():
+            nn.init.normal_(m.weight, std=0.2)
     # BatchNorm statistics from random images (cumulative average), as a trained net has some.
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):

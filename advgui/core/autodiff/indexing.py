@@ -10,6 +10,8 @@ Contiguous step-1 slices are a zero Pad instead.
 from __future__ import annotations
 
 import numpy as np
+import onnx
+import onnx.numpy_helper
 
 from advgui.core.autodiff.context import Context, attrs_of
 from advgui.core.autodiff.helpers import Grads, first as _first
@@ -38,27 +40,60 @@ def _scatter_axis(ctx: Context, g: str, g_dims: list[int | None], axis: int, ran
     return ctx.op("Reshape", [ctx.op("MatMul", [picks, g3]), _fixed(ctx, out_dims)])
 
 
+def _one_hot(ctx: Context, indices: str, depth: str, axis: int) -> str:
+    """OneHot in the graph's float type; it counts negative indices from the end, as Gather."""
+    return ctx.op("OneHot", [indices, depth, ctx.const([0, 1])], axis=axis)
+
+
 def gather(ctx, node, gouts, needs) -> Grads:
+    """Three forms, the first two needing no static shapes (exporters often leave them unknown):
+    a scalar index along any axis (ViT's class token: the gradient is a one-hot mask times g,
+    broadcast), any indices along axis 0 (one-hot product), any indices along another axis with
+    static dims after it (one-hot product after a reshape)."""
     data, indices = node.input
-    dims = ctx.shape(data)
+    g = _first(gouts)
     axis = attrs_of(node).get("axis", 0)
-    axis = axis + len(dims) if axis < 0 else axis
-    depth = ctx.static(data, slice(axis, axis + 1))[0]
-    rank = len(ctx.shape(indices))
-    if any(d is None for d in ctx.shape(indices)):
-        raise ctx.fail("Gather needs indices of a static shape")
+    depth = ctx.op("Gather", [ctx.op("Shape", [data]), ctx.const(axis, np.int64)])  # a scalar
     known = ctx.constant(indices)
+    index_rank = known.ndim if known is not None else (
+        len(ctx.shapes[indices]) if indices in ctx.shapes else None)
+    if index_rank == 0:
+        # g lacks the axis: put it back (size 1) and broadcast against a one-hot [d, 1, .., 1]
+        # with one 1 per dim after the axis.
+        g = ctx.op("Unsqueeze", [g, ctx.ints([axis])])
+        if axis < 0:
+            after = ctx.ints([-axis - 1])
+        else:
+            rank = ctx.op("Shape", [ctx.op("Shape", [g])])
+            after = ctx.op("Sub", [rank, ctx.ints([axis + 1])])
+        ones = ctx.op("ConstantOfShape", [after],
+                      value=onnx.numpy_helper.from_array(np.ones(1, np.int64)))
+        single = ctx.op("Reshape", [indices, ctx.ints([1])])  # OneHot wants rank >= 1
+        mask = ctx.op("Reshape", [_one_hot(ctx, single, depth, 0),
+                                  ctx.op("Concat", [ctx.ints([-1]), ones], axis=0)])
+        return [ctx.op("Mul", [g, mask]), None]
+    if axis == 0:
+        # g is I + rest: rows of the picked positions, against the one-hot [k, d].
+        hot = ctx.op("Reshape", [_one_hot(ctx, indices, depth, -1), ctx.op(
+            "Concat", [ctx.ints([-1]), ctx.op("Reshape", [depth, ctx.ints([1])])], axis=0)])
+        count = ctx.op("Reshape", [ctx.op("Size", [indices]), ctx.ints([1])])
+        rows = ctx.op("Reshape", [g, ctx.op("Concat", [count, ctx.ints([-1])], axis=0)])
+        spread = ctx.op("MatMul", [ctx.op("Transpose", [hot], perm=[1, 0]), rows])
+        return [ctx.reshape_like(spread, data), None]
+    dims = ctx.shape(data)
+    axis = axis + len(dims) if axis < 0 else axis
+    size = ctx.static(data, slice(axis, axis + 1))[0]
+    if index_rank is None or any(d is None for d in ctx.shape(indices)):
+        raise ctx.fail("Gather off axis 0 needs indices of a static shape")
     if known is not None:
         flat = known.reshape(-1).astype(np.int64)
-        flat = np.where(flat < 0, flat + depth, flat)
-        picks_array = np.zeros((depth, flat.size), ctx.dtype)
+        flat = np.where(flat < 0, flat + size, flat)
+        picks_array = np.zeros((size, flat.size), ctx.dtype)
         picks_array[flat, np.arange(flat.size)] = 1
         picks = ctx.const(picks_array, hint="picks")
     else:
-        # OneHot counts negative indices from the end, as Gather does.
-        hot = ctx.op("OneHot", [indices, ctx.const(depth, np.int64), ctx.const([0, 1])], axis=0)
-        picks = ctx.op("Reshape", [hot, ctx.ints([depth, -1])])
-    grad = _scatter_axis(ctx, _first(gouts), ctx.shape(node.output[0]), axis, rank, picks, dims)
+        picks = ctx.op("Reshape", [_one_hot(ctx, indices, depth, 0), ctx.ints([size, -1])])
+    grad = _scatter_axis(ctx, g, ctx.shape(node.output[0]), axis, index_rank, picks, dims)
     return [grad, None]
 
 
