@@ -34,7 +34,17 @@ SIGN_AGREEMENT = 0.999
 EXPECTED_TO_BUILD = sorted(
     f"{family}/{variant}" for family, entry in MANIFEST.items() if not family.startswith("_")
     for variant, export in entry["exports"].items() if export["ok"])
-NOT_YET: dict[str, str] = {}  # family/variant -> why it does not build yet
+# family/variant -> why it does not build yet (shape inference leaves a needed dim unknown)
+NOT_YET: dict[str, str] = {
+    "swin_t/legacy_o17_b1": "node '/avgpool/GlobalAveragePool' (GlobalAveragePool): tenso",
+    "swin_t/legacy_o17_dyn": "node '/avgpool/GlobalAveragePool' (GlobalAveragePool): tenso",
+    "swin_t/legacy_o18_b1": "node '/avgpool/GlobalAveragePool' (GlobalAveragePool): tenso",
+    "swin_t/legacy_o18_dyn": "node '/avgpool/GlobalAveragePool' (GlobalAveragePool): tenso",
+    "vit_b_16/legacy_o17_b1": "node '/Concat' (Concat): tensor '/Expand_output_0' needs sta",
+    "vit_b_16/legacy_o17_dyn": "node '/Concat_2' (Concat): tensor '/Expand_output_0' needs s",
+    "vit_b_16/legacy_o18_b1": "node '/Concat' (Concat): tensor '/Expand_output_0' needs sta",
+    "vit_b_16/legacy_o18_dyn": "node '/Concat_2' (Concat): tensor '/Expand_output_0' needs s",
+}
 
 
 def fixture_gradient(key: str) -> tuple[np.ndarray, np.ndarray]:
