@@ -1,13 +1,15 @@
-"""Plain numpy versions of two ops where onnx's reference evaluator is wrong.
+"""Plain numpy versions of the ops where onnx's reference evaluator is wrong.
 
 Its MaxPool returns indices in padded coordinates (ONNX and ONNX Runtime index the unpadded
-input, flat over N*C*H*W) and its ConvTranspose breaks for group > 1. The float64 gradient checks
-need both right, so these loops (slow, tiny inputs only) follow the ONNX spec literally.
+input, flat over N*C*H*W), its ConvTranspose breaks for group > 1 and its Erf (Gelu's too)
+rounds to float32 whatever the input type. The float64 gradient checks need them right, so these
+loops (slow, tiny inputs only) follow the ONNX spec literally.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 from onnx.reference import ReferenceEvaluator
@@ -76,5 +78,24 @@ class ConvTranspose(OpRun):
         return (y,)
 
 
+class Erf(OpRun):
+    op_domain = ""
+
+    def _run(self, x):
+        return (np.vectorize(math.erf, otypes=[x.dtype])(x),)
+
+
+class Gelu(OpRun):
+    """The evaluator runs Gelu's function body, whose Erf is its float32 one."""
+
+    op_domain = ""
+
+    def _run(self, x, approximate="none"):
+        if approximate == "tanh":
+            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)
+            return (0.5 * x * (1 + np.tanh(inner)),)
+        return (0.5 * x * (1 + Erf._run(self, x / math.sqrt(2))[0]),)
+
+
 def evaluator(model) -> ReferenceEvaluator:
-    return ReferenceEvaluator(model, new_ops=[MaxPool, ConvTranspose])
+    return ReferenceEvaluator(model, new_ops=[MaxPool, ConvTranspose, Erf, Gelu])

@@ -1,40 +1,19 @@
-"""Backward rules of element-wise operators: unary activations and broadcasting arithmetic."""
+"""Backward rules of element-wise arithmetic: unary maths, broadcasting arithmetic and Where.
+
+Activation functions are in activation.py."""
 
 from __future__ import annotations
 
+import numpy as np
+import onnx
+
 from advgui.core.autodiff.context import attrs_of
-from advgui.core.autodiff.helpers import Grads, first as _first, positive_mask, unbroadcast
+from advgui.core.autodiff.helpers import Grads, first as _first, unbroadcast
 
 
 # -- unary ----------------------------------------------------------------------------------------
 def identity(ctx, node, gouts, needs) -> Grads:
     return [_first(gouts)] + [None] * (len(node.input) - 1)
-
-
-def relu(ctx, node, gouts, needs) -> Grads:
-    y = node.output[0]
-    if y in ctx.premasked:
-        return [_first(gouts)]
-    return [ctx.op("Mul", [_first(gouts), positive_mask(ctx, y)])]
-
-
-def leaky_relu(ctx, node, gouts, needs) -> Grads:
-    alpha = attrs_of(node).get("alpha", 0.01)
-    g = _first(gouts)
-    mask = ctx.op("Greater", [node.input[0], ctx.const(0)])
-    return [ctx.op("Where", [mask, g, ctx.op("Mul", [g, ctx.const(alpha)])])]
-
-
-def sigmoid(ctx, node, gouts, needs) -> Grads:
-    y = node.output[0]
-    slope = ctx.op("Mul", [y, ctx.op("Sub", [ctx.const(1), y])])
-    return [ctx.op("Mul", [_first(gouts), slope])]
-
-
-def tanh(ctx, node, gouts, needs) -> Grads:
-    y = node.output[0]
-    slope = ctx.op("Sub", [ctx.const(1), ctx.op("Mul", [y, y])])
-    return [ctx.op("Mul", [_first(gouts), slope])]
 
 
 def exp(ctx, node, gouts, needs) -> Grads:
@@ -45,22 +24,61 @@ def log(ctx, node, gouts, needs) -> Grads:
     return [ctx.op("Div", [_first(gouts), node.input[0]])]
 
 
-def clip(ctx, node, gouts, needs) -> Grads:
-    x, g = node.input[0], _first(gouts)
-    a = attrs_of(node)
-    lo = node.input[1] if len(node.input) > 1 and node.input[1] else None
-    hi = node.input[2] if len(node.input) > 2 and node.input[2] else None
-    if lo is None and "min" in a:
-        lo = ctx.const(a["min"])
-    if hi is None and "max" in a:
-        hi = ctx.const(a["max"])
-    mask = None
-    for bound, op in ((lo, "GreaterOrEqual"), (hi, "LessOrEqual")):
-        if bound is not None:
-            m = ctx.op(op, [x, bound])
-            mask = m if mask is None else ctx.op("And", [mask, m])
-    grad = g if mask is None else ctx.op("Where", [mask, g, ctx.const(0)])
-    return [grad] + [None] * (len(node.input) - 1)
+def neg(ctx, node, gouts, needs) -> Grads:
+    return [ctx.op("Neg", [_first(gouts)])]
+
+
+def abs_(ctx, node, gouts, needs) -> Grads:
+    """Slope sign(x): 0 at 0, as torch."""
+    return [ctx.op("Mul", [_first(gouts), ctx.op("Sign", [node.input[0]])])]
+
+
+def sqrt(ctx, node, gouts, needs) -> Grads:
+    return [ctx.op("Div", [_first(gouts), ctx.op("Mul", [node.output[0], ctx.const(2)])])]
+
+
+def reciprocal(ctx, node, gouts, needs) -> Grads:
+    y = node.output[0]
+    return [ctx.op("Neg", [ctx.op("Mul", [_first(gouts), ctx.op("Mul", [y, y])])])]
+
+
+_FLOATS = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16,
+           onnx.TensorProto.BFLOAT16}
+
+
+def cast(ctx, node, gouts, needs) -> Grads:
+    """A float-to-float Cast passes the gradient back in the graph's float type; a Cast to an
+    integer or boolean type ends the gradient (its result is piecewise constant)."""
+    if attrs_of(node).get("to") not in _FLOATS:
+        return [None]
+    return [ctx.op("Cast", [_first(gouts)], to=onnx.helper.np_dtype_to_tensor_dtype(ctx.dtype))]
+
+
+def _as_float(ctx, t: str) -> str:
+    """A constant operand in the graph's float type (torch exports exponents in float32)."""
+    value = ctx.constant(t)
+    if value is not None:
+        return ctx.const(value.astype(ctx.dtype))
+    return ctx.op("Cast", [t], to=onnx.helper.np_dtype_to_tensor_dtype(ctx.dtype))
+
+
+def pow_(ctx, node, gouts, needs) -> Grads:
+    """y = a^b: dy/da = b a^(b-1); dy/db = y log a (only when the exponent depends on the image)."""
+    g, (a, b), y = _first(gouts), node.input, node.output[0]
+    ga = gb = None
+    if needs[0]:
+        exponent = ctx.constant(b)
+        if exponent is not None and exponent.size == 1 and float(exponent) == 2.0:
+            slope = ctx.op("Mul", [a, ctx.const(2)])
+        elif exponent is not None and exponent.size == 1 and float(exponent) == 1.0:
+            slope = None
+        else:
+            bf = _as_float(ctx, b)
+            slope = ctx.op("Mul", [bf, ctx.op("Pow", [a, ctx.op("Sub", [bf, ctx.const(1)])])])
+        ga = unbroadcast(ctx, g if slope is None else ctx.op("Mul", [g, slope]), a, y)
+    if needs[1]:
+        gb = unbroadcast(ctx, ctx.op("Mul", [g, ctx.op("Mul", [y, ctx.op("Log", [a])])]), b, y)
+    return [ga, gb]
 
 
 # -- broadcasting arithmetic --------------------------------------------------------------------
@@ -85,6 +103,17 @@ def mul(ctx, node, gouts, needs) -> Grads:
     return [
         unbroadcast(ctx, ctx.op("Mul", [g, b]), a, y) if needs[0] else None,
         unbroadcast(ctx, ctx.op("Mul", [g, a]), b, y) if needs[1] else None,
+    ]
+
+
+def where(ctx, node, gouts, needs) -> Grads:
+    """Where(c, x, y): the gradient goes to x where c holds and to y elsewhere."""
+    g, (c, x, y), out = _first(gouts), node.input, node.output[0]
+    zero = ctx.const(np.zeros((), ctx.dtype))
+    return [
+        None,
+        unbroadcast(ctx, ctx.op("Where", [c, g, zero]), x, out) if needs[1] else None,
+        unbroadcast(ctx, ctx.op("Where", [c, zero, g]), y, out) if needs[2] else None,
     ]
 
 

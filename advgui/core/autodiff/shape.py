@@ -1,4 +1,5 @@
-"""Backward rules of operators that only move values: reshapes, transposes, concat/split, pad."""
+"""Backward rules of operators that only move values: reshapes, transposes, concat/split, pad,
+expand."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import onnx
 
 from advgui.core.autodiff.context import Context, attrs_of
 from advgui.core.autodiff.helpers import (Grads, axis_of, first as _first, positive_mask,
-                                          relu_read_only_by)
+                                          relu_read_only_by, unbroadcast)
 
 
 def reshape(ctx, node, gouts, needs) -> Grads:
@@ -63,3 +64,8 @@ def pad(ctx, node, gouts, needs) -> Grads:
     grad = ctx.op("Slice", [_first(gouts), ctx.ints(starts), ctx.ints(ends),
                             ctx.ints(list(range(rank)))])
     return [grad] + [None] * (len(node.input) - 1)
+
+
+def expand(ctx, node, gouts, needs) -> Grads:
+    """Expand broadcasts its input: the gradient sums back over the broadcast dims."""
+    return [unbroadcast(ctx, _first(gouts), node.input[0], node.output[0]), None]
