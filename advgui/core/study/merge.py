@@ -24,7 +24,6 @@ from advgui.core.records.config import (CLEAN_COLUMNS, StudyConfig, sample_rows,
 from advgui.core.records.folder import DEFINITION_NAME, StudyLock, check_out_folder, is_study_folder
 from advgui.core.records.identity import _differences, read_definition, study_id
 from advgui.core.study.reports import read_manifest, write_reports
-from advgui.core.tiers import TierThresholds
 
 
 @dataclass(frozen=True)
@@ -78,12 +77,7 @@ def _config_of(part: Part) -> StudyConfig:
         raise ValueError(f"{part.folder}: manifest.json disagrees with study.json (seed, "
                          "per-tier count or tiers); it was edited. Run the shard again to "
                          "rewrite it")
-    c = dict(c)
-    return StudyConfig(folder=Path(c["folder"]), out=Path(c["out"]), per_tier=c.get("per_tier"),
-                       methods=tuple(c["methods"]), targets=tuple(c["targets"]),
-                       eps=tuple(c["eps"]), alpha=c.get("alpha"), steps=c.get("steps"),
-                       seed=int(c.get("seed", 0)), batch=int(c.get("batch", 8)),
-                       thresholds=TierThresholds(**c["thresholds"]), tiers=c.get("tiers", "fixed"))
+    return StudyConfig.from_dict(c)
 
 
 def _jobs(config: StudyConfig, classes: int) -> list[tuple[str, str, str]]:
