@@ -21,8 +21,9 @@ from advgui.core.analysis.summary import IMAGE_COLUMNS, eps_key, image_key, vali
 from advgui.core.study.shards import Shard
 from advgui.core.records.config import (CLEAN_COLUMNS, StudyConfig, sample_rows,
                                       validate_clean_row)
-from advgui.core.records.folder import DEFINITION_NAME, StudyLock, check_out_folder, is_study_folder
-from advgui.core.records.identity import _differences, read_definition, study_id
+from advgui.core.records.folder import (DEFINITION_NAME, StudyLock, check_out_folder,
+                                       is_study_folder, read_definition, write_definition)
+from advgui.core.records.identity import _differences, study_id
 from advgui.core.study.reports import read_manifest, write_reports
 
 
@@ -192,9 +193,8 @@ def merge_studies(folders: list[Path], out: Path) -> MergeOutcome:
         # same merge run again completes it.
         atomic_write_json(out / "manifest.json", dict(_merged_manifest(parts, out, len(rows)),
                                                       finished=None, merging=True))
-        atomic_write_json(out / DEFINITION_NAME, {
-            "advgui_study": 1, "id": study_id(first.definition), "definition": first.definition,
-            "note": f"Merged from {len(parts)} shards."})
+        write_definition(out, study_id(first.definition), first.definition,
+                         f"Merged from {len(parts)} shards.")
         write_csv(out / "clean.csv", CLEAN_COLUMNS, first.clean)
         _copy_pngs(parts, rows, out)
         write_csv(out / "images.csv", IMAGE_COLUMNS, rows)
