@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from advgui.core.attacks import METHODS, make_attack  # noqa: F401 (METHODS: re-exported)
+from advgui.core.attacks import METHODS, Target, make_attack  # noqa: F401 (METHODS: re-exported)
 from advgui.core.analysis.summary import TIERS, eps_key
 from advgui.core.study.shards import Shard
 from advgui.core.tiers import Tier, TierThresholds
@@ -135,6 +135,15 @@ class StudyConfig:
     def attacks(self) -> list[tuple[str, float, object]]:
         return [(method, eps, make_attack(method, eps, self.alpha, self.steps, self.seed))
                 for eps in self.eps for method in self.methods]
+
+    def jobs(self, classes: int) -> list[tuple[str, float, Target]]:
+        """(method, eps, target) in the order a run attacks them: eps by eps, method by method,
+        then target (class:5 and class:05 are one). A single run appends images.csv's rows in
+        this order and a merge of shards writes them in it, so both give the same file."""
+        targets = list({str(t): t for t in (Target.parse(x, classes) for x in self.targets)}
+                       .values())
+        return [(method, eps, target) for eps in self.eps for method in self.methods
+                for target in targets]
 
 
 _PATHS = ("folder", "out", "labels_csv", "clean_from")

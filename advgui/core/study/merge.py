@@ -14,7 +14,6 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from advgui.core.attacks import Target
 from advgui.core.records.row_log import read_csv, write_csv
 from advgui.core.records.safe_write import atomic_write_file, atomic_write_json, open_folder, real_subfolder
 from advgui.core.analysis.summary import IMAGE_COLUMNS, eps_key, image_key, validate_image_row
@@ -83,9 +82,7 @@ def _config_of(part: Part) -> StudyConfig:
 
 def _jobs(config: StudyConfig, classes: int) -> list[tuple[str, str, str]]:
     """(method, target, eps) in the order a single run attacks them."""
-    targets = list({str(t): t for t in (Target.parse(x, classes) for x in config.targets)})
-    return [(method, target, eps_key(eps)) for (method, eps, _a) in config.attacks()
-            for target in targets]
+    return [(method, str(target), eps) for method, eps, target in config.jobs(classes)]
 
 
 def check_parts(parts: list[Part]) -> tuple[list[dict], list[tuple[str, str, str]]]:
