@@ -230,7 +230,8 @@ def cmd_study(args: argparse.Namespace) -> int:
     for note in outcome.notes:
         print(f"note: {note}", file=sys.stderr)
     print(format_summary(outcome.summary))
-    cli_cluster.print_extras(cli_cluster.read_extras_noting(args.out))
+    cli_cluster.print_extras(cli_cluster.read_extras_noting(args.out),
+                             truth=uses_truth(outcome.summary))
     if outcome.fragility:
         print(format_fragility(outcome.fragility))
     state = "cancelled (run again to resume)" if outcome.cancelled else "finished"
@@ -268,7 +269,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     extras = cli_cluster.read_extras_noting(args.out)
     if not args.markdown:
         print(format_summary(summary))
-        cli_cluster.print_extras(extras, tiers)
+        cli_cluster.print_extras(extras, tiers, truth=uses_truth(summary))
         return 0
     print(format_markdown(summary))
     models, transforms, rows = beside_rows(summary, extras)

@@ -244,26 +244,21 @@ def _check_target(out: Path, merged_id: str, rows: list[dict]) -> None:
 def _merge_transfer(parts: list[Part], rows: list[dict], out: Path) -> None:
     """transfer.csv and destroy.csv of the parts, in the merged rows' order, then by model or
     transformation, with their summaries."""
-    import advgui.core.study.destroy as destroy  # noqa: PLC0415
-    import advgui.core.study.transfer as transfer  # noqa: PLC0415
+    from advgui.core.study.extras import SCORINGS  # noqa: PLC0415 (loads the scorers)
 
-    for name, columns, summary_columns, validate, summarize, by in (
-            ("transfer", transfer.TRANSFER_COLUMNS, transfer.SUMMARY_COLUMNS,
-             transfer.validate_transfer_row, transfer.transfer_summary, "model"),
-            ("destroy", destroy.DESTROY_COLUMNS, destroy.SUMMARY_COLUMNS,
-             destroy.validate_destroy_row, destroy.destruction_summary, "transform")):
-        found = [p.folder / f"{name}.csv" for p in parts if (p.folder / f"{name}.csv").exists()]
+    for scoring in SCORINGS:
+        kind = scoring.kind
+        found = [p.folder / kind.csv for p in parts if (p.folder / kind.csv).exists()]
         if not found:
             continue
         by_image: dict[tuple, list[dict]] = {}
         for path in found:
-            for r in read_csv(path, columns, validate).rows:
-                by_image.setdefault((r["file"], r["method"], r["target"], eps_key(r["eps"])),
-                                    []).append(r)
+            for r in read_csv(path, kind.columns, scoring.validate).rows:
+                by_image.setdefault(kind.key(r)[:-1], []).append(r)
         merged = [t for r in rows for t in sorted(by_image.get(image_key(r), []),
-                                                  key=lambda t: t[by])]
-        write_csv(out / f"{name}.csv", columns, merged)
-        write_csv(out / f"{name}_summary.csv", summary_columns, summarize(merged))
+                                                  key=lambda t: t[kind.by])]
+        write_csv(out / kind.csv, kind.columns, merged)
+        write_csv(out / kind.summary_csv, kind.summary_columns, scoring.summarize(merged))
 
 
 def _copy_pngs(parts: list[Part], rows: list[dict], out: Path) -> None:
