@@ -217,7 +217,7 @@ class Study:
             ) -> Generator[StudyProgress, None, StudyOutcome]:
         """The whole study: every phase of PHASES in order, holding the output folder's lock
         from before the first read."""
-        run = _Run(should_stop, time.time())
+        run = _Run(should_stop)
         try:
             for name in self.PHASES:
                 if name in self.INTERRUPTIBLE and (run.cancelled or run.write_error):
@@ -260,6 +260,7 @@ class Study:
             raise OutputError(f"cannot write to the output folder {cfg.out}: "
                               f"{describe_write_error(exc)}") from exc
         run.lock = StudyLock(cfg.out).acquire()
+        run.started = time.time()  # the run's own time starts with the lock held
         yield from ()
 
     def _identity(self, run: "_Run") -> Generator[StudyProgress, None, None]:
@@ -449,7 +450,7 @@ class Study:
 class _Run:
     """What one run carries from phase to phase."""
     should_stop: Callable[[], bool]
-    started: float
+    started: float = 0.0
     lock: StudyLock | None = None
     attacker: BatchAttacker | None = None
     earlier: dict = field(default_factory=dict)  # the manifest an earlier run wrote
