@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from advgui.cli.extras import print_extras, read_extras_noting
+from advgui.core.analysis.summary import uses_truth
 from advgui.cli.options import add_model_arguments, load_model, model_options, thresholds
 from advgui.cli.progress import ProgressBar
 from advgui.core.analysis.fragility import format_fragility
@@ -147,7 +148,7 @@ def cmd_study(args: argparse.Namespace) -> int:
     for note in outcome.notes:
         print(f"note: {note}", file=sys.stderr)
     print(format_summary(outcome.summary))
-    print_extras(read_extras_noting(args.out))
+    print_extras(read_extras_noting(args.out), truth=uses_truth(outcome.summary))
     if outcome.fragility:
         print(format_fragility(outcome.fragility))
     state = "cancelled (run again to resume)" if outcome.cancelled else "finished"

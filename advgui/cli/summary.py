@@ -54,7 +54,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     extras = read_extras_noting(args.out)
     if not args.markdown:
         print(format_summary(summary))
-        print_extras(extras, tiers)
+        print_extras(extras, tiers, truth=uses_truth(summary))
         return 0
     print(format_markdown(summary))
     models, transforms, rows = beside_rows(summary, extras)

@@ -56,7 +56,7 @@ class BatchResults:
         kind = "vs truth" if use_truth else "vs clean prediction"
         methods = [m for m in ("iterative", "fast", "pgd", "momentum")
                    if any(r["method"] == m for r in summary)]
-        extras = self._extra_columns()
+        extras = self._extra_columns(use_truth)
         cols = ["target", "ε", "tier", "images"] + [
             f"{m} top-{k} error\n({kind})" for m in methods for k in (5, 1)] + [
             title for title, _ in extras]
@@ -81,34 +81,24 @@ class BatchResults:
         self.table.resizeColumnsToContents()
         self._plot(summary, k1)
 
-    def _extra_columns(self) -> list[tuple[str, object]]:
-        """Beside the white-box error: each transfer model's top-1 error vs truth and each
-        transformation's destruction rate, per method (from the study's own summaries)."""
-        import advgui.core.study.destroy as destroy  # noqa: PLC0415
-        import advgui.core.study.transfer as transfer  # noqa: PLC0415
-        from advgui.core.records.row_log import read_csv  # noqa: PLC0415
+    def _extra_columns(self, truth: bool) -> list[tuple[str, object]]:
+        """Beside the white-box error: each transfer model's error and each transformation's
+        destruction rate, per method, as `advgui-cli summary --markdown` shows them (without
+        true labels, counted against the clean prediction)."""
+        from advgui.core.analysis.beside_table import read_extras  # noqa: PLC0415
+        from advgui.core.analysis.extras_schema import DESTROY, TRANSFER  # noqa: PLC0415
 
-        out = Path(self.out.text())
+        extras = read_extras(Path(self.out.text()))
         columns = []
-        for name, cols, by, key, label in (
-                ("transfer_summary.csv", transfer.SUMMARY_COLUMNS, "model", "top1_error_truth",
-                 "→ {x} top-1 error"),
-                ("destroy_summary.csv", destroy.SUMMARY_COLUMNS, "transform", "destruction_rate",
-                 "{x} destroys")):
-            if not (out / name).is_file():
-                continue
-            rows = read_csv(out / name, cols).rows
-            for m, x in sorted({(r["method"], r[by]) for r in rows}):
+        for kind, rows in ((TRANSFER, extras.transfer), (DESTROY, extras.destroy)):
+            for m, x in sorted({(r["method"], r[kind.by]) for r in rows}):
                 table = {(r["target"], r["eps"], r["tier"]): r for r in rows
-                         if (r["method"], r[by]) == (m, x)}
+                         if (r["method"], r[kind.by]) == (m, x)}
 
-                def cell(target, eps, tier, table=table, key=key):
+                def cell(target, eps, tier, table=table, kind=kind):
                     r = table.get((target, eps, tier))
-                    if r is None or r[key] == "nan":
-                        return "n/a" if r is not None else ""
-                    return (f"{100 * float(r[key]):.1f} % [{100 * float(r[key + '_lo']):.0f}, "
-                            f"{100 * float(r[key + '_hi']):.0f}]")
-                columns.append((f"{m} {label.format(x=x)}", cell))
+                    return "" if r is None else kind.rate(r, truth)
+                columns.append((f"{m} {kind.heading(x, truth)}", cell))
         return columns
 
     def _plot(self, summary: list[dict], key: str) -> None:

@@ -11,16 +11,14 @@ the next run of the study rewrites it from its rows.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from advgui.core.records.row_log import read_csv
+from advgui.core.analysis.extras_schema import DESTROY, TRANSFER
 from advgui.core.analysis.summary import _method_order, eps_key, format_rate, uses_truth
 from advgui.core.tiers import Tier
 
 TIER_ORDER = [t.value for t in Tier] + ["all"]
-WORDS = {"model", "transform", "tier", "method", "target"}  # every other cell is a number
 
 
 @dataclass
@@ -31,40 +29,10 @@ class Extras:
     notes: list[str] = field(default_factory=list)
 
 
-def _numbers_ok(row: dict) -> str | None:
-    for k, v in row.items():
-        if k in WORDS:
-            continue
-        try:
-            float(v)
-        except (TypeError, ValueError):
-            return f"{k} is {v!r}, not a number"
-    return None
-
-
-def _read(path: Path, columns: list[str], notes: list[str]) -> list[dict]:
-    if not path.is_file():
-        return []
-    try:
-        contents = read_csv(path, columns, _numbers_ok)
-    except (OSError, ValueError) as exc:
-        why = str(exc).split(";")[0]
-        notes.append(f"{path.name} could not be read ({why}); it is left out. The next run "
-                     "of the study writes it again from its rows.")
-        return []
-    if contents.damaged:
-        notes.append(f"{contents.describe_dropped()}; the next run of the study writes it "
-                     "again from its rows")
-    return contents.rows
-
-
 def read_extras(out: Path) -> Extras:
-    from advgui.core.study.destroy import SUMMARY_COLUMNS as DESTROY_COLUMNS  # noqa: PLC0415
-    from advgui.core.study.transfer import SUMMARY_COLUMNS as TRANSFER_COLUMNS  # noqa: PLC0415
-
     extras = Extras()
-    extras.transfer = _read(out / "transfer_summary.csv", TRANSFER_COLUMNS, extras.notes)
-    extras.destroy = _read(out / "destroy_summary.csv", DESTROY_COLUMNS, extras.notes)
+    extras.transfer = TRANSFER.read_summary(out, extras.notes)
+    extras.destroy = DESTROY.read_summary(out, extras.notes)
     return extras
 
 
@@ -79,12 +47,9 @@ def _sort_key(key: tuple[str, str, str, float]):
 
 
 def destruction_cell(row: dict) -> str:
-    """'67 % [49, 81] 12/18': Kurakin's d with its interval and the counts it is made of."""
-    d = float(row["destruction_rate"])
-    if math.isnan(d):
-        return f"— 0/{row['counted']}"
-    return (f"{100 * d:.0f} % [{100 * float(row['destruction_rate_lo']):.0f}, "
-            f"{100 * float(row['destruction_rate_hi']):.0f}] {row['destroyed']}/{row['counted']}")
+    """A destruction rate as every table shows it (DESTROY.rate; d is counted the same way
+    with or without true labels)."""
+    return DESTROY.rate(row, True)
 
 
 def beside_rows(white_box: list[dict], extras: Extras) -> tuple[list[str], list[str], list[dict]]:
@@ -97,7 +62,6 @@ def beside_rows(white_box: list[dict], extras: Extras) -> tuple[list[str], list[
     by_destroy = {(r["transform"],) + _key(r): r for r in extras.destroy}
     truth = uses_truth(white_box)
     k1 = "top1_error_truth" if truth else "top1_error_clean"
-    t1 = "top1_error_truth" if truth else "top1_changed"
     head = "top-1" if truth else "top-1 changed"
     rows = []
     for r in sorted(white_box, key=lambda r: _sort_key(_key(r))):
@@ -105,10 +69,10 @@ def beside_rows(white_box: list[dict], extras: Extras) -> tuple[list[str], list[
                "images": r["images"], f"white-box {head}": format_rate(r, k1)}
         for m in models:
             t = by_transfer.get((m,) + _key(r))
-            row[f"→ {m} {head}"] = format_rate(t, t1) if t else ""
+            row[TRANSFER.heading(m, truth, short=True)] = TRANSFER.rate(t, truth) if t else ""
         for name in transforms:
             d = by_destroy.get((name,) + _key(r))
-            row[f"{name} d"] = destruction_cell(d) if d else ""
+            row[DESTROY.heading(name, truth, short=True)] = DESTROY.rate(d, truth) if d else ""
         rows.append(row)
     return models, transforms, rows
 

@@ -3,10 +3,10 @@ how its clean.csv rows are checked when read back."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from advgui.core.attacks import METHODS, make_attack  # noqa: F401 (METHODS: re-exported)
+from advgui.core.attacks import METHODS, Target, make_attack  # noqa: F401 (METHODS: re-exported)
 from advgui.core.analysis.summary import TIERS, eps_key
 from advgui.core.study.shards import Shard
 from advgui.core.tiers import Tier, TierThresholds
@@ -105,6 +105,29 @@ class StudyConfig:
 
         object.__setattr__(self, "destroy", _unique(str(Transform.parse(t)) for t in self.destroy))
 
+    def to_dict(self) -> dict:
+        """The config as JSON-ready values, in field order (manifest.json's "config"): paths as
+        strings, the thresholds as a dict, tuples as they are (JSON writes them as lists)."""
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "StudyConfig":
+        """The config to_dict wrote (read back from JSON). A key an older manifest lacks takes
+        its default; the values are checked again as any new config's are."""
+        values = {}
+        for f in fields(cls):
+            if f.name not in data:
+                continue
+            value = data[f.name]
+            if f.name in _PATHS:
+                value = None if value is None else Path(value)
+            elif f.name == "thresholds":
+                value = TierThresholds(**value)
+            elif isinstance(value, list):
+                value = tuple(value)
+            values[f.name] = value
+        return cls(**values)
+
     @property
     def part(self) -> Shard | None:
         return Shard.parse(self.shard) if self.shard else None
@@ -112,6 +135,18 @@ class StudyConfig:
     def attacks(self) -> list[tuple[str, float, object]]:
         return [(method, eps, make_attack(method, eps, self.alpha, self.steps, self.seed))
                 for eps in self.eps for method in self.methods]
+
+    def jobs(self, classes: int) -> list[tuple[str, float, Target]]:
+        """(method, eps, target) in the order a run attacks them: eps by eps, method by method,
+        then target (class:5 and class:05 are one). A single run appends images.csv's rows in
+        this order and a merge of shards writes them in it, so both give the same file."""
+        targets = list({str(t): t for t in (Target.parse(x, classes) for x in self.targets)}
+                       .values())
+        return [(method, eps, target) for eps in self.eps for method in self.methods
+                for target in targets]
+
+
+_PATHS = ("folder", "out", "labels_csv", "clean_from")
 
 
 def sample_rows(clean_rows: list[dict], seed: int, per_tier: int | None) -> list[dict]:

@@ -1,5 +1,8 @@
 """A study folder: one study, one writer at a time, recognisable so it is never read as input.
 
+This module is the one place that answers "is this folder ours?": it writes and reads the marks
+(the lock file, study.json's "advgui_study" key, manifest.json's "advgui" key) that say so.
+
 The lock is an OS lock (fcntl.flock, or msvcrt on Windows) on a file that is never deleted, so it
 is released by the kernel however the holder ends (Ctrl-C, kill -9, a crash) and two processes can
 never both believe they hold it. The file also records who holds it, for the refusal message.
@@ -14,7 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from advgui.core.records.safe_write import NOFOLLOW, OutputError, check_own_file, describe_write_error
+from advgui.core.records.safe_write import (NOFOLLOW, OutputError, atomic_write_json, check_own_file,
+                                           describe_write_error)
 
 LOCK_NAME = ".advgui-study.lock"
 DEFINITION_NAME = "study.json"
@@ -27,8 +31,8 @@ class StudyBusy(OutputError):
 def is_study_folder(folder: Path) -> bool:
     """True for a folder an advgui study wrote (its lock file or its definition is there)."""
     try:
-        return (folder / LOCK_NAME).exists() or _is_ours(folder / DEFINITION_NAME, "advgui_study") \
-            or _is_ours(folder / "manifest.json", "advgui")
+        return (folder / LOCK_NAME).exists() or "advgui_study" in _read_json(folder / DEFINITION_NAME) \
+            or "advgui" in _read_json(folder / "manifest.json")
     except OSError:
         return False
 
@@ -41,12 +45,26 @@ def study_folder_holding(path: Path) -> Path | None:
     return None
 
 
-def _is_ours(path: Path, key: str) -> bool:
-    """A JSON file advgui wrote (a user's own study.json or web-app manifest.json is not)."""
+def _read_json(path: Path) -> dict:
+    """A JSON object file's contents, or {} (missing, damaged, or not an object: a user's own
+    study.json or web-app manifest.json is not ours)."""
     try:
-        return path.is_file() and key in json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, TypeError):
-        return False
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def read_definition(folder: Path) -> dict | None:
+    """study.json as the study wrote it ({"advgui_study", "id", "definition", "note"}), or None."""
+    data = _read_json(folder / DEFINITION_NAME)
+    return data if isinstance(data.get("definition"), dict) else None
+
+
+def write_definition(folder: Path, study_id: str, definition: dict, note: str) -> None:
+    """study.json: what defines the study in folder, marked as advgui's."""
+    atomic_write_json(folder / DEFINITION_NAME, {"advgui_study": 1, "id": study_id,
+                                                 "definition": definition, "note": note})
 
 
 def check_out_folder(folder: Path) -> None:

@@ -16,8 +16,7 @@ from pathlib import Path
 
 from advgui.core.model.hashing import sha256_file
 from advgui.core.records.row_log import read_csv
-from advgui.core.records.safe_write import atomic_write_json
-from advgui.core.records.folder import DEFINITION_NAME
+from advgui.core.records.folder import DEFINITION_NAME, read_definition, write_definition
 
 PARTIAL_CLEAN = "clean.partial.csv"
 
@@ -46,14 +45,6 @@ def _differences(old: dict, new: dict) -> list[str]:
             a, b = (_brief(v) for v in (old.get(key), new.get(key)))
             out.append(f"{key} {a} -> {b}")
     return out
-
-
-def read_definition(folder: Path) -> dict | None:
-    try:
-        data = json.loads((folder / DEFINITION_NAME).read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) and isinstance(data.get("definition"), dict) else None
-    except (OSError, ValueError):
-        return None
 
 
 def check_definition(folder: Path, definition: dict, row_ids: set[str]) -> None:
@@ -126,7 +117,6 @@ def check_folder(out: Path, definition: dict, columns: tuple[list[str], list[str
                          "output folder.")
     kept, now = read_definition(out), study_id(definition)
     if kept is None or study_id(kept["definition"]) != now:
-        atomic_write_json(out / DEFINITION_NAME, {
-            "advgui_study": 1, "id": now, "definition": definition,
-            "note": "What defines this study; every row of clean.csv and images.csv carries "
-                    "its id. eps, methods and targets may be added by later runs."})
+        write_definition(out, now, definition,
+                         "What defines this study; every row of clean.csv and images.csv carries "
+                         "its id. eps, methods and targets may be added by later runs.")

@@ -20,17 +20,10 @@ from PIL import Image, ImageEnhance, ImageFilter
 
 from advgui.core.model.classifier import Classifier
 from advgui.core.records.row_log import wilson
-from advgui.core.analysis.summary import eps_key
+from advgui.core.analysis.extras_schema import DESTROY, DESTROY_COLUMNS, DESTROY_SUMMARY_COLUMNS  # noqa: F401
 from advgui.core.tiers import Tier
 
-DESTROY_COLUMNS = [
-    "file", "method", "target", "eps", "tier", "transform", "label", "clean_top1", "adv_top1",
-    "clean_t_top1", "adv_t_top1", "clean_correct", "adv_wrong", "clean_t_correct",
-    "adv_t_correct", "study_id",
-]
-SUMMARY_COLUMNS = ["transform", "tier", "method", "target", "eps", "images", "counted",
-                   "destroyed", "destruction_rate", "destruction_rate_lo", "destruction_rate_hi",
-                   "clean_t_accuracy"]
+SUMMARY_COLUMNS = DESTROY_SUMMARY_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -71,8 +64,7 @@ class Transform:
         return np.asarray(ImageEnhance.Contrast(image).enhance(self.amount))
 
 
-def destroy_key(row: dict) -> tuple:
-    return row["file"], row["method"], row["target"], eps_key(row["eps"]), row["transform"]
+destroy_key = DESTROY.key
 
 
 def validate_destroy_row(row: dict[str, str]) -> str | None:

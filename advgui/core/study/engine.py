@@ -7,13 +7,12 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Generator
 
 import numpy as np
 
-from advgui.core.attacks import Target
 from advgui.core.model.classifier import Classifier
 from advgui.core.model.hashing import sha256_file
 from advgui.core.model.images import list_image_files, load_batch
@@ -56,9 +55,10 @@ class Study:
             raise ValueError(f"{config.folder} is inside the advgui study folder {inside}: its "
                              "images are a study's results, not photos to study")
         self.classifier, self.config = classifier, config
-        targets = [Target.parse(t, classifier.num_classes) for t in config.targets]
-        self.targets = list({str(t): t for t in targets}.values())  # class:5 and class:05 are one
         self.attacks = config.attacks()
+        made = {(method, eps): attack for method, eps, attack in self.attacks}
+        self.jobs = [(method, eps, made[method, eps], target)
+                     for method, eps, target in config.jobs(classifier.num_classes)]
         self.labels = load_labels(config.folder, classifier.num_classes, classifier.classes.ids,
                                   config.labels_csv)
         self.definition = self._definition()
@@ -203,13 +203,55 @@ class Study:
         part = self.config.part
         return chosen if part is None else [r for r in chosen if part.holds(r["file"])]
 
-    # -- phase 2 -------------------------------------------------------------------------------------
+    # -- the run, phase by phase ---------------------------------------------------------------------
+    # The order of PHASES is the study's integrity protocol: nothing is written before the lock
+    # is held; nothing but the lock file before the folder is proven to be this study's; no
+    # photo is attacked before the resume has proven the photos are the ones classified. The
+    # phases in INTERRUPTIBLE stop on a cancel (should_stop) or a failed write and keep what is
+    # finished; the phases after them then close the files and write the reports as usual.
+    PHASES = ("lock", "identity", "manifest", "extras", "classify", "resume_checks", "catch_up",
+              "attack", "close", "reports")
+    INTERRUPTIBLE = ("classify", "resume_checks", "catch_up", "attack")
+
     def run(self, should_stop: Callable[[], bool] = lambda: False
             ) -> Generator[StudyProgress, None, StudyOutcome]:
-        """The whole study, holding the output folder's lock from before the first read."""
+        """The whole study: every phase of PHASES in order, holding the output folder's lock
+        from before the first read."""
+        run = _Run(should_stop)
+        try:
+            for name in self.PHASES:
+                if name in self.INTERRUPTIBLE and (run.cancelled or run.write_error):
+                    continue
+                try:
+                    yield from getattr(self, "_" + name)(run)
+                except KeyboardInterrupt:
+                    if name not in self.INTERRUPTIBLE:
+                        raise
+                    run.cancelled = True
+                except OutputError:
+                    run.close_log()
+                    raise
+                except OSError as exc:  # disk full or folder gone mid-run: keep what is finished
+                    if name not in self.INTERRUPTIBLE:
+                        raise
+                    run.write_error = exc
+                except BaseException:
+                    run.close_log()
+                    raise
+            return run.outcome
+        finally:
+            if self._adversarial_fd is not None:
+                os.close(self._adversarial_fd)
+                self._adversarial_fd = None
+            if run.lock is not None:
+                run.lock.release()
+
+    def _lock(self, run: "_Run") -> Generator[StudyProgress, None, None]:
+        """Fail before any work (a model the gradient builder cannot handle, a folder that is
+        not a study, a folder another run holds), then take the folder's lock. The lock file
+        is the first thing written (it proves the folder writable): a run killed at any later
+        point leaves a folder that is recognisably a study."""
         cfg = self.config
-        # Fail before any work: a model the gradient builder cannot handle, a folder that is not
-        # ours, a folder another run holds.
         self.classifier.ensure_gradient()
         check_out_folder(cfg.out)
         try:
@@ -217,16 +259,148 @@ class Study:
         except OSError as exc:
             raise OutputError(f"cannot write to the output folder {cfg.out}: "
                               f"{describe_write_error(exc)}") from exc
-        # The lock file is the first thing written (it proves the folder writable): a run
-        # killed at any later point leaves a folder that is recognisably a study.
-        lock = StudyLock(cfg.out).acquire()
+        run.lock = StudyLock(cfg.out).acquire()
+        run.started = time.time()  # the run's own time starts with the lock held
+        yield from ()
+
+    def _identity(self, run: "_Run") -> Generator[StudyProgress, None, None]:
+        """The folder holds this study, this shard and nothing that is not ours: what another
+        folder or an earlier run must agree with is checked before this run writes anything
+        here (a refused run leaves the folder as it was); a killed run's temporaries are swept
+        (no writer is left); then study.json is (re)written for this definition."""
+        cfg = self.config
+        check_part(cfg.out, read_manifest(cfg.out), cfg.shard)
+        if cfg.clean_from is not None:
+            import_clean(cfg, self.definition)
+        adversarial = real_subfolder(cfg.out, "adversarial")
+        self._adversarial_fd = open_folder(adversarial)
+        run.attacker = BatchAttacker(self.classifier, cfg.folder, self.id, adversarial,
+                                     self._adversarial_fd)
+        for folder in (cfg.out, adversarial):
+            sweep_temporaries(folder)
+        refuse_links(cfg.out, ("clean.csv", PARTIAL_CLEAN, "images.csv"))
+        self._check_identity()
+        yield from ()
+
+    def _manifest(self, run: "_Run") -> Generator[StudyProgress, None, None]:
+        """manifest.json says a run of this config started. A resumed study keeps when it first
+        started, how many runs it took and how long all its runs took together."""
+        cfg = self.config
+        run.earlier = read_manifest(cfg.out)
+        manifest = new_manifest(self.classifier, cfg, self.attacks, run.started)
+        manifest["first_started"] = run.earlier.get("first_started", run.earlier.get(
+            "started", manifest["started"]))
+        manifest["runs"] = int(run.earlier.get("runs", 0)) + 1
+        atomic_write_json(cfg.out / "manifest.json", manifest)
+        run.manifest = manifest
+        if cfg.shard and cfg.clean_from is None and not (cfg.out / "clean.csv").exists():
+            self.notes.append("this shard classified the whole folder itself; classify it once "
+                              "with --classify-only and give the shards --clean-from")
+        run.resumed = (cfg.out / "clean.csv").exists() or (cfg.out / PARTIAL_CLEAN).exists()
+        yield from ()
+
+    def _extras(self, run: "_Run") -> Generator[StudyProgress, None, None]:
+        """The transfer models load and the transformations parse before any work: a mistyped
+        name fails at once, not after the attacks."""
+        run.extras = [TransferLog(self.classifier, self.config, self.id),
+                      DestroyLog(self.classifier, self.config, self.id)]
+        yield from ()
+
+    def _classify(self, run: "_Run") -> Generator[StudyProgress, None, None]:
+        """Every image's clean verdict in clean.csv (resumed from clean.partial.csv)."""
+        run.clean_rows = yield from self.classify(run.should_stop)
+
+    def _resume_checks(self, run: "_Run") -> Generator[StudyProgress, None, None]:
+        """The rows already here are this study's as the inputs are now: the labels re-score
+        the rows they changed, and a resume refuses an images folder that gained files or whose
+        sampled photos changed. Then the sample and what of it is done are known."""
+        cfg = self.config
+        run.log = self._open_images_log()
+        if run.resumed:
+            run.clean_rows, run.log = self._apply_labels(run.clean_rows, run.log)
+        run.chosen = self.sample(run.clean_rows)
+        run.manifest["tier_thresholds_used"] = asdict(self.tier_thresholds(run.clean_rows))
+        if run.resumed:
+            check_inputs(cfg.folder, [self._rel(p) for p in self._list()], run.clean_rows,
+                         run.chosen)
+        run.done = {image_key(r) for r in run.log.rows}
+        yield from ()
+
+    def _catch_up(self, run: "_Run") -> Generator[StudyProgress, None, None]:
+        """Each extra scores, from the saved PNGs, the attack rows it has not seen (made before
+        it was asked for, or lost to a kill between the two appends)."""
+        for extra in run.extras:
+            extra.backfill(run.log.rows, run.should_stop)
+        yield from ()
+
+    def _attack(self, run: "_Run") -> Generator[StudyProgress, None, None]:
+        """Every sampled image attacked by every job of the config, in StudyConfig.jobs'
+        order, skipping what is done; each batch's rows are appended, then its extras'. The
+        free space for the rest is checked first."""
+        cfg = self.config
+        jobs = [] if cfg.classify_only else self.jobs
+        done, chosen = run.done, run.chosen
+        total = len(jobs) * len(chosen)
+        finished = sum(1 for r in chosen for m, e, _, t in jobs
+                       if (r["file"], m, str(t), e) in done)
+        size = self.classifier.size
+        check_free_space(cfg.out, (total - finished) * (int(PNG_SHARE * 3 * size * size)
+                                                       + ROW_BYTES),
+                         f"{total - finished:,} adversarial images and their rows")
+        for method, eps, attack, target in jobs:
+            todo = [r for r in chosen if (r["file"], method, str(target), eps) not in done]
+            for i in range(0, len(todo), cfg.batch):
+                if run.should_stop():
+                    raise KeyboardInterrupt
+                batch = todo[i:i + cfg.batch]
+                rows = run.attacker.run(batch, method, eps, attack, target, run.should_stop)
+                run.log.append(rows)
+                for extra in run.extras:
+                    extra.add_pairs(run.attacker.pairs)
+                finished += len(batch)
+                yield StudyProgress("attack", finished, total, self._tier_counts(chosen),
+                                    f"{method} {target} eps {eps:g}")
+
+    def _close(self, run: "_Run") -> Generator[StudyProgress, None, None]:
+        """images.csv and the extras' files are closed (the extras write their summaries)."""
+        run.rows = run.log.rows if run.log else []
+        run.close_log()
+        for extra in run.extras:
+            extra.close()
+        yield from ()
+
+    def _reports(self, run: "_Run") -> Generator[StudyProgress, None, None]:
+        """The summary, fragility, figures and the finished manifest, from this run's rows. A
+        failed write is reported with how to resume; the rows stay in images.csv."""
+        cfg, rows, started = self.config, run.rows, run.started
+        summary = summary_rows(rows)
+        run.manifest.update(finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                            cancelled=run.cancelled, rows=len(rows),
+                            seconds=round(time.time() - started, 1),
+                            seconds_all_runs=round(float(run.earlier.get("seconds_all_runs", 0.0))
+                                                   + time.time() - started, 1),
+                            notes=self.notes)
+        write_error = run.write_error
         try:
-            return (yield from self._run_locked(should_stop))
-        finally:
-            if self._adversarial_fd is not None:
-                os.close(self._adversarial_fd)
-                self._adversarial_fd = None
-            lock.release()
+            summary = write_reports(cfg.out, rows, run.manifest,
+                                    f"{self.classifier.name} on {cfg.folder.name}: "
+                                    f"{len({r['file'] for r in rows})} images")
+        except OSError as exc:
+            write_error = write_error or exc
+        if write_error is not None:
+            raise OutputError(
+                f"writing the results to {cfg.out} failed ({describe_write_error(write_error)}); "
+                f"the study stopped with {len(rows):,} finished rows kept in images.csv. "
+                + ("Free some space" if write_error.errno in NO_SPACE else "Put that right")
+                + ", then run the same study again to resume.") from write_error
+        # The rows this run holds already, not a second copy read back (50,000 rows: 65 MB).
+        clean = run.clean_rows if run.clean_rows is not None else self._clean_rows_or_empty()
+        skipped = [(r["file"], r["error"]) for r in clean if r["status"] != "ok"]
+        run.outcome = StudyOutcome(len(rows), summary, skipped, run.cancelled,
+                                   time.time() - started,
+                                   len(rows) - len(run.done) if run.log else 0, list(self.notes),
+                                   run.manifest.get("fragility", []))
+        yield from ()
 
     def _open_images_log(self) -> RowLog:
         log = RowLog(self.config.out / "images.csv", IMAGE_COLUMNS, validate_image_row, image_key)
@@ -261,118 +435,6 @@ class Study:
                           "labels")
         return clean_rows, self._open_images_log()
 
-    def _run_locked(self, should_stop: Callable[[], bool]
-                    ) -> Generator[StudyProgress, None, StudyOutcome]:
-        cfg = self.config
-        started = time.time()
-        # What another folder or an earlier run must agree with is checked before this run
-        # writes anything here: a refused run leaves the folder as it was.
-        check_part(cfg.out, read_manifest(cfg.out), cfg.shard)
-        if cfg.clean_from is not None:
-            import_clean(cfg, self.definition)
-        adversarial = real_subfolder(cfg.out, "adversarial")
-        self._adversarial_fd = open_folder(adversarial)
-        attacker = BatchAttacker(self.classifier, cfg.folder, self.id, adversarial,
-                                 self._adversarial_fd)
-        for folder in (cfg.out, adversarial):  # a killed run's temporaries; no writer is left
-            sweep_temporaries(folder)
-        refuse_links(cfg.out, ("clean.csv", PARTIAL_CLEAN, "images.csv"))
-        self._check_identity()
-        earlier = read_manifest(cfg.out)
-        manifest = new_manifest(self.classifier, cfg, self.attacks, started)
-        # A resumed study keeps when it first started and how long all its runs took together.
-        manifest["first_started"] = earlier.get("first_started", earlier.get("started",
-                                                                            manifest["started"]))
-        manifest["runs"] = int(earlier.get("runs", 0)) + 1
-        atomic_write_json(cfg.out / "manifest.json", manifest)
-        cancelled = False
-        write_error: OSError | None = None
-        log: RowLog | None = None
-        if cfg.shard and cfg.clean_from is None and not (cfg.out / "clean.csv").exists():
-            self.notes.append("this shard classified the whole folder itself; classify it once "
-                              "with --classify-only and give the shards --clean-from")
-        resumed = (cfg.out / "clean.csv").exists() or (cfg.out / PARTIAL_CLEAN).exists()
-        # The transfer models load before any work: a mistyped name fails at once.
-        extras = [TransferLog(self.classifier, cfg, self.id),
-                  DestroyLog(self.classifier, cfg, self.id)]
-        try:
-            clean_rows = None
-            clean_rows = yield from self.classify(should_stop)
-            log = self._open_images_log()
-            if resumed:
-                clean_rows, log = self._apply_labels(clean_rows, log)
-            chosen = self.sample(clean_rows)
-            manifest["tier_thresholds_used"] = asdict(self.tier_thresholds(clean_rows))
-            if resumed:
-                check_inputs(cfg.folder, [self._rel(p) for p in self._list()], clean_rows, chosen)
-            done = {image_key(r) for r in log.rows}
-            for extra in extras:
-                extra.backfill(log.rows, should_stop)
-            jobs = [] if cfg.classify_only else [
-                (method, eps, attack, target) for (method, eps, attack) in self.attacks
-                for target in self.targets]
-            total = len(jobs) * len(chosen)
-            finished = sum(1 for r in chosen for m, e, _, t in jobs
-                           if (r["file"], m, str(t), e) in done)
-            size = self.classifier.size
-            check_free_space(cfg.out, (total - finished) * (int(PNG_SHARE * 3 * size * size)
-                                                           + ROW_BYTES),
-                             f"{total - finished:,} adversarial images and their rows")
-            for method, eps, attack, target in jobs:
-                todo = [r for r in chosen if (r["file"], method, str(target), eps) not in done]
-                for i in range(0, len(todo), cfg.batch):
-                    if should_stop():
-                        raise KeyboardInterrupt
-                    batch = todo[i:i + cfg.batch]
-                    rows = attacker.run(batch, method, eps, attack, target, should_stop)
-                    log.append(rows)
-                    for extra in extras:
-                        extra.add_pairs(attacker.pairs)
-                    finished += len(batch)
-                    yield StudyProgress("attack", finished, total, self._tier_counts(chosen),
-                                        f"{method} {target} eps {eps:g}")
-        except KeyboardInterrupt:
-            cancelled = True
-        except OutputError:
-            if log:
-                log.close()
-            raise
-        except OSError as exc:  # disk full or folder gone mid-run: keep what is finished
-            write_error = exc
-        except BaseException:
-            if log:
-                log.close()
-            raise
-        rows = log.rows if log else []
-        if log:
-            log.close()
-        for extra in extras:
-            extra.close()
-        summary = summary_rows(rows)
-        manifest.update(finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"), cancelled=cancelled,
-                        rows=len(rows), seconds=round(time.time() - started, 1),
-                        seconds_all_runs=round(float(earlier.get("seconds_all_runs", 0.0))
-                                               + time.time() - started, 1),
-                        notes=self.notes)
-        try:
-            summary = write_reports(cfg.out, rows, manifest,
-                                    f"{self.classifier.name} on {cfg.folder.name}: "
-                                    f"{len({r['file'] for r in rows})} images")
-        except OSError as exc:
-            write_error = write_error or exc
-        if write_error is not None:
-            raise OutputError(
-                f"writing the results to {cfg.out} failed ({describe_write_error(write_error)}); "
-                f"the study stopped with {len(rows):,} finished rows kept in images.csv. "
-                + ("Free some space" if write_error.errno in NO_SPACE else "Put that right")
-                + ", then run the same study again to resume.") from write_error
-        # The rows this run holds already, not a second copy read back (50,000 rows: 65 MB).
-        clean = clean_rows if clean_rows is not None else self._clean_rows_or_empty()
-        skipped = [(r["file"], r["error"]) for r in clean if r["status"] != "ok"]
-        return StudyOutcome(len(rows), summary, skipped, cancelled, time.time() - started,
-                            len(rows) - len(done) if log else 0, list(self.notes),
-                            manifest.get("fragility", []))
-
     def _clean_rows_or_empty(self) -> list[dict]:
         path = self.config.out / "clean.csv"
         if not path.exists():
@@ -382,3 +444,28 @@ class Study:
     @staticmethod
     def _tier_counts(chosen: list[dict]) -> dict[str, int]:
         return {t.value: sum(r["tier"] == t.value for r in chosen) for t in Tier}
+
+
+@dataclass
+class _Run:
+    """What one run carries from phase to phase."""
+    should_stop: Callable[[], bool]
+    started: float = 0.0
+    lock: StudyLock | None = None
+    attacker: BatchAttacker | None = None
+    earlier: dict = field(default_factory=dict)  # the manifest an earlier run wrote
+    manifest: dict = field(default_factory=dict)
+    resumed: bool = False
+    extras: list = field(default_factory=list)
+    clean_rows: list[dict] | None = None
+    log: RowLog | None = None
+    chosen: list[dict] = field(default_factory=list)
+    done: set = field(default_factory=set)  # image_key of the rows there before the attacks
+    rows: list[dict] = field(default_factory=list)
+    cancelled: bool = False
+    write_error: OSError | None = None
+    outcome: StudyOutcome | None = None
+
+    def close_log(self) -> None:
+        if self.log is not None:
+            self.log.close()

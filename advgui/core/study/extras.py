@@ -5,8 +5,12 @@ scored again from the saved PNGs; the summaries are written at the end."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
+import advgui.core.study.destroy as destroy
+import advgui.core.study.transfer as transfer
+from advgui.core.analysis.extras_schema import DESTROY, TRANSFER, Extra
 from advgui.core.model.classifier import Classifier
 from advgui.core.records.row_log import RowLog, write_csv
 from advgui.core.analysis.summary import image_key
@@ -16,27 +20,34 @@ from advgui.core.study.transfer import backfill_inputs
 Scorer = Callable[[list[dict], list, list], list[dict]]  # (rows, clean crops, adversarials)
 
 
-class PairLog:
-    name = ""  # transfer / destroy: the CSV files' stem
-    columns: list[str] = []
-    summary_columns: list[str] = []
+@dataclass(frozen=True)
+class Scoring:
+    """The study's half of an Extra kind: how its rows are checked and summarised (the files,
+    keys and rates are the kind's, advgui.core.analysis.extras_schema)."""
+    kind: Extra
+    validate: Callable[[dict], str | None]
+    summarize: Callable[[list[dict]], list[dict]]
 
-    def __init__(self, classifier: Classifier, config: StudyConfig, study_id: str,
-                 scorers: list[tuple[str, Scorer]]) -> None:
+
+SCORINGS = (Scoring(TRANSFER, transfer.validate_transfer_row, transfer.transfer_summary),
+            Scoring(DESTROY, destroy.validate_destroy_row, destroy.destruction_summary))
+
+
+class PairLog:
+    """NAME.csv of one extra kind, appended as the attacks go; NAME_summary.csv at close."""
+
+    def __init__(self, scoring: Scoring, classifier: Classifier, config: StudyConfig,
+                 study_id: str, scorers: list[tuple[str, Scorer]]) -> None:
+        self.scoring, self.kind = scoring, scoring.kind
         self.classifier, self.config, self.study_id = classifier, config, study_id
         self.scorers = scorers
         self.log: RowLog | None = None
-        if scorers or (config.out / f"{self.name}.csv").exists():
-            self.log = RowLog(config.out / f"{self.name}.csv", self.columns, self.validate,
-                              self.key)
-
-    # the kind's own rules
-    def key(self, row: dict) -> tuple: ...
-    def validate(self, row: dict) -> str | None: ...
-    def summarize(self, rows: list[dict]) -> list[dict]: ...
+        if scorers or (config.out / self.kind.csv).exists():
+            self.log = RowLog(config.out / self.kind.csv, self.kind.columns, scoring.validate,
+                              self.kind.key)
 
     def _missing(self, label: str, rows: list[dict]) -> list[dict]:
-        done = {self.key(r) for r in self.log.rows}
+        done = {self.kind.key(r) for r in self.log.rows}
         return [r for r in rows if image_key(r) + (label,) not in done]
 
     def add_pairs(self, pairs) -> None:
@@ -64,56 +75,27 @@ class PairLog:
             return
         self.log.close()
         if self.log.rows:
-            write_csv(self.config.out / f"{self.name}_summary.csv", self.summary_columns,
-                      self.summarize(self.log.rows))
+            write_csv(self.config.out / self.kind.summary_csv, self.kind.summary_columns,
+                      self.scoring.summarize(self.log.rows))
 
 
-class TransferLog(PairLog):
-    name = "transfer"
+def TransferLog(classifier: Classifier, config: StudyConfig, study_id: str) -> PairLog:
+    """transfer.csv: each --transfer-to model (loaded now: a mistyped name fails at once)."""
+    from advgui.core.model.registry import load_classifier  # noqa: PLC0415
 
-    def __init__(self, classifier: Classifier, config: StudyConfig, study_id: str) -> None:
-        from advgui.core.model.registry import load_classifier  # noqa: PLC0415
-        import advgui.core.study.transfer as transfer  # noqa: PLC0415
-
-        self.columns, self.summary_columns = transfer.TRANSFER_COLUMNS, transfer.SUMMARY_COLUMNS
-        self._t = transfer
-        scorers = []
-        for spec in config.transfer_to:
-            model = load_classifier(spec, device=classifier.device.requested)
-            if model.sha256 == classifier.sha256:
-                raise ValueError(f"--transfer-to {spec} is the study's own model")
-            scorers.append((model.name, lambda rows, c, a, m=model:
-                            transfer.transfer_rows(m, rows, c, a, study_id)))
-        super().__init__(classifier, config, study_id, scorers)
-
-    def key(self, row: dict) -> tuple:
-        return self._t.transfer_key(row)
-
-    def validate(self, row: dict) -> str | None:
-        return self._t.validate_transfer_row(row)
-
-    def summarize(self, rows: list[dict]) -> list[dict]:
-        return self._t.transfer_summary(rows)
+    scorers = []
+    for spec in config.transfer_to:
+        model = load_classifier(spec, device=classifier.device.requested)
+        if model.sha256 == classifier.sha256:
+            raise ValueError(f"--transfer-to {spec} is the study's own model")
+        scorers.append((model.name, lambda rows, c, a, m=model:
+                        transfer.transfer_rows(m, rows, c, a, study_id)))
+    return PairLog(SCORINGS[0], classifier, config, study_id, scorers)
 
 
-class DestroyLog(PairLog):
-    name = "destroy"
-
-    def __init__(self, classifier: Classifier, config: StudyConfig, study_id: str) -> None:
-        import advgui.core.study.destroy as destroy  # noqa: PLC0415
-
-        self.columns, self.summary_columns = destroy.DESTROY_COLUMNS, destroy.SUMMARY_COLUMNS
-        self._d = destroy
-        transforms = [destroy.Transform.parse(t) for t in config.destroy]
-        scorers = [(str(t), lambda rows, c, a, t=t: destroy.destroy_rows(classifier, t, rows, c, a))
-                   for t in transforms]
-        super().__init__(classifier, config, study_id, scorers)
-
-    def key(self, row: dict) -> tuple:
-        return self._d.destroy_key(row)
-
-    def validate(self, row: dict) -> str | None:
-        return self._d.validate_destroy_row(row)
-
-    def summarize(self, rows: list[dict]) -> list[dict]:
-        return self._d.destruction_summary(rows)
+def DestroyLog(classifier: Classifier, config: StudyConfig, study_id: str) -> PairLog:
+    """destroy.csv: each --destroy transformation of every adversarial."""
+    transforms = [destroy.Transform.parse(t) for t in config.destroy]
+    scorers = [(str(t), lambda rows, c, a, t=t: destroy.destroy_rows(classifier, t, rows, c, a))
+               for t in transforms]
+    return PairLog(SCORINGS[1], classifier, config, study_id, scorers)

@@ -14,17 +14,16 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from advgui.core.attacks import Target
 from advgui.core.records.row_log import read_csv, write_csv
 from advgui.core.records.safe_write import atomic_write_file, atomic_write_json, open_folder, real_subfolder
 from advgui.core.analysis.summary import IMAGE_COLUMNS, eps_key, image_key, validate_image_row
 from advgui.core.study.shards import Shard
 from advgui.core.records.config import (CLEAN_COLUMNS, StudyConfig, sample_rows,
                                       validate_clean_row)
-from advgui.core.records.folder import DEFINITION_NAME, StudyLock, check_out_folder, is_study_folder
-from advgui.core.records.identity import _differences, read_definition, study_id
+from advgui.core.records.folder import (DEFINITION_NAME, StudyLock, check_out_folder,
+                                       is_study_folder, read_definition, write_definition)
+from advgui.core.records.identity import _differences, study_id
 from advgui.core.study.reports import read_manifest, write_reports
-from advgui.core.tiers import TierThresholds
 
 
 @dataclass(frozen=True)
@@ -78,19 +77,12 @@ def _config_of(part: Part) -> StudyConfig:
         raise ValueError(f"{part.folder}: manifest.json disagrees with study.json (seed, "
                          "per-tier count or tiers); it was edited. Run the shard again to "
                          "rewrite it")
-    c = dict(c)
-    return StudyConfig(folder=Path(c["folder"]), out=Path(c["out"]), per_tier=c.get("per_tier"),
-                       methods=tuple(c["methods"]), targets=tuple(c["targets"]),
-                       eps=tuple(c["eps"]), alpha=c.get("alpha"), steps=c.get("steps"),
-                       seed=int(c.get("seed", 0)), batch=int(c.get("batch", 8)),
-                       thresholds=TierThresholds(**c["thresholds"]), tiers=c.get("tiers", "fixed"))
+    return StudyConfig.from_dict(c)
 
 
 def _jobs(config: StudyConfig, classes: int) -> list[tuple[str, str, str]]:
     """(method, target, eps) in the order a single run attacks them."""
-    targets = list({str(t): t for t in (Target.parse(x, classes) for x in config.targets)})
-    return [(method, target, eps_key(eps)) for (method, eps, _a) in config.attacks()
-            for target in targets]
+    return [(method, str(target), eps) for method, eps, target in config.jobs(classes)]
 
 
 def check_parts(parts: list[Part]) -> tuple[list[dict], list[tuple[str, str, str]]]:
@@ -198,9 +190,8 @@ def merge_studies(folders: list[Path], out: Path) -> MergeOutcome:
         # same merge run again completes it.
         atomic_write_json(out / "manifest.json", dict(_merged_manifest(parts, out, len(rows)),
                                                       finished=None, merging=True))
-        atomic_write_json(out / DEFINITION_NAME, {
-            "advgui_study": 1, "id": study_id(first.definition), "definition": first.definition,
-            "note": f"Merged from {len(parts)} shards."})
+        write_definition(out, study_id(first.definition), first.definition,
+                         f"Merged from {len(parts)} shards.")
         write_csv(out / "clean.csv", CLEAN_COLUMNS, first.clean)
         _copy_pngs(parts, rows, out)
         write_csv(out / "images.csv", IMAGE_COLUMNS, rows)
@@ -253,26 +244,21 @@ def _check_target(out: Path, merged_id: str, rows: list[dict]) -> None:
 def _merge_transfer(parts: list[Part], rows: list[dict], out: Path) -> None:
     """transfer.csv and destroy.csv of the parts, in the merged rows' order, then by model or
     transformation, with their summaries."""
-    import advgui.core.study.destroy as destroy  # noqa: PLC0415
-    import advgui.core.study.transfer as transfer  # noqa: PLC0415
+    from advgui.core.study.extras import SCORINGS  # noqa: PLC0415 (loads the scorers)
 
-    for name, columns, summary_columns, validate, summarize, by in (
-            ("transfer", transfer.TRANSFER_COLUMNS, transfer.SUMMARY_COLUMNS,
-             transfer.validate_transfer_row, transfer.transfer_summary, "model"),
-            ("destroy", destroy.DESTROY_COLUMNS, destroy.SUMMARY_COLUMNS,
-             destroy.validate_destroy_row, destroy.destruction_summary, "transform")):
-        found = [p.folder / f"{name}.csv" for p in parts if (p.folder / f"{name}.csv").exists()]
+    for scoring in SCORINGS:
+        kind = scoring.kind
+        found = [p.folder / kind.csv for p in parts if (p.folder / kind.csv).exists()]
         if not found:
             continue
         by_image: dict[tuple, list[dict]] = {}
         for path in found:
-            for r in read_csv(path, columns, validate).rows:
-                by_image.setdefault((r["file"], r["method"], r["target"], eps_key(r["eps"])),
-                                    []).append(r)
+            for r in read_csv(path, kind.columns, scoring.validate).rows:
+                by_image.setdefault(kind.key(r)[:-1], []).append(r)
         merged = [t for r in rows for t in sorted(by_image.get(image_key(r), []),
-                                                  key=lambda t: t[by])]
-        write_csv(out / f"{name}.csv", columns, merged)
-        write_csv(out / f"{name}_summary.csv", summary_columns, summarize(merged))
+                                                  key=lambda t: t[kind.by])]
+        write_csv(out / kind.csv, kind.columns, merged)
+        write_csv(out / kind.summary_csv, kind.summary_columns, scoring.summarize(merged))
 
 
 def _copy_pngs(parts: list[Part], rows: list[dict], out: Path) -> None:

@@ -60,7 +60,7 @@ def new_manifest(classifier, config, attacks, started: float) -> dict:
                   "sha256": c.sha256, "classes": c.num_classes,
                   "preprocessing": asdict(c.preprocessing)},
         "device": c.device.describe(),
-        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+        "config": config.to_dict(),
         "attacks": [{"method": m, "eps": e, **{k: getattr(a, k) for k in ("alpha", "steps")
                                                if hasattr(a, k)}}
                     for m, e, a in attacks],

@@ -19,24 +19,11 @@ from PIL import Image
 
 from advgui.core.model.classifier import Classifier
 from advgui.core.records.row_log import wilson
-from advgui.core.analysis.summary import eps_key
+from advgui.core.analysis.extras_schema import TRANSFER, TRANSFER_COLUMNS, TRANSFER_SUMMARY_COLUMNS  # noqa: F401
 from advgui.core.tiers import Tier
 
-TRANSFER_COLUMNS = [
-    "file", "method", "target", "eps", "tier", "model", "model_sha256", "truth",
-    "clean_top1", "clean_top1_name", "clean_top5", "adv_top1", "adv_top1_name", "adv_top5",
-    "clean_correct", "top1_error_truth", "top5_error_truth", "top1_changed", "study_id",
-]
-SUMMARY_COLUMNS = [
-    "model", "tier", "method", "target", "eps", "images",
-    "top1_error_truth_n", "top1_error_truth", "top1_error_truth_lo", "top1_error_truth_hi",
-    "top5_error_truth_n", "top5_error_truth", "top5_error_truth_lo", "top5_error_truth_hi",
-    "top1_changed", "top1_changed_lo", "top1_changed_hi",
-]
-
-
-def transfer_key(row: dict) -> tuple:
-    return row["file"], row["method"], row["target"], eps_key(row["eps"]), row["model"]
+SUMMARY_COLUMNS = TRANSFER_SUMMARY_COLUMNS
+transfer_key = TRANSFER.key
 
 
 def validate_transfer_row(row: dict[str, str]) -> str | None:

@@ -1,0 +1,67 @@
+"""Issue 21: study folders written by the release before the restructuring (commit 8d0e8ba,
+tests/fixtures/legacy_study/README.md) are read, resumed, merged and summarised by this code."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.core.test_shards import ROOT, rows
+
+FIXTURE = ROOT / "tests" / "fixtures" / "legacy_study"
+# The options the fixture was made with (make_fixture.py), for the resume.
+OPTIONS = ["--device", "cpu", "--batch", "3", "--high", "0.2", "--medium", "0.12", "--seed", "3",
+           "--steps", "3", "--destroy", "jpeg:75"]
+
+
+def run(*args) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "-m", "advgui.cli.main", *map(str, args)], cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def legacy(tmp_path) -> Path:
+    copy = tmp_path / "legacy"
+    shutil.copytree(FIXTURE, copy)
+    return copy
+
+
+def test_a_legacy_study_is_summarised_with_its_transfer_and_destruction(tmp_path) -> None:
+    here = legacy(tmp_path)
+    md = run("summary", here / "whole", "--markdown").stdout
+    assert "→ other top-1" in md and "jpeg:75 d" in md
+    text = run("summary", here / "whole").stdout
+    assert "Transfer" in text and "Destruction rate" in text
+    assert (here / "whole" / "images.csv").read_bytes() == \
+        (FIXTURE / "whole" / "images.csv").read_bytes()  # a summary never rewrites the study
+
+
+def test_a_legacy_study_resumes_with_one_more_eps_keeping_its_rows(tmp_path) -> None:
+    here = legacy(tmp_path)
+    whole = here / "whole"
+    before = {n: rows(whole / n) for n in ("images.csv", "transfer.csv", "destroy.csv")}
+    done = run("study", here / "images", "--out", whole, "--model", here / "model.onnx",
+               "--eps", "4", "8", "2", "--transfer-to", here / "other.onnx", *OPTIONS)
+    assert "new rows this run" in done.stdout
+    for name, old in before.items():
+        now = rows(whole / name)
+        assert now[:len(old)] == old, name  # the old rows kept, as they were
+        added = now[len(old):]
+        assert added and {r["eps"] for r in added} == {"2"}, name
+    assert len(rows(whole / "images.csv")) == len(before["images.csv"]) * 3 // 2
+
+
+def test_two_legacy_shards_merge_into_the_legacy_whole_study(tmp_path) -> None:
+    here = legacy(tmp_path)
+    merged = tmp_path / "merged"
+    run("merge", here / "shard1", here / "shard2", "--out", merged)
+    for name in ("images.csv", "clean.csv", "summary.csv", "transfer.csv", "destroy.csv",
+                 "transfer_summary.csv", "destroy_summary.csv"):
+        assert rows(merged / name) == rows(here / "whole" / name), name
+    md = run("summary", merged, "--markdown").stdout
+    assert "→ other top-1" in md and "jpeg:75 d" in md
