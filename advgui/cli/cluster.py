@@ -17,7 +17,7 @@ from advgui.core.study.cost_model import format_plan, gpu_estimate, Rates, study
 from advgui.core.model.images import list_image_files
 from advgui.core.study.merge import merge_studies
 from advgui.core.records.row_log import read_csv
-from advgui.core.analysis.summary import format_summary
+from advgui.core.analysis.tables import format_summary
 from advgui.core.records.config import CLEAN_COLUMNS, StudyConfig, sample_rows, validate_clean_row
 
 

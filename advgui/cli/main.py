@@ -23,8 +23,10 @@ from advgui.cli.progress import ProgressBar
 from advgui.core.model.registry import load_classifier, shipped_models
 from advgui.core.records.row_log import read_csv
 from advgui.core.records.safe_write import atomic_write_file
-from advgui.core.analysis.summary import (IMAGE_COLUMNS, format_markdown, format_summary, image_key,
-                                 norms, summary_rows, uses_truth, validate_image_row)
+from advgui.core.analysis.summary import summary_rows, uses_truth
+from advgui.core.analysis.tables import format_markdown, format_summary
+from advgui.core.records.schema import IMAGE_COLUMNS, image_key, validate_image_row
+from advgui.core.study.rows import norms
 from advgui.core.model.session import check_device
 from advgui.core.analysis.fragility import format_fragility
 from advgui.core.attacks import METHODS, make_attack

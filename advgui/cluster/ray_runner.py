@@ -20,7 +20,7 @@ import ray
 
 from advgui.core.study.merge import merge_studies
 from advgui.cli.progress import ProgressBar
-from advgui.core.analysis.summary import format_summary
+from advgui.core.analysis.tables import format_summary
 from advgui.core.records.config import StudyConfig
 
 STOP_CHECK_SECONDS = 1.0

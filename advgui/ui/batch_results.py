@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QLabel, QTableWidgetItem
 
 from advgui.core.analysis.fragility import format_fragility
 from advgui.core.records.safe_write import atomic_write_bytes, describe_write_error
-from advgui.core.analysis.summary import format_rate, uses_truth
+from advgui.core.analysis.summary import uses_truth
+from advgui.core.analysis.tables import format_rate
 from advgui.core.records.folder import StudyLock
 from advgui.core.tiers import Tier
 

@@ -7,7 +7,9 @@ import pytest
 
 from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target
 from advgui.core.model.classifier import Classifier
-from advgui.core.analysis.fragility import fast_eps_to_flip, fragility_rows, ranks, spearman
+from advgui.core.analysis.fragility import fragility_rows
+from advgui.core.analysis.stats import ranks, spearman
+from advgui.core.study.fragility_search import fast_eps_to_flip
 from advgui.core.study.engine import quantile_thresholds
 from tests.core.test_engine import images, tiny_classifier_model
 

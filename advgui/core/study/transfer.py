@@ -18,8 +18,8 @@ import numpy as np
 from PIL import Image
 
 from advgui.core.model.classifier import Classifier
-from advgui.core.records.row_log import wilson
-from advgui.core.analysis.summary import eps_key
+from advgui.core.analysis.stats import wilson
+from advgui.core.records.schema import eps_key
 from advgui.core.tiers import Tier
 
 TRANSFER_COLUMNS = [
