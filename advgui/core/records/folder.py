@@ -1,8 +1,9 @@
 """A study folder: one study, one writer at a time, recognisable so it is never read as input.
 
-The lock is an OS lock (fcntl.flock, or msvcrt on Windows) on a file that is never deleted, so it
-is released by the kernel however the holder ends (Ctrl-C, kill -9, a crash) and two processes can
-never both believe they hold it. The file also records who holds it, for the refusal message.
+The lock is an OS lock (portalocker: fcntl.flock on Linux and macOS, LockFileEx on Windows, both
+with real shared locks) on a file that is never deleted, so it is released by the kernel however
+the holder ends (Ctrl-C, kill -9, a crash) and two processes can never both believe they hold it.
+The file also records who holds it, for the refusal message.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import socket
 import sys
 import time
 from pathlib import Path
+
+import portalocker
 
 from advgui.core.records.safe_write import NOFOLLOW, OutputError, check_own_file, describe_write_error
 
@@ -89,8 +92,10 @@ class StudyLock:
             raise OutputError(f"cannot lock the study folder {self.folder}: "
                               f"{describe_write_error(exc)}") from exc
         try:
-            _lock(self._fd, self.shared)
-        except OSError:
+            portalocker.lock(self._fd, (portalocker.LockFlags.SHARED if self.shared else
+                                        portalocker.LockFlags.EXCLUSIVE)
+                             | portalocker.LockFlags.NON_BLOCKING)
+        except (portalocker.exceptions.LockException, OSError):
             holder = self._holder()
             os.close(self._fd)
             self._fd = -1
@@ -126,23 +131,3 @@ class StudyLock:
     def __exit__(self, *exc) -> None:
         self.release()
 
-
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _lock(fd: int, shared: bool = False) -> None:
-        # msvcrt has no shared lock: readers take it in turn, retrying for a few seconds.
-        os.lseek(fd, 0, os.SEEK_SET)
-        for attempt in range(50 if shared else 1):
-            try:
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-                return
-            except OSError:
-                if attempt == (49 if shared else 0):
-                    raise
-                time.sleep(0.1)
-else:
-    import fcntl
-
-    def _lock(fd: int, shared: bool = False) -> None:
-        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
