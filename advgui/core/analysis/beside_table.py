@@ -18,7 +18,8 @@ from pathlib import Path
 from advgui.core.records.row_log import read_csv
 from advgui.core.analysis.summary import uses_truth
 from advgui.core.analysis.tables import format_rate, method_order
-from advgui.core.records.schema import eps_key
+from advgui.core.records.schema import (DESTROY_SUMMARY_COLUMNS, TRANSFER_SUMMARY_COLUMNS,
+                                        eps_key)
 from advgui.core.tiers import Tier
 
 TIER_ORDER = [t.value for t in Tier] + ["all"]
@@ -61,12 +62,9 @@ def _read(path: Path, columns: list[str], notes: list[str]) -> list[dict]:
 
 
 def read_extras(out: Path) -> Extras:
-    from advgui.core.study.destroy import SUMMARY_COLUMNS as DESTROY_COLUMNS  # noqa: PLC0415
-    from advgui.core.study.transfer import SUMMARY_COLUMNS as TRANSFER_COLUMNS  # noqa: PLC0415
-
     extras = Extras()
-    extras.transfer = _read(out / "transfer_summary.csv", TRANSFER_COLUMNS, extras.notes)
-    extras.destroy = _read(out / "destroy_summary.csv", DESTROY_COLUMNS, extras.notes)
+    extras.transfer = _read(out / "transfer_summary.csv", TRANSFER_SUMMARY_COLUMNS, extras.notes)
+    extras.destroy = _read(out / "destroy_summary.csv", DESTROY_SUMMARY_COLUMNS, extras.notes)
     return extras
 
 

@@ -25,6 +25,17 @@ SUMMARY_COLUMNS = [
     "top1_error_clean", "top1_error_clean_lo", "top1_error_clean_hi",
     "top5_error_clean", "top5_error_clean_lo", "top5_error_clean_hi",
 ]
+# transfer_summary.csv and destroy_summary.csv, which the tables beside the summary read back
+# (study.transfer and study.destroy write them; a test keeps the two spellings equal).
+TRANSFER_SUMMARY_COLUMNS = [
+    "model", "tier", "method", "target", "eps", "images",
+    "top1_error_truth_n", "top1_error_truth", "top1_error_truth_lo", "top1_error_truth_hi",
+    "top5_error_truth_n", "top5_error_truth", "top5_error_truth_lo", "top5_error_truth_hi",
+    "top1_changed", "top1_changed_lo", "top1_changed_hi",
+]
+DESTROY_SUMMARY_COLUMNS = ["transform", "tier", "method", "target", "eps", "images", "counted",
+                           "destroyed", "destruction_rate", "destruction_rate_lo",
+                           "destruction_rate_hi", "clean_t_accuracy"]
 
 _INT_COLUMNS = ("truth", "clean_top1", "target_class", "adv_top1", "steps", "first_flip_step", "linf")
 _FLOAT_COLUMNS = ("clean_top1_probability", "adv_top1_probability", "l2", "eps_to_flip")
