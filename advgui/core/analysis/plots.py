@@ -64,6 +64,11 @@ def plot_fragility(bins: list[dict], correlations: list[dict], path: Path, title
                         **style)
         rate_ax.set(ylabel=f"ε {eps}: top-1 flipped (%)", ylim=(-2, 102), xticks=range(1, 11))
         eps_ax.set(ylabel="median ε-to-flip (levels)", xticks=range(1, 11))
+        drawn = [_eps_value(b["median_eps_to_flip"]) for b in bins if b["eps"] == eps]
+        if not any(math.isfinite(v) for v in drawn):
+            # No median within the search or budget at this eps: nothing to scale the axis by,
+            # and a log axis with no finite value cannot be drawn at all.
+            eps_ax.set_ylim(1, max(2.0, float(eps)))
         eps_ax.set_yscale("log", base=2)
         eps_ax.yaxis.set_major_formatter(ScalarFormatter())
         rate_ax.legend(fontsize=7, loc="best")
