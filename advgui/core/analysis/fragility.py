@@ -4,8 +4,9 @@ without depending on three arbitrary bins.
 Per image (searched by study.fragility_search while the study runs): for the fast attack, the
 smallest eps (pixel levels) whose one-step image, rounded to 8 bits, changes the top-1 class (one
 gradient sign, then forward passes at increasing eps); for the iterative attack, the L-infinity
-of the image at the first step whose top-1 changed. Per method and target: flip rate by decile of clean confidence (Wilson intervals), median eps-to-flip per tier and
-decile, and Spearman's rank correlation of confidence with eps-to-flip (bootstrap interval).
+of the image at the first step whose top-1 changed. Per method and target: flip rate by decile
+of clean confidence (Wilson intervals), median eps-to-flip per tier and decile, and Spearman's
+rank correlation of confidence with eps-to-flip (bootstrap interval).
 """
 
 from __future__ import annotations
