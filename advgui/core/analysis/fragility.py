@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from advgui.core.analysis.stats import spearman, spearman_interval, wilson
+from advgui.core.analysis.summary import rows_by_attack
 from advgui.core.tiers import Tier
 
 # Levels the fast search (study.fragility_search) tries in turn; an image not flipped at the
@@ -51,10 +52,10 @@ def fragility_rows(rows: list[dict]) -> tuple[list[dict], list[dict]]:
     # ball's radius, whatever the image, so it says nothing of how fragile the image is.
     ok = [r for r in rows if r.get("status") == "ok" and "eps_to_flip" in r
           and r.get("method") != "pgd"]
-    keys = sorted({(r["method"], r["target"], float(r["eps"])) for r in ok})
+    attacks = rows_by_attack(ok)
     bins, correlations = [], []
-    for method, target, eps in keys:
-        sel = [r for r in ok if (r["method"], r["target"], float(r["eps"])) == (method, target, eps)]
+    for method, target, eps in sorted(attacks):
+        sel = attacks[method, target, eps]
         conf = np.asarray([float(r["clean_top1_probability"]) for r in sel])
         flip_eps = np.asarray([_eps_of(r) for r in sel])
         flipped = np.asarray([r["top1_error_clean"] == "1" for r in sel])

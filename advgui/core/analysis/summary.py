@@ -8,6 +8,8 @@ All rates use the 8-bit rounded adversarial image.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from advgui.core.analysis.stats import wilson
 from advgui.core.tiers import Tier
 
@@ -18,14 +20,22 @@ def _rate(flags: list[int]) -> tuple[int, float, float, float]:
     return n, (k / n if n else float("nan")), lo, hi
 
 
+def rows_by_attack(rows: list[dict]) -> dict[tuple[str, str, float], list[dict]]:
+    """The rows of each (method, target, eps), in their order: one pass over a study's rows
+    (150,000 at 3,000 images and 48 attacks) instead of one per attack and tier."""
+    groups: dict[tuple[str, str, float], list[dict]] = defaultdict(list)
+    for r in rows:
+        groups[r["method"], r["target"], float(r["eps"])].append(r)
+    return groups
+
+
 def summary_rows(rows: list[dict]) -> list[dict]:
-    keys = sorted({(r["method"], r["target"], float(r["eps"])) for r in rows})
     out = []
-    for method, target, eps in keys:
+    attacks = rows_by_attack(rows)
+    for method, target, eps in sorted(attacks):
+        scored = [r for r in attacks[method, target, eps] if r["status"] == "ok"]
         for tier in [t.value for t in Tier] + ["all"]:
-            sel = [r for r in rows if r["method"] == method and r["target"] == target
-                   and float(r["eps"]) == eps and r["status"] == "ok"
-                   and (tier == "all" or r["tier"] == tier)]
+            sel = [r for r in scored if tier == "all" or r["tier"] == tier]
             if not sel:
                 continue
             t1 = [int(r["top1_error_truth"]) for r in sel
