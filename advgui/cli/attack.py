@@ -13,7 +13,7 @@ from PIL import Image
 from advgui.cli.classify import top5_lines
 from advgui.cli.options import add_model_arguments, load_model, model_options
 from advgui.cli.progress import ProgressBar
-from advgui.core.analysis.summary import norms
+from advgui.core.study.rows import norms
 from advgui.core.attacks import METHODS, Target, make_attack
 from advgui.core.attacks.params import eps_units
 from advgui.core.model.images import ImageError, load_rgb

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from advgui.core.analysis.summary import format_summary
+from advgui.core.analysis.tables import format_summary
 from advgui.core.study.merge import merge_studies
 
 

@@ -13,7 +13,7 @@ from advgui.core.analysis.summary import uses_truth
 from advgui.cli.options import add_model_arguments, load_model, model_options, thresholds
 from advgui.cli.progress import ProgressBar
 from advgui.core.analysis.fragility import format_fragility
-from advgui.core.analysis.summary import format_summary
+from advgui.core.analysis.tables import format_summary
 from advgui.core.attacks import METHODS
 from advgui.core.records.config import DEFAULT_METHODS, TIER_MODES, StudyConfig, StudyProgress
 from advgui.core.records.folder import check_out_folder

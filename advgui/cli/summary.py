@@ -10,8 +10,9 @@ from pathlib import Path
 from advgui.cli.extras import print_extras, read_extras_noting
 from advgui.core.analysis.beside_table import (TIER_ORDER, beside_heading, beside_rows,
                                                format_beside_markdown)
-from advgui.core.analysis.summary import (IMAGE_COLUMNS, format_markdown, format_summary,
-                                          image_key, summary_rows, uses_truth, validate_image_row)
+from advgui.core.analysis.summary import summary_rows, uses_truth
+from advgui.core.analysis.tables import format_markdown, format_summary
+from advgui.core.records.schema import IMAGE_COLUMNS, image_key, validate_image_row
 from advgui.core.records.row_log import read_csv
 from advgui.core.study.reports import read_manifest
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import ray
 
-from advgui.core.analysis.summary import format_summary
+from advgui.core.analysis.tables import format_summary
 from advgui.core.model.options import ModelOptions
 from advgui.core.records.config import StudyConfig, StudyProgress
 from advgui.core.study.merge import merge_studies

@@ -12,17 +12,17 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QTableWidgetItem
 
+from advgui.core.analysis import palette
 from advgui.core.analysis.fragility import format_fragility
 from advgui.core.records.safe_write import atomic_write_bytes, describe_write_error
-from advgui.core.analysis.summary import format_rate, uses_truth
+from advgui.core.analysis.summary import uses_truth
+from advgui.core.analysis.tables import format_rate
 from advgui.core.records.folder import StudyLock
 from advgui.core.tiers import Tier
 
-METHOD_COLOURS = {"iterative": "#d0473c", "fast": "#2060d0", "pgd": "#2e8b57",
-                  "momentum": "#8e44ad"}
 # Series of equal values would hide one another: each target has its own marker, and series are
 # shifted sideways a little within their tier.
-TARGET_SYMBOLS = {"inverse": "o", "least-likely": "t", "least-likely-top5": "s", "true": "d"}
+TARGET_SYMBOLS = {t: palette.PYQTGRAPH_SYMBOLS[s] for t, s in palette.TARGET_SHAPES.items()}
 DODGE = 0.06
 
 
@@ -122,7 +122,7 @@ class BatchResults:
                     ys.append(float(row[key]))
                     lo.append(float(row[key + "_lo"]))
                     hi.append(float(row[key + "_hi"]))
-            colour = METHOD_COLOURS.get(method, "#555")
+            colour = palette.method_colour(method)
             style = pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.SolidLine if
                              target == "inverse" else pg.QtCore.Qt.PenStyle.DashLine)
             if xs:  # the Wilson interval the table shows, as a bar

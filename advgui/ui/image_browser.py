@@ -12,11 +12,11 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (QApplication, QComboBox, QHBoxLayout, QLabel, QListView,
                                QVBoxLayout, QWidget)
 
+from advgui.core.analysis import palette
 from advgui.core.tiers import Tier, TierThresholds
 from advgui.ui.thumbnails import THUMB
 
-TIER_COLOURS = {Tier.HIGH: QColor("#2e9d5b"), Tier.MEDIUM: QColor("#e0a321"),
-                Tier.LOW: QColor("#d0473c")}
+TIER_COLOURS = {t: QColor(palette.TIERS[t.value]) for t in Tier}
 PathRole = Qt.ItemDataRole.UserRole + 1
 ConfidenceRole = Qt.ItemDataRole.UserRole + 2
 TierRole = Qt.ItemDataRole.UserRole + 3

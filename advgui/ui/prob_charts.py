@@ -12,12 +12,13 @@ from PySide6.QtCore import QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from advgui.core.analysis import palette
 from advgui.core.app_state.attack_record import AttackRecord
 
 TOP_K = 5
 MAX_BARS = 8  # the clean top-5, the target, and the classes that took the lead
 LOG_FLOOR = 1e-6  # the log scale's bottom: smaller probabilities are drawn at the floor
-CLEAN, ADV, TARGET = "#7f8c99", "#d0473c", "#2060d0"
+CLEAN, ADV, TARGET = palette.CLEAN, palette.ADVERSARIAL, palette.TARGET
 # Drawing both charts takes about 3 ms; steps can come faster than that (a small model, a GPU),
 # and would then queue up behind the window. Steps closer together than this share one redraw;
 # every step still goes into the trajectory.

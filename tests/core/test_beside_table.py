@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 
 from advgui.core.analysis.beside_table import destruction_cell
-from advgui.core.analysis.summary import format_rate
+from advgui.core.analysis.tables import format_rate
 from tests.core.test_shards import cli, rows
 from tests.core.test_transfer import _setup
 

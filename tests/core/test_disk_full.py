@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from advgui.core.records.row_log import OutputError, RowLog
-from advgui.core.analysis.summary import IMAGE_COLUMNS
+from advgui.core.records.schema import IMAGE_COLUMNS
 from advgui.core.study.engine import Study, StudyConfig
 from advgui.core.tiers import TierThresholds
 from tests.core.test_study import classifier, make_folder

@@ -7,7 +7,9 @@ import pytest
 
 from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target
 from advgui.core.model.classifier import Classifier
-from advgui.core.analysis.fragility import fast_eps_to_flip, fragility_rows, ranks, spearman
+from advgui.core.analysis.fragility import fragility_rows
+from advgui.core.analysis.stats import ranks, spearman
+from advgui.core.study.fragility_search import fast_eps_to_flip
 from advgui.core.study.engine import quantile_thresholds
 from tests.core.test_engine import images, tiny_classifier_model
 
@@ -91,3 +93,14 @@ def test_quantile_thresholds_cut_equal_thirds() -> None:
     assert tiers.count("high") == tiers.count("medium") == tiers.count("low") == 100
     with pytest.raises(ValueError, match="distinct confidences"):
         quantile_thresholds([0.5] * 9)
+
+
+def test_the_fragility_figure_draws_an_eps_where_no_median_flipped(tmp_path) -> None:
+    """A small eps at which most images of every decile resist: every median is '>eps'."""
+    from advgui.core.analysis.plots import plot_fragility  # noqa: PLC0415
+
+    bins = [{"method": "iterative", "target": "inverse", "eps": "1", "group": "decile",
+             "bin": str(d), "flip_rate": "0.1", "flip_rate_lo": "0.05", "flip_rate_hi": "0.2",
+             "median_eps_to_flip": ">1"} for d in range(1, 11)]
+    plot_fragility(bins, [], tmp_path / "fragility.png", "resistant")
+    assert (tmp_path / "fragility.png").stat().st_size > 1000

@@ -13,7 +13,7 @@ from PIL import Image
 from advgui.core.model.classes import ClassList
 from advgui.core.model.classifier import Classifier
 from advgui.core.records.row_log import RowLog
-from advgui.core.analysis.summary import IMAGE_COLUMNS
+from advgui.core.records.schema import IMAGE_COLUMNS
 from advgui.core.study.engine import Study, StudyConfig
 from advgui.core.tiers import TierThresholds
 from tests.core.test_engine import SIZE, tiny_classifier_model

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from advgui.core.analysis.extras_schema import DESTROY, TRANSFER
-from advgui.core.analysis.summary import _method_order, eps_key, format_rate, uses_truth
+from advgui.core.analysis.summary import uses_truth
+from advgui.core.analysis.tables import format_rate, method_order
+from advgui.core.records.schema import eps_key
 from advgui.core.tiers import Tier
 
 TIER_ORDER = [t.value for t in Tier] + ["all"]
@@ -42,7 +44,7 @@ def _key(row: dict) -> tuple[str, str, str, float]:
 
 def _sort_key(key: tuple[str, str, str, float]):
     tier, method, target, eps = key
-    return (eps, target, _method_order(method), TIER_ORDER.index(tier)
+    return (eps, target, method_order(method), TIER_ORDER.index(tier)
             if tier in TIER_ORDER else len(TIER_ORDER))
 
 

@@ -13,28 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from advgui.core.analysis.summary import eps_key, format_rate
+from advgui.core.analysis.tables import format_rate
+from advgui.core.records.schema import (DESTROY_COLUMNS, DESTROY_SUMMARY_COLUMNS, TRANSFER_COLUMNS,
+                                        TRANSFER_SUMMARY_COLUMNS, eps_key)
 from advgui.core.records.row_log import read_csv
 
-TRANSFER_COLUMNS = [
-    "file", "method", "target", "eps", "tier", "model", "model_sha256", "truth",
-    "clean_top1", "clean_top1_name", "clean_top5", "adv_top1", "adv_top1_name", "adv_top5",
-    "clean_correct", "top1_error_truth", "top5_error_truth", "top1_changed", "study_id",
-]
-TRANSFER_SUMMARY_COLUMNS = [
-    "model", "tier", "method", "target", "eps", "images",
-    "top1_error_truth_n", "top1_error_truth", "top1_error_truth_lo", "top1_error_truth_hi",
-    "top5_error_truth_n", "top5_error_truth", "top5_error_truth_lo", "top5_error_truth_hi",
-    "top1_changed", "top1_changed_lo", "top1_changed_hi",
-]
-DESTROY_COLUMNS = [
-    "file", "method", "target", "eps", "tier", "transform", "label", "clean_top1", "adv_top1",
-    "clean_t_top1", "adv_t_top1", "clean_correct", "adv_wrong", "clean_t_correct",
-    "adv_t_correct", "study_id",
-]
-DESTROY_SUMMARY_COLUMNS = ["transform", "tier", "method", "target", "eps", "images", "counted",
-                           "destroyed", "destruction_rate", "destruction_rate_lo",
-                           "destruction_rate_hi", "clean_t_accuracy"]
+
 
 
 @dataclass(frozen=True)

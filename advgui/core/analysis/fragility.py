@@ -1,11 +1,12 @@
 """How hard each image is to flip, against how confident the model was: the seed's question
 without depending on three arbitrary bins.
 
-Per image: for the fast attack, the smallest eps (pixel levels) whose one-step image, rounded to
-8 bits, changes the top-1 class (one gradient sign, then forward passes at increasing eps); for the
-iterative attack, the L-infinity of the image at the first step whose top-1 changed. Per method and
-target: flip rate by decile of clean confidence (Wilson intervals), median eps-to-flip per tier and
-decile, and Spearman's rank correlation of confidence with eps-to-flip (bootstrap interval).
+Per image (searched by study.fragility_search while the study runs): for the fast attack, the
+smallest eps (pixel levels) whose one-step image, rounded to 8 bits, changes the top-1 class (one
+gradient sign, then forward passes at increasing eps); for the iterative attack, the L-infinity
+of the image at the first step whose top-1 changed. Per method and target: flip rate by decile
+of clean confidence (Wilson intervals), median eps-to-flip per tier and decile, and Spearman's
+rank correlation of confidence with eps-to-flip (bootstrap interval).
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ import math
 
 import numpy as np
 
-from advgui.core.attacks import Target
-from advgui.core.model.classifier import Classifier
-from advgui.core.records.row_log import wilson
+from advgui.core.analysis.stats import spearman, spearman_interval, wilson
+from advgui.core.analysis.summary import rows_by_attack
 from advgui.core.tiers import Tier
 
-# Levels tried in turn; an image not flipped at the last one has eps-to-flip "> 64" (inf).
+# Levels the fast search (study.fragility_search) tries in turn; an image not flipped at the
+# last one has eps-to-flip "> 64" (inf).
 FAST_GRID = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 32, 48, 64)
 DECILES = 10
 
@@ -29,61 +30,6 @@ FRAGILITY_COLUMNS = ["method", "target", "eps", "group", "bin", "images", "confi
 CORRELATION_COLUMNS = ["method", "target", "eps", "images", "spearman", "spearman_lo",
                        "spearman_hi", "median_eps_to_flip_high", "median_eps_to_flip_medium",
                        "median_eps_to_flip_low"]
-
-
-def fast_eps_to_flip(classifier: Classifier, x: np.ndarray, target: Target,
-                     truth: np.ndarray | None = None, grid: tuple[float, ...] = FAST_GRID,
-                     clean: np.ndarray | None = None) -> np.ndarray:
-    """[N] smallest eps in grid whose rounded fast-gradient-sign image changes the top-1 (inf when
-    none does). One gradient run (the fast attack's own sign), then one forward run per grid
-    value for the images still unflipped. A larger step does not always flip what a smaller one
-    did (Kurakin et al. saw the fast method weaken at large eps), so this is the first flip."""
-    pre = classifier.preprocessing
-    lo, hi = pre.bounds()
-    x = np.asarray(x, np.float32)
-    clean = classifier.probabilities(x) if clean is None else clean
-    tgt, direction = target.resolve(clean, truth)
-    sign = np.sign(classifier.gradient(x, tgt, direction).gradient)
-    top1 = clean.argmax(axis=1)
-    out = np.full(len(x), np.inf)
-    pending = np.arange(len(x))
-    for eps in grid:
-        adv = np.minimum(np.maximum(x[pending] + pre.pixel_step(eps) * sign[pending], lo), hi)
-        probs = classifier.probabilities(pre.to_model(pre.to_uint8(adv)))
-        flipped = probs.argmax(axis=1) != top1[pending]
-        out[pending[flipped]] = eps
-        pending = pending[~flipped]
-        if not len(pending):
-            break
-    return out
-
-
-def ranks(values: np.ndarray) -> np.ndarray:
-    """Ranks from 1, ties sharing the average of their ranks (inf ranks last)."""
-    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    return (np.cumsum(counts) - (counts - 1) / 2)[inverse]
-
-
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    ra, rb = ranks(a), ranks(b)
-    if ra.std() == 0 or rb.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(ra, rb)[0, 1])
-
-
-def spearman_interval(a: np.ndarray, b: np.ndarray, rounds: int = 2000,
-                      seed: int = 0) -> tuple[float, float]:
-    """95 % percentile-bootstrap interval of Spearman's rho (images resampled)."""
-    rng = np.random.default_rng(seed)
-    n = len(a)
-    if n < 3:
-        return float("nan"), float("nan")
-    values = np.asarray([spearman(a[i], b[i]) for i in (rng.integers(0, n, n)
-                                                        for _ in range(rounds))])
-    values = values[np.isfinite(values)]
-    if not len(values):
-        return float("nan"), float("nan")
-    return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
 
 
 def _median(values: np.ndarray, cap: float) -> str:
@@ -106,10 +52,10 @@ def fragility_rows(rows: list[dict]) -> tuple[list[dict], list[dict]]:
     # ball's radius, whatever the image, so it says nothing of how fragile the image is.
     ok = [r for r in rows if r.get("status") == "ok" and "eps_to_flip" in r
           and r.get("method") != "pgd"]
-    keys = sorted({(r["method"], r["target"], float(r["eps"])) for r in ok})
+    attacks = rows_by_attack(ok)
     bins, correlations = [], []
-    for method, target, eps in keys:
-        sel = [r for r in ok if (r["method"], r["target"], float(r["eps"])) == (method, target, eps)]
+    for method, target, eps in sorted(attacks):
+        sel = attacks[method, target, eps]
         conf = np.asarray([float(r["clean_top1_probability"]) for r in sel])
         flip_eps = np.asarray([_eps_of(r) for r in sel])
         flipped = np.asarray([r["top1_error_clean"] == "1" for r in sel])

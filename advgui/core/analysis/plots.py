@@ -6,11 +6,13 @@ import io
 import math
 from pathlib import Path
 
-from advgui.core.records.safe_write import atomic_write_bytes
+from advgui.core.analysis import palette
 from advgui.core.analysis.summary import uses_truth
+from advgui.core.records.safe_write import atomic_write_bytes
 
-COLOURS = {"iterative": "#c0392b", "fast": "#2471a3", "pgd": "#1e8449", "momentum": "#7d3c98"}
-MARKERS = {"least-likely": "o", "inverse": "s", "least-likely-top5": "^", "true": "D"}
+
+def _marker(target: str) -> str:
+    return palette.MATPLOTLIB_MARKERS[palette.target_shape(target)]
 
 
 def _figure(width: float, height: float):
@@ -55,13 +57,18 @@ def plot_fragility(bins: list[dict], correlations: list[dict], path: Path, title
             hi = [100 * float(b["flip_rate_hi"]) - y_ for y_, b in zip(y, sel)]
             c = rho.get((method, target, eps), {})
             label = f"{method} {target} (Spearman ρ {float(c.get('spearman', 'nan')):+.2f})"
-            style = dict(color=COLOURS.get(method, "#555"), marker=MARKERS.get(target, "x"),
+            style = dict(color=palette.method_colour(method), marker=_marker(target),
                          linestyle="-" if target == "inverse" else "--")
             rate_ax.errorbar(x, y, yerr=[lo, hi], capsize=2, label=label, **style)
             eps_ax.plot(x, [_eps_value(b["median_eps_to_flip"]) for b in sel], label=label,
                         **style)
         rate_ax.set(ylabel=f"ε {eps}: top-1 flipped (%)", ylim=(-2, 102), xticks=range(1, 11))
         eps_ax.set(ylabel="median ε-to-flip (levels)", xticks=range(1, 11))
+        drawn = [_eps_value(b["median_eps_to_flip"]) for b in bins if b["eps"] == eps]
+        if not any(math.isfinite(v) for v in drawn):
+            # No median within the search or budget at this eps: nothing to scale the axis by,
+            # and a log axis with no finite value cannot be drawn at all.
+            eps_ax.set_ylim(1, max(2.0, float(eps)))
         eps_ax.set_yscale("log", base=2)
         eps_ax.yaxis.set_major_formatter(ScalarFormatter())
         rate_ax.legend(fontsize=7, loc="best")
@@ -88,7 +95,7 @@ def plot_error_vs_eps(summary: list[dict], path: Path, title: str) -> bool:
     kind = "truth" if use_truth else "clean"
     panels = [t for t in ("high", "medium", "low", "all") if any(r["tier"] == t for r in summary)]
     targets = sorted({r["target"] for r in summary})
-    methods = sorted({r["method"] for r in summary}, key=lambda m: (m not in COLOURS, m))
+    methods = sorted({r["method"] for r in summary}, key=lambda m: (m not in palette.METHODS, m))
     # One row per target: sixteen lines in one panel could not be told apart.
     fig = _figure(3.0 * len(panels) + 1.3, 2.9 * len(targets) + 0.5)
     grid = fig.subplots(len(targets), len(panels), squeeze=False, sharex=True, sharey=True)
@@ -110,7 +117,7 @@ def plot_error_vs_eps(summary: list[dict], path: Path, title: str) -> bool:
                     ax.errorbar(x, [100 * v for v in y],
                                 yerr=[[100 * (v - a) for v, a in zip(y, lo)],
                                       [100 * (b - v) for v, b in zip(y, hi)]],
-                                color=COLOURS.get(method, "#555"), marker=MARKERS.get(target, "x"),
+                                color=palette.method_colour(method), marker=_marker(target),
                                 linestyle=dash, capsize=2, markersize=3.5, linewidth=1.2)
             name = f"{tier} confidence" if tier != "all" else "all images"
             ax.set_title(f"{name} ({images} images), {target}", fontsize=8.5)
@@ -122,7 +129,7 @@ def plot_error_vs_eps(summary: list[dict], path: Path, title: str) -> bool:
         axes[0].set_ylabel(f"error vs {kind} (%)")
     for ax in grid[-1]:
         ax.set_xlabel("ε (pixel levels)")
-    handles = [Line2D([], [], color=COLOURS.get(m, "#555"), label=m) for m in methods]
+    handles = [Line2D([], [], color=palette.method_colour(m), label=m) for m in methods]
     handles += [Line2D([], [], color="#333", linestyle="-", label="top-1"),
                 Line2D([], [], color="#333", linestyle="--", label="top-5")]
     grid[0][-1].legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.03, 1.0))

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from advgui.core.attacks import METHODS, Target, make_attack  # noqa: F401 (METHODS: re-exported)
-from advgui.core.analysis.summary import TIERS, eps_key
+from advgui.core.records.schema import TIERS, eps_key
 from advgui.core.study.shards import Shard
 from advgui.core.tiers import Tier, TierThresholds
 

@@ -3,9 +3,10 @@
 This module is the one place that answers "is this folder ours?": it writes and reads the marks
 (the lock file, study.json's "advgui_study" key, manifest.json's "advgui" key) that say so.
 
-The lock is an OS lock (fcntl.flock, or msvcrt on Windows) on a file that is never deleted, so it
-is released by the kernel however the holder ends (Ctrl-C, kill -9, a crash) and two processes can
-never both believe they hold it. The file also records who holds it, for the refusal message.
+The lock is an OS lock (portalocker: fcntl.flock on Linux and macOS, LockFileEx on Windows, both
+with real shared locks) on a file that is never deleted, so it is released by the kernel however
+the holder ends (Ctrl-C, kill -9, a crash) and two processes can never both believe they hold it.
+The file also records who holds it, for the refusal message.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import socket
 import sys
 import time
 from pathlib import Path
+
+import portalocker
 
 from advgui.core.records.safe_write import (NOFOLLOW, OutputError, atomic_write_json, check_own_file,
                                            describe_write_error)
@@ -107,8 +110,10 @@ class StudyLock:
             raise OutputError(f"cannot lock the study folder {self.folder}: "
                               f"{describe_write_error(exc)}") from exc
         try:
-            _lock(self._fd, self.shared)
-        except OSError:
+            portalocker.lock(self._fd, (portalocker.LockFlags.SHARED if self.shared else
+                                        portalocker.LockFlags.EXCLUSIVE)
+                             | portalocker.LockFlags.NON_BLOCKING)
+        except (portalocker.exceptions.LockException, OSError):
             holder = self._holder()
             os.close(self._fd)
             self._fd = -1
@@ -144,23 +149,3 @@ class StudyLock:
     def __exit__(self, *exc) -> None:
         self.release()
 
-
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _lock(fd: int, shared: bool = False) -> None:
-        # msvcrt has no shared lock: readers take it in turn, retrying for a few seconds.
-        os.lseek(fd, 0, os.SEEK_SET)
-        for attempt in range(50 if shared else 1):
-            try:
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-                return
-            except OSError:
-                if attempt == (49 if shared else 0):
-                    raise
-                time.sleep(0.1)
-else:
-    import fcntl
-
-    def _lock(fd: int, shared: bool = False) -> None:
-        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)

@@ -100,6 +100,31 @@ def atomic_write_file(path: Path, write: Callable[[BinaryIO], None],
         except OSError:
             pass
         raise
+    sync_folder(path.parent, dir_fd)
+
+
+# Errors of a folder's fsync that mean "this file system cannot", not "the disk failed".
+_NO_FOLDER_SYNC = (errno.EINVAL, errno.ENOTSUP, errno.EBADF, errno.EACCES)
+
+
+def sync_folder(folder: Path, dir_fd: int | None = None) -> None:
+    """Flush the folder's entries: the rename that put a file in place reaches the disk with
+    the file's data, so a power cut cannot bring back the old file (or none) after a report
+    said the new one was written."""
+    if os.name == "nt":  # pragma: no cover - Windows cannot open a folder; NTFS journals renames
+        return
+    try:
+        if dir_fd is not None:
+            os.fsync(dir_fd)
+            return
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        if exc.errno not in _NO_FOLDER_SYNC:
+            raise
 
 
 def open_folder(folder: Path) -> int | None:

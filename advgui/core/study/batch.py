@@ -12,10 +12,10 @@ from PIL import Image
 
 from advgui.core.attacks import Target
 from advgui.core.model.classifier import Classifier
-from advgui.core.analysis.fragility import fast_eps_to_flip
+from advgui.core.study.fragility_search import fast_eps_to_flip
 from advgui.core.model.images import ImageError, load_rgb
 from advgui.core.records.safe_write import atomic_write_file
-from advgui.core.analysis.summary import image_row
+from advgui.core.study.rows import image_row
 
 
 def _slug(path: Path, root: Path) -> str:

@@ -19,8 +19,9 @@ import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 
 from advgui.core.model.classifier import Classifier
-from advgui.core.records.row_log import wilson
+from advgui.core.analysis.stats import wilson
 from advgui.core.analysis.extras_schema import DESTROY, DESTROY_COLUMNS, DESTROY_SUMMARY_COLUMNS  # noqa: F401
+from advgui.core.records.schema import eps_key
 from advgui.core.tiers import Tier
 
 SUMMARY_COLUMNS = DESTROY_SUMMARY_COLUMNS

@@ -20,8 +20,8 @@ from advgui.core.model.labels import LabelsError, load_labels
 from advgui.core.records.row_log import RowLog, read_csv, write_csv
 from advgui.core.records.safe_write import (NO_SPACE, OutputError, atomic_write_json, check_free_space, describe_write_error,
                                     open_folder, real_subfolder, refuse_links, sweep_temporaries)
-from advgui.core.analysis.summary import (IMAGE_COLUMNS, image_key, rescore_truth, summary_rows,
-                                 validate_image_row)
+from advgui.core.analysis.summary import summary_rows
+from advgui.core.records.schema import IMAGE_COLUMNS, image_key, rescore_truth, validate_image_row
 from advgui.core.records.config import (CLEAN_COLUMNS, METHODS, TIER_MODES,  # noqa: F401
                                       StudyConfig, StudyOutcome, StudyProgress,
                                       quantile_thresholds, sample_rows, validate_clean_row)

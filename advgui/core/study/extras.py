@@ -13,7 +13,7 @@ import advgui.core.study.transfer as transfer
 from advgui.core.analysis.extras_schema import DESTROY, TRANSFER, Extra
 from advgui.core.model.classifier import Classifier
 from advgui.core.records.row_log import RowLog, write_csv
-from advgui.core.analysis.summary import image_key
+from advgui.core.records.schema import image_key
 from advgui.core.records.config import StudyConfig
 from advgui.core.study.transfer import backfill_inputs
 

@@ -16,7 +16,8 @@ from advgui.core.analysis.fragility import CORRELATION_COLUMNS, FRAGILITY_COLUMN
 from advgui.core.analysis.plots import plot_error_vs_eps, plot_fragility
 from advgui.core.records.row_log import write_csv
 from advgui.core.records.safe_write import atomic_write_json
-from advgui.core.analysis.summary import SUMMARY_COLUMNS, summary_rows
+from advgui.core.analysis.summary import summary_rows
+from advgui.core.records.schema import SUMMARY_COLUMNS
 
 REPORT_FILES = ("summary.csv", "fragility.csv", "fragility_correlation.csv", "fragility.png",
                 "error_vs_eps.png")
