@@ -13,7 +13,7 @@ import advgui.core.records
 from advgui.core.records import schema
 from advgui.core.study import destroy, transfer
 
-READERS = ["advgui.core.study.reports", "advgui.core.study.shards", "advgui.cli.progress"]
+READERS = ["advgui.core.study.reports", "advgui.core.records.shards", "advgui.cli.progress"]
 MERGE = ["advgui.core.study.merge"]
 # Modules that still reach the model through attacks or the engine while issue 21's config and
 # merge work is under way (records.config imports attacks and study; merge imports attacks.Target).

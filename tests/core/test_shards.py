@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from advgui.core.study.shards import Shard, shard_of
+from advgui.core.records.shards import Shard, shard_of
 from tests.core.test_engine import SIZE, tiny_model_file
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from advgui.core.attacks import METHODS, Target, make_attack  # noqa: F401 (METHODS: re-exported)
 from advgui.core.records.schema import TIERS, eps_key
-from advgui.core.study.shards import Shard
+from advgui.core.records.shards import Shard
 from advgui.core.tiers import Tier, TierThresholds
 
 CLEAN_COLUMNS = ["file", "truth", "tier", "top1", "top1_name", "top1_probability", "status",
@@ -68,7 +68,7 @@ class StudyConfig:
     labels_csv: Path | None = None
     tiers: str = "fixed"  # "fixed": the thresholds above; "quantile": equal thirds by confidence
     # Not part of what defines the study (its rows are the same however it is run):
-    shard: str | None = None  # "K/N": attack only this part of the sample (advgui.core.study.shards)
+    shard: str | None = None  # "K/N": attack only this part of the sample (advgui.core.records.shards)
     clean_from: Path | None = None  # a classify-only study of the same folder whose clean.csv to use
     classify_only: bool = False  # classify and write clean.csv; attack nothing
     transfer_to: tuple[str, ...] = ()  # other models that score every adversarial (transfer.csv)

@@ -17,7 +17,7 @@ from pathlib import Path
 from advgui.core.records.row_log import read_csv, write_csv
 from advgui.core.records.safe_write import atomic_write_file, atomic_write_json, open_folder, real_subfolder
 from advgui.core.records.schema import IMAGE_COLUMNS, eps_key, image_key, validate_image_row
-from advgui.core.study.shards import Shard
+from advgui.core.records.shards import Shard
 from advgui.core.records.config import (CLEAN_COLUMNS, StudyConfig, sample_rows,
                                       validate_clean_row)
 from advgui.core.records.folder import (DEFINITION_NAME, StudyLock, check_out_folder,
