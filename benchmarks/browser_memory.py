@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import QEventLoop, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from advgui.core.model.images import list_image_files  # noqa: E402
+from advgui.core.records.inputs import list_image_files  # noqa: E402
 from advgui.ui import image_browser  # noqa: E402
 from advgui.ui.image_browser import ImageBrowser, ImageListModel  # noqa: E402
 from advgui.ui.thumbnails import ThumbnailService  # noqa: E402

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from advgui.cli.options import add_model_arguments, load_model, model_options, thresholds
-from advgui.core.model.images import list_image_files, load_batch
+from advgui.core.model.images import load_batch
+from advgui.core.records.inputs import list_image_files
 from advgui.core.tiers import Tier
 
 if TYPE_CHECKING:

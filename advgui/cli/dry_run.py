@@ -10,7 +10,7 @@ import numpy as np
 
 from advgui.cli.options import load_model
 from advgui.core.attacks import Target
-from advgui.core.model.images import list_image_files
+from advgui.core.records.inputs import list_image_files
 from advgui.core.model.options import ModelOptions
 from advgui.core.records.config import CLEAN_COLUMNS, StudyConfig, sample_rows, validate_clean_row
 from advgui.core.records.row_log import read_csv

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from advgui.core.model.images import iter_image_files
+from advgui.core.records.inputs import iter_image_files
 
 PROGRESS_EVERY_S = 0.25
 

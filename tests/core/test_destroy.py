@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from advgui.core.model.classifier import Classifier
-from advgui.core.study.destroy import Transform
+from advgui.core.model.transforms import Transform
 from advgui.core.model.images import load_rgb
 from tests.core.test_shards import cli, rows
 from tests.core.test_transfer import _setup

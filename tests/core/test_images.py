@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from advgui.core.model.images import ImageError, list_image_files, load_rgb
+from advgui.core.model.images import ImageError, load_rgb
+from advgui.core.records.inputs import list_image_files
 
 
 def _photo(w: int = 40, h: int = 30) -> Image.Image:

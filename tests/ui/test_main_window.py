@@ -207,7 +207,7 @@ def test_listing_a_folder_never_blocks_the_window(make_window, tiny_model, image
                                                    monkeypatch, tmp_path) -> None:
     import threading
 
-    from advgui.core.model.images import iter_image_files
+    from advgui.core.records.inputs import iter_image_files
     from advgui.ui import folder_scan
 
     slow_drive = threading.Event()

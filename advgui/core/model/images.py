@@ -9,7 +9,7 @@ import os
 import stat
 import warnings
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -80,43 +80,3 @@ def load_batch(paths: Sequence[Path | str], prepare: Callable[[Image.Image], np.
         except ImageError as exc:
             failed.append((path, str(exc)))
     return loaded, pixels, failed
-
-
-def iter_image_files(folder: Path, skip: tuple[Path, ...] = ()) -> Iterator[Path]:
-    """Image files under folder (recursively), as they are found, by suffix; hidden ones skipped.
-
-    Study folders (an advgui study's outputs) are never entered, nor the folders in ``skip``:
-    their adversarial PNGs are results, not photos. The walk keeps its own stack, so a tree of
-    any depth is listed (os.walk recursed and failed at about 1,000 levels).
-    """
-    from advgui.core.records.folder import is_study_folder  # noqa: PLC0415 (it imports nothing back)
-
-    skipped = {os.path.normcase(os.path.abspath(p)) for p in skip}
-    stack = [Path(folder)]
-    while stack:
-        here = stack.pop()
-        if os.path.normcase(os.path.abspath(here)) in skipped or is_study_folder(here):
-            continue
-        try:
-            with os.scandir(here) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError:
-            continue  # unreadable or vanished folder: list what can be listed
-        subdirs = []
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            try:
-                is_dir = entry.is_dir(follow_symlinks=False)
-            except OSError:
-                continue
-            if is_dir:
-                subdirs.append(Path(entry.path))
-            elif Path(entry.name).suffix.lower() in IMAGE_SUFFIXES:
-                yield Path(entry.path)
-        stack.extend(reversed(subdirs))
-
-
-def list_image_files(folder: Path, skip: tuple[Path, ...] = ()) -> list[Path]:
-    """Image files under folder (recursively), sorted; hidden files and study folders skipped."""
-    return sorted(iter_image_files(folder, skip))

@@ -101,7 +101,7 @@ class StudyConfig:
         object.__setattr__(self, "methods", _unique(self.methods))
         object.__setattr__(self, "targets", _unique(self.targets))
         object.__setattr__(self, "transfer_to", _unique(self.transfer_to))
-        from advgui.core.study.destroy import Transform  # noqa: PLC0415 (validated before any work)
+        from advgui.core.model.transforms import Transform  # noqa: PLC0415 (validated before any work)
 
         object.__setattr__(self, "destroy", _unique(str(Transform.parse(t)) for t in self.destroy))
 

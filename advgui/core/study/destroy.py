@@ -11,58 +11,16 @@ saved 8-bit adversarial and to the clean crop it was made from (Pillow), and bot
 
 from __future__ import annotations
 
-import io
-import re
-from dataclasses import dataclass
-
 import numpy as np
-from PIL import Image, ImageEnhance, ImageFilter
 
 from advgui.core.model.classifier import Classifier
+from advgui.core.model.transforms import Transform
 from advgui.core.analysis.stats import wilson
 from advgui.core.analysis.extras_schema import DESTROY, DESTROY_COLUMNS, DESTROY_SUMMARY_COLUMNS  # noqa: F401
 from advgui.core.records.schema import eps_key
 from advgui.core.tiers import Tier
 
 SUMMARY_COLUMNS = DESTROY_SUMMARY_COLUMNS
-
-
-@dataclass(frozen=True)
-class Transform:
-    kind: str  # jpeg, blur, brightness, contrast
-    amount: float
-
-    def __str__(self) -> str:
-        value = f"{self.amount:+g}" if self.kind == "brightness" else f"{self.amount:g}"
-        return f"{self.kind}:{value}"
-
-    @classmethod
-    def parse(cls, text: str) -> "Transform":
-        m = re.fullmatch(r"\s*(jpeg|blur|brightness|contrast)\s*:\s*([+-]?\d+(\.\d+)?)\s*", text)
-        if not m:
-            raise ValueError(f"--destroy {text!r}: use jpeg:QUALITY (1-95), blur:RADIUS, "
-                             "brightness:+LEVELS or contrast:FACTOR, e.g. jpeg:75 blur:1 "
-                             "brightness:+30 contrast:0.8")
-        kind, amount = m.group(1), float(m.group(2))
-        if kind == "jpeg" and not 1 <= amount <= 95:
-            raise ValueError(f"--destroy {text}: JPEG quality must be 1-95")
-        if kind in ("blur", "contrast") and amount < 0:
-            raise ValueError(f"--destroy {text}: {kind} must be 0 or more")
-        return cls(kind, amount)
-
-    def apply(self, pixels: np.ndarray) -> np.ndarray:
-        """uint8 HxWx3 in, uint8 HxWx3 out (what a camera, a viewer or a re-save would do)."""
-        image = Image.fromarray(pixels)
-        if self.kind == "jpeg":
-            buf = io.BytesIO()
-            image.save(buf, format="JPEG", quality=int(self.amount))
-            buf.seek(0)
-            return np.asarray(Image.open(buf).convert("RGB"))
-        if self.kind == "blur":
-            return np.asarray(image.filter(ImageFilter.GaussianBlur(self.amount)))
-        if self.kind == "brightness":
-            return np.clip(pixels.astype(np.int16) + int(round(self.amount)), 0, 255).astype(np.uint8)
-        return np.asarray(ImageEnhance.Contrast(image).enhance(self.amount))
 
 
 destroy_key = DESTROY.key

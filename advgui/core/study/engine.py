@@ -15,7 +15,8 @@ import numpy as np
 
 from advgui.core.model.classifier import Classifier
 from advgui.core.model.hashing import sha256_file
-from advgui.core.model.images import list_image_files, load_batch
+from advgui.core.model.images import load_batch
+from advgui.core.records.inputs import list_image_files
 from advgui.core.model.labels import LabelsError, load_labels
 from advgui.core.records.row_log import RowLog, read_csv, write_csv
 from advgui.core.records.safe_write import (NO_SPACE, OutputError, atomic_write_json, check_free_space, describe_write_error,
