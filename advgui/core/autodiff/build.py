@@ -207,6 +207,56 @@ def _active(model: onnx.ModelProto, source: str) -> set[str]:
     return active
 
 
+@dataclass(frozen=True)
+class MissingRule:
+    """An operator type with no backward rule: how many nodes use it, and the first of them."""
+
+    op_type: str
+    count: int
+    first: onnx.NodeProto
+    position: int  # of the first node in the graph, from 1
+
+    def where(self) -> str:
+        """The first node by name, output and position (dynamo exports name nodes 'n0')."""
+        out = next((o for o in self.first.output if o), "")
+        return f"node '{self.first.name or out}', output '{out}', node {self.position}"
+
+
+class UnsupportedOperators(UnsupportedModel):
+    """Operators without a backward rule, every type with its count and first node.
+
+    The message names the first node as it always did; the user-facing one (one line without
+    the list of supported operators) is ``summary()``.
+    """
+
+    def __init__(self, missing: list[MissingRule], nodes: int) -> None:
+        self.missing, self.nodes = missing, nodes
+        first = min(missing, key=lambda m: m.position)
+        super().__init__(f"{describe(first.first)}: operator {first.op_type} is not supported by "
+                         f"the gradient builder (supported: {', '.join(sorted(RULES))})")
+
+    def summary(self) -> str:
+        kinds = "; ".join(f"{m.op_type} x{m.count} (first: {m.where()} of {self.nodes})"
+                          for m in self.missing)
+        plural = "s" if len(self.missing) > 1 else ""
+        return f"no gradient rule for {len(self.missing)} operator type{plural}: {kinds}"
+
+
+def _unsupported(forward: list[onnx.NodeProto], needed: list[onnx.NodeProto],
+                 active: set[str]) -> list[MissingRule]:
+    position = {id(n): i for i, n in enumerate(forward, start=1)}
+    found: dict[str, MissingRule] = {}
+    for node in needed:
+        if node.op_type in RULES or node.op_type in NON_DIFFERENTIABLE:
+            continue
+        if not any(i in active for i in node.input):
+            continue
+        seen = found.get(node.op_type)
+        found[node.op_type] = (MissingRule(node.op_type, seen.count + 1, seen.first, seen.position)
+                               if seen else MissingRule(node.op_type, 1, node, position[id(node)]))
+    return sorted(found.values(), key=lambda m: m.position)
+
+
 class GradientRuleError(AssertionError):
     """A backward rule broke its contract: a bug in the gradient builder, not in the model."""
 
@@ -255,21 +305,16 @@ def build_gradient_model(
     active = _active(model, image)
     if logits not in active:
         raise UnsupportedModel("the model output does not depend on its input")
-    shapes, infos = _shapes(model)
-    needed = [n for n in model.graph.node if any(o in active for o in n.output)]
-    ctx = Context(full, shapes, dtype)
-    measured = _measure_unknown_shapes(full, model, image, needed, shapes,
-                                       ctx.known_constants())
-    ctx.add_constants(measured)
-
     forward = [onnx.NodeProto.FromString(n.SerializeToString()) for n in model.graph.node]
     needed = [n for n in forward if any(o in active for o in n.output)]
-    for node in needed:
-        if node.op_type not in RULES and node.op_type not in NON_DIFFERENTIABLE:
-            if any(i in active for i in node.input):
-                raise UnsupportedModel(
-                    f"{describe(node)}: operator {node.op_type} is not supported by the gradient "
-                    f"builder (supported: {', '.join(sorted(RULES))})")
+    missing = _unsupported(forward, needed, active)
+    if missing:
+        raise UnsupportedOperators(missing, len(forward))
+
+    shapes, infos = _shapes(model)
+    ctx = Context(full, shapes, dtype)
+    ctx.add_constants(_measure_unknown_shapes(full, model, image, needed, shapes,
+                                              ctx.known_constants()))
 
     spec = GradientSpec(image=image)
     # Cross-entropy head: d CE / d logits = softmax - onehot, scaled by the direction.
