@@ -139,7 +139,7 @@ class Classifier:
         to the newest it reads (IR bumps do not change what a graph computes)."""
         try:
             return create_session(source, device)
-        except RuntimeError as exc:
+        except Exception as exc:  # onnxruntime's Fail/InvalidGraph are not RuntimeErrors
             if "CUDA was requested" in str(exc):
                 raise
             limit = _IR_LIMIT.search(str(exc))
@@ -152,7 +152,7 @@ class Classifier:
         lowered.ir_version = readable
         try:
             session = create_session(lowered.SerializeToString(), device)
-        except RuntimeError as exc:
+        except Exception as exc:  # onnxruntime's Fail/InvalidGraph are not RuntimeErrors
             raise ModelError(
                 f"{self.name}: saved with ONNX IR version {saved}, this ONNX Runtime reads up to "
                 f"{readable} and the model does not run at {readable} "

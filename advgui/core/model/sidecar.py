@@ -171,14 +171,13 @@ def write_model_sidecar(path: Path, preprocessing: Preprocessing,
                         labels_file: Path | None = None) -> Path:
     """Write M.preprocessor_config.json beside model M.onnx (Hugging Face's keys); returns it."""
     side = sidecar_path(path)
-    crop = preprocessing.size / preprocessing.crop_fraction
+    # ConvNeXt's processor keys (shortest edge and crop_pct) say the crop exactly.
     data: dict = {
         "image_processor_type": "advgui",
         "do_resize": True,
         "size": ({"height": preprocessing.size, "width": preprocessing.size}
-                 if preprocessing.stretch else {"shortest_edge": round(crop)}),
-        "do_center_crop": not preprocessing.stretch,
-        "crop_size": {"height": preprocessing.size, "width": preprocessing.size},
+                 if preprocessing.stretch else {"shortest_edge": preprocessing.size}),
+        **({} if preprocessing.stretch else {"crop_pct": preprocessing.crop_fraction}),
         "do_rescale": True, "rescale_factor": 1 / 255, "do_normalize": True,
         "image_mean": [m / 255 for m in preprocessing.mean],
         "image_std": [s / 255 for s in preprocessing.std],

@@ -72,14 +72,13 @@ class TransferLog(PairLog):
     name = "transfer"
 
     def __init__(self, classifier: Classifier, config: StudyConfig, study_id: str) -> None:
-        from advgui.core.model.registry import load_classifier  # noqa: PLC0415
         import advgui.core.study.transfer as transfer  # noqa: PLC0415
 
         self.columns, self.summary_columns = transfer.TRANSFER_COLUMNS, transfer.SUMMARY_COLUMNS
         self._t = transfer
         scorers = []
         for spec in config.transfer_to:
-            model = load_classifier(spec, device=classifier.device.requested)
+            model = transfer.load_transfer_model(spec, classifier.device.requested)
             if model.sha256 == classifier.sha256:
                 raise ValueError(f"--transfer-to {spec} is the study's own model")
             scorers.append((model.name, lambda rows, c, a, m=model:
