@@ -8,4 +8,5 @@ from advgui.core.autodiff.build import (GradientSpec, UnsupportedModel, Unsuppor
                                         build_gradient_model)
 from advgui.core.autodiff.table import SUPPORTED_OPS
 
-__all__ = ["GradientSpec", "UnsupportedModel", "UnsupportedOperators", "build_gradient_model", "SUPPORTED_OPS"]
+__all__ = ["GradientSpec", "UnsupportedModel", "UnsupportedOperators", "build_gradient_model",
+           "SUPPORTED_OPS"]
