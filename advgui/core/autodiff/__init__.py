@@ -4,7 +4,9 @@
 cross-entropy loss and the loss gradient with respect to the input image in a single run.
 """
 
-from advgui.core.autodiff.build import GradientSpec, UnsupportedModel, build_gradient_model
+from advgui.core.autodiff.build import (GradientSpec, UnsupportedModel, UnsupportedOperators,
+                                        build_gradient_model)
 from advgui.core.autodiff.table import SUPPORTED_OPS
 
-__all__ = ["GradientSpec", "UnsupportedModel", "build_gradient_model", "SUPPORTED_OPS"]
+__all__ = ["GradientSpec", "UnsupportedModel", "UnsupportedOperators", "build_gradient_model",
+           "SUPPORTED_OPS"]

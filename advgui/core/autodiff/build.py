@@ -49,6 +49,89 @@ def _shapes(model: onnx.ModelProto) -> tuple[dict[str, list[int | None]],
     return shapes, infos
 
 
+# Inputs whose values a rule must know at build time, by op type: (positions, the rule's need).
+VALUE_INPUTS = {"Slice": (1, 2, 3, 4), "Pad": (1, 3)}
+
+
+def _measure_unknown_shapes(full: onnx.ModelProto, model: onnx.ModelProto, image: str,
+                            needed: list[onnx.NodeProto], shapes: dict[str, list[int | None]],
+                            constants: set[str]) -> dict[str, np.ndarray]:
+    """Fill in the dims that shape inference left unknown by running the model once.
+
+    ONNX shape inference gives up at some patterns (a Concat after ViT's class-token Expand, a
+    GlobalAveragePool after Swin's permute) although every dim is fixed once the image size is.
+    Every tensor a differentiated node reads or writes (a rule may need the shape of a constant
+    branch too, like the expanded class token) with an unknown dim becomes a graph output of one CPU run on a zero
+    image of the model's input shape; with a symbolic batch a second run at batch 2 tells which
+    dims follow the batch, and those stay symbolic (None).
+
+    The same run gives the values of the index inputs that a rule needs constant (Swin's Slice
+    starts and ends, computed from Shape): returned when both runs agree on them, so they do
+    not depend on the batch.
+    """
+    image_type = next(i for i in model.graph.input if i.name == image).type.tensor_type
+    image_dims = image_type.shape.dim
+    fixed_batch = image_dims[0].HasField("dim_value")
+    if not all(d.HasField("dim_value") for d in image_dims[1:]):
+        return {}  # no input size to run with: the rules report what they miss
+    inits = {t.name for t in full.graph.initializer}
+    wanted = []
+    for node in needed:
+        for name in list(node.input) + list(node.output):
+            if not name or name == image or name in inits:
+                continue
+            shape = shapes.get(name)
+            if shape is None or any(d is None for d in (shape if fixed_batch else shape[1:])):
+                wanted.append(name)
+    values_wanted = [node.input[i] for node in needed
+                     for i in VALUE_INPUTS.get(node.op_type, ())
+                     if len(node.input) > i and node.input[i] and node.input[i] not in constants]
+    wanted = list(dict.fromkeys(wanted + values_wanted))
+    if not wanted:
+        return {}
+    import onnxruntime as ort  # noqa: PLC0415 (only models that need it pay for the import)
+
+    probe = onnx.ModelProto()
+    probe.CopyFrom(full)
+    for d, src in zip(probe.graph.input, model.graph.input):
+        if d.name == image:
+            d.CopyFrom(src)
+    present = {o.name for o in probe.graph.output}
+    probe.graph.output.extend(onnx.ValueInfoProto(name=n) for n in wanted if n not in present)
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(probe.SerializeToString(), options,
+                                       providers=["CPUExecutionProvider"])
+        names = [o.name for o in session.get_outputs()]
+        dims = [d.dim_value for d in image_dims[1:]]
+        elem = helper.tensor_dtype_to_np_dtype(image_type.elem_type)
+        runs = [dict(zip(names, session.run(None, {image: np.zeros([b, *dims], elem)})))
+                for b in ((1,) if fixed_batch else (1, 2))]
+    except Exception:  # onnxruntime's own error types; the rules then report the unknown dim
+        return {}
+    for name in wanted:
+        one = runs[0].get(name)
+        if one is None:
+            continue
+        measured: list[int | None] = list(one.shape)
+        if len(runs) > 1:
+            two = runs[1][name].shape
+            measured = [a if a == b else None for a, b in zip(one.shape, two)]
+        known = shapes.get(name)
+        if known is not None and len(known) == len(measured):
+            measured = [k if k is not None else m for k, m in zip(known, measured)]
+        shapes[name] = measured
+    values = {}
+    for name in values_wanted:
+        found = [run.get(name) for run in runs]
+        if all(v is not None and v.dtype.kind == "i" and v.size <= 64
+               and np.array_equal(v, found[0]) for v in found):
+            values[name] = found[0]
+    return values
+
+
 def _gradient_infos(grad_of: dict[str, str],
                     infos: dict[str, onnx.ValueInfoProto]) -> list[onnx.ValueInfoProto]:
     """Declare that each gradient has its forward tensor's type and shape.
@@ -124,6 +207,56 @@ def _active(model: onnx.ModelProto, source: str) -> set[str]:
     return active
 
 
+@dataclass(frozen=True)
+class MissingRule:
+    """An operator type with no backward rule: how many nodes use it, and the first of them."""
+
+    op_type: str
+    count: int
+    first: onnx.NodeProto
+    position: int  # of the first node in the graph, from 1
+
+    def where(self) -> str:
+        """The first node by name, output and position (dynamo exports name nodes 'n0')."""
+        out = next((o for o in self.first.output if o), "")
+        return f"node '{self.first.name or out}', output '{out}', node {self.position}"
+
+
+class UnsupportedOperators(UnsupportedModel):
+    """Operators without a backward rule, every type with its count and first node.
+
+    The message names the first node as it always did; the user-facing one (one line without
+    the list of supported operators) is ``summary()``.
+    """
+
+    def __init__(self, missing: list[MissingRule], nodes: int) -> None:
+        self.missing, self.nodes = missing, nodes
+        first = min(missing, key=lambda m: m.position)
+        super().__init__(f"{describe(first.first)}: operator {first.op_type} is not supported by "
+                         f"the gradient builder (supported: {', '.join(sorted(RULES))})")
+
+    def summary(self) -> str:
+        kinds = "; ".join(f"{m.op_type} x{m.count} (first: {m.where()} of {self.nodes})"
+                          for m in self.missing)
+        plural = "s" if len(self.missing) > 1 else ""
+        return f"no gradient rule for {len(self.missing)} operator type{plural}: {kinds}"
+
+
+def _unsupported(forward: list[onnx.NodeProto], needed: list[onnx.NodeProto],
+                 active: set[str]) -> list[MissingRule]:
+    position = {id(n): i for i, n in enumerate(forward, start=1)}
+    found: dict[str, MissingRule] = {}
+    for node in needed:
+        if node.op_type in RULES or node.op_type in NON_DIFFERENTIABLE:
+            continue
+        if not any(i in active for i in node.input):
+            continue
+        seen = found.get(node.op_type)
+        found[node.op_type] = (MissingRule(node.op_type, seen.count + 1, seen.first, seen.position)
+                               if seen else MissingRule(node.op_type, 1, node, position[id(node)]))
+    return sorted(found.values(), key=lambda m: m.position)
+
+
 class GradientRuleError(AssertionError):
     """A backward rule broke its contract: a bug in the gradient builder, not in the model."""
 
@@ -172,17 +305,16 @@ def build_gradient_model(
     active = _active(model, image)
     if logits not in active:
         raise UnsupportedModel("the model output does not depend on its input")
-    shapes, infos = _shapes(model)
-    ctx = Context(full, shapes, dtype)
-
     forward = [onnx.NodeProto.FromString(n.SerializeToString()) for n in model.graph.node]
     needed = [n for n in forward if any(o in active for o in n.output)]
-    for node in needed:
-        if node.op_type not in RULES and node.op_type not in NON_DIFFERENTIABLE:
-            if any(i in active for i in node.input):
-                raise UnsupportedModel(
-                    f"{describe(node)}: operator {node.op_type} is not supported by the gradient "
-                    f"builder (supported: {', '.join(sorted(RULES))})")
+    missing = _unsupported(forward, needed, active)
+    if missing:
+        raise UnsupportedOperators(missing, len(forward))
+
+    shapes, infos = _shapes(model)
+    ctx = Context(full, shapes, dtype)
+    ctx.add_constants(_measure_unknown_shapes(full, model, image, needed, shapes,
+                                              ctx.known_constants()))
 
     spec = GradientSpec(image=image)
     # Cross-entropy head: d CE / d logits = softmax - onehot, scaled by the direction.

@@ -86,6 +86,13 @@ class Context:
             self._arrays[name] = numpy_helper.to_array(self._tensors[name])
         return self._arrays.get(name)
 
+    def add_constants(self, values: dict[str, np.ndarray]) -> None:
+        """Values measured by running the model (batch-independent), for rules that need them."""
+        self._arrays.update(values)
+
+    def known_constants(self) -> set[str]:
+        return set(self._tensors) | set(self._arrays)
+
     def producer(self, name: str) -> onnx.NodeProto | None:
         if self._producers is None:
             self._producers = {o: n for n in self.model.graph.node for o in n.output if o}

@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 
-from advgui.core.autodiff import GradientSpec, UnsupportedModel, build_gradient_model
+from advgui.core.autodiff import (GradientSpec, UnsupportedModel, UnsupportedOperators,
+                                  build_gradient_model)
+from advgui.core.model.batch import batched_variants, has_fixed_batch_one
 from advgui.core.model.classes import ClassList
 from advgui.core.model.hashing import sha256_file
 from advgui.core.model.preprocess import Preprocessing
 from advgui.core.model.session import DeviceChoice, create_session
+from advgui.core.model.sidecar import (SidecarError, model_file, read_model_classes,
+                                       read_model_sidecar, sidecar_path)
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +40,12 @@ class GradientResult:
     gradient: np.ndarray  # direction * d loss / d input, [N, C, H, W]
 
 
-def _labels_beside(path: Path) -> Path | None:
-    for candidate in (path.with_suffix(".labels.txt"), path.with_suffix(".txt"),
-                      path.parent / "labels.txt"):
-        if candidate.exists():
-            return candidate
-    return None
+_IR_LIMIT = re.compile(r"Unsupported model IR version: (\d+), max supported IR version: (\d+)")
+
+# What a model without a gradient rule can still do, for the refusal.
+STILL_WORKS = ("classification (advgui-cli classify, study --classify-only) and transfer scoring "
+               "(--transfer-to) still work; README 'The gradient graph' lists the supported "
+               "operators")
 
 
 class Classifier:
@@ -52,37 +58,41 @@ class Classifier:
         self.model = model
         self._gradient_session = None
         self._spec: GradientSpec | None = None
-        self._check_io(model)
+        self.input_name = self._check_io(model)
         meta = {p.key: p.value for p in model.metadata_props}
         try:
             self.preprocessing = preprocessing or Preprocessing.from_metadata(meta)
         except ValueError as exc:
             raise ModelError(f"{name}: bad preprocessing metadata: {exc}") from exc
         if self.preprocessing is None:
+            where = sidecar_path(path).name if path is not None else "M.preprocessor_config.json"
             raise ModelError(
-                f"{name}: the model carries no preprocessing metadata; give --size, --mean and "
-                "--std (pixel units 0-255) for it")
+                f"{name}: the model carries no preprocessing; put {where} beside it (Hugging "
+                "Face's format: size, image_mean, image_std in 0-1 units; see README 'Your own "
+                "model'), or give --size, --mean and --std (pixel units 0-255) for the attacked "
+                "model")
         self._check_size()
         # A file on disk is hashed and opened by path (ONNX Runtime reads the external weights
         # itself); an in-memory model is serialized once.
         source: bytes | str = str(path) if path is not None else model.SerializeToString()
-        self._source = source
         self.sha256 = sha256_file(path) if path is not None else hashlib.sha256(source).hexdigest()
-        try:
-            self.session, self.device = create_session(source, device)
-        except RuntimeError as exc:
-            if "CUDA was requested" in str(exc):
-                raise
-            raise ModelError(f"{name}: ONNX Runtime cannot run this model: "
-                             f"{str(exc).splitlines()[0][:300]}") from exc
+        self._source = source
+        self._one_at_a_time = False
+        self.session, self.device = self._open(source, device)  # may lower the IR version
+        # A fixed batch of 1 is scored one image at a time unless a rewrite takes any batch.
+        if has_fixed_batch_one(self.model, self.input_name):
+            batched = self._batched(self.model)
+            if batched is not None:
+                self.session, self.device = create_session(batched, device)
+                self._source = batched
         log.info("model %s runs on %s", name, self.device.describe())
-        self.input_name = self.session.get_inputs()[0].name
         probe = self._forward(np.zeros((1, 3, self.size, self.size), np.float32))
         if not np.all(np.isfinite(probe)):
             raise ModelError(f"{name}: the model produces NaN or infinite outputs on a plain image")
         self.num_classes = probe.shape[1]
         self.outputs_probabilities = self._ends_in_softmax(model)
-        self.classes = classes or ClassList.from_metadata(meta) or ClassList.numbered(self.num_classes)
+        self.classes = (classes or ClassList.from_metadata(meta) or self._classes_beside()
+                        or ClassList.numbered(self.num_classes))
         if len(self.classes) != self.num_classes:
             raise ModelError(f"{name}: {len(self.classes)} class names for "
                              f"{self.num_classes} outputs")
@@ -92,7 +102,10 @@ class Classifier:
     def load(cls, path: Path, *, labels: Path | None = None,
              preprocessing: Preprocessing | None = None, device: str = "auto",
              name: str | None = None) -> "Classifier":
-        path = Path(path)
+        try:
+            path = model_file(Path(path))
+        except SidecarError as exc:
+            raise ModelError(str(exc)) from None
         if not path.is_file():
             raise ModelError(f"model file not found: {path}")
         try:
@@ -101,13 +114,81 @@ class Classifier:
             raise ModelError(f"{path.name} is not an ONNX model ({type(exc).__name__})") from exc
         if not model.graph.node:
             raise ModelError(f"{path.name} is not an ONNX model (no graph)")
-        labels = labels or _labels_beside(path)
         classes = ClassList.from_file(labels) if labels else None
-        return cls(model, name=name or path.stem, path=path, classes=classes,
+        meta = {p.key for p in model.metadata_props}
+        if preprocessing is None and "advgui.input_size" not in meta:
+            try:  # the model's own file beside it, or its Optimum export folder's
+                preprocessing = read_model_sidecar(path)
+            except SidecarError as exc:
+                raise ModelError(str(exc)) from None
+        # An Optimum folder's file is always model.onnx: the folder names the model.
+        stem = path.parent.name if path.name == "model.onnx" else path.stem
+        return cls(model, name=name or stem, path=path, classes=classes,
                    preprocessing=preprocessing, device=device)
 
+    def _classes_beside(self) -> ClassList | None:
+        if self.path is None:
+            return None
+        try:
+            return read_model_classes(self.path)
+        except (ValueError, OSError) as exc:
+            raise ModelError(f"{self.name}: class names beside the model: {exc}") from None
+
+    def _open(self, source: bytes | str, device: str):
+        """A session; a model saved with a newer IR version than ONNX Runtime reads is lowered
+        to the newest it reads (IR bumps do not change what a graph computes)."""
+        try:
+            return create_session(source, device)
+        except Exception as exc:  # onnxruntime's Fail/InvalidGraph are not RuntimeErrors
+            if "CUDA was requested" in str(exc):
+                raise
+            limit = _IR_LIMIT.search(str(exc))
+            if limit is None:
+                raise ModelError(f"{self.name}: ONNX Runtime cannot run this model: "
+                                 f"{str(exc).splitlines()[0][:300]}") from None
+            saved, readable = int(limit.group(1)), int(limit.group(2))
+        lowered = onnx.ModelProto()
+        lowered.CopyFrom(self.model)
+        lowered.ir_version = readable
+        try:
+            session = create_session(lowered.SerializeToString(), device)
+        except Exception as exc:  # onnxruntime's Fail/InvalidGraph are not RuntimeErrors
+            raise ModelError(
+                f"{self.name}: saved with ONNX IR version {saved}, this ONNX Runtime reads up to "
+                f"{readable} and the model does not run at {readable} "
+                f"({str(exc).splitlines()[0][-120:]}); re-export it at a lower opset or upgrade "
+                "onnxruntime") from None
+        log.info("%s: IR version %d lowered to %d for ONNX Runtime", self.name, saved, readable)
+        self.model = lowered
+        self._source = lowered.SerializeToString()
+        return session
+
+    def _batched(self, model: onnx.ModelProto) -> bytes | None:
+        """A batch-N rewrite that scores two images as each alone, else None (the model is then
+        scored one image at a time)."""
+        rng = np.random.default_rng(0)
+        pixels = rng.integers(0, 256, (2, self.size, self.size, 3)).astype(np.float32)
+        x = self.preprocessing.to_model(pixels)
+        for variant in batched_variants(model, self.input_name):
+            data = variant.SerializeToString()
+            options = ort.SessionOptions()
+            options.log_severity_level = 4  # a refused rewrite is expected, not an error to show
+            try:
+                session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+                both = session.run(None, {self.input_name: x})[0]
+                alone = np.concatenate([session.run(None, {self.input_name: x[i:i + 1]})[0]
+                                        for i in range(2)])
+            except Exception:  # onnxruntime's own error types: a Reshape that bakes in batch 1
+                continue
+            if both.shape == alone.shape and np.allclose(both, alone, rtol=1e-4, atol=1e-5):
+                self.model = variant
+                return data
+        self._one_at_a_time = True
+        log.info("%s: fixed batch of 1; scoring one image at a time", self.name)
+        return None
+
     @staticmethod
-    def _check_io(model: onnx.ModelProto) -> None:
+    def _check_io(model: onnx.ModelProto) -> str:
         inits = {t.name for t in model.graph.initializer}
         inputs = [i for i in model.graph.input if i.name not in inits]
         if len(inputs) != 1:
@@ -125,6 +206,7 @@ class Classifier:
                              "(NCHW RGB)")
         if len(model.graph.output) < 1:
             raise ModelError("the model has no output")
+        return inputs[0].name
 
     def _check_size(self) -> None:
         dims = self.model.graph.input[0].type.tensor_type.shape.dim
@@ -163,7 +245,10 @@ class Classifier:
             self.ensure_gradient()
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
-        y = self._run("session", {self.input_name: np.ascontiguousarray(x, np.float32)})[0]
+        x = np.ascontiguousarray(x, np.float32)
+        if self._one_at_a_time and len(x) > 1:
+            return np.concatenate([self._forward(x[i:i + 1]) for i in range(len(x))])
+        y = self._run("session", {self.input_name: x})[0]
         if y.ndim != 2:
             raise ModelError(f"{self.name}: output has shape {y.shape}; expected [N, classes]")
         return y
@@ -188,6 +273,9 @@ class Classifier:
         size = self.size
         try:
             graph, self._spec = build_gradient_model(self.model, (3, size, size))
+        except UnsupportedOperators as exc:
+            raise ModelError(f"{self.name}: cannot attack this model: {exc.summary()}; "
+                             f"{STILL_WORKS}") from exc
         except UnsupportedModel as exc:
             raise ModelError(f"{self.name}: cannot differentiate: {exc}") from exc
         self._gradient_session, _ = create_session(graph.SerializeToString(),
@@ -198,6 +286,11 @@ class Classifier:
         """One run: probabilities, cross-entropy of ``target`` and direction * d loss / d x."""
         self.ensure_gradient()
         assert self._spec is not None and self._gradient_session is not None
+        if self._one_at_a_time and len(x) > 1:
+            parts = [self.gradient(x[i:i + 1], target[i:i + 1], direction[i:i + 1])
+                     for i in range(len(x))]
+            return GradientResult(*(np.concatenate([getattr(p, f) for p in parts])
+                                    for f in ("probabilities", "loss", "gradient")))
         probs, loss, grad = self._run("_gradient_session", {
             self._spec.image: np.ascontiguousarray(x, np.float32),
             self._spec.target: np.asarray(target, np.int64),

@@ -30,7 +30,9 @@ class Preprocessing:
     """Geometry and value mapping of a classifier's input.
 
     model_value = (pixel - mean) / std, pixel in 0-255, per RGB channel; layout NCHW.
-    The image is resized so its shorter side is size / crop_fraction, then centre-cropped.
+    The image is resized so its shorter side is size / crop_fraction, then centre-cropped;
+    ``stretch`` instead resizes it to size x size whatever its aspect ratio (Hugging Face's
+    ``size: {height, width}`` without a crop, as ViT's processor does).
     """
 
     size: int
@@ -39,6 +41,7 @@ class Preprocessing:
     crop_fraction: float = 1.0
     resample: str = "bilinear"
     channel_order: str = "RGB"
+    stretch: bool = False
 
     def __post_init__(self) -> None:
         if not 8 <= self.size <= MAX_INPUT_SIZE:
@@ -59,6 +62,8 @@ class Preprocessing:
     def crop(self, image: Image.Image) -> Image.Image:
         """Resize the shorter side and centre-crop to a size x size RGB image."""
         image = image.convert("RGB")
+        if self.stretch:
+            return image.resize((self.size, self.size), _RESAMPLE[self.resample])
         short = self.size / self.crop_fraction
         w, h = image.size
         scale = short / min(w, h)
@@ -124,7 +129,7 @@ class Preprocessing:
             KEY_PREFIX + "channel_order": self.channel_order,
             KEY_PREFIX + "layout": "NCHW",
             KEY_PREFIX + "value_range": "pixel 0-255; model = (pixel - mean) / std",
-        }
+        } | ({KEY_PREFIX + "resize": "stretch"} if self.stretch else {})
 
     @classmethod
     def from_metadata(cls, meta: dict[str, str]) -> "Preprocessing | None":
@@ -146,4 +151,5 @@ class Preprocessing:
             crop_fraction=float(meta.get(KEY_PREFIX + "crop_fraction", "1")),
             resample=meta.get(KEY_PREFIX + "resample", "bilinear"),
             channel_order=meta.get(KEY_PREFIX + "channel_order", "RGB"),
+            stretch=meta.get(KEY_PREFIX + "resize", "shorter") == "stretch",
         )

@@ -80,12 +80,11 @@ class PairLog:
 
 
 def TransferLog(classifier: Classifier, config: StudyConfig, study_id: str) -> PairLog:
-    """transfer.csv: each --transfer-to model (loaded now: a mistyped name fails at once)."""
-    from advgui.core.model.registry import load_classifier  # noqa: PLC0415
-
+    """transfer.csv: each --transfer-to model (loaded now: a mistyped name fails at once), with
+    its own preprocessing."""
     scorers = []
     for spec in config.transfer_to:
-        model = load_classifier(spec, device=classifier.device.requested)
+        model = transfer.load_transfer_model(spec, classifier.device.requested)
         if model.sha256 == classifier.sha256:
             raise ValueError(f"--transfer-to {spec} is the study's own model")
         scorers.append((model.name, lambda rows, c, a, m=model:

@@ -27,6 +27,29 @@ SUMMARY_COLUMNS = TRANSFER_SUMMARY_COLUMNS
 transfer_key = TRANSFER.key
 
 
+def load_transfer_model(spec: str, device: str) -> Classifier:
+    """A transfer model with its own preprocessing and class names: its embedded metadata, its
+    Optimum export folder, or the M.preprocessor_config.json beside it (the study's --size,
+    --mean and --std are the attacked model's, never a transfer model's)."""
+    from advgui.core.model.classifier import ModelError  # noqa: PLC0415
+    from advgui.core.model.registry import load_classifier  # noqa: PLC0415
+    from advgui.core.model.sidecar import SidecarError, sidecar_path  # noqa: PLC0415
+
+    try:
+        return load_classifier(spec, device=device)
+    except ModelError as exc:
+        if "carries no preprocessing" not in str(exc):
+            raise
+        try:
+            where = sidecar_path(Path(spec))
+        except SidecarError:
+            where = Path(spec)
+        raise ModelError(
+            f"--transfer-to {spec}: the model carries no preprocessing; put {where} beside it "
+            "(Hugging Face's preprocessor_config.json keys: size, image_mean, image_std in 0-1 "
+            "units; see README 'Your own model')") from None
+
+
 def validate_transfer_row(row: dict[str, str]) -> str | None:
     try:
         int(row["clean_top1"]), int(row["adv_top1"]), float(row["eps"])
