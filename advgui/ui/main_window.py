@@ -28,7 +28,7 @@ from advgui.ui.model_picker import ModelPicker
 from advgui.ui.playback_bar import PlaybackBar
 from advgui.ui.presentation import fit_caption
 from advgui.ui.state_views import StateViews
-from advgui.ui.prob_charts import ProbabilityCharts
+from advgui.ui.widgets.prob_charts import ProbabilityCharts
 from advgui.ui.status_bar import ElidingStatusBar
 from advgui.ui.thumbnails import ThumbnailService
 from advgui.ui.tier_panel import TierPanel
