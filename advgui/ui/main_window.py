@@ -21,7 +21,7 @@ from advgui.ui.elided_label import ElidedLabel
 from advgui.ui.export import adversarial_qimage, save_adversarial_png, save_charts_png
 from advgui.ui.folder_scan import FolderScan
 from advgui.ui.ground_truth import FolderTruth
-from advgui.ui.image_browser import ImageBrowser, ImageListModel
+from advgui.ui.widgets.image_browser import ImageBrowser, ImageListModel
 from advgui.ui.inspect_panel import InspectPanel
 from advgui.ui.menus import build_menus
 from advgui.ui.model_picker import ModelPicker

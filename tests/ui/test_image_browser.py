@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from advgui.ui import image_browser, thumbnails
-from advgui.ui.image_browser import ImageListModel
+from advgui.ui.widgets.image_browser import ImageListModel
 from advgui.ui.thumbnails import ThumbnailWorker
 
 
@@ -42,7 +42,7 @@ def test_counts_kept_as_verdicts_arrive_equal_a_recount(qtbot) -> None:
     import numpy as np
 
     from advgui.core.tiers import TierThresholds
-    from advgui.ui.image_browser import ImageListModel
+    from advgui.ui.widgets.image_browser import ImageListModel
 
     model = ImageListModel()
     paths = [f"/x/{i}.png" for i in range(300)]
