@@ -16,7 +16,7 @@ from advgui.core.tiers import TierThresholds
 from advgui.core.app_state.window_state import ModelInfo, Verdict, WindowState
 from advgui.ui import persistence
 from advgui.ui.attack_flow import AttackFlow
-from advgui.ui.attack_panel import AttackPanel
+from advgui.ui.widgets.attack_panel import AttackPanel
 from advgui.ui.elided_label import ElidedLabel
 from advgui.ui.export import adversarial_qimage, save_adversarial_png, save_charts_png
 from advgui.ui.folder_scan import FolderScan
