@@ -22,7 +22,7 @@ from advgui.ui.export import adversarial_qimage, save_adversarial_png, save_char
 from advgui.ui.folder_scan import FolderScan
 from advgui.ui.ground_truth import FolderTruth
 from advgui.ui.widgets.image_browser import ImageBrowser, ImageListModel
-from advgui.ui.inspect_panel import InspectPanel
+from advgui.ui.widgets.inspect_panel import InspectPanel
 from advgui.ui.menus import build_menus
 from advgui.ui.model_picker import ModelPicker
 from advgui.ui.playback_bar import PlaybackBar
