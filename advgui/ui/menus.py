@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
 
-from advgui.ui.about import open_log, show_about, show_credits, show_shortcuts
+from advgui.ui.dialogs.about import open_log, show_about, show_credits, show_shortcuts
 from advgui.ui.presentation import step_font_scale, toggle_full_screen, toggle_presentation
 
 if TYPE_CHECKING:
