@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def _batch_run(window: MainWindow) -> None:
-    from advgui.ui.batch_dialog import open_batch_dialog  # noqa: PLC0415 (rarely used, heavy)
+    from advgui.ui.dialogs.batch_dialog import open_batch_dialog  # noqa: PLC0415 (rarely used, heavy)
 
     open_batch_dialog(window)
 
