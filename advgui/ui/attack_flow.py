@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QMessageBox
 
 from advgui.core.app_state.attack_record import AttackRequest, AttackStep
-from advgui.ui.ground_truth import truth_or_explain
+from advgui.ui.dialogs.ground_truth import truth_or_explain
 
 
 class AttackFlow(QObject):

@@ -50,7 +50,7 @@ def test_true_label_comes_from_a_labels_file_one_level_up(make_window, tiny_mode
     images.mkdir(parents=True)
     Image.new("RGB", (20, 20)).save(images / "photo.png")
     (tmp_path / "set" / "labels.csv").write_text("file,class_index\nimages/photo.png,6\n")
-    from advgui.ui.ground_truth import truth_of
+    from advgui.ui.dialogs.ground_truth import truth_of
 
     w = make_window(str(tiny_model))
     assert truth_of(str(images / "photo.png"), w.info.class_ids, len(w.info.class_names)) == 6
