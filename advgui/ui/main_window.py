@@ -32,7 +32,7 @@ from advgui.ui.widgets.prob_charts import ProbabilityCharts
 from advgui.ui.widgets.status_bar import ElidingStatusBar
 from advgui.ui.thumbnails import ThumbnailService
 from advgui.ui.widgets.tier_panel import TierPanel
-from advgui.ui.workers import EngineWorker
+from advgui.ui.workers.engine import EngineWorker
 
 MIN_WIDTH, MIN_HEIGHT = 1000, 700  # fits a 1024 x 768 projector with its window frame
 FIRST_SIZE = (1400, 860)
