@@ -19,7 +19,7 @@ from advgui.core.study.engine import StudyConfig, StudyOutcome, StudyProgress
 from advgui.core.records.folder import check_out_folder, is_study_folder
 from advgui.core.tiers import Tier, TierThresholds
 from advgui.ui.dialogs.batch_results import BatchResults
-from advgui.ui.study_worker import StudyWorker
+from advgui.ui.workers.study import StudyWorker
 
 
 
