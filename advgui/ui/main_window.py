@@ -19,7 +19,7 @@ from advgui.ui.attack_flow import AttackFlow
 from advgui.ui.widgets.attack_panel import AttackPanel
 from advgui.ui.elided_label import ElidedLabel
 from advgui.ui.export import adversarial_qimage, save_adversarial_png, save_charts_png
-from advgui.ui.folder_scan import FolderScan
+from advgui.ui.workers.folder_scan import FolderScan
 from advgui.ui.dialogs.ground_truth import FolderTruth
 from advgui.ui.widgets.image_browser import ImageBrowser, ImageListModel
 from advgui.ui.widgets.inspect_panel import InspectPanel

@@ -208,7 +208,7 @@ def test_listing_a_folder_never_blocks_the_window(make_window, tiny_model, image
     import threading
 
     from advgui.core.model.images import iter_image_files
-    from advgui.ui import folder_scan
+    from advgui.ui.workers import folder_scan
 
     slow_drive = threading.Event()
 
