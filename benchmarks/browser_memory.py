@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from advgui.core.model.images import list_image_files  # noqa: E402
 from advgui.ui.widgets import image_browser  # noqa: E402
 from advgui.ui.widgets.image_browser import ImageBrowser, ImageListModel  # noqa: E402
-from advgui.ui.thumbnails import ThumbnailService  # noqa: E402
+from advgui.ui.workers.thumbnails import ThumbnailService  # noqa: E402
 from advgui.zoo.sources import Shared, default_shared  # noqa: E402
 from benchmarks.gradient_speed import rss_mb  # noqa: E402
 

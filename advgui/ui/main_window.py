@@ -30,7 +30,7 @@ from advgui.ui.presentation import fit_caption
 from advgui.ui.state_views import StateViews
 from advgui.ui.widgets.prob_charts import ProbabilityCharts
 from advgui.ui.widgets.status_bar import ElidingStatusBar
-from advgui.ui.thumbnails import ThumbnailService
+from advgui.ui.workers.thumbnails import ThumbnailService
 from advgui.ui.widgets.tier_panel import TierPanel
 from advgui.ui.workers.engine import EngineWorker
 

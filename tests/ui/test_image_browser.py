@@ -7,7 +7,7 @@ from PySide6.QtGui import QImage
 
 from advgui.ui import image_browser, thumbnails
 from advgui.ui.widgets.image_browser import ImageListModel
-from advgui.ui.thumbnails import ThumbnailWorker
+from advgui.ui.workers.thumbnails import ThumbnailWorker
 
 
 def test_thumbnails_kept_are_bounded_and_remade_on_demand(qtbot, monkeypatch) -> None:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QHBoxLayout, QLabel, QLi
                                QVBoxLayout, QWidget)
 
 from advgui.core.tiers import Tier, TierThresholds
-from advgui.ui.thumbnails import THUMB
+from advgui.ui.workers.thumbnails import THUMB
 
 TIER_COLOURS = {Tier.HIGH: QColor("#2e9d5b"), Tier.MEDIUM: QColor("#e0a321"),
                 Tier.LOW: QColor("#d0473c")}
