@@ -23,7 +23,7 @@ from advgui.ui.workers.folder_scan import FolderScan
 from advgui.ui.dialogs.ground_truth import FolderTruth
 from advgui.ui.widgets.image_browser import ImageBrowser, ImageListModel
 from advgui.ui.widgets.inspect_panel import InspectPanel
-from advgui.ui.menus import build_menus
+from advgui.ui.actions import build_menus
 from advgui.ui.widgets.model_picker import ModelPicker
 from advgui.ui.widgets.playback_bar import PlaybackBar
 from advgui.ui.presentation import fit_caption
