@@ -5,7 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from advgui.ui import image_browser, thumbnails
+from advgui.ui.widgets import image_browser
+from advgui.ui.workers import thumbnails
 from advgui.ui.widgets.image_browser import ImageListModel
 from advgui.ui.workers.thumbnails import ThumbnailWorker
 
