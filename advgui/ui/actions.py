@@ -1,68 +1,128 @@
-"""The main window's menu bar: every entry calls one of the window's slots or actions."""
+"""The window's actions as one table: the menus, their shortcuts and the F1 help are all built
+from it, so the help can never list a key the menus do not bind (or miss one they do)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from html import escape
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
 
-from advgui.ui.dialogs.about import open_log, show_about, show_credits, show_shortcuts
-from advgui.ui.presentation import step_font_scale, toggle_full_screen, toggle_presentation
-
 if TYPE_CHECKING:
     from advgui.ui.main_window import MainWindow
 
-
-def _batch_run(window: MainWindow) -> None:
-    from advgui.ui.dialogs.batch_dialog import open_batch_dialog  # noqa: PLC0415 (rarely used, heavy)
-
-    open_batch_dialog(window)
+Key = str | QKeySequence.StandardKey
 
 
-def build_menus(window: MainWindow) -> None:
-    """Fill the window's menu bar."""
+@dataclass(frozen=True)
+class Action:
+    """One menu entry: `handler` names the window's slot it calls (with the checked state when
+    `checkable`); `help` is its line in the F1 list (empty: not listed there)."""
 
-    def act(menu, text, slot, shortcut=None) -> QAction:
-        a = QAction(text, window)
-        if shortcut:
-            a.setShortcut(shortcut)
-        a.triggered.connect(slot)
-        menu.addAction(a)
-        return a
+    name: str
+    menu: str
+    text: str
+    handler: str
+    shortcuts: tuple[Key, ...] = ()
+    help: str = ""
+    checkable: bool = False
+    separator_before: bool = False
 
+
+ACTIONS: tuple[Action, ...] = (
+    Action("open_image", "&File", "Open &Image…", "open_image_dialog",
+           (QKeySequence.StandardKey.Open,), "open an image"),
+    Action("open_folder", "&File", "Open &Folder…", "open_folder_dialog", ("Ctrl+Shift+O",),
+           "open a folder"),
+    Action("open_samples", "&File", "Open &Sample Photos", "open_samples"),
+    Action("save_adversarial", "&File", "&Save Adversarial…", "save_adversarial",
+           (QKeySequence.StandardKey.Save,), "save the adversarial image (lossless PNG)"),
+    Action("copy_adversarial", "&File", "&Copy Adversarial", "copy_adversarial", ("Ctrl+Shift+C",),
+           "copy the adversarial image"),
+    Action("save_charts", "&File", "Save &Charts as PNG…", "save_charts"),
+    Action("batch_run", "&File", "&Batch Run…", "open_batch_run", ("Ctrl+B",),
+           "batch run (the seed's study on the folder)", separator_before=True),
+    Action("quit", "&File", "&Quit", "close", (QKeySequence.StandardKey.Quit,),
+           separator_before=True),
+    Action("show_probabilities", "&View", "&Probabilities", "show_probabilities", ("Ctrl+1",),
+           "the Probabilities tab"),
+    Action("show_inspect", "&View", "&Inspect", "show_inspect", ("Ctrl+2",), "the Inspect tab"),
+    Action("presentation", "&View", "P&resentation", "set_presentation", ("Ctrl+Shift+P",),
+           "presentation mode (larger text and charts)", checkable=True, separator_before=True),
+    Action("full_screen", "&View", "&Full Screen", "toggle_full_screen", ("F11",), "full screen"),
+    Action("larger_text", "&View", "&Larger Text", "larger_text",
+           (QKeySequence.StandardKey.ZoomIn,), "larger text"),
+    Action("smaller_text", "&View", "&Smaller Text", "smaller_text",
+           (QKeySequence.StandardKey.ZoomOut,), "smaller text"),
+    # Return and Enter: the main and the keypad keys.
+    Action("run", "&Attack", "&Run", "run_attack", ("Return", "Enter"),
+           "run the attack with the panel's settings"),
+    Action("cancel", "&Attack", "&Cancel", "cancel_attack", ("Esc",),
+           "cancel the attack (at its next step)"),
+    Action("play_pause", "&Attack", "&Play / Pause Steps", "play_pause_steps", ("Space",),
+           "play or pause the recorded steps", separator_before=True),
+    Action("next_step", "&Attack", "&Next Step", "next_step", ("N",),
+           "next step, in step-by-step mode"),
+    Action("previous_image", "&Attack", "Previous Image", "previous_image", ("PgUp",),
+           "previous image"),
+    Action("next_image", "&Attack", "Next Image", "next_image", ("PgDown",), "next image"),
+    Action("shortcuts", "&Help", "&Keyboard Shortcuts", "show_shortcuts",
+           (QKeySequence.StandardKey.HelpContents,), "this list"),
+    Action("credits", "&Help", "Sample Photo &Credits", "show_credits"),
+    Action("log", "&Help", "Open &Log File", "open_log"),
+    Action("about", "&Help", "&About advgui", "show_about"),
+)
+
+# Keys the window handles itself (MainWindow.keyPressEvent), not through a menu entry.
+WINDOW_KEYS = (("← → ↑ ↓", "previous / next image (when no control uses the arrows)"),)
+
+
+def key_sequences(action: Action) -> list[QKeySequence]:
+    """Every key sequence the action is bound to (a standard key may be several on a platform)."""
+    out: list[QKeySequence] = []
+    for key in action.shortcuts:
+        if isinstance(key, QKeySequence.StandardKey):
+            out += QKeySequence.keyBindings(key)
+        else:
+            out.append(QKeySequence(key))
+    return out
+
+
+def shortcut_text(action: Action) -> str:
+    """The shortcut as the platform names it (Ctrl+O; ⌘O on a Mac)."""
+    return " / ".join(dict.fromkeys(
+        s.toString(QKeySequence.SequenceFormat.NativeText) for s in key_sequences(action)))
+
+
+def help_rows() -> list[tuple[str, str]]:
+    """The F1 list: every action with a help line, then the window's own keys."""
+    return [(shortcut_text(a), a.help) for a in ACTIONS if a.help and a.shortcuts] + list(WINDOW_KEYS)
+
+
+def help_html() -> str:
+    return "<table>" + "".join(f"<tr><td><b>{escape(k)}</b></td><td>&nbsp;{escape(v)}</td></tr>"
+                               for k, v in help_rows()) + "</table>"
+
+
+def build_menus(window: MainWindow) -> dict[str, QAction]:
+    """Fill the window's menu bar from ACTIONS; returns the QActions by name."""
     bar = window.menuBar()
-    file = bar.addMenu("&File")
-    act(file, "Open &Image…", window.open_image_dialog, QKeySequence.StandardKey.Open)
-    act(file, "Open &Folder…", window.open_folder_dialog, "Ctrl+Shift+O")
-    act(file, "Open &Sample Photos", window.open_samples)
-    act(file, "&Save Adversarial…", window.save_adversarial, QKeySequence.StandardKey.Save)
-    act(file, "&Copy Adversarial", window.copy_adversarial, "Ctrl+Shift+C")
-    act(file, "Save &Charts as PNG…", window.save_charts)
-    file.addSeparator()
-    act(file, "&Batch Run…", lambda: _batch_run(window), "Ctrl+B")
-    file.addSeparator()
-    act(file, "&Quit", window.close, QKeySequence.StandardKey.Quit)
-    view = bar.addMenu("&View")
-    act(view, "&Probabilities", lambda: window.tabs.setCurrentIndex(0), "Ctrl+1")
-    act(view, "&Inspect", lambda: window.tabs.setCurrentIndex(1), "Ctrl+2")
-    view.addSeparator()
-    window.presentation_action = act(view, "P&resentation", lambda on: toggle_presentation(window, on),
-                                     "Ctrl+Shift+P")
-    window.presentation_action.setCheckable(True)
-    act(view, "&Full Screen", lambda: toggle_full_screen(window), "F11")
-    act(view, "&Larger Text", lambda: step_font_scale(window, +1), QKeySequence.StandardKey.ZoomIn)
-    act(view, "&Smaller Text", lambda: step_font_scale(window, -1), QKeySequence.StandardKey.ZoomOut)
-    attack = bar.addMenu("&Attack")
-    run = act(attack, "&Run", lambda: window.run_attack(), "Return")
-    run.setShortcuts([QKeySequence("Return"), QKeySequence("Enter")])  # main and keypad keys
-    act(attack, "&Cancel", lambda: window.cancel_attack(), "Esc")
-    attack.addSeparator()
-    act(attack, "&Play / Pause Steps", lambda: window.playback.toggle_play(), "Space")
-    act(attack, "&Next Step", lambda: window.engine.next_step(), "N")
-    act(attack, "Previous Image", lambda: window.browser.step(-1), "PgUp")
-    act(attack, "Next Image", lambda: window.browser.step(+1), "PgDown")
-    help_ = bar.addMenu("&Help")
-    act(help_, "&Keyboard Shortcuts", lambda: show_shortcuts(window), QKeySequence.StandardKey.HelpContents)
-    act(help_, "Sample Photo &Credits", lambda: show_credits(window))
-    act(help_, "Open &Log File", lambda: open_log(window))
-    act(help_, "&About advgui", lambda: show_about(window, window.info))
+    menus: dict[str, object] = {}
+    made: dict[str, QAction] = {}
+    for spec in ACTIONS:
+        menu = menus.get(spec.menu) or menus.setdefault(spec.menu, bar.addMenu(spec.menu))
+        if spec.separator_before:
+            menu.addSeparator()
+        action = QAction(spec.text, window)
+        action.setObjectName(spec.name)
+        action.setShortcuts(key_sequences(spec))
+        action.setCheckable(spec.checkable)
+        slot = getattr(window, spec.handler)
+        if spec.checkable:
+            action.triggered.connect(slot)
+        else:  # triggered(bool) must not reach slots that take an optional argument
+            action.triggered.connect(lambda _checked=False, slot=slot: slot())
+        menu.addAction(action)
+        made[spec.name] = action
+    return made
