@@ -43,7 +43,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("save_charts", "&File", "Save &Charts as PNG…", "save_charts"),
     Action("batch_run", "&File", "&Batch Run…", "open_batch_run", ("Ctrl+B",),
            "batch run (the seed's study on the folder)", separator_before=True),
-    Action("quit", "&File", "&Quit", "close", (QKeySequence.StandardKey.Quit,),
+    Action("quit", "&File", "&Quit", "close", (QKeySequence.StandardKey.Quit,), "quit",
            separator_before=True),
     Action("show_probabilities", "&View", "&Probabilities", "show_probabilities", ("Ctrl+1",),
            "the Probabilities tab"),
@@ -79,14 +79,9 @@ WINDOW_KEYS = (("← → ↑ ↓", "previous / next image (when no control uses 
 
 
 def key_sequences(action: Action) -> list[QKeySequence]:
-    """Every key sequence the action is bound to (a standard key may be several on a platform)."""
-    out: list[QKeySequence] = []
-    for key in action.shortcuts:
-        if isinstance(key, QKeySequence.StandardKey):
-            out += QKeySequence.keyBindings(key)
-        else:
-            out.append(QKeySequence(key))
-    return out
+    """Every key sequence the action is bound to; a standard key is its platform's main binding
+    (as QAction.setShortcut binds it: not the media keys some platforms list beside it)."""
+    return [QKeySequence(key) for key in action.shortcuts]
 
 
 def shortcut_text(action: Action) -> str:

@@ -1,5 +1,5 @@
 """Inspect > Second model: another classifier's verdict on the same clean crop and 8-bit
-adversarial (transfer, one image at a time). Loaded and run on a thread of its own, so the
+adversarial (transfer, one image at a time). Loaded and run by a worker on the thread pool, so the
 engine's attack and the window are never held up by it."""
 
 from __future__ import annotations
