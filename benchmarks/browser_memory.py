@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from advgui.core.model.images import list_image_files  # noqa: E402
@@ -42,10 +42,9 @@ def scroll_through(paths: list[str], steps: int) -> dict:
     model = ImageListModel()
     thumbs = ThumbnailService()
     made = []
-    # as in the window: request() is thread-safe and the thumbnail thread never idles in Qt
-    model.thumbnailWanted.connect(thumbs.worker.request, Qt.ConnectionType.DirectConnection)
-    thumbs.worker.ready.connect(model.set_thumbnail)
-    thumbs.worker.ready.connect(lambda p, _im: made.append(p))
+    model.thumbnailWanted.connect(thumbs.request)  # as in the window
+    thumbs.ready.connect(model.set_thumbnail)
+    thumbs.ready.connect(lambda p, _im: made.append(p))
     browser = ImageBrowser(model)
     browser.resize(300, 900)
     browser.show()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QThread, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSizePolicy,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
@@ -113,14 +113,9 @@ class MainWindow(QMainWindow):
         self._scan_id = 0
         self._scan_files: list[str] = []
         self._classify_started = (0.0, 0)  # when and at how many verdicts the folder was sent
-        # Direct: request() is thread-safe, and the thumbnail thread is busy in its own loop.
-        self.images.thumbnailWanted.connect(self.thumbs.worker.request,
-                                            Qt.ConnectionType.DirectConnection)
-        self.thumbs.worker.ready.connect(self.images.set_thumbnail)
-        self.engine = EngineWorker()
-        self.engine_thread = QThread(self)
-        self.engine_thread.setObjectName("engine")
-        self.engine.moveToThread(self.engine_thread)
+        self.images.thumbnailWanted.connect(self.thumbs.request)
+        self.thumbs.ready.connect(self.images.set_thumbnail)
+        self.engine = EngineWorker(self)
         self.requestModel.connect(self.engine.loadModel)
         self.requestClassify.connect(self.engine.classify)
         self.requestAttack.connect(self.engine.attack)
@@ -130,19 +125,15 @@ class MainWindow(QMainWindow):
             f"This model classifies but cannot be attacked: {m}"))
         self.engine.classified.connect(self._classified)
         self.flow = AttackFlow(self)
-        self.engine_thread.start()
 
         self.views = StateViews(self)
         self.browser.imageSelected.connect(self.state.select)
         self.tiers.thresholdsChanged.connect(self._thresholds_changed)
-        # Direct: the engine thread is busy in the attack loop; these only set flags.
-        self.attack_panel.cancelRequested.connect(self.engine.cancel,
-                                                  Qt.ConnectionType.DirectConnection)
+        # These only set flags the attack checks between its steps.
+        self.attack_panel.cancelRequested.connect(self.engine.cancel)
         self.playback.positionChosen.connect(self.state.show_step)
-        self.playback.steppingToggled.connect(self.engine.set_stepping,
-                                              Qt.ConnectionType.DirectConnection)
-        self.playback.nextStepRequested.connect(self.engine.next_step,
-                                                Qt.ConnectionType.DirectConnection)
+        self.playback.steppingToggled.connect(self.engine.set_stepping)
+        self.playback.nextStepRequested.connect(self.engine.next_step)
         self.menu_actions = build_menus(self)
         self.presentation_action = self.menu_actions["presentation"]
         self._build_model_picker()
@@ -208,15 +199,11 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop both threads cleanly: cancel the attack, drop queued work, join."""
-        self.engine.cancel()
-        self.engine.set_stepping(False)
-        self.engine.set_generation(-1)
+        """Stop every job cleanly: cancel the attack, drop queued work, join."""
+        self.engine.stop()
         self.scan.stop()
         self.thumbs.stop()
         self.inspect.second.stop()
-        self.engine_thread.quit()
-        self.engine_thread.wait(30000)
 
     # -- opening -----------------------------------------------------------------------------------
     def open_image_dialog(self) -> None:
@@ -275,7 +262,7 @@ class MainWindow(QMainWindow):
             return
         self.generation += 1
         self.engine.set_generation(self.generation)
-        self.thumbs.worker.clear()
+        self.thumbs.clear()
         self.state.new_folder()
         self.images.set_paths(files)
         self.truth = FolderTruth()
