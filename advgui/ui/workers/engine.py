@@ -15,7 +15,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,6 +131,16 @@ def classify_folder(clf: Classifier, generation: int, paths: list[str]
             yield ModelWarning(str(exc))  # classification still works
 
 
+class _Returning:
+    """Iterates a generator and keeps what it returns (an attack's steps, then its result)."""
+
+    def __init__(self, gen: Generator) -> None:
+        self.gen, self.result = gen, None
+
+    def __iter__(self) -> Iterator:
+        self.result = yield from self.gen
+
+
 def attack_image(clf: Classifier, request: AttackRequest, gate: StepGate
                  ) -> Iterator[AttackStart | AttackStep]:
     """Yields the start, then each step; returns the outcome, a message (failed) or None
@@ -148,24 +158,22 @@ def attack_image(clf: Classifier, request: AttackRequest, gate: StepGate
         tgt, direction = target.resolve(clean, truth)
         yield AttackStart(request, pixels, clean[0], int(tgt[0]), bool(direction[0] < 0),
                           attack.steps)
-        steps = attack.run(clf, x, target, truth, clean=clean)
+        steps = _Returning(attack.run(clf, x, target, truth, clean=clean))
+        if gate.cancelled:
+            return None
         step_seconds: list[float] = []
-        while True:
-            if gate.cancelled or (step_seconds and not gate.wait()):
-                steps.close()
-                return None
-            t0 = time.perf_counter()
-            try:
-                rec = next(steps)  # the attack's own steps, inside this one job
-            except StopIteration as stop:
-                result = stop.value
-                break
+        t0 = time.perf_counter()
+        for rec in steps:
             step_seconds.append(time.perf_counter() - t0)
             now = clf.preprocessing.to_uint8(rec.image)[0]
             linf = int(np.abs(now.astype(np.int16) - pixels.astype(np.int16)).max())
             kept = now if keeps_pixels(rec.step, rec.total_steps) else None
             yield AttackStep(rec.step, rec.total_steps, rec.probabilities[0], float(rec.loss[0]),
                              step_seconds[-1], time.perf_counter(), kept, linf)
+            if not gate.wait():  # leaving the loop closes the attack's generator
+                return None
+            t0 = time.perf_counter()
+        result = steps.result
         elapsed = float(np.median(step_seconds)) if step_seconds else 0.0
         return AttackOutcome(
             request, pixels, result.pixels[0], clean[0], result.pixel_probabilities[0],
