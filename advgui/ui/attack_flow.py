@@ -14,8 +14,8 @@ from advgui.ui.dialogs.ground_truth import truth_or_explain
 
 
 class AttackFlow(QObject):
-    """A QObject of the GUI thread, so the engine's signals reach it queued: a plain Python
-    object's methods would run on the engine thread and touch widgets from there."""
+    """Lives on the GUI thread, as the engine's signals do (the engine re-emits its jobs'
+    queued replies there), so every handler here may touch widgets."""
 
     def __init__(self, window) -> None:
         super().__init__(window)
