@@ -21,13 +21,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from advgui.core.records.inputs import list_image_files  # noqa: E402
-from advgui.ui import image_browser  # noqa: E402
-from advgui.ui.image_browser import ImageBrowser, ImageListModel  # noqa: E402
-from advgui.ui.thumbnails import ThumbnailService  # noqa: E402
+from advgui.ui.widgets import image_browser  # noqa: E402
+from advgui.ui.widgets.image_browser import ImageBrowser, ImageListModel  # noqa: E402
+from advgui.ui.workers.thumbnails import ThumbnailService  # noqa: E402
 from advgui.zoo.sources import Shared, default_shared  # noqa: E402
 from benchmarks.gradient_speed import rss_mb  # noqa: E402
 
@@ -42,10 +42,9 @@ def scroll_through(paths: list[str], steps: int) -> dict:
     model = ImageListModel()
     thumbs = ThumbnailService()
     made = []
-    # as in the window: request() is thread-safe and the thumbnail thread never idles in Qt
-    model.thumbnailWanted.connect(thumbs.worker.request, Qt.ConnectionType.DirectConnection)
-    thumbs.worker.ready.connect(model.set_thumbnail)
-    thumbs.worker.ready.connect(lambda p, _im: made.append(p))
+    model.thumbnailWanted.connect(thumbs.request)  # as in the window
+    thumbs.ready.connect(model.set_thumbnail)
+    thumbs.ready.connect(lambda p, _im: made.append(p))
     browser = ImageBrowser(model)
     browser.resize(300, 900)
     browser.show()

@@ -62,7 +62,7 @@ def main() -> int:
     w.tabs.setCurrentIndex(1)
     wait(300)
     w.grab().save(str(out / "window-inspect.png"))
-    from advgui.ui.batch_dialog import BatchDialog
+    from advgui.ui.dialogs.batch_dialog import BatchDialog
 
     dialog = BatchDialog(w.engine.classifier, str(folder), w.tiers.thresholds(), w)
     dialog.out.setText(tempfile.mkdtemp())

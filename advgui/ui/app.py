@@ -95,11 +95,22 @@ def self_check(model: str, device: str) -> int:
     return 0
 
 
+def _device(text: str) -> str:
+    """--device, checked as advgui-cli checks it (one rule, in the model's session module)."""
+    from advgui.core.model.session import check_device  # noqa: PLC0415 (onnxruntime: not for --help)
+
+    try:
+        return check_device(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="advgui", description="advgui desktop window")
     ap.add_argument("paths", nargs="*", help="images or folders to open")
     ap.add_argument("--model", default="", help="shipped model name or .onnx path")
-    ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    ap.add_argument("--device", type=_device, default="auto",
+                    help="auto, cpu, cuda or cuda:N (the N-th GPU of a multi-GPU node), as advgui-cli")
     ap.add_argument("--self-check", action="store_true",
                     help="load the model, classify one image, print the result and exit")
     args, qt_args = ap.parse_known_args(argv if argv is not None else sys.argv[1:])

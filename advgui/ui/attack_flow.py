@@ -10,12 +10,12 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QMessageBox
 
 from advgui.core.app_state.attack_record import AttackRequest, AttackStep
-from advgui.ui.ground_truth import truth_or_explain
+from advgui.ui.dialogs.ground_truth import truth_or_explain
 
 
 class AttackFlow(QObject):
-    """A QObject of the GUI thread, so the engine's signals reach it queued: a plain Python
-    object's methods would run on the engine thread and touch widgets from there."""
+    """Lives on the GUI thread, as the engine's signals do (the engine re-emits its jobs'
+    queued replies there), so every handler here may touch widgets."""
 
     def __init__(self, window) -> None:
         super().__init__(window)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QThread, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSizePolicy,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
@@ -16,23 +16,25 @@ from advgui.core.tiers import TierThresholds
 from advgui.core.app_state.window_state import ModelInfo, Verdict, WindowState
 from advgui.ui import persistence
 from advgui.ui.attack_flow import AttackFlow
-from advgui.ui.attack_panel import AttackPanel
-from advgui.ui.elided_label import ElidedLabel
+from advgui.ui.widgets.attack_panel import AttackPanel
 from advgui.ui.export import adversarial_qimage, save_adversarial_png, save_charts_png
-from advgui.ui.folder_scan import FolderScan
-from advgui.ui.ground_truth import FolderTruth
-from advgui.ui.image_browser import ImageBrowser, ImageListModel
-from advgui.ui.inspect_panel import InspectPanel
-from advgui.ui.menus import build_menus
-from advgui.ui.model_picker import ModelPicker
-from advgui.ui.playback_bar import PlaybackBar
-from advgui.ui.presentation import fit_caption
+from advgui.ui.workers.folder_scan import FolderScan
+from advgui.ui.dialogs.ground_truth import FolderTruth
+from advgui.ui.widgets.image_browser import ImageBrowser, ImageListModel
+from advgui.ui.widgets.inspect_panel import InspectPanel
+from advgui.ui.actions import build_menus
+from advgui.ui.dialogs.about import open_log, show_about, show_credits, show_shortcuts
+from advgui.ui.widgets.model_picker import ModelPicker
+from advgui.ui.widgets.playback_bar import PlaybackBar
+from advgui.ui.presentation import (PRESENTATION_SCALE, apply_font_scale, fit_caption,
+                                    next_font_scale)
 from advgui.ui.state_views import StateViews
-from advgui.ui.prob_charts import ProbabilityCharts
-from advgui.ui.status_bar import ElidingStatusBar
-from advgui.ui.thumbnails import ThumbnailService
-from advgui.ui.tier_panel import TierPanel
-from advgui.ui.workers import EngineWorker
+from advgui.ui.widgets.prob_charts import ProbabilityCharts
+from advgui.ui.widgets.status_bar import ElidingStatusBar
+from advgui.ui.widgets.status_label import StatusLabel
+from advgui.ui.workers.thumbnails import ThumbnailService
+from advgui.ui.widgets.tier_panel import TierPanel
+from advgui.ui.workers.engine import EngineWorker
 
 MIN_WIDTH, MIN_HEIGHT = 1000, 700  # fits a 1024 x 768 projector with its window frame
 FIRST_SIZE = (1400, 860)
@@ -96,9 +98,9 @@ class MainWindow(QMainWindow):
         self.setStatusBar(ElidingStatusBar(self))
         # Long texts are cut with '…' (whole in the tooltip), never widen the window.
         # Narrow, so that messages keep most of the bar.
-        self.model_label, self.device_label = ElidedLabel("loading model…", 170), ElidedLabel("", 90)
-        self.step_label, self.progress_label = ElidedLabel("", 150), ElidedLabel("", 230)
-        self.batch_label = ElidedLabel("", 220)
+        self.model_label, self.device_label = StatusLabel("loading model…", 170), StatusLabel("", 90)
+        self.step_label, self.progress_label = StatusLabel("", 150), StatusLabel("", 230)
+        self.batch_label = StatusLabel("", 220)
         for w in (self.batch_label, self.progress_label, self.model_label, self.device_label,
                   self.step_label):
             self.statusBar().addPermanentWidget(w)
@@ -110,14 +112,10 @@ class MainWindow(QMainWindow):
         self.scan.finished.connect(self._scan_finished)
         self._scan_id = 0
         self._scan_files: list[str] = []
-        # Direct: request() is thread-safe, and the thumbnail thread is busy in its own loop.
-        self.images.thumbnailWanted.connect(self.thumbs.worker.request,
-                                            Qt.ConnectionType.DirectConnection)
-        self.thumbs.worker.ready.connect(self.images.set_thumbnail)
-        self.engine = EngineWorker()
-        self.engine_thread = QThread(self)
-        self.engine_thread.setObjectName("engine")
-        self.engine.moveToThread(self.engine_thread)
+        self._classify_started = (0.0, 0)  # when and at how many verdicts the folder was sent
+        self.images.thumbnailWanted.connect(self.thumbs.request)
+        self.thumbs.ready.connect(self.images.set_thumbnail)
+        self.engine = EngineWorker(self)
         self.requestModel.connect(self.engine.loadModel)
         self.requestClassify.connect(self.engine.classify)
         self.requestAttack.connect(self.engine.attack)
@@ -127,20 +125,17 @@ class MainWindow(QMainWindow):
             f"This model classifies but cannot be attacked: {m}"))
         self.engine.classified.connect(self._classified)
         self.flow = AttackFlow(self)
-        self.engine_thread.start()
 
         self.views = StateViews(self)
         self.browser.imageSelected.connect(self.state.select)
         self.tiers.thresholdsChanged.connect(self._thresholds_changed)
-        # Direct: the engine thread is busy in the attack loop; these only set flags.
-        self.attack_panel.cancelRequested.connect(self.engine.cancel,
-                                                  Qt.ConnectionType.DirectConnection)
+        # These only set flags the attack checks between its steps.
+        self.attack_panel.cancelRequested.connect(self.engine.cancel)
         self.playback.positionChosen.connect(self.state.show_step)
-        self.playback.steppingToggled.connect(self.engine.set_stepping,
-                                              Qt.ConnectionType.DirectConnection)
-        self.playback.nextStepRequested.connect(self.engine.next_step,
-                                                Qt.ConnectionType.DirectConnection)
-        build_menus(self)
+        self.playback.steppingToggled.connect(self.engine.set_stepping)
+        self.playback.nextStepRequested.connect(self.engine.next_step)
+        self.menu_actions = build_menus(self)
+        self.presentation_action = self.menu_actions["presentation"]
         self._build_model_picker()
         self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)
         persistence.restore(self)
@@ -204,15 +199,11 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop both threads cleanly: cancel the attack, drop queued work, join."""
-        self.engine.cancel()
-        self.engine.set_stepping(False)
-        self.engine.set_generation(-1)
+        """Stop every job cleanly: cancel the attack, drop queued work, join."""
+        self.engine.stop()
         self.scan.stop()
         self.thumbs.stop()
         self.inspect.second.stop()
-        self.engine_thread.quit()
-        self.engine_thread.wait(30000)
 
     # -- opening -----------------------------------------------------------------------------------
     def open_image_dialog(self) -> None:
@@ -271,7 +262,7 @@ class MainWindow(QMainWindow):
             return
         self.generation += 1
         self.engine.set_generation(self.generation)
-        self.thumbs.worker.clear()
+        self.thumbs.clear()
         self.state.new_folder()
         self.images.set_paths(files)
         self.truth = FolderTruth()
@@ -339,7 +330,7 @@ class MainWindow(QMainWindow):
     def _show_progress(self) -> None:
         done, total = len(self.state.verdicts), len(self.images.entries)
         eta = ""
-        started, before = getattr(self, "_classify_started", (0.0, 0))
+        started, before = self._classify_started
         if 0 < done - before and done < total:  # a big folder: how long the rest will take
             rate = (done - before) / max(time.monotonic() - started, 1e-6)
             eta = f", {format_duration((total - done) / rate)} left"
@@ -384,3 +375,68 @@ class MainWindow(QMainWindow):
 
     def save_charts(self) -> None:
         save_charts_png(self)
+
+    # -- the menus' slots (advgui.ui.actions names them) --------------------------------------------
+    def open_batch_run(self) -> None:
+        from advgui.ui.dialogs.batch_dialog import open_batch_dialog  # noqa: PLC0415 (rare, heavy)
+
+        open_batch_dialog(self)
+
+    def show_probabilities(self) -> None:
+        self.tabs.setCurrentWidget(self.charts)
+
+    def show_inspect(self) -> None:
+        self.tabs.setCurrentWidget(self.inspect)
+
+    @property
+    def font_scale(self) -> float:
+        return self.state.font_scale
+
+    def set_font_scale(self, scale: float) -> None:
+        """Text and charts at `scale` times the size at start (1.5: presentation mode)."""
+        self.state.font_scale = scale
+        apply_font_scale(scale, self.charts, self.caption, self.browser, self.tiers)
+        self.presentation_action.blockSignals(True)
+        self.presentation_action.setChecked(scale == PRESENTATION_SCALE)
+        self.presentation_action.blockSignals(False)
+        self.statusBar().showMessage(f"Text size ×{scale:g}", 3000)
+
+    def set_presentation(self, on: bool) -> None:
+        self.set_font_scale(PRESENTATION_SCALE if on else 1.0)
+
+    def larger_text(self) -> None:
+        scale = next_font_scale(self.state.font_scale, +1)
+        if scale != self.state.font_scale:  # at the end of the scales: nothing to say
+            self.set_font_scale(scale)
+
+    def smaller_text(self) -> None:
+        scale = next_font_scale(self.state.font_scale, -1)
+        if scale != self.state.font_scale:  # at the end of the scales: nothing to say
+            self.set_font_scale(scale)
+
+    def toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def play_pause_steps(self) -> None:
+        self.playback.toggle_play()
+
+    def next_step(self) -> None:
+        self.engine.next_step()
+
+    def previous_image(self) -> None:
+        self.browser.step(-1)
+
+    def next_image(self) -> None:
+        self.browser.step(+1)
+
+    def show_shortcuts(self) -> None:
+        show_shortcuts(self)
+
+    def show_credits(self) -> None:
+        show_credits(self)
+
+    def open_log(self) -> None:
+        open_log(self)
+
+    def show_about(self) -> None:
+        show_about(self, self.state.model)

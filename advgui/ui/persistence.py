@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from PySide6.QtGui import QGuiApplication
 
-from advgui.ui.presentation import apply_font_scale
-
 ATTACK_KEYS = ("method", "target", "eps", "alpha", "steps", "kurakin")
 
 
@@ -43,7 +41,7 @@ def restore(window, wanted: tuple[int, int] = (1400, 860)) -> None:
     except (TypeError, ValueError):
         scale = 1.0
     if scale != 1.0:
-        apply_font_scale(window, scale)
+        window.set_font_scale(scale)
 
 
 def remember(window) -> None:
@@ -59,7 +57,7 @@ def remember(window) -> None:
     settings.setValue("tiers/high", window.tiers.high.value())
     settings.setValue("tiers/medium", window.tiers.medium.value())
     settings.setValue("model/spec", window.state.model_spec)
-    settings.setValue("view/font_scale", getattr(window, "font_scale", 1.0))
+    settings.setValue("view/font_scale", window.state.font_scale)
     if window.folder:
         settings.setValue("browser/last_folder", window.folder)
     settings.sync()

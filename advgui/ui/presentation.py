@@ -11,8 +11,9 @@ SCALES = (0.8, 1.0, 1.25, 1.5, 1.75, 2.0)
 _BASE: dict[str, float] = {}
 
 
-def apply_font_scale(window, scale: float) -> None:
-    """Scale the application's font and the charts' labels and bars from the size at start."""
+def apply_font_scale(scale: float, charts, caption, browser, tiers) -> None:
+    """Scale the application's font and the given views' labels and bars from the size at
+    start (the window keeps the scale in its state and says so in its status bar)."""
     app = QApplication.instance()
     if app is None:
         return
@@ -20,20 +21,13 @@ def apply_font_scale(window, scale: float) -> None:
     font = QFont(app.font())
     font.setPointSizeF(base * scale)
     app.setFont(font)
-    window.font_scale = scale
-    window.charts.set_font_scale(base * scale)
-    window.caption.setStyleSheet("" if scale == 1.0 else
-                                 f"font-size: {base * scale * 1.2:.1f}pt; font-weight: 600")
-    fit_caption(window.caption, base * scale * (1.2 if scale != 1.0 else 1.0),
+    charts.set_font_scale(base * scale)
+    caption.setStyleSheet("" if scale == 1.0 else
+                          f"font-size: {base * scale * 1.2:.1f}pt; font-weight: 600")
+    fit_caption(caption, base * scale * (1.2 if scale != 1.0 else 1.0),
                 lines=2 if scale == 1.0 else 3)  # larger text wraps once more at 1024 px
-    window.browser.fit_text(scale)
-    window.tiers.set_font_scale(base * scale)
-    action = getattr(window, "presentation_action", None)
-    if action is not None:
-        action.blockSignals(True)
-        action.setChecked(scale == PRESENTATION_SCALE)
-        action.blockSignals(False)
-    window.statusBar().showMessage(f"Text size ×{scale:g}", 3000)
+    browser.fit_text(scale)
+    tiers.set_font_scale(base * scale)
 
 
 def fit_caption(label, point_size: float | None = None, lines: int = 2) -> None:
@@ -45,22 +39,12 @@ def fit_caption(label, point_size: float | None = None, lines: int = 2) -> None:
     label.setFixedHeight(lines * QFontMetrics(font).lineSpacing() + 6)
 
 
-def toggle_presentation(window, on: bool) -> None:
-    apply_font_scale(window, PRESENTATION_SCALE if on else 1.0)
-
-
-def toggle_full_screen(window) -> None:
-    if window.isFullScreen():
-        window.showNormal()
-    else:
-        window.showFullScreen()
-
-
-def step_font_scale(window, direction: int) -> None:
-    now = getattr(window, "font_scale", 1.0)
+def next_font_scale(now: float, direction: int) -> float:
+    """The next larger (direction > 0) or smaller scale; `now` at either end of SCALES."""
     bigger = [s for s in SCALES if s > now + 1e-6]
     smaller = [s for s in SCALES if s < now - 1e-6]
     if direction > 0 and bigger:
-        apply_font_scale(window, bigger[0])
-    elif direction < 0 and smaller:
-        apply_font_scale(window, smaller[-1])
+        return bigger[0]
+    if direction < 0 and smaller:
+        return smaller[-1]
+    return now

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings, QThread
+from PySide6.QtCore import QSettings
 
 
 @pytest.fixture
@@ -27,9 +27,5 @@ def make_window(qtbot, settings):
     yield make
     for w in made:
         w.close()
-        for thread in (w.engine_thread, w.thumbs.thread):
-            assert not thread.isRunning(), f"QThread {thread.objectName()} left running"
-
-
-def threads_running(window) -> list[QThread]:
-    return [t for t in (window.engine_thread, window.thumbs.thread) if t.isRunning()]
+        for name, owner in (("engine", w.engine), ("thumbnails", w.thumbs)):
+            assert not owner.running, f"the {name} job left running"

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from advgui.core.model.registry import load_classifier
 from advgui.core.tiers import TierThresholds
-from advgui.ui.batch_dialog import BatchDialog
+from advgui.ui.dialogs.batch_dialog import BatchDialog
 
 
 def test_batch_dialog_end_to_end(qtbot, tiny_model, image_folder, tmp_path) -> None:

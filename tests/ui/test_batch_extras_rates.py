@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from advgui.core.model.registry import load_classifier
 from advgui.core.tiers import TierThresholds
-from advgui.ui.batch_dialog import BatchDialog
+from advgui.ui.dialogs.batch_dialog import BatchDialog
 from tests.core.test_beside_table import _table
 from tests.core.test_shards import cli, rows
 from tests.core.test_transfer import _setup

@@ -5,9 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from advgui.ui import image_browser, thumbnails
-from advgui.ui.image_browser import ImageListModel
-from advgui.ui.thumbnails import ThumbnailWorker
+from advgui.ui.widgets import image_browser
+from advgui.ui.workers import thumbnails
+from advgui.ui.widgets.image_browser import ImageListModel
+from advgui.ui.workers.thumbnails import ThumbnailQueue
 
 
 def test_thumbnails_kept_are_bounded_and_remade_on_demand(qtbot, monkeypatch) -> None:
@@ -29,11 +30,11 @@ def test_thumbnails_kept_are_bounded_and_remade_on_demand(qtbot, monkeypatch) ->
 
 def test_pending_thumbnail_requests_are_bounded_newest_kept(monkeypatch) -> None:
     monkeypatch.setattr(thumbnails, "MAX_PENDING", 5)
-    worker = ThumbnailWorker()
+    queue = ThumbnailQueue()
     for i in range(50):
-        worker.request(f"/photos/{i}.jpg")
-    worker.request("/photos/46.jpg")  # asked again: moves to the front of the queue
-    assert worker._pending == [f"/photos/{i}.jpg" for i in (45, 47, 48, 49, 46)]
+        queue.request(f"/photos/{i}.jpg")
+    queue.request("/photos/46.jpg")  # asked again: moves to the front of the queue
+    assert queue._pending == [f"/photos/{i}.jpg" for i in (45, 47, 48, 49, 46)]
 
 
 def test_counts_kept_as_verdicts_arrive_equal_a_recount(qtbot) -> None:
@@ -42,7 +43,7 @@ def test_counts_kept_as_verdicts_arrive_equal_a_recount(qtbot) -> None:
     import numpy as np
 
     from advgui.core.tiers import TierThresholds
-    from advgui.ui.image_browser import ImageListModel
+    from advgui.ui.widgets.image_browser import ImageListModel
 
     model = ImageListModel()
     paths = [f"/x/{i}.png" for i in range(300)]

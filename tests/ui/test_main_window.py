@@ -100,7 +100,7 @@ def test_close_during_attack_joins_threads(make_window, tiny_model, image_folder
     w = make_window(str(tiny_model))
     _start_long_attack(w, qtbot, image_folder, 2)
     w.close()
-    assert not w.engine_thread.isRunning() and not w.thumbs.thread.isRunning()
+    assert not w.engine.running and not w.thumbs.running
 
 
 def test_settings_round_trip(make_window, tiny_model, image_folder, settings, qtbot) -> None:
@@ -208,7 +208,7 @@ def test_listing_a_folder_never_blocks_the_window(make_window, tiny_model, image
     import threading
 
     from advgui.core.records.inputs import iter_image_files
-    from advgui.ui import folder_scan
+    from advgui.ui.workers import folder_scan
 
     slow_drive = threading.Event()
 

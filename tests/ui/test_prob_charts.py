@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from advgui.core.app_state.attack_record import AttackRecord, AttackRequest, AttackStart, AttackStep
-from advgui.ui.prob_charts import ProbabilityCharts
+from advgui.ui.widgets.prob_charts import ProbabilityCharts
 
 CLASSES = tuple(f"class {i}" for i in range(10))
 
@@ -38,7 +38,7 @@ def test_trajectory_axis_shows_whole_steps_and_grows_with_the_attack(qtbot) -> N
 
 
 def test_long_class_names_are_cut_visibly() -> None:
-    from advgui.ui.prob_charts import short_name
+    from advgui.ui.widgets.prob_charts import short_name
 
     assert short_name("giant panda") == "giant panda"
     assert short_name("American black bear") == "American black…"

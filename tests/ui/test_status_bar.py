@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QMainWindow
 
-from advgui.ui.status_bar import ElidingStatusBar
+from advgui.ui.widgets.status_bar import ElidingStatusBar
 
 
 def test_long_message_is_cut_with_an_ellipsis_and_recut_on_resize(qtbot) -> None:

@@ -265,8 +265,8 @@ class _SlowStudy:
 def test_batch_runs_in_the_background_while_the_window_is_used(make_window, tiny_model,
                                                                image_folder, qtbot, tmp_path,
                                                                monkeypatch) -> None:
-    from advgui.ui import study_worker
-    from advgui.ui.batch_dialog import open_batch_dialog
+    from advgui.ui.workers import study as study_worker
+    from advgui.ui.dialogs.batch_dialog import open_batch_dialog
 
     monkeypatch.setattr(study_worker, "Study", _SlowStudy(study_worker.Study))
     w = make_window(str(tiny_model))
@@ -302,8 +302,8 @@ def test_batch_runs_in_the_background_while_the_window_is_used(make_window, tiny
 def test_closing_the_batch_dialog_can_keep_the_study_running(make_window, tiny_model,
                                                              image_folder, qtbot, tmp_path,
                                                              monkeypatch) -> None:
-    from advgui.ui import study_worker
-    from advgui.ui.batch_dialog import open_batch_dialog
+    from advgui.ui.workers import study as study_worker
+    from advgui.ui.dialogs.batch_dialog import open_batch_dialog
 
     monkeypatch.setattr(study_worker, "Study", _SlowStudy(study_worker.Study))
     w = make_window(str(tiny_model))

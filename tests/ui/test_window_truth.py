@@ -38,7 +38,7 @@ def test_thresholds_in_the_wrong_order_never_reach_the_batch_dialog(make_window,
     warned = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
     w.tiers.medium.setValue(50.0)  # above high (30 %)
-    from advgui.ui.batch_dialog import open_batch_dialog
+    from advgui.ui.dialogs.batch_dialog import open_batch_dialog
 
     open_batch_dialog(w)
     assert warned and "Fix the tier thresholds first" in warned[0]
@@ -50,7 +50,7 @@ def test_true_label_comes_from_a_labels_file_one_level_up(make_window, tiny_mode
     images.mkdir(parents=True)
     Image.new("RGB", (20, 20)).save(images / "photo.png")
     (tmp_path / "set" / "labels.csv").write_text("file,class_index\nimages/photo.png,6\n")
-    from advgui.ui.ground_truth import truth_of
+    from advgui.ui.dialogs.ground_truth import truth_of
 
     w = make_window(str(tiny_model))
     assert truth_of(str(images / "photo.png"), w.info.class_ids, len(w.info.class_names)) == 6

@@ -67,6 +67,7 @@ class WindowState:
         self.attack: AttackRecord | None = None  # the last finished attack
         self.live: AttackRecord | None = None  # the attack running now
         self.cursor: int | None = None  # the playback position; None follows the latest step
+        self.font_scale = 1.0  # the text size for a room (View > Presentation, Larger Text)
         self._listeners: dict[str, list[Callable[[], None]]] = {e: [] for e in EVENTS}
 
     def subscribe(self, event: str, listener: Callable[[], None]) -> None:

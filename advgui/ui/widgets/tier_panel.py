@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QDoubleSpinBox, QFormLayout, QGroupBox, QLabel,
                                QVBoxLayout, QWidget)
 
 from advgui.core.tiers import Tier, TierThresholds
-from advgui.ui.image_browser import TIER_COLOURS
+from advgui.ui.widgets.image_browser import TIER_COLOURS
 
 
 class TierPanel(QGroupBox):

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QHBoxLayout, QLabel, QLi
 
 from advgui.core.analysis import palette
 from advgui.core.tiers import Tier, TierThresholds
-from advgui.ui.thumbnails import THUMB
+from advgui.ui.workers.thumbnails import THUMB
 
 TIER_COLOURS = {t: QColor(palette.TIERS[t.value]) for t in Tier}
 PathRole = Qt.ItemDataRole.UserRole + 1

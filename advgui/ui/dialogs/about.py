@@ -60,26 +60,11 @@ def open_log(window) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
 
-SHORTCUTS = (
-    ("Return", "run the attack with the panel's settings"),
-    ("Esc", "cancel the attack (at its next step)"),
-    ("← → ↑ ↓, PgUp / PgDown", "previous / next image"),
-    ("Space", "play or pause the recorded steps"),
-    ("N", "next step, in step-by-step mode"),
-    ("Ctrl+1 / Ctrl+2", "Probabilities / Inspect"),
-    ("Ctrl+Shift+P", "presentation mode (larger text and charts)"),
-    ("Ctrl++ / Ctrl+−", "larger / smaller text"),
-    ("F11", "full screen"),
-    ("Ctrl+O / Ctrl+Shift+O", "open an image / a folder"),
-    ("Ctrl+S / Ctrl+Shift+C", "save / copy the adversarial image"),
-    ("Ctrl+B", "batch run (the seed's study on the folder)"),
-    ("F1", "this list"),
-)
-
-
 def show_shortcuts(parent: QWidget) -> None:
-    rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
-    QMessageBox.information(parent, "Keyboard shortcuts", f"<table>{rows}</table>")
+    """Help > Keyboard Shortcuts (F1): built from the actions table the menus are built from."""
+    from advgui.ui.actions import help_html  # noqa: PLC0415
+
+    QMessageBox.information(parent, "Keyboard shortcuts", help_html())
 
 
 def show_credits(parent: QWidget) -> None:

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QThread, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
@@ -18,8 +18,8 @@ from advgui.cli.progress import format_duration
 from advgui.core.study.engine import StudyConfig, StudyOutcome, StudyProgress
 from advgui.core.records.folder import check_out_folder, is_study_folder
 from advgui.core.tiers import Tier, TierThresholds
-from advgui.ui.batch_results import BatchResults
-from advgui.ui.study_worker import StudyWorker
+from advgui.ui.dialogs.batch_results import BatchResults
+from advgui.ui.workers.study import StudyRun
 
 
 
@@ -141,8 +141,7 @@ class BatchDialog(BatchResults, QDialog):
         layout.addWidget(self.table, 2)
         layout.addWidget(self.figures, 1)
         layout.addLayout(actions)
-        self._thread: QThread | None = None
-        self._worker: StudyWorker | None = None
+        self._run: StudyRun | None = None  # set while a study runs
         self._t0 = 0.0
         self._first_done = 0
 
@@ -203,13 +202,10 @@ class BatchDialog(BatchResults, QDialog):
         except (ValueError, OSError) as exc:
             QMessageBox.warning(self, "Cannot start the study", str(exc))
             return
-        self._worker = StudyWorker(self.classifier, cfg)
-        self._thread = QThread(self)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.progress.connect(self._progress)
-        self._worker.finished.connect(self._finished)
-        self._worker.failed.connect(self._failed)
+        self._run = StudyRun(self.classifier, cfg, self)
+        self._run.progress.connect(self._progress)
+        self._run.finished.connect(self._finished)
+        self._run.failed.connect(self._failed)
         self._t0, self._first_done = time.monotonic(), -1
         # A new run shows nothing of the last one until it has results of its own.
         self.table.clear()
@@ -224,12 +220,12 @@ class BatchDialog(BatchResults, QDialog):
         self.cancel.setEnabled(True)
         self.status.setText("Classifying the folder…")
         self.remember_choices()
-        self._thread.start()
+        self._run.start()
         self.progressText.emit("Batch: classifying…")
 
     def _cancel(self) -> None:
-        if self._worker:
-            self._worker.cancel()
+        if self._run:
+            self._run.cancel()
             self.status.setText("Cancelling after the current batch; every finished row is kept.")
 
     def _progress(self, ev: StudyProgress) -> None:
@@ -245,16 +241,14 @@ class BatchDialog(BatchResults, QDialog):
         self.status.setText(f"{ev.phase}: {ev.done}/{ev.total}{eta} — tiers: {tiers}. {ev.message}")
         self.progressText.emit(f"Batch {ev.phase}: {ev.done:,}/{ev.total:,}{eta}")
 
-    def _stop_thread(self) -> None:
-        if self._thread:
-            self._thread.quit()
-            self._thread.wait()
-            self._thread = None
+    def _run_over(self) -> None:
+        """Its outcome or failure has come: the study's job ends right after it."""
+        self._run = None
         self.start.setEnabled(True)
         self.cancel.setEnabled(False)
 
     def _failed(self, message: str) -> None:
-        self._stop_thread()
+        self._run_over()
         self.progressText.emit("")
         self.status.setText("Stopped: " + message.split("\n")[0])
         box = QMessageBox(QMessageBox.Icon.Warning, "Study failed", message.split("\n\n")[0], parent=self)
@@ -263,7 +257,7 @@ class BatchDialog(BatchResults, QDialog):
         box.exec()
 
     def _finished(self, outcome: StudyOutcome) -> None:
-        self._stop_thread()
+        self._run_over()
         self.progressText.emit("Batch cancelled: run it again to resume." if outcome.cancelled
                                else f"Batch finished: {outcome.rows:,} rows in {self.out.text()}")
         state = "Cancelled — run again to resume." if outcome.cancelled else "Finished."
@@ -287,7 +281,7 @@ class BatchDialog(BatchResults, QDialog):
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._run is not None
 
     def done(self, result: int) -> None:
         """Close: mid-run, ask whether to keep the study running in the background or stop it;
@@ -311,7 +305,7 @@ class BatchDialog(BatchResults, QDialog):
             self.hide()
 
     def release_for_close(self, wait_ms: int = 30000) -> bool:
-        """The window is closing: stop a running study (asking first) and let its thread end."""
+        """The window is closing: stop a running study (asking first) and let its job end."""
         if not self.running:
             return True
         answer = QMessageBox.question(self.parentWidget(), "A study is running",
@@ -319,10 +313,8 @@ class BatchDialog(BatchResults, QDialog):
                                       "and running it again resumes.")
         if answer != QMessageBox.StandardButton.Yes:
             return False
-        self._worker.cancel()
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait(wait_ms)
+        self._run.cancel()
+        self._run.wait(wait_ms / 1000)
         return True
 
     # -- the choices persist between runs --------------------------------------------------------

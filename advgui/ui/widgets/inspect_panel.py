@@ -69,7 +69,7 @@ class InspectPanel(QWidget):
         side = QVBoxLayout()
         side.addWidget(self.blink)
         side.addWidget(self.verdict, 1)
-        from advgui.ui.second_opinion import SecondOpinion  # noqa: PLC0415
+        from advgui.ui.widgets.second_opinion import SecondOpinion  # noqa: PLC0415
 
         self.second = SecondOpinion()
         side.addWidget(self.second)

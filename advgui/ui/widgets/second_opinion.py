@@ -1,37 +1,40 @@
 """Inspect > Second model: another classifier's verdict on the same clean crop and 8-bit
-adversarial (transfer, one image at a time). Loaded and run on a thread of its own, so the
+adversarial (transfer, one image at a time). Loaded and run by a worker on the thread pool, so the
 engine's attack and the window are never held up by it."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from advgui.core.model.registry import load_classifier, shipped_models
+from advgui.ui.workers.job import Job
 
 
-class SecondModelWorker(QObject):
-    scored = Signal(str, str, object, object, object)  # id, model, clean probs, adv probs, names
-    failed = Signal(str, str)  # request id, message
+class SecondModels:
+    """The second models, loaded once each; scored one request at a time (on the thread pool)."""
 
     def __init__(self) -> None:
-        super().__init__()
         self._models: dict[str, object] = {}
+        self._lock = threading.Lock()
 
-    @Slot(str, str, object, object)
-    def score(self, request: str, spec: str, clean: np.ndarray, adversarial: np.ndarray) -> None:
-        try:
-            model = self._models.get(spec) or load_classifier(spec, device="cpu")
-            self._models[spec] = model
-            pre = model.preprocessing
-            views = np.stack([pre.load(Image.fromarray(p)) for p in (clean, adversarial)])
-            probs = model.probabilities(pre.to_model(views))
-        except Exception as exc:  # a model that cannot score is reported, never a crash
-            self.failed.emit(request, f"{spec}: {exc}")
-            return
-        self.scored.emit(request, model.name, probs[0], probs[1], model.classes.names)
+    def score(self, request: str, spec: str, clean: np.ndarray, adversarial: np.ndarray):
+        """(request, model name, clean probs, adversarial probs, class names), or
+        (request, message) when the model cannot score."""
+        with self._lock:
+            try:
+                model = self._models.get(spec) or load_classifier(spec, device="cpu")
+                self._models[spec] = model
+                pre = model.preprocessing
+                views = np.stack([pre.load(Image.fromarray(p)) for p in (clean, adversarial)])
+                probs = model.probabilities(pre.to_model(views))
+            except Exception as exc:  # a model that cannot score is reported, never a crash
+                return request, f"{spec}: {exc}"
+            return request, model.name, probs[0], probs[1], model.classes.names
 
 
 class SecondOpinion(QWidget):
@@ -56,14 +59,9 @@ class SecondOpinion(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
         layout.addWidget(self.text)
-        self._thread = QThread(self)
-        self._thread.setObjectName("second-model")
-        self.worker = SecondModelWorker()
-        self.worker.moveToThread(self._thread)
-        self.wanted.connect(self.worker.score)
-        self.worker.scored.connect(self._scored)
-        self.worker.failed.connect(self._failed)
-        self._thread.start()
+        self.models = SecondModels()
+        self._jobs: list[Job] = []
+        self.wanted.connect(self._start)
         self._request, self._pair, self._names = "", None, ()
         self.model.currentIndexChanged.connect(lambda _i: self._ask())
 
@@ -85,6 +83,14 @@ class SecondOpinion(QWidget):
         self.text.setText(f"{spec}: scoring…")
         self.wanted.emit(self._request, spec, *self._pair)
 
+    def _start(self, request: str, spec: str, clean: np.ndarray, adversarial: np.ndarray) -> None:
+        self._jobs = [j for j in self._jobs if not j.done]
+        self._jobs.append(Job(self.models.score, request, spec, clean, adversarial,
+                              connect={"returned": self._answered}))
+
+    def _answered(self, answer: tuple) -> None:
+        (self._scored if len(answer) == 5 else self._failed)(*answer)
+
     def _scored(self, request: str, name: str, clean: np.ndarray, adv: np.ndarray,
                 names: tuple[str, ...]) -> None:
         if request != self._request:  # an answer about an earlier result
@@ -100,5 +106,6 @@ class SecondOpinion(QWidget):
             self.text.setText(f"Second model failed: {message}")
 
     def stop(self) -> None:
-        self._thread.quit()
-        self._thread.wait(10000)
+        for job in self._jobs:
+            job.wait(10)
+        self._jobs.clear()

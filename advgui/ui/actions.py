@@ -1,0 +1,123 @@
+"""The window's actions as one table: the menus, their shortcuts and the F1 help are all built
+from it, so the help can never list a key the menus do not bind (or miss one they do)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+
+if TYPE_CHECKING:
+    from advgui.ui.main_window import MainWindow
+
+Key = str | QKeySequence.StandardKey
+
+
+@dataclass(frozen=True)
+class Action:
+    """One menu entry: `handler` names the window's slot it calls (with the checked state when
+    `checkable`); `help` is its line in the F1 list (empty: not listed there)."""
+
+    name: str
+    menu: str
+    text: str
+    handler: str
+    shortcuts: tuple[Key, ...] = ()
+    help: str = ""
+    checkable: bool = False
+    separator_before: bool = False
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("open_image", "&File", "Open &Image…", "open_image_dialog",
+           (QKeySequence.StandardKey.Open,), "open an image"),
+    Action("open_folder", "&File", "Open &Folder…", "open_folder_dialog", ("Ctrl+Shift+O",),
+           "open a folder"),
+    Action("open_samples", "&File", "Open &Sample Photos", "open_samples"),
+    Action("save_adversarial", "&File", "&Save Adversarial…", "save_adversarial",
+           (QKeySequence.StandardKey.Save,), "save the adversarial image (lossless PNG)"),
+    Action("copy_adversarial", "&File", "&Copy Adversarial", "copy_adversarial", ("Ctrl+Shift+C",),
+           "copy the adversarial image"),
+    Action("save_charts", "&File", "Save &Charts as PNG…", "save_charts"),
+    Action("batch_run", "&File", "&Batch Run…", "open_batch_run", ("Ctrl+B",),
+           "batch run (the seed's study on the folder)", separator_before=True),
+    Action("quit", "&File", "&Quit", "close", (QKeySequence.StandardKey.Quit,), "quit",
+           separator_before=True),
+    Action("show_probabilities", "&View", "&Probabilities", "show_probabilities", ("Ctrl+1",),
+           "the Probabilities tab"),
+    Action("show_inspect", "&View", "&Inspect", "show_inspect", ("Ctrl+2",), "the Inspect tab"),
+    Action("presentation", "&View", "P&resentation", "set_presentation", ("Ctrl+Shift+P",),
+           "presentation mode (larger text and charts)", checkable=True, separator_before=True),
+    Action("full_screen", "&View", "&Full Screen", "toggle_full_screen", ("F11",), "full screen"),
+    Action("larger_text", "&View", "&Larger Text", "larger_text",
+           (QKeySequence.StandardKey.ZoomIn,), "larger text"),
+    Action("smaller_text", "&View", "&Smaller Text", "smaller_text",
+           (QKeySequence.StandardKey.ZoomOut,), "smaller text"),
+    # Return and Enter: the main and the keypad keys.
+    Action("run", "&Attack", "&Run", "run_attack", ("Return", "Enter"),
+           "run the attack with the panel's settings"),
+    Action("cancel", "&Attack", "&Cancel", "cancel_attack", ("Esc",),
+           "cancel the attack (at its next step)"),
+    Action("play_pause", "&Attack", "&Play / Pause Steps", "play_pause_steps", ("Space",),
+           "play or pause the recorded steps", separator_before=True),
+    Action("next_step", "&Attack", "&Next Step", "next_step", ("N",),
+           "next step, in step-by-step mode"),
+    Action("previous_image", "&Attack", "Previous Image", "previous_image", ("PgUp",),
+           "previous image"),
+    Action("next_image", "&Attack", "Next Image", "next_image", ("PgDown",), "next image"),
+    Action("shortcuts", "&Help", "&Keyboard Shortcuts", "show_shortcuts",
+           (QKeySequence.StandardKey.HelpContents,), "this list"),
+    Action("credits", "&Help", "Sample Photo &Credits", "show_credits"),
+    Action("log", "&Help", "Open &Log File", "open_log"),
+    Action("about", "&Help", "&About advgui", "show_about"),
+)
+
+# Keys the window handles itself (MainWindow.keyPressEvent), not through a menu entry.
+WINDOW_KEYS = (("← → ↑ ↓", "previous / next image (when no control uses the arrows)"),)
+
+
+def key_sequences(action: Action) -> list[QKeySequence]:
+    """Every key sequence the action is bound to; a standard key is its platform's main binding
+    (as QAction.setShortcut binds it: not the media keys some platforms list beside it)."""
+    return [QKeySequence(key) for key in action.shortcuts]
+
+
+def shortcut_text(action: Action) -> str:
+    """The shortcut as the platform names it (Ctrl+O; ⌘O on a Mac)."""
+    return " / ".join(dict.fromkeys(
+        s.toString(QKeySequence.SequenceFormat.NativeText) for s in key_sequences(action)))
+
+
+def help_rows() -> list[tuple[str, str]]:
+    """The F1 list: every action with a help line, then the window's own keys."""
+    return [(shortcut_text(a), a.help) for a in ACTIONS if a.help and a.shortcuts] + list(WINDOW_KEYS)
+
+
+def help_html() -> str:
+    return "<table>" + "".join(f"<tr><td><b>{escape(k)}</b></td><td>&nbsp;{escape(v)}</td></tr>"
+                               for k, v in help_rows()) + "</table>"
+
+
+def build_menus(window: MainWindow) -> dict[str, QAction]:
+    """Fill the window's menu bar from ACTIONS; returns the QActions by name."""
+    bar = window.menuBar()
+    menus: dict[str, object] = {}
+    made: dict[str, QAction] = {}
+    for spec in ACTIONS:
+        menu = menus.get(spec.menu) or menus.setdefault(spec.menu, bar.addMenu(spec.menu))
+        if spec.separator_before:
+            menu.addSeparator()
+        action = QAction(spec.text, window)
+        action.setObjectName(spec.name)
+        action.setShortcuts(key_sequences(spec))
+        action.setCheckable(spec.checkable)
+        slot = getattr(window, spec.handler)
+        if spec.checkable:
+            action.triggered.connect(slot)
+        else:  # triggered(bool) must not reach slots that take an optional argument
+            action.triggered.connect(lambda _checked=False, slot=slot: slot())
+        menu.addAction(action)
+        made[spec.name] = action
+    return made

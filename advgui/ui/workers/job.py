@@ -1,0 +1,55 @@
+"""The one way the window runs work off the GUI thread: a superqt worker on Qt's thread pool.
+
+The work is a plain function or generator with no Qt in it; each `yield` is a progress point
+where a cancel (`Job.cancel`) takes effect; results reach the GUI thread by superqt's queued
+signals (yielded, returned, errored, finished). `wait` lets an owner join its job on close, so
+no thread outlives the window."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QThreadPool
+from superqt.utils import create_worker
+
+# The window's jobs are few and long-lived (an attack, a study, a folder listing, thumbnails):
+# Qt's pool defaults to one thread a core, and on a two-core laptop a running study and an
+# attack would leave the thumbnails and the folder listing queued until one of them ended.
+MIN_POOL_THREADS = 8
+_running: set[Job] = set()
+
+
+class Job:
+    def __init__(self, work: Callable, *args, connect: dict[str, Callable] | None = None,
+                 **kwargs) -> None:
+        pool = QThreadPool.globalInstance()
+        if pool.maxThreadCount() < MIN_POOL_THREADS:
+            pool.setMaxThreadCount(MIN_POOL_THREADS)
+        self._done = threading.Event()
+        # An owner that takes the errors gets them; superqt re-raises the others on the GUI thread.
+        self.worker = create_worker(work, *args, _start_thread=False,
+                                    _ignore_errors="errored" in (connect or {}), **kwargs)
+        for signal, slot in (connect or {}).items():
+            getattr(self.worker, signal).connect(slot)
+        # Direct: set on the pool thread itself, so wait() needs no event loop.
+        self.worker.finished.connect(self._done.set, Qt.ConnectionType.DirectConnection)
+        # Kept alive until it has ended, whoever drops the Job first.
+        _running.add(self)
+        self.worker.finished.connect(lambda: _running.discard(self))
+        # Onto the pool now: superqt's start() would wait for the next turn of the event loop,
+        # and a job asked for just before the window closes would never start, so wait() would
+        # wait out its whole timeout for it.
+        pool.start(self.worker)
+
+    def cancel(self) -> None:
+        """Stop at the next yield (a plain function runs to its end)."""
+        self.worker.quit()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout_s: float) -> bool:
+        """Block until the work has ended; False if it had not within `timeout_s`."""
+        return self._done.wait(timeout_s)
