@@ -8,6 +8,7 @@ import time
 from typing import TextIO
 
 from tqdm import tqdm
+from advgui.core.study.cost_model import format_duration
 
 TERMINAL_INTERVAL = 0.5  # seconds between redraws of a terminal's bar
 LOG_INTERVAL = 30.0  # seconds between lines in a log: a day-long study writes about 3,000
@@ -69,8 +70,3 @@ class ProgressBar:
             self._write()
 
 
-def format_duration(seconds: float) -> str:
-    seconds = int(seconds)
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h:d}:{m:02d}:{s:02d}" if h else f"{m:d}:{s:02d}"

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QS
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from advgui.core.model.images import IMAGE_SUFFIXES
-from advgui.cli.progress import format_duration
+from advgui.core.study.cost_model import format_duration
 from advgui.core.tiers import TierThresholds
 from advgui.core.app_state.window_state import ModelInfo, Verdict, WindowState
 from advgui.ui import persistence

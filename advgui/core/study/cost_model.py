@@ -73,6 +73,14 @@ def gpu_estimate(forward_gflop: float, gradient_gflop: float, gpus: int = 1) -> 
                  f"{GPU_FP32_PEAK_TFLOPS} TFLOPS float32)")
 
 
+def format_duration(seconds: float) -> str:
+    """H:MM:SS, or M:SS under an hour: the ETA the CLI and the window both show."""
+    seconds = int(seconds)
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h:d}:{m:02d}:{s:02d}" if h else f"{m:d}:{s:02d}"
+
+
 def format_duration_long(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QTabWidget, QVBoxLayout, QWidget)
 
 from advgui.core.model.classifier import Classifier
-from advgui.cli.progress import format_duration
+from advgui.core.study.cost_model import format_duration
 from advgui.core.study.engine import StudyConfig, StudyOutcome, StudyProgress
 from advgui.core.records.folder import check_out_folder, is_study_folder
 from advgui.core.tiers import Tier, TierThresholds
