@@ -11,7 +11,7 @@ from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target,
 from advgui.core.model.classifier import Classifier, ModelError
 from advgui.core.model.preprocess import Preprocessing
 from advgui.core.tiers import Tier, TierThresholds
-from tests.core.tiny import Body
+from tests.helpers.tiny_graphs import Body
 
 SIZE = 16
 PRE = Preprocessing(size=SIZE, mean=(120.0, 115.0, 100.0), std=(60.0, 64.0, 58.0))
