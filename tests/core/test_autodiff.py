@@ -9,7 +9,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from tests.core.reference_ops import evaluator
+from tests.helpers.reference_ops import evaluator
 
 from advgui.core.autodiff import SUPPORTED_OPS, UnsupportedModel, build_gradient_model
 from advgui.core.autodiff.build import GradientRuleError
