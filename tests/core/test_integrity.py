@@ -23,7 +23,7 @@ from onnx import helper
 from PIL import Image
 
 from advgui.core.model.classes import ClassList
-from tests.core.test_engine import SIZE, tiny_classifier_model
+from tests.helpers.models import SIZE, tiny_classifier_model
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOW = ["--steps", "4000", "--alpha", "0.002"]  # a study that runs for a while: stopped by SIGINT

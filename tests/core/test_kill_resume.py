@@ -15,7 +15,7 @@ import onnx
 from PIL import Image
 
 from advgui.core.model.classes import ClassList
-from tests.core.test_engine import SIZE, tiny_classifier_model
+from tests.helpers.models import SIZE, tiny_classifier_model
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGES = 24

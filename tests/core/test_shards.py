@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from advgui.core.records.shards import Shard, shard_of
-from tests.core.test_engine import SIZE, tiny_model_file
+from tests.helpers.models import SIZE, tiny_model_file
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGES = 12

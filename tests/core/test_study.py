@@ -16,7 +16,7 @@ from advgui.core.records.row_log import RowLog
 from advgui.core.records.schema import IMAGE_COLUMNS
 from advgui.core.study.engine import Study, StudyConfig
 from advgui.core.tiers import TierThresholds
-from tests.core.test_engine import SIZE, tiny_classifier_model
+from tests.helpers.models import SIZE, tiny_classifier_model
 
 
 def make_folder(root, n: int = 6):
@@ -104,7 +104,7 @@ def test_unsupported_model_fails_before_any_work(tmp_path) -> None:
     from onnx import helper
 
     from advgui.core.model.classifier import ModelError
-    from tests.core.test_engine import tiny_classifier_model
+    from tests.helpers.models import tiny_classifier_model
 
     model = tiny_classifier_model()
     out = model.graph.output[0].name

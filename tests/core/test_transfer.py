@@ -11,7 +11,7 @@ from PIL import Image
 
 from advgui.core.model.classifier import Classifier
 from advgui.core.model.images import load_rgb
-from tests.core.test_engine import SIZE, tiny_model_file
+from tests.helpers.models import SIZE, tiny_model_file
 from tests.core.test_shards import cli, rows
 
 

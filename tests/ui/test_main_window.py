@@ -189,7 +189,7 @@ def test_real_inception_attack_once(make_window, qtbot, tmp_path) -> None:
 def test_switching_model_reclassifies(make_window, tiny_model, image_folder, qtbot, tmp_path) -> None:
     import onnx
 
-    from tests.core.test_engine import tiny_classifier_model
+    from tests.helpers.models import tiny_classifier_model
 
     other = tmp_path / "other.onnx"
     onnx.save(tiny_classifier_model(seed=7), other)
@@ -241,7 +241,7 @@ def test_switching_model_mid_attack_cancels_it(make_window, tiny_model, image_fo
     one only after the attack's 5,000th step."""
     import onnx
 
-    from tests.core.test_engine import tiny_classifier_model
+    from tests.helpers.models import tiny_classifier_model
 
     other = tmp_path / "other.onnx"
     onnx.save(tiny_classifier_model(seed=7), other)

@@ -167,7 +167,7 @@ def test_a_failed_model_requested_while_another_loads_is_never_remembered(
     import onnx
     from PySide6.QtWidgets import QMessageBox
 
-    from tests.core.test_engine import tiny_classifier_model
+    from tests.helpers.models import tiny_classifier_model
 
     other = tmp_path / "other.onnx"
     onnx.save(tiny_classifier_model(seed=7), other)
