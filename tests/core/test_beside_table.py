@@ -8,8 +8,8 @@ import csv
 
 from advgui.core.analysis.beside_table import destruction_cell
 from advgui.core.analysis.tables import format_rate
-from tests.core.test_shards import cli, rows
-from tests.core.test_transfer import _setup
+from tests.helpers.cli import cli, rows
+from tests.helpers.study import two_models_and_images
 
 STUDY = ("--destroy", "jpeg:50", "--eps", "4", "8")
 
@@ -27,7 +27,7 @@ def _table(markdown: str) -> list[dict]:
 def _labelled_study(tmp_path):
     """A study whose truth is the transfer model's clean verdict on half the images and the
     study model's on the other half, so that both denominators are filled."""
-    model, other, folder = _setup(tmp_path)
+    model, other, folder = two_models_and_images(tmp_path)
     probe = tmp_path / "probe"
     cli("study", folder, "--out", probe, "--model", model, "--transfer-to", other, "--eps", "4")
     mine = {r["file"]: r["clean_top1"] for r in rows(probe / "images.csv")}
@@ -91,7 +91,7 @@ def test_damaged_or_rewritten_summaries_are_named_and_joined_by_eps(tmp_path) ->
 
 
 def test_without_truth_the_table_counts_changed_top1_and_says_so(tmp_path) -> None:
-    model, other, folder = _setup(tmp_path)
+    model, other, folder = two_models_and_images(tmp_path)
     for i, f in enumerate(sorted(folder.iterdir())):
         f.rename(folder / f"photo_{i}.png")  # no wnid in the names: no truth at all
     out = tmp_path / "out"
@@ -107,7 +107,7 @@ def test_without_truth_the_table_counts_changed_top1_and_says_so(tmp_path) -> No
 
 
 def test_a_pipe_in_a_model_name_does_not_split_a_cell(tmp_path) -> None:
-    model, other, folder = _setup(tmp_path)
+    model, other, folder = two_models_and_images(tmp_path)
     piped = other.with_name("a|b.onnx")
     other.rename(piped)
     out = tmp_path / "out"
@@ -119,7 +119,7 @@ def test_a_pipe_in_a_model_name_does_not_split_a_cell(tmp_path) -> None:
 
 
 def test_a_study_without_transfer_or_destroy_prints_no_side_by_side(tmp_path) -> None:
-    model, _, folder = _setup(tmp_path)
+    model, _, folder = two_models_and_images(tmp_path)
     out = tmp_path / "out"
     cli("study", folder, "--out", out, "--model", model)
     assert "side by side" not in cli("summary", out, "--markdown").stdout

@@ -8,13 +8,13 @@ from advgui.core.model.registry import load_classifier
 from advgui.core.tiers import TierThresholds
 from advgui.ui.dialogs.batch_dialog import BatchDialog
 from tests.core.test_beside_table import _table
-from tests.core.test_shards import cli, rows
-from tests.core.test_transfer import _setup
+from tests.helpers.cli import cli, rows
+from tests.helpers.study import two_models_and_images
 
 
 def test_a_study_without_labels_shows_the_same_rates_in_the_dialog_and_the_summary(
         qtbot, tmp_path) -> None:
-    model, other, folder = _setup(tmp_path)
+    model, other, folder = two_models_and_images(tmp_path)
     for i, f in enumerate(sorted(folder.iterdir())):
         f.rename(folder / f"photo_{i}.png")  # no wnid in the names: no truth at all
     out = tmp_path / "out"
