@@ -27,7 +27,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.core.test_engine import tiny_model_file  # noqa: E402
+from tests.helpers.models import tiny_model_file  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results"
 CHILD = """

@@ -17,7 +17,7 @@ from PIL import Image  # noqa: E402
 from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths, QThread, QThreadPool  # noqa: E402
 
 from advgui.core.model.classes import ClassList  # noqa: E402
-from tests.core.test_engine import SIZE, tiny_classifier_model  # noqa: E402
+from tests.helpers.models import SIZE, tiny_classifier_model  # noqa: E402
 
 
 @pytest.fixture

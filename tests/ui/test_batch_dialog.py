@@ -196,7 +196,7 @@ def test_batch_dialog_runs_transfer_destruction_and_the_new_methods(qtbot, tiny_
     and the destruction rate beside the white-box error; several eps draw error against eps."""
     import onnx
 
-    from tests.core.test_engine import tiny_classifier_model
+    from tests.helpers.models import tiny_classifier_model
 
     other = tmp_path / "other.onnx"
     onnx.save(tiny_classifier_model(seed=7), other)

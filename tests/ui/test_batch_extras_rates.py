@@ -7,14 +7,14 @@ from __future__ import annotations
 from advgui.core.model.registry import load_classifier
 from advgui.core.tiers import TierThresholds
 from advgui.ui.dialogs.batch_dialog import BatchDialog
-from tests.core.test_beside_table import _table
-from tests.core.test_shards import cli, rows
-from tests.core.test_transfer import _setup
+from tests.helpers.beside_table import table_rows
+from tests.helpers.cli import cli, rows
+from tests.helpers.study import two_models_and_images
 
 
 def test_a_study_without_labels_shows_the_same_rates_in_the_dialog_and_the_summary(
         qtbot, tmp_path) -> None:
-    model, other, folder = _setup(tmp_path)
+    model, other, folder = two_models_and_images(tmp_path)
     for i, f in enumerate(sorted(folder.iterdir())):
         f.rename(folder / f"photo_{i}.png")  # no wnid in the names: no truth at all
     out = tmp_path / "out"
@@ -23,7 +23,7 @@ def test_a_study_without_labels_shows_the_same_rates_in_the_dialog_and_the_summa
     md = cli("summary", out, "--markdown").stdout
     assert "no true labels" in md
     shown = {(r["tier"], r["method"], r["target"], r["eps"]): r
-             for r in _table(md.replace("white-box top-1 changed", "white-box top-1"))}
+             for r in table_rows(md.replace("white-box top-1 changed", "white-box top-1"))}
 
     dialog = BatchDialog(load_classifier(str(model), device="cpu"), str(folder),
                          TierThresholds(0.2, 0.12))

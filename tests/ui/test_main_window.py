@@ -8,30 +8,12 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from advgui.core.tiers import Tier
-
-
-def _settled(window, qtbot) -> None:
-    """Engine signals reach test lambdas directly; wait until the window's own slots ran."""
-    qtbot.waitUntil(lambda: not window.attacking, timeout=30_000)
-
-
-def _until_cancelled(window, qtbot, action, timeout: int = 30_000) -> None:
-    """Do action and wait for the engine to report the cancel. Polls (waitUntil) rather than
-    waitSignal: under a loaded CI machine one waitSignal here once never returned."""
-    seen: list[bool] = []
-    window.engine.attackCancelled.connect(lambda: seen.append(True))
-    action()
-    qtbot.waitUntil(lambda: bool(seen), timeout=timeout)
-
-
-def _open(window, qtbot, folder) -> None:
-    window.open_paths([str(folder)])
-    qtbot.waitUntil(lambda: len(window.verdicts) == 6, timeout=30_000)
+from tests.helpers.window import open_folder, settled, until_cancelled
 
 
 def test_open_folder_classifies_and_badges(make_window, tiny_model, image_folder, qtbot) -> None:
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     assert w.images.rowCount() == 6
     broken = w.verdicts[str(image_folder / "broken.jpg")]
     assert broken.error and not broken.top and broken.confidence < 0
@@ -50,7 +32,7 @@ def test_open_folder_classifies_and_badges(make_window, tiny_model, image_folder
 
 def test_fast_and_iterative_attacks_update_charts(make_window, tiny_model, image_folder, qtbot) -> None:
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     w.select_image(str(image_folder / "n00000001_sample1.png"))
     steps = []
     w.engine.attackStep.connect(lambda s: steps.append(s.step))
@@ -58,7 +40,7 @@ def test_fast_and_iterative_attacks_update_charts(make_window, tiny_model, image
     w.attack_panel.eps.setValue(10)
     with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
         qtbot.mouseClick(w.attack_panel.run, Qt.MouseButton.LeftButton)
-    _settled(w, qtbot)
+    settled(w, qtbot)
     assert steps == [1]
     fast = w.outcome
     assert np.abs(fast.adversarial_pixels.astype(int) - fast.clean_pixels.astype(int)).max() <= 10
@@ -67,7 +49,7 @@ def test_fast_and_iterative_attacks_update_charts(make_window, tiny_model, image
     w.attack_panel.target.setCurrentIndex(w.attack_panel.target.findData("inverse"))
     with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
         w.attack_panel.run.click()
-    _settled(w, qtbot)
+    settled(w, qtbot)
     assert steps == list(range(1, 13))  # Kurakin: min(10 + 4, 12.5) = 12
     assert len(w.charts.clean_curve.getData()[0]) == 13 == len(w.state.attack.steps) + 1
     assert w.attack_panel.run.isEnabled() and not w.attack_panel.cancel.isEnabled()
@@ -76,7 +58,7 @@ def test_fast_and_iterative_attacks_update_charts(make_window, tiny_model, image
 
 def _start_long_attack(window, qtbot, folder, after_steps: int) -> list[int]:
     """Open the folder and start a 5,000-step attack; return once a few steps arrived."""
-    _open(window, qtbot, folder)
+    open_folder(window, qtbot, folder)
     window.select_image(str(folder / "n00000000_sample0.png"))
     window.attack_panel.kurakin.setChecked(False)
     window.attack_panel.steps.setValue(5000)
@@ -90,8 +72,8 @@ def _start_long_attack(window, qtbot, folder, after_steps: int) -> list[int]:
 def test_cancel_mid_attack(make_window, tiny_model, image_folder, qtbot) -> None:
     w = make_window(str(tiny_model))
     steps = _start_long_attack(w, qtbot, image_folder, 3)
-    _until_cancelled(w, qtbot, w.attack_panel.cancel.click)
-    _settled(w, qtbot)
+    until_cancelled(w, qtbot, w.attack_panel.cancel.click)
+    settled(w, qtbot)
     assert len(steps) < 5000
     assert w.attack_panel.run.isEnabled()
 
@@ -105,7 +87,7 @@ def test_close_during_attack_joins_threads(make_window, tiny_model, image_folder
 
 def test_settings_round_trip(make_window, tiny_model, image_folder, settings, qtbot) -> None:
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     w.attack_panel.eps.setValue(12)
     w.attack_panel.target.setCurrentIndex(w.attack_panel.target.findData("inverse"))
     w.close()
@@ -120,11 +102,11 @@ def test_save_adversarial_png_is_lossless(make_window, tiny_model, image_folder,
     from PySide6.QtWidgets import QFileDialog
 
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     w.select_image(str(image_folder / "n00000002_sample2.png"))
     with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
         w.attack_panel.run.click()
-    _settled(w, qtbot)
+    settled(w, qtbot)
     target = tmp_path / "adv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "PNG"))
     w.save_adversarial()
@@ -182,19 +164,19 @@ def test_real_inception_attack_once(make_window, qtbot, tmp_path) -> None:
     w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("fast"))
     with qtbot.waitSignal(w.engine.attackFinished, timeout=120_000):
         w.attack_panel.run.click()
-    _settled(w, qtbot)
+    settled(w, qtbot)
     assert w.outcome.adversarial_probabilities.shape == (1000,)
 
 
 def test_switching_model_reclassifies(make_window, tiny_model, image_folder, qtbot, tmp_path) -> None:
     import onnx
 
-    from tests.core.test_engine import tiny_classifier_model
+    from tests.helpers.models import tiny_classifier_model
 
     other = tmp_path / "other.onnx"
     onnx.save(tiny_classifier_model(seed=7), other)
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     before = {p: v.top1 for p, v in w.verdicts.items()}
     w.switch_model(str(other))
     qtbot.waitUntil(lambda: w.info.name == "other" and len(w.verdicts) == 6, timeout=30_000)
@@ -241,13 +223,13 @@ def test_switching_model_mid_attack_cancels_it(make_window, tiny_model, image_fo
     one only after the attack's 5,000th step."""
     import onnx
 
-    from tests.core.test_engine import tiny_classifier_model
+    from tests.helpers.models import tiny_classifier_model
 
     other = tmp_path / "other.onnx"
     onnx.save(tiny_classifier_model(seed=7), other)
     w = make_window(str(tiny_model))
     steps = _start_long_attack(w, qtbot, image_folder, 2)
-    _until_cancelled(w, qtbot, lambda: w.switch_model(str(other)))
+    until_cancelled(w, qtbot, lambda: w.switch_model(str(other)))
     qtbot.waitUntil(lambda: w.info.name == "other" and len(w.verdicts) == 6, timeout=30_000)
     assert w.info.name == "other" and len(steps) < 5000
     assert not w.attacking and w.attack_panel.run.isEnabled()
@@ -260,7 +242,7 @@ def test_attack_on_a_vanished_file_says_which_and_why(make_window, tiny_model, i
     shown = []
     monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.text()))
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     path = image_folder / "n00000001_sample1.png"
     w.select_image(str(path))
     path.unlink()  # deleted by another program after it was classified
@@ -284,7 +266,7 @@ def test_fast_steps_do_not_queue_up_behind_the_charts(make_window, tiny_model, i
     """The tiny model makes a step in under a millisecond, faster than a redraw (about 3 ms):
     the window must draw the latest step, not every step in turn."""
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     w.select_image(str(image_folder / "n00000000_sample0.png"))
     w.attack_panel.kurakin.setChecked(False)
     w.attack_panel.steps.setValue(2000)
@@ -292,7 +274,7 @@ def test_fast_steps_do_not_queue_up_behind_the_charts(make_window, tiny_model, i
     w.stepShown.connect(lambda step, _t: shown.append(step.step))
     with qtbot.waitSignal(w.engine.attackFinished, timeout=60_000):
         w.attack_panel.run.click()
-    _settled(w, qtbot)
+    settled(w, qtbot)
     assert len(w.charts.clean_curve.getData()[0]) == 2001  # every step is in the trajectory
     assert 0 < len(shown) < 500 and shown == sorted(shown)
 
@@ -304,5 +286,5 @@ def test_the_browser_never_lists_a_study_folders_results(make_window, tiny_model
     Image.new("RGB", (20, 20)).save(study / "adversarial" / "n00000001_x__fast_inverse_eps8.png")
     (study / ".advgui-study.lock").write_text("")
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)  # waits for the 6 photos; the study's PNG is not among them
+    open_folder(w, qtbot, image_folder)  # waits for the 6 photos; the study's PNG is not among them
     assert w.images.rowCount() == 6

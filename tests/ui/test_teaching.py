@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QThread, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from tests.ui.test_main_window import _open, _settled, _until_cancelled
+from tests.helpers.window import open_folder, settled, until_cancelled
 
 SAMPLE = "n00000001_sample1.png"
 
@@ -21,14 +21,14 @@ def _attack(w, qtbot, image_folder, method: str = "iterative") -> None:
     w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData(method))
     with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
         w.attack_panel.run.click()
-    _settled(w, qtbot)
+    settled(w, qtbot)
 
 
 def test_engine_replies_are_handled_on_the_gui_thread(make_window, tiny_model, image_folder,
                                                       qtbot) -> None:
     """The state (and every view it drives) is touched only by the GUI thread."""
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     threads = []
     w.state.subscribe("step", lambda: threads.append(QThread.currentThread()))
     _attack(w, qtbot, image_folder)
@@ -38,7 +38,7 @@ def test_engine_replies_are_handled_on_the_gui_thread(make_window, tiny_model, i
 def test_the_slider_reaches_every_recorded_step_and_views_follow(make_window, tiny_model,
                                                                  image_folder, qtbot) -> None:
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     _attack(w, qtbot, image_folder)
     record = w.state.attack
     n = record.total  # Kurakin at eps 8: min(8 + 4, 10) = 10 steps
@@ -66,7 +66,7 @@ def test_the_slider_reaches_every_recorded_step_and_views_follow(make_window, ti
 def test_play_replays_in_order_at_the_chosen_pace(make_window, tiny_model, image_folder,
                                                   qtbot) -> None:
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     _attack(w, qtbot, image_folder)
     seen: list[tuple[int, float]] = []
     w.state.subscribe("cursor", lambda: seen.append((w.state.cursor, time.monotonic())))
@@ -84,7 +84,7 @@ def test_play_replays_in_order_at_the_chosen_pace(make_window, tiny_model, image
 def test_step_by_step_waits_for_next_and_cancel_still_works(make_window, tiny_model,
                                                             image_folder, qtbot) -> None:
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     w.select_image(str(image_folder / SAMPLE))
     w.playback.stepping.setChecked(True)
     steps: list[int] = []
@@ -101,7 +101,7 @@ def test_step_by_step_waits_for_next_and_cancel_still_works(make_window, tiny_mo
     qtbot.waitUntil(lambda: len(w.state.live.steps) == 2, timeout=5000)
     assert w.caption.text().startswith("Step 2 of 10")
     t0 = time.monotonic()
-    _until_cancelled(w, qtbot, w.attack_panel.cancel.click)
+    until_cancelled(w, qtbot, w.attack_panel.cancel.click)
     assert time.monotonic() - t0 < 2.0  # a waiting attack is cancelled at once (its poll: 50 ms)
     w.playback.stepping.setChecked(False)
     _attack(w, qtbot, image_folder)  # and without step by step it runs straight through
@@ -110,7 +110,7 @@ def test_step_by_step_waits_for_next_and_cancel_still_works(make_window, tiny_mo
 
 def test_keyboard_runs_cancels_and_moves(make_window, tiny_model, image_folder, qtbot) -> None:
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     w.select_image(str(image_folder / SAMPLE))
     w.show()
     qtbot.waitExposed(w)
@@ -120,7 +120,7 @@ def test_keyboard_runs_cancels_and_moves(make_window, tiny_model, image_folder, 
     view.setFocus()
     with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
         qtbot.keyClick(view, Qt.Key.Key_Return)  # the Attack > Run shortcut
-    _settled(w, qtbot)
+    settled(w, qtbot)
     assert w.state.attack is not None
     order = [w.browser.proxy.index(i, 0).data(Qt.ItemDataRole.UserRole + 1)
              for i in range(w.browser.proxy.rowCount())]
@@ -135,7 +135,7 @@ def test_keyboard_runs_cancels_and_moves(make_window, tiny_model, image_folder, 
     w.attack_panel.steps.setValue(5000)
     qtbot.keyClick(view, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: w.state.live is not None and len(w.state.live.steps) > 2, timeout=30_000)
-    _until_cancelled(w, qtbot, lambda: qtbot.keyClick(view, Qt.Key.Key_Escape))
+    until_cancelled(w, qtbot, lambda: qtbot.keyClick(view, Qt.Key.Key_Escape))
     names = {a.text().replace("&", ""): a.shortcut().toString() for a in w.findChildren(
         type(w.presentation_action))}
     assert names["Cancel"] == "Esc" and names["Run"] in ("Return", "Enter")
@@ -145,7 +145,7 @@ def test_keyboard_runs_cancels_and_moves(make_window, tiny_model, image_folder, 
 def test_the_window_fits_1024_by_768_whatever_the_messages(make_window, tiny_model,
                                                           image_folder, qtbot) -> None:
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     long = "a very long message about something that went wrong " * 8
     for label in (w.model_label, w.device_label, w.step_label, w.progress_label, w.batch_label):
         label.setText(long)
@@ -172,7 +172,7 @@ def test_the_window_fits_1024_by_768_whatever_the_messages(make_window, tiny_mod
 def test_main_eps_zero_is_refused_with_a_reason(make_window, tiny_model, image_folder, qtbot,
                                                 monkeypatch) -> None:
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     w.select_image(str(image_folder / SAMPLE))
     shown = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(a[2]))
@@ -215,7 +215,7 @@ def test_settings_persist_attack_tiers_model_and_scale(make_window, tiny_model, 
 def test_browser_shows_truth_and_the_status_bar_counts(make_window, tiny_model, image_folder,
                                                        qtbot) -> None:
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     assert "6 / 6 classified" in w.progress_label.text()
     assert "labelled" in w.progress_label.text()  # the n0000000k_ prefixes are wnids
     row = w.images.rows[str(image_folder / SAMPLE)]
@@ -270,7 +270,7 @@ def test_batch_runs_in_the_background_while_the_window_is_used(make_window, tiny
 
     monkeypatch.setattr(study_worker, "Study", _SlowStudy(study_worker.Study))
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     open_batch_dialog(w)
     dialog = w.batch_dialog
     assert not dialog.isModal() and dialog.isVisible()
@@ -307,7 +307,7 @@ def test_closing_the_batch_dialog_can_keep_the_study_running(make_window, tiny_m
 
     monkeypatch.setattr(study_worker, "Study", _SlowStudy(study_worker.Study))
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     open_batch_dialog(w)
     dialog = w.batch_dialog
     dialog.out.setText(str(tmp_path / "study"))

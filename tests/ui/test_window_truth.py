@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from tests.ui.test_main_window import _open, _settled, _until_cancelled
+from tests.helpers.window import open_folder, settled, until_cancelled
 
 
 def test_a_typed_class_name_is_resolved_or_refused_never_class_0(make_window, tiny_model,
@@ -60,13 +60,13 @@ def test_no_stale_result_after_cancel_or_another_image(make_window, tiny_model, 
                                                        qtbot) -> None:
     """Issue 16, bugs 2 and 7: a result is shown, saved and copied only for its own image."""
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     first = str(image_folder / "n00000001_sample1.png")
     w.select_image(first)
     w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("fast"))
     with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
         w.attack_panel.run.click()
-    _settled(w, qtbot)
+    settled(w, qtbot)
     assert w.outcome is not None and w.outcome.request.path == first
     w.select_image(str(image_folder / "n00000002_sample2.png"))  # another image
     assert w.outcome is None and w.inspect._adv is None
@@ -74,7 +74,7 @@ def test_no_stale_result_after_cancel_or_another_image(make_window, tiny_model, 
     w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("fast"))
     with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
         w.attack_panel.run.click()
-    _settled(w, qtbot)
+    settled(w, qtbot)
     finished = w.outcome
     np.testing.assert_array_equal(w.inspect._adv, finished.adversarial_pixels)
     w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("iterative"))
@@ -84,8 +84,8 @@ def test_no_stale_result_after_cancel_or_another_image(make_window, tiny_model, 
     w.engine.attackStep.connect(lambda s: steps.append(s.step))
     w.attack_panel.run.click()
     qtbot.waitUntil(lambda: len(steps) >= 2, timeout=30_000)
-    _until_cancelled(w, qtbot, w.attack_panel.cancel.click)
-    _settled(w, qtbot)
+    until_cancelled(w, qtbot, w.attack_panel.cancel.click)
+    settled(w, qtbot)
     # A cancelled attack leaves the state as it was: the views show the finished attack again,
     # and what Ctrl+S saves is exactly what Inspect shows (never a result it does not show).
     assert w.outcome is finished and w.state.live is None
@@ -98,8 +98,8 @@ def test_no_stale_result_after_cancel_or_another_image(make_window, tiny_model, 
     assert w.outcome is None
     w.save_adversarial()
     assert "No finished attack" in w.statusBar().full_message()
-    _until_cancelled(w, qtbot, w.attack_panel.cancel.click)
-    _settled(w, qtbot)
+    until_cancelled(w, qtbot, w.attack_panel.cancel.click)
+    settled(w, qtbot)
     # an unreadable file: no bars, no tier marker of the image before
     w.select_image(first)
     assert len(w.charts.clean_bars.opts["height"]) >= 5 and w.tiers.marker.isVisible()
@@ -111,12 +111,12 @@ def test_no_stale_result_after_cancel_or_another_image(make_window, tiny_model, 
 def test_unticking_blink_restores_the_title_and_keeps_the_zoom(make_window, tiny_model,
                                                                image_folder, qtbot) -> None:
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     w.select_image(str(image_folder / "n00000001_sample1.png"))
     w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("fast"))
     with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
         w.attack_panel.run.click()
-    _settled(w, qtbot)
+    settled(w, qtbot)
     pane = w.inspect.adversarial
     pane.viewbox.setRange(xRange=(2, 6), yRange=(2, 6), padding=0)
     before = pane.viewbox.viewRange()
@@ -136,7 +136,7 @@ def test_a_model_that_fails_to_load_leaves_the_previous_one_in_use(make_window, 
     from PySide6.QtWidgets import QMessageBox
 
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     before = {p: v.top1 for p, v in w.verdicts.items()}
     fake = tmp_path / "fake.onnx"
     fake.write_text("not a model")
@@ -167,7 +167,7 @@ def test_a_failed_model_requested_while_another_loads_is_never_remembered(
     import onnx
     from PySide6.QtWidgets import QMessageBox
 
-    from tests.core.test_engine import tiny_classifier_model
+    from tests.helpers.models import tiny_classifier_model
 
     other = tmp_path / "other.onnx"
     onnx.save(tiny_classifier_model(seed=7), other)
@@ -222,7 +222,7 @@ def test_the_chosen_target_class_survives_a_failed_model_switch(make_window, tin
 def test_esc_right_after_return_cancels_before_the_attack_starts(make_window, tiny_model,
                                                                  image_folder, qtbot) -> None:
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     w.select_image(str(image_folder / "n00000001_sample1.png"))
     w.attack_panel.kurakin.setChecked(False)
     w.attack_panel.steps.setValue(3000)
@@ -231,7 +231,7 @@ def test_esc_right_after_return_cancels_before_the_attack_starts(make_window, ti
     with qtbot.waitSignal(w.engine.attackCancelled, timeout=30_000):
         w.run_attack()
         w.cancel_attack()  # at once: the engine has not started the attack yet
-    _settled(w, qtbot)
+    settled(w, qtbot)
     assert len(steps) <= 1 and w.state.attack is None
 
 
@@ -246,12 +246,12 @@ def test_inspect_shows_a_second_models_verdict_on_the_same_images(make_window, t
                                                                   image_folder, qtbot) -> None:
     """Issue 15: the window's transfer check, on the shipped EfficientNet-Lite0."""
     w = make_window(str(tiny_model))
-    _open(w, qtbot, image_folder)
+    open_folder(w, qtbot, image_folder)
     w.select_image(str(image_folder / "n00000001_sample1.png"))
     w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("fast"))
     with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
         w.attack_panel.run.click()
-    _settled(w, qtbot)
+    settled(w, qtbot)
     second = w.inspect.second
     second.model.setCurrentIndex(second.model.findData("efficientnet_lite0"))
     qtbot.waitUntil(lambda: "on the same images" in second.text.text(), timeout=60_000)

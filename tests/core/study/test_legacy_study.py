@@ -3,13 +3,11 @@ tests/fixtures/legacy_study/README.md) are read, resumed, merged and summarised 
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.core.test_shards import ROOT, rows
+from tests.helpers.cli import ROOT, cli, rows
 
 FIXTURE = ROOT / "tests" / "fixtures" / "legacy_study"
 # The options the fixture was made with (make_fixture.py), for the resume.
@@ -18,11 +16,7 @@ OPTIONS = ["--device", "cpu", "--batch", "3", "--high", "0.2", "--medium", "0.12
 
 
 def run(*args) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "-m", "advgui.cli.main", *map(str, args)], cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
-                          text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return done
+    return cli(*args, options=False)  # a resume takes the fixture's own OPTIONS
 
 
 def legacy(tmp_path) -> Path:

@@ -4,12 +4,8 @@ study; the shard assignment is stable; the dry run counts the work; the Ray runn
 
 from __future__ import annotations
 
-import csv
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,12 +14,10 @@ import pytest
 from PIL import Image
 
 from advgui.core.records.shards import Shard, shard_of
-from tests.core.test_engine import SIZE, tiny_model_file
+from tests.helpers.cli import STUDY_OPTIONS, cli, rows
+from tests.helpers.models import SIZE, tiny_model_file
 
-ROOT = Path(__file__).resolve().parents[2]
 IMAGES = 12
-COMMON = ["--device", "cpu", "--batch", "3", "--eps", "4", "8", "--high", "0.2",
-          "--medium", "0.12", "--seed", "3", "--per-tier", "3"]
 
 
 @pytest.fixture
@@ -36,25 +30,6 @@ def setup(tmp_path) -> tuple[Path, Path]:
         Image.fromarray(rng.integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)).save(
             folder / f"n{i % 10:08d}_{i}.png")
     return tmp_path / "tiny.onnx", folder
-
-
-def cli(*args, check: bool = True, steps: int = 12, wait: bool = True):
-    cmd = [sys.executable, "-m", "advgui.cli.main", *map(str, args)]
-    if args[0] == "study":
-        cmd += COMMON + ["--steps", str(steps)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    if not wait:
-        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
-
-
-def rows(path: Path) -> list[dict]:
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def whole_and_classified(setup, tmp_path) -> tuple[Path, Path, Path, Path]:
@@ -160,11 +135,8 @@ def test_merge_refuses_what_is_not_one_whole_study(setup, tmp_path) -> None:
     twice = cli("merge", p1, p2, p3, "--out", tmp_path / "m2", check=False)
     assert twice.returncode == 2 and "are both shard 2/2" in twice.stderr
     other = tmp_path / "other"  # another study: another seed
-    cmd = ["study", folder, "--out", other, "--model", model, "--shard", "2/2"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    subprocess.run([sys.executable, "-m", "advgui.cli.main", *map(str, cmd)] + COMMON[:-4]
-                   + ["--seed", "9", "--per-tier", "3", "--steps", "12"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
+    cli("study", folder, "--out", other, "--model", model, "--shard", "2/2", *STUDY_OPTIONS[:-4],
+        "--seed", "9", "--per-tier", "3", "--steps", "12", options=False)
     foreign = cli("merge", p1, other, "--out", tmp_path / "m3", check=False)
     assert foreign.returncode == 2 and "another study" in foreign.stderr and "seed" in foreign.stderr
     whole_part = cli("merge", p1, whole, "--out", tmp_path / "m4", check=False)
@@ -269,10 +241,8 @@ def test_review_refusals_write_nothing_and_say_what_is_wrong(setup, tmp_path) ->
     # a refused --clean-from leaves a new output folder empty
     fresh = tmp_path / "fresh"
     other = tmp_path / "other-classified"
-    subprocess.run([sys.executable, "-m", "advgui.cli.main", "study", str(folder), "--out", str(other),
-                    "--model", str(model), "--classify-only"] + COMMON[:-4]
-                   + ["--seed", "9", "--per-tier", "3", "--steps", "12"], cwd=ROOT, check=True,
-                   capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    cli("study", folder, "--out", other, "--model", model, "--classify-only", *STUDY_OPTIONS[:-4],
+        "--seed", "9", "--per-tier", "3", "--steps", "12", options=False)
     refused = cli("study", folder, "--out", fresh, "--model", model, "--shard", "1/2",
                   "--clean-from", other, check=False)
     assert refused.returncode == 2 and "classification of another study" in refused.stderr

@@ -8,26 +8,17 @@ import csv
 
 from advgui.core.analysis.beside_table import destruction_cell
 from advgui.core.analysis.tables import format_rate
-from tests.core.test_shards import cli, rows
-from tests.core.test_transfer import _setup
+from tests.helpers.beside_table import table_rows
+from tests.helpers.cli import cli, rows
+from tests.helpers.study import two_models_and_images
 
 STUDY = ("--destroy", "jpeg:50", "--eps", "4", "8")
-
-
-def _table(markdown: str) -> list[dict]:
-    lines = [ln for ln in markdown.splitlines() if ln.startswith("| ")]
-    heads = [h for h in lines if "white-box top-1" in h]
-    assert len(heads) == 1, markdown
-    at = lines.index(heads[0])
-    columns = [c.strip() for c in heads[0].strip("|").split(" | ")]
-    return [dict(zip(columns, (c.strip() for c in ln.strip("|").split(" | "))))
-            for ln in lines[at + 1:]]
 
 
 def _labelled_study(tmp_path):
     """A study whose truth is the transfer model's clean verdict on half the images and the
     study model's on the other half, so that both denominators are filled."""
-    model, other, folder = _setup(tmp_path)
+    model, other, folder = two_models_and_images(tmp_path)
     probe = tmp_path / "probe"
     cli("study", folder, "--out", probe, "--model", model, "--transfer-to", other, "--eps", "4")
     mine = {r["file"]: r["clean_top1"] for r in rows(probe / "images.csv")}
@@ -45,7 +36,7 @@ def _labelled_study(tmp_path):
 
 def test_side_by_side_cells_are_the_three_summaries(tmp_path) -> None:
     out = _labelled_study(tmp_path)
-    shown = _table(cli("summary", out, "--markdown").stdout)
+    shown = table_rows(cli("summary", out, "--markdown").stdout)
     white = {(r["tier"], r["method"], r["target"], r["eps"]): r for r in rows(out / "summary.csv")}
     transfer = {(r["tier"], r["method"], r["target"], r["eps"]): r
                 for r in rows(out / "transfer_summary.csv")}
@@ -60,7 +51,7 @@ def test_side_by_side_cells_are_the_three_summaries(tmp_path) -> None:
         assert r["jpeg:50 d"] == destruction_cell(destroy[key])
         filled += r["→ other top-1"] != "—"
     assert filled == len(shown)  # every transfer cell has a denominator: the join is tested
-    only_all = _table(cli("summary", out, "--markdown", "--tier", "all").stdout)
+    only_all = table_rows(cli("summary", out, "--markdown", "--tier", "all").stdout)
     assert [(r["method"], r["target"], r["eps"]) for r in only_all] == [
         (r["method"], r["target"], r["eps"]) for r in shown if r["tier"] == "all"]
     text = cli("summary", out, "--tier", "all").stdout
@@ -75,7 +66,7 @@ def test_damaged_or_rewritten_summaries_are_named_and_joined_by_eps(tmp_path) ->
     path = out / "transfer_summary.csv"
     text = path.read_text()
     path.write_text(text.replace(",8,", ",8.0,"))  # another program's float format
-    shown = _table(cli("summary", out, "--markdown").stdout)
+    shown = table_rows(cli("summary", out, "--markdown").stdout)
     assert all(r["→ other top-1"] for r in shown)
     lines = text.splitlines()
     cells = lines[1].split(",")
@@ -91,14 +82,14 @@ def test_damaged_or_rewritten_summaries_are_named_and_joined_by_eps(tmp_path) ->
 
 
 def test_without_truth_the_table_counts_changed_top1_and_says_so(tmp_path) -> None:
-    model, other, folder = _setup(tmp_path)
+    model, other, folder = two_models_and_images(tmp_path)
     for i, f in enumerate(sorted(folder.iterdir())):
         f.rename(folder / f"photo_{i}.png")  # no wnid in the names: no truth at all
     out = tmp_path / "out"
     cli("study", folder, "--out", out, "--model", model, "--transfer-to", other, *STUDY)
     md = cli("summary", out, "--markdown").stdout
     assert "no true labels" in md
-    shown = _table(md.replace("white-box top-1 changed", "white-box top-1"))
+    shown = table_rows(md.replace("white-box top-1 changed", "white-box top-1"))
     transfer = {(r["tier"], r["method"], r["target"], r["eps"]): r
                 for r in rows(out / "transfer_summary.csv")}
     for r in shown:
@@ -107,7 +98,7 @@ def test_without_truth_the_table_counts_changed_top1_and_says_so(tmp_path) -> No
 
 
 def test_a_pipe_in_a_model_name_does_not_split_a_cell(tmp_path) -> None:
-    model, other, folder = _setup(tmp_path)
+    model, other, folder = two_models_and_images(tmp_path)
     piped = other.with_name("a|b.onnx")
     other.rename(piped)
     out = tmp_path / "out"
@@ -119,7 +110,7 @@ def test_a_pipe_in_a_model_name_does_not_split_a_cell(tmp_path) -> None:
 
 
 def test_a_study_without_transfer_or_destroy_prints_no_side_by_side(tmp_path) -> None:
-    model, _, folder = _setup(tmp_path)
+    model, _, folder = two_models_and_images(tmp_path)
     out = tmp_path / "out"
     cli("study", folder, "--out", out, "--model", model)
     assert "side by side" not in cli("summary", out, "--markdown").stdout

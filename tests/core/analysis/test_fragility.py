@@ -11,7 +11,7 @@ from advgui.core.analysis.fragility import fragility_rows
 from advgui.core.analysis.stats import ranks, spearman
 from advgui.core.study.fragility_search import fast_eps_to_flip
 from advgui.core.study.engine import quantile_thresholds
-from tests.core.test_engine import images, tiny_classifier_model
+from tests.helpers.models import images, tiny_classifier_model
 
 
 @pytest.fixture(scope="module")

@@ -11,24 +11,12 @@ from PIL import Image
 
 from advgui.core.model.classifier import Classifier
 from advgui.core.model.images import load_rgb
-from tests.core.test_engine import SIZE, tiny_model_file
-from tests.core.test_shards import cli, rows
-
-
-def _setup(tmp_path):
-    model = tiny_model_file(tmp_path / "tiny.onnx")
-    tiny_model_file(tmp_path / "other.onnx", seed=11)
-    folder = tmp_path / "imgs"
-    folder.mkdir()
-    rng = np.random.default_rng(8)
-    for i in range(8):
-        Image.fromarray(rng.integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)).save(
-            folder / f"n{i % 10:08d}_{i}.png")
-    return model, tmp_path / "other.onnx", folder
+from tests.helpers.cli import cli, rows
+from tests.helpers.study import two_models_and_images
 
 
 def test_transfer_rows_agree_with_scoring_the_saved_png_directly(tmp_path) -> None:
-    model, other, folder = _setup(tmp_path)
+    model, other, folder = two_models_and_images(tmp_path)
     out = tmp_path / "out"
     done = cli("study", folder, "--out", out, "--model", model, "--transfer-to", other)
     assert "Transfer" in done.stdout
@@ -57,7 +45,7 @@ def test_transfer_rows_agree_with_scoring_the_saved_png_directly(tmp_path) -> No
 
 
 def test_a_transfer_model_added_later_is_caught_up_and_a_kill_loses_nothing(tmp_path) -> None:
-    model, other, folder = _setup(tmp_path)
+    model, other, folder = two_models_and_images(tmp_path)
     out = tmp_path / "out"
     cli("study", folder, "--out", out, "--model", model)
     assert not (out / "transfer.csv").exists()
@@ -84,7 +72,7 @@ def test_a_transfer_model_added_later_is_caught_up_and_a_kill_loses_nothing(tmp_
 
 
 def test_the_study_model_is_refused_as_its_own_transfer_model(tmp_path) -> None:
-    model, _, folder = _setup(tmp_path)
+    model, _, folder = two_models_and_images(tmp_path)
     done = cli("study", folder, "--out", tmp_path / "o", "--model", model, "--transfer-to", model,
                check=False)
     assert done.returncode == 2 and "own model" in done.stderr
@@ -92,7 +80,7 @@ def test_the_study_model_is_refused_as_its_own_transfer_model(tmp_path) -> None:
 
 
 def test_shards_with_transfer_merge_into_the_unsharded_transfer_rows(tmp_path) -> None:
-    model, other, folder = _setup(tmp_path)
+    model, other, folder = two_models_and_images(tmp_path)
     whole, classified = tmp_path / "whole", tmp_path / "classified"
     cli("study", folder, "--out", whole, "--model", model, "--transfer-to", other)
     cli("study", folder, "--out", classified, "--model", model, "--classify-only")

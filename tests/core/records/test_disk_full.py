@@ -18,8 +18,8 @@ from advgui.core.records.row_log import OutputError, RowLog
 from advgui.core.records.schema import IMAGE_COLUMNS
 from advgui.core.study.engine import Study, StudyConfig
 from advgui.core.tiers import TierThresholds
-from tests.core.test_study import classifier, make_folder
-from tests.core.test_study import run as _drive
+from tests.helpers.study import classifier, make_folder
+from tests.helpers.study import run as _drive
 
 COLUMNS = ["file", "value"]
 

@@ -6,26 +6,22 @@ files); every one of them failed on the main branch before the integrity work (i
 
 from __future__ import annotations
 
-import csv
 import json
-import os
-import resource
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import onnx
 import pytest
 from onnx import helper
 from PIL import Image
 
 from advgui.core.model.classes import ClassList
-from tests.core.test_engine import SIZE, tiny_classifier_model
+from tests.helpers.cli import rows, run_cli, start_cli
+from tests.helpers.models import tiny_classifier_model
+from tests.helpers.study import model_and_images, study_args, write_images
 
-ROOT = Path(__file__).resolve().parents[2]
 SLOW = ["--steps", "4000", "--alpha", "0.002"]  # a study that runs for a while: stopped by SIGINT
 
 
@@ -38,51 +34,13 @@ def _model(path: Path, seed: int = 0) -> Path:
     return path
 
 
-def _images(folder: Path, names: list[str], seed: int = 2) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    for name in names:
-        Image.fromarray(rng.integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)).save(
-            folder / name, format="PNG")
-    return folder
-
-
-def _cli(*args: str | Path, limit_gb: float | None = None) -> subprocess.Popen:
-    def limit() -> None:  # a regression fails with MemoryError instead of swapping the machine
-        if limit_gb:
-            size = int(limit_gb * 2**30)
-            resource.setrlimit(resource.RLIMIT_AS, (size, size))
-
-    return subprocess.Popen([sys.executable, "-m", "advgui.cli.main", *map(str, args)], cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, preexec_fn=limit)
-
-
-def run(*args: str | Path, limit_gb: float | None = None) -> tuple[int, str, str]:
-    proc = _cli(*args, limit_gb=limit_gb)
-    out, err = proc.communicate(timeout=300)
-    return proc.returncode, out, err
-
-
-def study(folder: Path, out: Path, model: Path, *extra: str) -> list:
-    return ["study", folder, "--out", out, "--model", model, "--device", "cpu", "--batch", "2",
-            "--high", "0.2", "--medium", "0.12", *extra]
-
-
-def rows(path: Path) -> list[dict]:
-    with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
-
 def unescaped(value: str) -> str:
     return value[1:] if value.startswith("'") else value
 
 
 @pytest.fixture
 def setup(tmp_path):
-    model = _model(tmp_path / "tiny.onnx")
-    folder = _images(tmp_path / "imgs", [f"n{i % 10:08d}_{i}.png" for i in range(8)])
-    return model, folder, tmp_path / "out"
+    return model_and_images(tmp_path)
 
 
 def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
@@ -97,9 +55,9 @@ def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
 # -- one writer ------------------------------------------------------------------------------
 def test_a_second_study_into_the_same_folder_is_refused_naming_the_first(setup) -> None:
     model, folder, out = setup
-    first = _cli(*study(folder, out, model, *SLOW))
+    first = start_cli(*study_args(folder, out, model, *SLOW))
     _wait_for(out / "images.csv", first)
-    code, _, err = run(*study(folder, out, model, *SLOW))
+    code, _, err = run_cli(*study_args(folder, out, model, *SLOW))
     assert first.poll() is None, "the first study ended before the second was tried"
     assert code == 2
     assert "in use by another advgui run" in err and f"process {first.pid}" in err
@@ -114,9 +72,9 @@ def test_a_second_study_into_the_same_folder_is_refused_naming_the_first(setup) 
 def test_a_second_study_with_another_model_cannot_mix_in(setup, tmp_path) -> None:
     model, folder, out = setup
     other = _model(tmp_path / "other.onnx", seed=5)
-    first = _cli(*study(folder, out, model, *SLOW))
+    first = start_cli(*study_args(folder, out, model, *SLOW))
     _wait_for(out / "images.csv", first)
-    code, _, err = run(*study(folder, out, other, "--eps", "16"))
+    code, _, err = run_cli(*study_args(folder, out, other, "--eps", "16"))
     assert first.poll() is None and code == 2 and "in use" in err
     first.send_signal(signal.SIGINT)
     first.communicate(timeout=300)
@@ -126,19 +84,19 @@ def test_a_second_study_with_another_model_cannot_mix_in(setup, tmp_path) -> Non
 # -- a study folder knows what it is ---------------------------------------------------------
 def test_deleting_the_manifest_does_not_let_another_model_resume(setup, tmp_path) -> None:
     model, folder, out = setup
-    assert run(*study(folder, out, model))[0] == 0
+    assert run_cli(*study_args(folder, out, model))[0] == 0
     other = _model(tmp_path / "other.onnx", seed=5)
-    code, _, err = run(*study(folder, out, other, "--eps", "16"))
+    code, _, err = run_cli(*study_args(folder, out, other, "--eps", "16"))
     assert code == 2 and "other settings" in err and "model_sha256" in err
     (out / "manifest.json").unlink()
-    code, _, err = run(*study(folder, out, other, "--eps", "16"))
+    code, _, err = run_cli(*study_args(folder, out, other, "--eps", "16"))
     assert code == 2 and "other settings" in err and "model_sha256" in err
     (out / "study.json").write_text("{}")  # damaged or hand-edited too
-    code, _, err = run(*study(folder, out, other, "--eps", "16"))
+    code, _, err = run_cli(*study_args(folder, out, other, "--eps", "16"))
     assert code == 2 and "rows of another study" in err
     assert {r["eps"] for r in rows(out / "images.csv")} == {"8"}
     # the same model resumes and rebuilds what was lost, adding eps 16
-    code, stdout, err = run(*study(folder, out, model, "--eps", "8", "16"))
+    code, stdout, err = run_cli(*study_args(folder, out, model, "--eps", "8", "16"))
     assert code == 0, err
     assert {r["eps"] for r in rows(out / "images.csv")} == {"8", "16"}
     assert json.loads((out / "manifest.json").read_text())["advgui"]
@@ -146,13 +104,13 @@ def test_deleting_the_manifest_does_not_let_another_model_resume(setup, tmp_path
 
 def test_images_added_or_swapped_before_a_resume_are_refused(setup) -> None:
     model, folder, out = setup
-    assert run(*study(folder, out, model))[0] == 0
-    _images(folder, ["n00000001_new.png"], seed=9)
-    code, _, err = run(*study(folder, out, model))
+    assert run_cli(*study_args(folder, out, model))[0] == 0
+    write_images(folder, ["n00000001_new.png"], seed=9)
+    code, _, err = run_cli(*study_args(folder, out, model))
     assert code == 2 and "appeared in" in err and "n00000001_new.png" in err
     (folder / "n00000001_new.png").unlink()
-    _images(folder, ["n00000003_3.png"], seed=11)  # same name, other photo
-    code, _, err = run(*study(folder, out, model))
+    write_images(folder, ["n00000003_3.png"], seed=11)  # same name, other photo
+    code, _, err = run_cli(*study_args(folder, out, model))
     assert code == 2 and "changed since" in err and "n00000003_3.png" in err
 
 
@@ -162,15 +120,15 @@ def test_wrong_labels_are_refused_with_file_and_line_and_fixed_labels_take_effec
     labels = folder / "labels.csv"
     labels.write_text("file,class_index\n" + "".join(f"{n},{i % 10}\n" for i, n in
                                                       enumerate(names[:-1])) + f"{names[-1]},1000\n")
-    code, _, err = run(*study(folder, out, model))
+    code, _, err = run_cli(*study_args(folder, out, model))
     assert code == 2 and f"labels.csv, line {len(names) + 1}: class index 1000 is outside 0-9" in err
     assert not out.exists()  # nothing written
     labels.write_text("file,class_index\n" + "".join(f"{n},3\n" for n in names))
-    assert run(*study(folder, out, model))[0] == 0
+    assert run_cli(*study_args(folder, out, model))[0] == 0
     assert {r["truth"] for r in rows(out / "images.csv")} == {"3"}
     labels.write_text("file,class_index\n" + "".join(f"{n},{7 if n == names[0] else 3}\n"
                                                       for n in names))
-    code, _, err = run(*study(folder, out, model))
+    code, _, err = run_cli(*study_args(folder, out, model))
     assert code == 0 and "re-scored against the new labels" in err
     fixed = [r for r in rows(out / "images.csv") if r["file"] == names[0]]
     assert fixed and {r["truth"] for r in fixed} == {"7"}
@@ -184,9 +142,9 @@ HOSTILE = ["-x.png", "+x.png", "@x.png", "=x.png", "'quoted.png", "tab\tname.png
 
 def test_hostile_file_names_survive_write_resume_and_summary(tmp_path) -> None:
     model = _model(tmp_path / "tiny.onnx")
-    folder = _images(tmp_path / "imgs", HOSTILE)
+    folder = write_images(tmp_path / "imgs", HOSTILE)
     out = tmp_path / "out"
-    code, _, err = run(*study(folder, out, model))  # unlabelled: truth -1 everywhere
+    code, _, err = run_cli(*study_args(folder, out, model))  # unlabelled: truth -1 everywhere
     assert code == 0, err
     written = rows(out / "images.csv")
     assert sorted({unescaped(r["file"]) for r in written}) == sorted(HOSTILE)
@@ -194,7 +152,7 @@ def test_hostile_file_names_survive_write_resume_and_summary(tmp_path) -> None:
     # a torn last line forces a repair rewrite; the resume must neither lose nor redo a row
     with open(out / "images.csv", "a", newline="") as fh:
         fh.write('"-x.png",-1,,hi')
-    code, stdout, err = run(*study(folder, out, model))
+    code, stdout, err = run_cli(*study_args(folder, out, model))
     assert code == 0, err
     assert "0 new rows this run" in stdout and "file not found" not in stdout + err
     assert "cut short" in err
@@ -203,22 +161,22 @@ def test_hostile_file_names_survive_write_resume_and_summary(tmp_path) -> None:
     assert {r["truth"] for r in again} == {"-1"} and {r["status"] for r in again} == {"ok"}
     clean = rows(out / "clean.csv")
     assert sorted(unescaped(r["file"]) for r in clean) == sorted(HOSTILE)
-    code, stdout, err = run("summary", out)
+    code, stdout, err = run_cli("summary", out)
     assert code == 0 and "all" in stdout, err
 
 
 def test_summary_never_writes_and_a_hand_edit_drops_only_the_broken_row(setup) -> None:
     model, folder, out = setup
-    assert run(*study(folder, out, model))[0] == 0
+    assert run_cli(*study_args(folder, out, model))[0] == 0
     path = out / "images.csv"
     lines = path.read_bytes().split(b"\r\n")
     lines[3] = lines[3].replace(b",ok,", b",okay,")  # a hand edit breaks one row
     path.write_bytes(b"\r\n".join(lines) + b'"torn')
     before = path.read_bytes()
-    code, stdout, err = run("summary", out)
+    code, stdout, err = run_cli("summary", out)
     assert code == 0 and "line 4" in err and "cut short" in err
     assert path.read_bytes() == before  # a read command
-    code, stdout, err = run(*study(folder, out, model))
+    code, stdout, err = run_cli(*study_args(folder, out, model))
     assert code == 0 and "1 broken or duplicate row" in err and "1 new rows this run" in stdout
     assert len(rows(path)) == 8 * 4
 
@@ -226,30 +184,30 @@ def test_summary_never_writes_and_a_hand_edit_drops_only_the_broken_row(setup) -
 # -- outputs never become inputs, writes stay inside --out -------------------------------------
 def test_a_study_inside_the_images_folder_is_never_read_as_photos(setup, tmp_path) -> None:
     model, folder, _ = setup
-    assert run(*study(folder, folder / "advgui-study", model))[0] == 0
+    assert run_cli(*study_args(folder, folder / "advgui-study", model))[0] == 0
     assert len(list((folder / "advgui-study" / "adversarial").glob("*.png"))) == 32
     out2 = tmp_path / "second"
-    assert run(*study(folder, out2, model))[0] == 0
+    assert run_cli(*study_args(folder, out2, model))[0] == 0
     assert len(rows(out2 / "clean.csv")) == 8
-    code, stdout, _ = run("classify", folder, "--model", model, "--device", "cpu")
+    code, stdout, _ = run_cli("classify", folder, "--model", model, "--device", "cpu")
     assert "8 classified" in stdout and "adversarial" not in stdout
 
 
 def test_links_planted_in_a_study_folder_are_never_written_through(setup, tmp_path) -> None:
     model, folder, out = setup
-    assert run(*study(folder, out, model))[0] == 0
+    assert run_cli(*study_args(folder, out, model))[0] == 0
     victim = tmp_path / "important.txt"
     victim.write_text("precious")
     for name in (".manifest.json.tmp", ".summary.csv.tmp", ".advgui-write-test"):
         (out / name).symlink_to(victim)
     (out / "summary.csv").unlink()
     (out / "summary.csv").symlink_to(victim)
-    assert run(*study(folder, out, model, "--eps", "8", "4"))[0] == 0
+    assert run_cli(*study_args(folder, out, model, "--eps", "8", "4"))[0] == 0
     assert victim.read_text() == "precious"
     assert not (out / "summary.csv").is_symlink()  # the link was replaced, not followed
     (out / "images.csv").rename(tmp_path / "rows.csv")
     (out / "images.csv").symlink_to(victim)
-    code, _, err = run(*study(folder, out, model, "--eps", "2"))
+    code, _, err = run_cli(*study_args(folder, out, model, "--eps", "2"))
     assert code == 2 and "symbolic link" in err
     assert victim.read_text() == "precious"
     (out / "images.csv").unlink()
@@ -258,7 +216,7 @@ def test_links_planted_in_a_study_folder_are_never_written_through(setup, tmp_pa
     elsewhere.mkdir()
     (out / "adversarial").rename(tmp_path / "adv")
     (out / "adversarial").symlink_to(elsewhere)
-    code, _, err = run(*study(folder, out, model, "--eps", "2"))
+    code, _, err = run_cli(*study_args(folder, out, model, "--eps", "2"))
     assert code == 2 and "not a plain folder" in err and not list(elsewhere.iterdir())
 
 
@@ -268,12 +226,12 @@ def test_an_unrelated_folder_is_refused_as_output(setup, tmp_path) -> None:
     mine.mkdir()
     for name in ("summary.csv", "manifest.json", "thesis.tex"):
         (mine / name).write_text(f"my own {name}")
-    code, _, err = run(*study(folder, mine, model))
+    code, _, err = run_cli(*study_args(folder, mine, model))
     assert code == 2 and "holds other files" in err and "choose an empty folder" in err
     assert sorted(p.name for p in mine.iterdir()) == ["manifest.json", "summary.csv", "thesis.tex"]
     assert all((mine / n).read_text() == f"my own {n}" for n in ("summary.csv", "manifest.json"))
     (mine / "thesis.tex").unlink()  # only files named like a study's: still not a study
-    code, _, err = run(*study(folder, mine, model))
+    code, _, err = run_cli(*study_args(folder, mine, model))
     assert code == 2 and "holds other files (manifest.json, summary.csv)" in err
     assert all((mine / n).read_text() == f"my own {n}" for n in ("summary.csv", "manifest.json"))
 
@@ -286,8 +244,8 @@ def test_a_thin_image_is_refused_in_bounded_memory(tmp_path) -> None:
     Image.new("RGB", (1, 120_000), (200, 10, 10)).save(folder / "strip.png")
     # thin, but within the budget at the tiny model's input size (16 x 320,000 px)
     Image.new("RGB", (1, 20_000), (10, 200, 10)).save(folder / "strip2.png")
-    _images(folder, ["n00000001_ok.png"])
-    code, stdout, err = run("classify", folder, "--model", model, "--device", "cpu", limit_gb=4)
+    write_images(folder, ["n00000001_ok.png"])
+    code, stdout, err = run_cli("classify", folder, "--model", model, "--device", "cpu", limit_gb=4)
     assert code == 1, err  # one skipped, two classified, no MemoryError
     assert "strip.png: skipped: image is 1x120000" in stdout and "MP limit" in stdout
     assert "strip2.png: skipped:" not in stdout and "2 classified" in stdout
@@ -301,9 +259,9 @@ def test_a_very_deep_folder_tree_is_listed(tmp_path) -> None:
     for _ in range(1100):  # os.makedirs itself recurses too deep for this
         levels.append(levels[-1] / "d")
         levels[-1].mkdir()
-    _images(levels[-1], ["n00000002_deep.png"])
+    write_images(levels[-1], ["n00000002_deep.png"])
     try:
-        code, stdout, err = run("classify", deep, "--model", model, "--device", "cpu")
+        code, stdout, err = run_cli("classify", deep, "--model", model, "--device", "cpu")
         assert code == 0 and "1 classified" in stdout, err
     finally:  # pytest's own clean-up (shutil.rmtree) recurses and would fail on this tree
         (levels[-1] / "n00000002_deep.png").unlink()
@@ -323,18 +281,18 @@ def test_a_very_deep_folder_tree_is_listed(tmp_path) -> None:
 ])
 def test_bad_parameters_say_so_and_write_nothing(setup, args, message) -> None:
     model, folder, out = setup
-    code, _, err = run(*study(folder, out, model), *args)
+    code, _, err = run_cli(*study_args(folder, out, model), *args)
     assert code == 2 and message in err and "Traceback" not in err
     assert not out.exists()
 
 
 def test_repeated_eps_targets_and_methods_are_merged(setup) -> None:
     model, folder, out = setup
-    code, _, err = run(*study(folder, out, model, "--eps", "8", "8.0", "--targets", "inverse",
+    code, _, err = run_cli(*study_args(folder, out, model, "--eps", "8", "8.0", "--targets", "inverse",
                               "inverse", "--methods", "fast", "fast"))
     assert code == 0, err
     assert len(rows(out / "images.csv")) == 8
-    code, stdout, _ = run(*study(folder, out, model, "--eps", "8.0000001", "--targets", "inverse",
+    code, stdout, _ = run_cli(*study_args(folder, out, model, "--eps", "8.0000001", "--targets", "inverse",
                                  "--methods", "fast"))
     assert code == 0 and "0 new rows this run" in stdout
     assert len(rows(out / "images.csv")) == 8
@@ -354,16 +312,16 @@ def _uint8_model(path: Path) -> Path:
 def test_unusable_models_and_truths_are_one_clear_line(setup, tmp_path) -> None:
     model, folder, out = setup
     image = next(folder.iterdir())
-    code, _, err = run(*study(folder, out, _uint8_model(tmp_path / "u8.onnx")))
+    code, _, err = run_cli(*study_args(folder, out, _uint8_model(tmp_path / "u8.onnx")))
     assert code == 2 and "is uint8" in err and "Traceback" not in err
     big = tiny_classifier_model()
     for prop in big.metadata_props:
         if prop.key == "advgui.input_size":
             prop.value = "40000"
     onnx.save(big, tmp_path / "big.onnx")
-    code, _, err = run(*study(folder, out, tmp_path / "big.onnx"))
+    code, _, err = run_cli(*study_args(folder, out, tmp_path / "big.onnx"))
     assert code == 2 and "input size 40000 px is outside" in err
-    code, _, err = run("attack", image, "--out", tmp_path / "a.png", "--model", model,
+    code, _, err = run_cli("attack", image, "--out", tmp_path / "a.png", "--model", model,
                        "--device", "cpu", "--target", "true", "--truth", "1000")
     assert code == 2 and "--truth 1000 is outside 0-9" in err
     assert not out.exists()

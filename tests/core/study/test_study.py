@@ -6,51 +6,15 @@ import csv
 import json
 from dataclasses import replace
 
-import numpy as np
 import pytest
-from PIL import Image
 
-from advgui.core.model.classes import ClassList
 from advgui.core.model.classifier import Classifier
 from advgui.core.records.row_log import RowLog
 from advgui.core.records.schema import IMAGE_COLUMNS
 from advgui.core.study.engine import Study, StudyConfig
 from advgui.core.tiers import TierThresholds
-from tests.core.test_engine import SIZE, tiny_classifier_model
-
-
-def make_folder(root, n: int = 6):
-    rng = np.random.default_rng(0)
-    root.mkdir()
-    for i in range(n):
-        Image.fromarray(rng.integers(0, 256, (SIZE + 4, SIZE, 3), dtype=np.uint8)).save(
-            root / f"c{i % 3}_img {i}.png")
-    (root / "=cmd().png").write_bytes(b"not an image")
-    (root / "empty.jpg").write_bytes(b"")
-    return root
-
-
-def classifier() -> Classifier:
-    classes = ClassList(tuple(f"c{i}" for i in range(10)), tuple(f"name{i}" for i in range(10)))
-    return Classifier(tiny_classifier_model(), name="tiny", classes=classes, device="cpu")
-
-
-def run(study: Study, stop_after: int | None = None, on_batch=None):
-    """Drive the study; stop after that many batches, calling on_batch(n) before each."""
-    calls = {"n": 0}
-
-    def should_stop() -> bool:
-        calls["n"] += 1
-        if on_batch:
-            on_batch(calls["n"])
-        return stop_after is not None and calls["n"] > stop_after
-
-    gen = study.run(should_stop)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as done:
-            return done.value
+from tests.helpers.models import tiny_classifier_model
+from tests.helpers.study import classifier, make_folder, run
 
 
 def test_study_writes_reports_and_resumes(tmp_path) -> None:
@@ -104,7 +68,7 @@ def test_unsupported_model_fails_before_any_work(tmp_path) -> None:
     from onnx import helper
 
     from advgui.core.model.classifier import ModelError
-    from tests.core.test_engine import tiny_classifier_model
+    from tests.helpers.models import tiny_classifier_model
 
     model = tiny_classifier_model()
     out = model.graph.output[0].name

@@ -9,12 +9,12 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from tests.core.reference_ops import evaluator
+from tests.helpers.reference_ops import evaluator
 
 from advgui.core.autodiff import SUPPORTED_OPS, UnsupportedModel, build_gradient_model
 from advgui.core.autodiff.build import GradientRuleError
 from advgui.core.autodiff.table import RULES
-from tests.core.tiny import Body, finite_difference
+from tests.helpers.tiny_graphs import Body, finite_difference
 
 Case = Callable[[Body], str]
 

@@ -6,7 +6,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
-from tests.core.reference_ops import evaluator
+from tests.helpers.reference_ops import evaluator
 
 CLASSES = 5
 

@@ -9,7 +9,7 @@ import pytest
 from advgui.core.attacks import (METHODS, MomentumGradientSign, ProjectedGradientDescent, Target,
                                  make_attack)
 from advgui.core.model.classifier import Classifier
-from tests.core.test_engine import SIZE, tiny_classifier_model
+from tests.helpers.models import SIZE, tiny_classifier_model
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import csv
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,9 +13,9 @@ import onnx
 from PIL import Image
 
 from advgui.core.model.classes import ClassList
-from tests.core.test_engine import SIZE, tiny_classifier_model
+from tests.helpers.cli import start_cli
+from tests.helpers.models import SIZE, tiny_classifier_model
 
-ROOT = Path(__file__).resolve().parents[2]
 IMAGES = 24
 
 
@@ -37,12 +35,9 @@ def _setup(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _study(model: Path, folder: Path, out: Path, steps: int) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "advgui.cli.main", "study", str(folder), "--out", str(out),
-           "--model", str(model), "--device", "cpu", "--batch", "2", "--eps", "8",
-           "--steps", str(steps), "--alpha", "1", "--high", "0.2", "--medium", "0.12"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return start_cli("study", folder, "--out", out, "--model", model, "--device", "cpu",
+                     "--batch", "2", "--eps", "8", "--steps", steps, "--alpha", "1",
+                     "--high", "0.2", "--medium", "0.12")
 
 
 def _rows(out: Path) -> list[dict]:

@@ -9,8 +9,8 @@ import pytest
 from advgui.core.model.classifier import Classifier
 from advgui.core.model.transforms import Transform
 from advgui.core.model.images import load_rgb
-from tests.core.test_shards import cli, rows
-from tests.core.test_transfer import _setup
+from tests.helpers.cli import cli, rows
+from tests.helpers.study import two_models_and_images
 
 
 def test_transforms_parse_apply_and_refuse() -> None:
@@ -29,7 +29,7 @@ def test_transforms_parse_apply_and_refuse() -> None:
 
 
 def test_destruction_rate_agrees_with_a_direct_computation(tmp_path) -> None:
-    model, _, folder = _setup(tmp_path)
+    model, _, folder = two_models_and_images(tmp_path)
     out = tmp_path / "out"
     done = cli("study", folder, "--out", out, "--model", model, "--destroy", "jpeg:50",
                "brightness:+40")

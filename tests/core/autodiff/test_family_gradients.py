@@ -24,7 +24,7 @@ import pytest
 
 from advgui.core.autodiff import UnsupportedModel, build_gradient_model
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "families"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "families"
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())
 REL_L2 = 1e-4
 SIGN_AGREEMENT = 0.999

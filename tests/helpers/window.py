@@ -1,0 +1,23 @@
+"""Driving the main window in qtbot: wait for it to settle, open a folder, run an action until
+the user cancels it."""
+
+from __future__ import annotations
+
+
+def settled(window, qtbot) -> None:
+    """Engine signals reach test lambdas directly; wait until the window's own slots ran."""
+    qtbot.waitUntil(lambda: not window.attacking, timeout=30_000)
+
+
+def until_cancelled(window, qtbot, action, timeout: int = 30_000) -> None:
+    """Do action and wait for the engine to report the cancel. Polls (waitUntil) rather than
+    waitSignal: under a loaded CI machine one waitSignal here once never returned."""
+    seen: list[bool] = []
+    window.engine.attackCancelled.connect(lambda: seen.append(True))
+    action()
+    qtbot.waitUntil(lambda: bool(seen), timeout=timeout)
+
+
+def open_folder(window, qtbot, folder) -> None:
+    window.open_paths([str(folder)])
+    qtbot.waitUntil(lambda: len(window.verdicts) == 6, timeout=30_000)
