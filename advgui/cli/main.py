@@ -27,7 +27,7 @@ from advgui.core.analysis.summary import (IMAGE_COLUMNS, format_markdown, format
                                  norms, summary_rows, uses_truth, validate_image_row)
 from advgui.core.model.session import check_device
 from advgui.core.analysis.fragility import format_fragility
-from advgui.core.attacks import METHODS, make_attack
+from advgui.core.attacks import METHODS, Attack, attack_from_settings, run_to_end
 from advgui.core.study.engine import TIER_MODES, Study, StudyConfig
 from advgui.core.records.config import DEFAULT_METHODS
 from advgui.core.records.folder import check_out_folder
@@ -111,8 +111,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 1 if skipped else 0
 
 
-def _make_attack(args: argparse.Namespace):
-    return make_attack(args.method, args.eps, args.alpha, args.steps, getattr(args, "seed", 0))
+def _make_attack(args: argparse.Namespace) -> Attack:
+    return attack_from_settings(args.method, eps=args.eps, alpha=args.alpha, steps=args.steps,
+                                seed=getattr(args, "seed", 0))
 
 
 def cmd_attack(args: argparse.Namespace) -> int:
@@ -136,15 +137,9 @@ def cmd_attack(args: argparse.Namespace) -> int:
             raise ValueError(f"--truth {args.truth} is outside 0-{clf.num_classes - 1} "
                              f"(the model has {clf.num_classes} classes)")
         truth = np.asarray([args.truth])
-    gen = attack.run(clf, x, target, truth)
     bar = ProgressBar(attack.steps, f"{attack.name}")
-    while True:
-        try:
-            rec = next(gen)
-            bar.update(note=f"loss {float(rec.loss[0]):.3f}")
-        except StopIteration as stop:
-            result = stop.value
-            break
+    result = run_to_end(attack.run(clf, x, target, truth),
+                        lambda rec: bar.update(note=f"loss {float(rec.loss[0]):.3f}"))
     bar.close()
     if result.problems[0]:
         print(f"attack failed: {result.problems[0]}", file=sys.stderr)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from advgui.core.attacks import Target, make_attack
+from advgui.core.attacks import Target, attack_from_settings
 from advgui.core.model.classifier import Classifier, ModelError
 from advgui.core.model.images import ImageError, load_batch, load_rgb
 from advgui.core.app_state.attack_record import (AttackOutcome, AttackRequest, AttackStart, AttackStep,
@@ -158,9 +158,8 @@ class EngineWorker(QObject):
             self.attackFailed.emit("no model is loaded yet")
             return
         try:
-            attack = make_attack(request.method, request.eps, request.alpha, request.steps)
-            if hasattr(attack, "keys"):  # PGD: the random start is the image's own
-                attack.keys = [Path(request.path).name]
+            attack = attack_from_settings(request.method, eps=request.eps, alpha=request.alpha,
+                                          steps=request.steps)
             target = Target.parse(request.target, clf.num_classes)
             pixels = clf.preprocessing.load(load_rgb(Path(request.path)))
             x = clf.preprocessing.to_model(pixels[None])
@@ -169,7 +168,8 @@ class EngineWorker(QObject):
             tgt, direction = target.resolve(clean, truth)
             self.attackStarted.emit(AttackStart(request, pixels, clean[0], int(tgt[0]),
                                                 bool(direction[0] < 0), attack.steps))
-            gen = attack.run(clf, x, target, truth, clean=clean)
+            # keys: a random start (PGD) is the image's own, drawn from its file name
+            gen = attack.run(clf, x, target, truth, clean=clean, keys=[Path(request.path).name])
             step_seconds: list[float] = []
             while True:
                 if self._cancel.is_set() or (step_seconds and not self._wait_permit()):
