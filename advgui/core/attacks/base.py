@@ -122,6 +122,14 @@ class Attack(ABC):
     alpha: float | None  # step size in pixel levels; None for a single step of size eps
     steps: int  # gradient steps per run
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        # The checks are the point of the entry: a subclass that replaced it would skip them.
+        overridden = sorted({"run", "_check"} & set(vars(cls)))
+        if overridden:
+            raise TypeError(f"{cls.__name__} overrides {', '.join(overridden)}: an attack "
+                            "implements _perturb only")
+
     @property
     def step_size(self) -> float:
         """The size of one step in pixel levels (eps for a single-step attack)."""
@@ -178,7 +186,7 @@ class Attack(ABC):
             if bad.any():
                 worst = float(np.nanmax(np.abs(run.preprocessing.to_pixels(image)
                                                - run.preprocessing.to_pixels(run.x))))
-                images = sorted(set(np.flatnonzero(bad.reshape(len(bad), -1).any(axis=1))))
+                images = np.flatnonzero(bad.reshape(len(bad), -1).any(axis=1)).tolist()
                 raise AttackInvariantError(
                     f"{self!r} left the {what} at {when} (images {images}; largest change "
                     f"{worst:.4g} levels, eps {self.eps:g}): a bug in the attack")
