@@ -15,13 +15,15 @@ from __future__ import annotations
 import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Generator, Sequence, final
+from typing import TYPE_CHECKING, Callable, ClassVar, Generator, Sequence, final
 
 import numpy as np
 
 from advgui.core.attacks.targets import Target
-from advgui.core.model.classifier import Classifier
-from advgui.core.model.preprocess import Preprocessing
+
+if TYPE_CHECKING:  # names only: the readers import Target and METHODS without loading onnx
+    from advgui.core.model.classifier import Classifier
+    from advgui.core.model.preprocess import Preprocessing
 
 # How far outside the ball or the range an image may be before the attack is called broken, in
 # pixel levels: float32 rounding of x - ball and of the clipping is far below it.

@@ -129,3 +129,15 @@ def test_shared_settings_go_to_the_methods_that_take_them() -> None:
     pgd = attack_from_settings("pgd", eps=6, alpha=2, steps=3, seed=1)
     assert (pgd.alpha, pgd.steps, pgd.seed) == (2.0, 3, 1)
     assert attack_from_settings("iterative", eps=6, alpha=None, steps=None, seed=1).steps == 7
+
+
+def test_importing_the_attacks_loads_no_onnx() -> None:
+    """The readers (records, analysis) name targets and methods; that must not load the model
+    stack (the classifier is a type hint only)."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    code = ("import sys, advgui.core.attacks; "
+            "print(sorted(m for m in ('onnx', 'onnxruntime') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
