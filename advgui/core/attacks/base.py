@@ -160,6 +160,8 @@ class Attack(ABC):
         """
         run = AttackRun.begin(classifier, x, self.eps, target, truth, clean, keys)
         tolerance = classifier.preprocessing.pixel_step(TOLERANCE_LEVELS)
+        # The ball intersected with the range, widened by the tolerance: one test for both.
+        floor, ceiling = run.lo - tolerance, run.hi + tolerance
         steps = self._perturb(run)
         while True:
             try:
@@ -167,9 +169,9 @@ class Attack(ABC):
             except StopIteration as done:
                 result: AttackResult = done.value
                 break
-            self._check(run, record.image, tolerance, f"step {record.step}")
+            self._check(run, record.image, floor, ceiling, tolerance, f"step {record.step}")
             yield record
-        self._check(run, result.adversarial, tolerance, "result")
+        self._check(run, result.adversarial, floor, ceiling, tolerance, "result")
         return result
 
     @abstractmethod
@@ -177,11 +179,15 @@ class Attack(ABC):
         """The attack's own steps: yield a StepRecord per step, return the AttackResult."""
 
     @final
-    def _check(self, run: AttackRun, image: np.ndarray, tolerance: np.ndarray,
-               when: str) -> None:
+    def _check(self, run: AttackRun, image: np.ndarray, floor: np.ndarray, ceiling: np.ndarray,
+               tolerance: np.ndarray, when: str) -> None:
         """Raise if ``image`` leaves the ball or the range by more than ``tolerance`` (model
-        units). A non-finite value is not checked: it comes from a non-finite gradient, which
-        the result reports per image as a problem."""
+        units): outside ``floor``-``ceiling``, the ball and range intersected and widened (two
+        comparisons a step; which one was left is worked out only on failure). A non-finite
+        value is not checked: it comes from a non-finite gradient, which the result reports per
+        image as a problem."""
+        if not (np.any(image < floor) or np.any(image > ceiling)):
+            return
         outside_ball = np.abs(image - run.x) > run.ball + tolerance
         outside_range = (image < run.valid_lo - tolerance) | (image > run.valid_hi + tolerance)
         for what, bad in (("eps-ball", outside_ball), ("valid range", outside_range)):
