@@ -28,7 +28,7 @@ from advgui.core.analysis.summary import (IMAGE_COLUMNS, format_markdown, format
 from advgui.core.model.session import check_device
 from advgui.core.analysis.fragility import format_fragility
 from advgui.core.attacks import METHODS, Attack, attack_from_settings, run_to_end
-from advgui.core.study.engine import TIER_MODES, Study, StudyConfig
+from advgui.core.study.engine import TIER_MODES, Study, StudyConfig, StudyProgress
 from advgui.core.records.config import DEFAULT_METHODS
 from advgui.core.records.folder import check_out_folder
 from advgui.core.study.reports import read_manifest
@@ -199,23 +199,20 @@ def cmd_study(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     bars: dict[str, ProgressBar] = {}
-    gen = study.run(lambda: stop["flag"])
+
+    def show(ev: StudyProgress) -> None:
+        bar = bars.get(ev.phase)
+        if bar is None:
+            for done_bar in bars.values():
+                done_bar.close()
+            bars.clear()
+            # Start at the first report so the rate counts only work done in this run.
+            bar = bars[ev.phase] = ProgressBar(ev.total, ev.phase, done=ev.done)
+        tiers = " ".join(f"{k}:{v}" for k, v in ev.tier_counts.items())
+        bar.update(ev.done - bar.done, note=f"{tiers} {ev.message}")
+
     try:
-        while True:
-            try:
-                ev = next(gen)
-            except StopIteration as done:
-                outcome = done.value
-                break
-            bar = bars.get(ev.phase)
-            if bar is None:
-                for done_bar in bars.values():
-                    done_bar.close()
-                bars.clear()
-                # Start at the first report so the rate counts only work done in this run.
-                bar = bars[ev.phase] = ProgressBar(ev.total, ev.phase, done=ev.done)
-            tiers = " ".join(f"{k}:{v}" for k, v in ev.tier_counts.items())
-            bar.update(ev.done - bar.done, note=f"{tiers} {ev.message}")
+        outcome = run_to_end(study.run(lambda: stop["flag"]), show)
     finally:
         signal.signal(signal.SIGINT, previous)
     for bar in bars.values():

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import ray
 
+from advgui.core.attacks import run_to_end
 from advgui.core.study.merge import merge_studies
 from advgui.cli.progress import ProgressBar
 from advgui.core.analysis.summary import format_summary
@@ -71,14 +72,9 @@ def _run_part(fields: dict, model: dict, device: str, threads: int, stop) -> dic
             last["t"], last["stop"] = now, ray.get(stop.is_set.remote())
         return last["stop"]
 
-    gen = Study(clf, config).run(should_stop)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as done:
-            outcome = done.value
-            return {"out": str(config.out), "shard": config.shard, "rows": outcome.rows,
-                    "cancelled": outcome.cancelled, "device": clf.device.describe()}
+    outcome = run_to_end(Study(clf, config).run(should_stop))
+    return {"out": str(config.out), "shard": config.shard, "rows": outcome.rows,
+            "cancelled": outcome.cancelled, "device": clf.device.describe()}
 
 
 def _fields(config: StudyConfig, **changes) -> dict:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, ClassVar, Generator, Sequence, final
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generator, Sequence, TypeVar, final
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from advgui.core.attacks.targets import Target
 if TYPE_CHECKING:  # names only: the readers import Target and METHODS without loading onnx
     from advgui.core.model.classifier import Classifier
     from advgui.core.model.preprocess import Preprocessing
+
+Yielded = TypeVar("Yielded")
+Returned = TypeVar("Returned")
 
 # How far outside the ball or the range an image may be before the attack is called broken, in
 # pixel levels: float32 rounding of x - ball and of the clipping is far below it.
@@ -200,10 +203,12 @@ class Attack(ABC):
                     f"{worst:.4g} levels, eps {self.eps:g}): a bug in the attack")
 
 
-def run_to_end(steps: Generator[StepRecord, None, AttackResult],
-               on_step: Callable[[StepRecord], None] | None = None) -> AttackResult:
-    """Drive an attack's run (``Attack.run(...)``) to its end and return its result, calling
-    ``on_step`` with each step's record (a progress bar's update)."""
+def run_to_end(steps: Generator[Yielded, Any, Returned],
+               on_step: Callable[[Yielded], None] | None = None) -> Returned:
+    """Drive an attack's run (``Attack.run(...)``), or any generator of progress records such as
+    ``Study.run``, to its end and return its result, calling ``on_step`` with each record (a
+    progress bar's update). The one place outside the window where such generators are pumped;
+    the window drives them through its workers."""
     while True:
         try:
             record = next(steps)
