@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Callable, Generator
+from typing import Callable
 
 import numpy as np
 from PIL import Image
 
-from advgui.core.attacks import Attack, AttackResult, StepRecord, Target, run_to_end
+from advgui.core.attacks import Attack, StepRecord, Target, run_to_end
 from advgui.core.model.classifier import Classifier
 from advgui.core.analysis.fragility import fast_eps_to_flip
 from advgui.core.model.images import ImageError, load_rgb
@@ -22,21 +22,6 @@ def _slug(path: Path, root: Path) -> str:
     rel = path.relative_to(root).as_posix()
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem)[:60]
     return f"{stem}-{hashlib.sha1(rel.encode()).hexdigest()[:8]}"
-
-
-def _stopping(steps: Generator[StepRecord, None, AttackResult], should_stop: Callable[[], bool]
-              ) -> Generator[StepRecord, None, AttackResult]:
-    """The attack's steps, asking before each whether to stop: a cancel never waits for a whole
-    batch."""
-    while True:
-        if should_stop():
-            steps.close()
-            raise KeyboardInterrupt
-        try:
-            record = next(steps)
-        except StopIteration as done:
-            return done.value
-        yield record
 
 
 class BatchAttacker:
@@ -71,9 +56,14 @@ class BatchAttacker:
         if str(target) == "true" and np.any(truth < 0):
             raise ValueError("target 'true' needs ground truth for every image (labels CSV, "
                              "wnid file names or wnid folders)")
+        def stop_between_steps(_record: StepRecord | None = None) -> None:
+            if should_stop():  # a cancel never waits for a whole batch
+                raise KeyboardInterrupt
+
+        stop_between_steps()
         # keys: a random start (PGD) is drawn from each image's own name, whatever its batch
         steps = attack.run(self.classifier, x, target, truth, keys=[r["file"] for r in batch])
-        result = run_to_end(_stopping(steps, should_stop))
+        result = run_to_end(steps, stop_between_steps)
         flip_eps = self._eps_to_flip(batch, method, target, x, truth, result)
         out = []
         for j, r in enumerate(batch):
