@@ -82,7 +82,8 @@ def test_fast_attack_respects_budget_and_range(clf: Classifier) -> None:
     x = images(4)
     pixels = PRE.to_uint8(x)
     records = []
-    result = run_to_end(FastGradientSign(eps=6).run(clf, x, Target.parse("inverse")), records.append)
+    result = run_to_end(FastGradientSign(eps=6).run(clf, x, Target.parse("inverse")),
+                        records.append)
     assert len(records) == 1
     diff = np.abs(result.pixels.astype(int) - pixels.astype(int))
     assert diff.max() <= 6
