@@ -14,7 +14,7 @@ from advgui.cli.classify import top5_lines
 from advgui.cli.options import add_model_arguments, load_model, model_options
 from advgui.cli.progress import ProgressBar
 from advgui.core.study.rows import norms
-from advgui.core.attacks import METHODS, Target, make_attack
+from advgui.core.attacks import METHODS, Target, attack_from_settings, run_to_end
 from advgui.core.attacks.params import eps_units
 from advgui.core.model.images import ImageError, load_rgb
 from advgui.core.records.safe_write import atomic_write_file
@@ -36,7 +36,8 @@ def add_parser(sub) -> None:
 
 
 def cmd_attack(args: argparse.Namespace) -> int:
-    attack = make_attack(args.method, args.eps, args.alpha, args.steps, getattr(args, "seed", 0))
+    attack = attack_from_settings(args.method, eps=args.eps, alpha=args.alpha, steps=args.steps,
+                                  seed=getattr(args, "seed", 0))
     if args.out.suffix.lower() != ".png":  # before the model loads: a typo should fail at once
         raise ValueError("adversarial images are saved losslessly: --out must end in .png")
     try:
@@ -56,15 +57,9 @@ def cmd_attack(args: argparse.Namespace) -> int:
             raise ValueError(f"--truth {args.truth} is outside 0-{clf.num_classes - 1} "
                              f"(the model has {clf.num_classes} classes)")
         truth = np.asarray([args.truth])
-    gen = attack.run(clf, x, target, truth)
     bar = ProgressBar(attack.steps, f"{attack.name}")
-    while True:
-        try:
-            rec = next(gen)
-            bar.update(note=f"loss {float(rec.loss[0]):.3f}")
-        except StopIteration as stop:
-            result = stop.value
-            break
+    result = run_to_end(attack.run(clf, x, target, truth),
+                        lambda rec: bar.update(note=f"loss {float(rec.loss[0]):.3f}"))
     bar.close()
     if result.problems[0]:
         print(f"attack failed: {result.problems[0]}", file=sys.stderr)

@@ -14,7 +14,7 @@ from advgui.cli.options import add_model_arguments, load_model, model_options, t
 from advgui.cli.progress import ProgressBar
 from advgui.core.analysis.fragility import format_fragility
 from advgui.core.analysis.tables import format_summary
-from advgui.core.attacks import METHODS
+from advgui.core.attacks import METHODS, run_to_end
 from advgui.core.records.config import DEFAULT_METHODS, TIER_MODES, StudyConfig, StudyProgress
 from advgui.core.records.folder import check_out_folder
 
@@ -132,14 +132,8 @@ def cmd_study(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     bars = PhaseBars()
-    gen = study.run(lambda: stop["flag"])
     try:
-        while True:
-            try:
-                bars.show(next(gen))
-            except StopIteration as done:
-                outcome = done.value
-                break
+        outcome = run_to_end(study.run(lambda: stop["flag"]), bars.show)
     finally:
         signal.signal(signal.SIGINT, previous)
     bars.close()

@@ -22,6 +22,7 @@ import ray
 from advgui.core.analysis.tables import format_summary
 from advgui.core.model.options import ModelOptions
 from advgui.core.records.config import StudyConfig, StudyProgress
+from advgui.core.attacks import run_to_end
 from advgui.core.study.merge import merge_studies
 
 STOP_CHECK_SECONDS = 1.0
@@ -60,14 +61,9 @@ def _run_part(config: StudyConfig, model: ModelOptions, threads: int, stop) -> d
             last["t"], last["stop"] = now, ray.get(stop.is_set.remote())
         return last["stop"]
 
-    gen = Study(clf, config).run(should_stop)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as done:
-            outcome = done.value
-            return {"out": str(config.out), "shard": config.shard, "rows": outcome.rows,
-                    "cancelled": outcome.cancelled, "device": clf.device.describe()}
+    outcome = run_to_end(Study(clf, config).run(should_stop))
+    return {"out": str(config.out), "shard": config.shard, "rows": outcome.rows,
+            "cancelled": outcome.cancelled, "device": clf.device.describe()}
 
 
 def _absolute(config: StudyConfig) -> StudyConfig:

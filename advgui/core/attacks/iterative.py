@@ -2,32 +2,40 @@
 
 x_{k+1} = clip_{x, eps}(x_k + alpha * sign(direction * d CE(target) / dx_k)), L-infinity, clipped
 to the eps-ball around x and to the valid pixel range after every step. ``eps`` and ``alpha`` are in
-pixel levels 0-255; defaults alpha = 1 and steps = int(min(eps + 4, 1.25 * eps)) as in the paper.
-Yields a StepRecord after every step, so callers can chart, report progress or stop early.
+pixel levels 0-255; defaults eps = 8, alpha = 1 and steps = int(min(eps + 4, 1.25 * eps)) as in the
+paper. Shapes: x [N, 3, H, W] in model units. Yields a StepRecord after every step, so callers can
+chart, report progress or stop early.
 """
 
 from __future__ import annotations
 
-from typing import Generator
+from typing import Callable, ClassVar, Generator
 
 import numpy as np
 
-from advgui.core.attacks.base import (AttackResult, StepRecord, clip_to, finish, gradient_problem,
-                                      linf_levels)
-from advgui.core.attacks.targets import Target
-from advgui.core.model.classifier import Classifier
+from advgui.core.attacks.base import (Attack, AttackResult, AttackRun, StepRecord, clip_to, finish,
+                                      gradient_problem, linf_levels)
 from advgui.core.attacks.params import check_alpha, check_eps, check_steps
+
+# A run's rule for the direction of step k from the gradient at x_k ([N, 3, H, W] -> same shape).
+StepDirection = Callable[[np.ndarray, int], np.ndarray]
 
 
 def kurakin_steps(eps: float) -> int:
     return max(1, int(min(eps + 4, 1.25 * eps)))
 
 
-class IterativeGradientSign:
-    """Also the frame of the rest of the family (PGD, momentum): they change only where the
-    steps start (``_start``) and which direction each step takes (``_direction``)."""
+def sign_direction(gradient: np.ndarray, step: int) -> np.ndarray:
+    return np.sign(gradient)
 
-    name = "iterative"
+
+class IterativeGradientSign(Attack):
+    """Also the frame of the rest of the family (PGD, momentum): they change only where a run's
+    steps start (``_start``) and which direction each of its steps takes (``_step_direction``);
+    whatever those keep between steps lives in the run, not on the attack."""
+
+    name: ClassVar[str] = "iterative"
+    is_iterative: ClassVar[bool] = True
 
     def __init__(self, *, eps: float = 8.0, alpha: float | None = None,
                  steps: int | None = None) -> None:
@@ -35,28 +43,22 @@ class IterativeGradientSign:
         self.alpha = check_alpha(1.0 if alpha is None else alpha)
         self.steps = check_steps(kurakin_steps(self.eps) if steps is None else steps)
 
-    def run(self, classifier: Classifier, x: np.ndarray, target: Target,
-            truth: np.ndarray | None = None, clean: np.ndarray | None = None
-            ) -> Generator[StepRecord, None, AttackResult]:
-        pre = classifier.preprocessing
-        valid_lo, valid_hi = pre.bounds()
-        x = np.asarray(x, np.float32)
-        ball = pre.pixel_step(self.eps)
-        lo, hi = np.maximum(x - ball, valid_lo), np.minimum(x + ball, valid_hi)
-        step_size = pre.pixel_step(self.alpha)
-        clean = classifier.probabilities(x) if clean is None else clean
+    def _perturb(self, run: AttackRun) -> Generator[StepRecord, None, AttackResult]:
+        classifier, x, clean = run.classifier, run.x, run.clean
+        tgt, direction = run.target, run.direction
+        step_size = run.preprocessing.pixel_step(self.alpha)
         clean_top1 = clean.argmax(axis=1)
-        tgt, direction = target.resolve(clean, truth)
         first_flip = np.full(len(x), -1)
         flip_linf = np.full(len(x), np.inf)
         problems = [""] * len(x)
-        adv = self._start(x, lo, hi, pre)
+        step_direction = self._step_direction(run)
+        adv = self._start(run)
         grad = classifier.gradient(adv, tgt, direction)
         for step in range(1, self.steps + 1):
             for i, p in enumerate(gradient_problem(grad.gradient)):
                 problems[i] = problems[i] or (f"step {step}: {p}" if p else "")
-            adv = clip_to(adv + step_size * self._direction(np.nan_to_num(grad.gradient), step),
-                          lo, hi)
+            adv = clip_to(adv + step_size * step_direction(np.nan_to_num(grad.gradient), step),
+                          run.lo, run.hi)
             if step < self.steps:
                 # The next step's gradient run scores this image too: no extra forward pass.
                 grad = classifier.gradient(adv, tgt, direction)
@@ -73,8 +75,11 @@ class IterativeGradientSign:
                       adversarial_probabilities=probs, first_flip_linf=flip_linf)
 
     # -- what the family's members change ----------------------------------------------------
-    def _start(self, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, pre) -> np.ndarray:
-        return x.copy()
+    def _start(self, run: AttackRun) -> np.ndarray:
+        """Where the run's steps start (inside ``run.lo``-``run.hi``): the clean image."""
+        return run.x.copy()
 
-    def _direction(self, gradient: np.ndarray, step: int) -> np.ndarray:
-        return np.sign(gradient)
+    def _step_direction(self, run: AttackRun) -> StepDirection:
+        """A fresh direction rule for one run (a closure holds whatever it keeps between
+        steps): the sign of the gradient."""
+        return sign_direction

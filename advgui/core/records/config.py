@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from advgui.core.attacks import METHODS, Target, make_attack  # noqa: F401 (METHODS: re-exported)
+from advgui.core.attacks import METHODS, Attack, Target, attack_from_settings  # noqa: F401 (METHODS: re-exported)
 from advgui.core.records.schema import TIERS, eps_key
 from advgui.core.records.shards import Shard
 from advgui.core.tiers import Tier, TierThresholds
@@ -132,8 +132,9 @@ class StudyConfig:
     def part(self) -> Shard | None:
         return Shard.parse(self.shard) if self.shard else None
 
-    def attacks(self) -> list[tuple[str, float, object]]:
-        return [(method, eps, make_attack(method, eps, self.alpha, self.steps, self.seed))
+    def attacks(self) -> list[tuple[str, float, Attack]]:
+        return [(method, eps, attack_from_settings(method, eps=eps, alpha=self.alpha,
+                                                   steps=self.steps, seed=self.seed))
                 for eps in self.eps for method in self.methods]
 
     def jobs(self, classes: int) -> list[tuple[str, float, Target]]:

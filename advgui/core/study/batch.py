@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from advgui.core.attacks import Target
+from advgui.core.attacks import Attack, StepRecord, Target, run_to_end
 from advgui.core.model.classifier import Classifier
 from advgui.core.study.fragility_search import fast_eps_to_flip
 from advgui.core.model.images import ImageError, load_rgb
@@ -36,7 +36,7 @@ class BatchAttacker:
         # The last batch's (row, clean crop, 8-bit adversarial) for the transfer models.
         self.pairs: list[tuple[dict, np.ndarray, np.ndarray]] = []
 
-    def run(self, batch: list[dict], method: str, eps: float, attack, target: Target,
+    def run(self, batch: list[dict], method: str, eps: float, attack: Attack, target: Target,
             should_stop: Callable[[], bool] = lambda: False) -> list[dict]:
         """Attack the batch; write each adversarial PNG; return its rows (error rows for files
         that vanished or changed since they were classified)."""
@@ -56,17 +56,14 @@ class BatchAttacker:
         if str(target) == "true" and np.any(truth < 0):
             raise ValueError("target 'true' needs ground truth for every image (labels CSV, "
                              "wnid file names or wnid folders)")
-        if hasattr(attack, "keys"):  # PGD: each image's random start comes from its own name
-            attack.keys = [r["file"] for r in batch]
-        gen = attack.run(self.classifier, x, target, truth)
-        while True:
-            if should_stop():  # between steps: a cancel never waits for a whole batch
+        def stop_between_steps(_record: StepRecord | None = None) -> None:
+            if should_stop():  # a cancel never waits for a whole batch
                 raise KeyboardInterrupt
-            try:
-                next(gen)
-            except StopIteration as stop:
-                result = stop.value
-                break
+
+        stop_between_steps()
+        # keys: a random start (PGD) is drawn from each image's own name, whatever its batch
+        steps = attack.run(self.classifier, x, target, truth, keys=[r["file"] for r in batch])
+        result = run_to_end(steps, stop_between_steps)
         flip_eps = self._eps_to_flip(batch, method, target, x, truth, result)
         out = []
         for j, r in enumerate(batch):

@@ -48,7 +48,7 @@ def image_row(classifier: Classifier, clean_row: dict, method: str, target: Targ
         "method": method, "target": str(target), "target_class": int(result.target[j]),
         "target_name": names[int(result.target[j])], "eps": f"{eps:g}",
         "eps_unit": f"{eps / 255:.6g} [0,1]; {eps / std[0]:.6g} model units",
-        "alpha": f"{getattr(attack, 'alpha', eps):g}", "steps": result.steps_taken,
+        "alpha": f"{attack.step_size:g}", "steps": result.steps_taken,
         "adv_top1": a5[0], "adv_top1_name": names[a5[0]], "adv_top1_probability": f"{adv[a5[0]]:.6f}",
         "adv_top5": _fmt_top5(adv),
         "adv_float_top1": int(result.adversarial_probabilities[j].argmax()),

@@ -112,7 +112,7 @@ class AttackPanel(QGroupBox):
         self.alpha.setEnabled(stepped and custom)
         self.steps.setEnabled(stepped and custom)
         if self.kurakin.isChecked() and stepped and self.eps.value() >= 0.5:
-            defaults = make_attack(method, self.eps.value())
+            defaults = make_attack(method, eps=self.eps.value())
             self.alpha.setValue(defaults.alpha)
             self.steps.setValue(defaults.steps)
         self.picker.setEnabled(self.target.currentData() == "class")

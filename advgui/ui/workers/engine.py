@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from advgui.core.attacks import Target, make_attack
+from advgui.core.attacks import Target, attack_from_settings
 from advgui.core.model.classifier import Classifier, ModelError
 from advgui.core.model.images import ImageError, load_batch, load_rgb
 from advgui.core.app_state.attack_record import (AttackOutcome, AttackRequest, AttackStart, AttackStep,
@@ -147,9 +147,8 @@ def attack_image(clf: Classifier, request: AttackRequest, gate: StepGate
     (cancelled: checked, with the step-by-step permit, between two steps)."""
     gate.drain()
     try:
-        attack = make_attack(request.method, request.eps, request.alpha, request.steps)
-        if hasattr(attack, "keys"):  # PGD: the random start is the image's own
-            attack.keys = [Path(request.path).name]
+        attack = attack_from_settings(request.method, eps=request.eps, alpha=request.alpha,
+                                      steps=request.steps)
         target = Target.parse(request.target, clf.num_classes)
         pixels = clf.preprocessing.load(load_rgb(Path(request.path)))
         x = clf.preprocessing.to_model(pixels[None])
@@ -158,7 +157,9 @@ def attack_image(clf: Classifier, request: AttackRequest, gate: StepGate
         tgt, direction = target.resolve(clean, truth)
         yield AttackStart(request, pixels, clean[0], int(tgt[0]), bool(direction[0] < 0),
                           attack.steps)
-        steps = _Returning(attack.run(clf, x, target, truth, clean=clean))
+        # keys: a random start (PGD) is the image's own, drawn from its file name
+        steps = _Returning(attack.run(clf, x, target, truth, clean=clean,
+                                      keys=[Path(request.path).name]))
         if gate.cancelled:
             return None
         step_seconds: list[float] = []

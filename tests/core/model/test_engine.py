@@ -7,7 +7,8 @@ import onnx
 import pytest
 from onnx import helper
 
-from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target, kurakin_steps
+from advgui.core.attacks import (FastGradientSign, IterativeGradientSign, Target, kurakin_steps,
+                                 run_to_end)
 from advgui.core.model.classifier import Classifier, ModelError
 from advgui.core.model.preprocess import Preprocessing
 from advgui.core.tiers import Tier, TierThresholds
@@ -43,14 +44,9 @@ def test_gradient_matches_directional_derivative(clf: Classifier) -> None:
 def test_fast_attack_respects_budget_and_range(clf: Classifier) -> None:
     x = images(4)
     pixels = PRE.to_uint8(x)
-    gen = FastGradientSign(eps=6).run(clf, x, Target.parse("inverse"))
     records = []
-    while True:
-        try:
-            records.append(next(gen))
-        except StopIteration as stop:
-            result = stop.value
-            break
+    result = run_to_end(FastGradientSign(eps=6).run(clf, x, Target.parse("inverse")),
+                        records.append)
     assert len(records) == 1
     diff = np.abs(result.pixels.astype(int) - pixels.astype(int))
     assert diff.max() <= 6

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from advgui.core.attacks import (METHODS, MomentumGradientSign, ProjectedGradientDescent, Target,
-                                 make_attack)
+from advgui.core.attacks import (METHODS, AttackRun, MomentumGradientSign, ProjectedGradientDescent,
+                                 Target, make_attack, run_to_end)
 from advgui.core.model.classifier import Classifier
 from tests.helpers.models import SIZE, tiny_classifier_model
 
@@ -23,33 +23,28 @@ def _x(clf: Classifier, n: int = 3, seed: int = 4) -> np.ndarray:
 
 
 def _run(attack, clf, x, target="least-likely"):
-    gen = attack.run(clf, x, Target.parse(target))
     steps = []
-    while True:
-        try:
-            steps.append(next(gen))
-        except StopIteration as done:
-            return steps, done.value
+    result = run_to_end(attack.run(clf, x, Target.parse(target)), steps.append)
+    return steps, result
 
 
 def test_pgd_starts_inside_the_ball_and_is_seeded(clf) -> None:
     x = _x(clf)
     pre = clf.preprocessing
-    lo, hi = pre.bounds()
-    ball = pre.pixel_step(8.0)
+    least_likely = Target.parse("least-likely")
     starts = []
     for seed in (0, 0, 1):
         attack = ProjectedGradientDescent(eps=8.0, seed=seed)
-        attack.keys = ["a.png", "b.png", "c.png"]
-        starts.append(attack._start(x, np.maximum(x - ball, lo), np.minimum(x + ball, hi), pre))
+        # the images' keys are an argument of the run, not a setting of the attack
+        run = AttackRun.begin(clf, x, 8.0, least_likely, keys=["a.png", "b.png", "c.png"])
+        starts.append(attack._start(run))
     np.testing.assert_array_equal(starts[0], starts[1])  # the same seed: the same start
     assert not np.allclose(starts[0], starts[2])  # another seed: another start
     levels = np.abs(pre.to_pixels(starts[0]) - pre.to_pixels(x))
     assert levels.max() <= 8.0 + 1e-3 and levels.mean() > 2.0  # inside, and really random
     # an image's start is its own, whichever batch it is in
     alone = ProjectedGradientDescent(eps=8.0, seed=0)
-    alone.keys = ["b.png"]
-    one = alone._start(x[1:2], np.maximum(x[1:2] - ball, lo), np.minimum(x[1:2] + ball, hi), pre)
+    one = alone._start(AttackRun.begin(clf, x[1:2], 8.0, least_likely, keys=["b.png"]))
     np.testing.assert_array_equal(one[0], starts[0][1])
     steps, result = _run(ProjectedGradientDescent(eps=8.0, seed=0), clf, x)
     assert len(steps) == 10 and result.steps_taken == 10  # the paper's 10 steps of 2 levels
@@ -79,12 +74,13 @@ def test_momentum_matches_a_hand_computation_over_three_steps(clf) -> None:
 
 def test_every_method_of_the_family_is_made_by_name_with_its_defaults() -> None:
     assert METHODS == ("fast", "iterative", "pgd", "momentum")
-    assert make_attack("iterative", 8).steps == 10 and make_attack("iterative", 8).alpha == 1.0
-    assert make_attack("pgd", 8).steps == 10 and make_attack("pgd", 8).alpha == 2.0
-    assert make_attack("momentum", 16).alpha == pytest.approx(1.6)
-    assert make_attack("pgd", 8, alpha=1, steps=3).steps == 3
+    iterative = make_attack("iterative", eps=8)
+    assert iterative.steps == 10 and iterative.alpha == 1.0
+    assert make_attack("pgd", eps=8).steps == 10 and make_attack("pgd", eps=8).alpha == 2.0
+    assert make_attack("momentum", eps=16).alpha == pytest.approx(1.6)
+    assert make_attack("pgd", eps=8, alpha=1, steps=3).steps == 3
     with pytest.raises(ValueError, match="unknown method"):
-        make_attack("deepfool", 8)
+        make_attack("deepfool", eps=8)
 
 
 def _folder(tmp_path, seed: int):
