@@ -80,7 +80,8 @@ def self_check(model: str, device: str) -> int:
     started = time.perf_counter()
     try:
         clf = load_classifier(model or None, device=device)
-    except ModelError as exc:
+    except (ModelError, RuntimeError, OSError) as exc:
+        # RuntimeError: the device asked for cannot start (--device cuda without a usable GPU)
         print(f"self-check failed: {exc}", file=sys.stderr)
         return 1
     size = clf.preprocessing.size

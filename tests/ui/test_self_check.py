@@ -1,0 +1,19 @@
+"""`advgui --self-check`, as a bundle or an install is checked: one line, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+
+def test_self_check_on_a_device_that_cannot_start_says_so_in_one_line(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    run = subprocess.run([sys.executable, "-m", "advgui", "--self-check", "--device", "cuda:0"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in run.stderr
+    if run.returncode == 0:  # a machine with a working GPU
+        assert "self-check ok" in run.stdout
+    else:
+        failed = [line for line in run.stderr.splitlines() if line.startswith("self-check failed")]
+        assert run.returncode == 1 and len(failed) == 1 and "CUDA" in failed[0]
