@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from advgui.core.model.registry import shipped_models
-
 
 def add_parser(sub) -> None:
     p = sub.add_parser("models", help="list the shipped models")
@@ -13,6 +11,10 @@ def add_parser(sub) -> None:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
+    # Imported here: the registry loads onnxruntime, which every other command's --help and
+    # `summary` should not pay for (tests/cli/test_cli.py checks the summary's imports).
+    from advgui.core.model.registry import shipped_models  # noqa: PLC0415
+
     for entry in shipped_models():
         acc = entry.info.get("accuracy_nips17_dev", {})
         print(f"{entry.name}: {entry.title}; nips17-dev top-1 {acc.get('top1', float('nan')):.3f}")
