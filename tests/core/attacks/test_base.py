@@ -12,7 +12,7 @@ from advgui.core.attacks import (ATTACKS, METHODS, STEPPED, Attack, AttackInvari
                                  AttackResult, AttackRun, FastGradientSign, StepRecord, Target,
                                  attack_from_settings, finish, make_attack, run_to_end)
 from advgui.core.model.classifier import Classifier
-from tests.core.test_engine import SIZE, tiny_classifier_model
+from tests.helpers.models import SIZE, tiny_classifier_model
 
 
 @pytest.fixture(scope="module")

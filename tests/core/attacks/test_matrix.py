@@ -12,7 +12,7 @@ import pytest
 from advgui.core.attacks import (METHODS, AttackResult, StepRecord, Target, attack_from_settings,
                                  run_to_end)
 from advgui.core.model.classifier import Classifier
-from tests.core.test_engine import SIZE, tiny_classifier_model
+from tests.helpers.models import SIZE, tiny_classifier_model
 
 TARGETS = ("least-likely", "least-likely-top5", "inverse", "true", "class:3")
 EPS = 8.0
