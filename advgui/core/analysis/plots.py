@@ -138,3 +138,51 @@ def plot_error_vs_eps(summary: list[dict], path: Path, title: str) -> bool:
     fig.suptitle(f"{title}: error against ε (95 % Wilson intervals; {counted})", fontsize=9)
     _save(fig, path)
     return True
+
+
+def plot_error_by_tier(summary: list[dict], path: Path, title: str) -> None:
+    """The seed's table as a figure: top-1 error per confidence tier (and all images), one line
+    per method and target, one panel per eps, with the table's Wilson intervals. Drawn for every
+    study (the window's batch dialog and advgui-cli write the same file from the same rows)."""
+    from matplotlib.lines import Line2D  # noqa: PLC0415
+
+    use_truth = uses_truth(summary)
+    kind = "truth" if use_truth else "clean"
+    key = f"top1_error_{kind}"
+    tiers = [t for t in ("high", "medium", "low", "all") if any(r["tier"] == t for r in summary)]
+    eps_values = sorted({r["eps"] for r in summary}, key=float)
+    series = sorted({(r["method"], r["target"]) for r in summary},
+                    key=lambda s: (s[0] not in palette.METHODS, s))
+    fig = _figure(2.6 * max(len(eps_values), 1) + 1.6, 3.4)
+    axes = fig.subplots(1, max(len(eps_values), 1), squeeze=False, sharey=True)[0]
+    for ax, eps in zip(axes, eps_values):
+        for k, (method, target) in enumerate(series):
+            by_tier = {r["tier"]: r for r in summary
+                       if (r["method"], r["target"], r["eps"]) == (method, target, eps)}
+            pts = [(i + (k - (len(series) - 1) / 2) * 0.06, by_tier[t]) for i, t in enumerate(tiers)
+                   if t in by_tier and by_tier[t][key] not in ("", "nan")
+                   and not math.isnan(float(by_tier[t][key]))]
+            if not pts:
+                continue
+            x = [p_[0] for p_ in pts]
+            y = [100 * float(r[key]) for _, r in pts]
+            lo = [v - 100 * float(r[key + "_lo"]) for v, (_, r) in zip(y, pts)]
+            hi = [100 * float(r[key + "_hi"]) - v for v, (_, r) in zip(y, pts)]
+            ax.errorbar(x, y, yerr=[lo, hi], color=palette.method_colour(method),
+                        marker=_marker(target), linestyle="-" if target == "inverse" else "--",
+                        capsize=2, markersize=4, linewidth=1.2)
+        ax.set_xticks(range(len(tiers)), tiers)
+        ax.set_title(f"ε {eps}", fontsize=9)
+        ax.set(ylim=(-2, 102))
+        ax.grid(alpha=0.3)
+    if not eps_values:
+        axes[0].text(0.5, 0.5, "no attack rows yet", ha="center", va="center",
+                     transform=axes[0].transAxes)
+    axes[0].set_ylabel(f"top-1 error vs {kind} (%)")
+    handles = [Line2D([], [], color=palette.method_colour(m), marker=_marker(t),
+                      linestyle="-" if t == "inverse" else "--", label=f"{m} {t}")
+               for m, t in series]
+    if handles:
+        axes[-1].legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.03, 1.0))
+    fig.suptitle(f"{title}: top-1 error by confidence tier (95 % Wilson intervals)", fontsize=9)
+    _save(fig, path)

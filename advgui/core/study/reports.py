@@ -13,7 +13,7 @@ import numpy as np
 from advgui import __version__
 
 from advgui.core.analysis.fragility import CORRELATION_COLUMNS, FRAGILITY_COLUMNS, fragility_rows
-from advgui.core.analysis.plots import plot_error_vs_eps, plot_fragility
+from advgui.core.analysis.plots import plot_error_by_tier, plot_error_vs_eps, plot_fragility
 from advgui.core.records.row_log import write_csv
 from advgui.core.records.safe_write import atomic_write_json
 from advgui.core.analysis.summary import summary_rows
@@ -33,6 +33,7 @@ def write_reports(out: Path, rows: list[dict], manifest: dict, title: str) -> li
         write_csv(out / "fragility_correlation.csv", CORRELATION_COLUMNS, correlations)
         plot_fragility(bins, correlations, out / "fragility.png", title)
     plot_error_vs_eps(summary, out / "error_vs_eps.png", title)
+    plot_error_by_tier(summary, out / "error_by_tier.png", title)
     manifest["fragility"] = correlations
     atomic_write_json(out / "manifest.json", manifest)
     return summary

@@ -18,6 +18,7 @@ from advgui.core.study.cost_model import format_duration
 from advgui.core.study.engine import StudyConfig, StudyOutcome, StudyProgress
 from advgui.core.records.folder import check_out_folder, is_study_folder
 from advgui.core.tiers import Tier, TierThresholds
+from advgui.core.attacks import METHODS
 from advgui.ui.dialogs.batch_results import BatchResults
 from advgui.ui.workers.study import StudyRun
 
@@ -68,7 +69,9 @@ class BatchDialog(BatchResults, QDialog):
         self.per_tier.setRange(0, 100_000)
         self.per_tier.setSpecialValueText("all")
         self.per_tier.setValue(100)
-        self.methods = {m: QCheckBox(m) for m in ("iterative", "fast", "pgd", "momentum")}
+        # The registry's order, which is also advgui-cli's: the same choice runs the same jobs in
+        # the same order, so the window's study folder equals the command line's row for row.
+        self.methods = {m: QCheckBox(m) for m in METHODS}
         self.targets = {t: QCheckBox(t) for t in ("least-likely", "inverse", "least-likely-top5",
                                                    "true")}
         for key in ("iterative", "fast"):

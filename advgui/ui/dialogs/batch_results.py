@@ -7,17 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-import pyqtgraph.exporters
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QTableWidgetItem
 
 from advgui.core.analysis import palette
 from advgui.core.analysis.fragility import format_fragility
-from advgui.core.records.safe_write import atomic_write_bytes, describe_write_error
 from advgui.core.analysis.summary import uses_truth
 from advgui.core.analysis.tables import format_rate
-from advgui.core.records.folder import StudyLock
 from advgui.core.tiers import Tier
 
 # Series of equal values would hide one another: each target has its own marker, and series are
@@ -133,17 +130,6 @@ class BatchResults:
             self.plot.plot(xs, ys, pen=style, symbol=TARGET_SYMBOLS.get(target, "x"),
                            symbolBrush=colour, symbolSize=9, name=f"{method} {target} ε{eps}")
         del legend
-        out = Path(self.out.text())
-        if out.is_dir():
-            image = pg.exporters.ImageExporter(self.plot.plotItem).export(toBytes=True)
-            data = QByteArray()
-            buffer = QBuffer(data)
-            buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-            image.save(buffer, "PNG")
-            try:  # the study has let go of the folder: take its lock for this one write too
-                with StudyLock(out):
-                    atomic_write_bytes(out / "error_by_tier.png", bytes(data))
-            except OSError as exc:
-                self.status.setText(f"{self.status.text()} The plot was not saved: "
-                                    f"{describe_write_error(exc)}.")
+        # The study folder's error_by_tier.png is drawn by the study's reports (core), so the
+        # window and advgui-cli write the same figure; this plot is the live view of it.
 
