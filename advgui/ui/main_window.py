@@ -145,7 +145,7 @@ class MainWindow(QMainWindow):
         persistence.restore(self)
         spec = model or self.state.model_spec
         if needs_preprocessing(spec):  # asked once the window is up; the default meanwhile
-            QTimer.singleShot(0, lambda: self.switch_model(spec))
+            QTimer.singleShot(0, lambda asked=spec: self.switch_model(asked))
             spec = ""
         self.state.model_spec = spec
         self.state.model_requested(self.state.model_spec)

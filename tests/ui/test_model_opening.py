@@ -109,6 +109,7 @@ def test_the_dialog_refuses_a_wrong_answer_in_one_line(bare_model, qtbot) -> Non
     dialog = PreprocessingDialog(bare_model)
     qtbot.addWidget(dialog)
     assert dialog.ok.isEnabled() and dialog.preset.currentData() == "torchvision (ImageNet)"
+    assert not dialog.size.isEnabled()  # the model fixes it at 32
     dialog.size.setValue(224)
     assert not dialog.ok.isEnabled() and "must be 32" in dialog.problem.text()
     dialog.size.setValue(32)

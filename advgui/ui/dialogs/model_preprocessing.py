@@ -91,6 +91,14 @@ def parse_triple(text: str, what: str) -> tuple[float, float, float]:
     return values[0], values[1], values[2]
 
 
+def _beside(field: QWidget, note: QLabel) -> QHBoxLayout:
+    """A small field with a grey note after it, rather than a field stretched across."""
+    row = QHBoxLayout()
+    row.addWidget(field)
+    row.addWidget(note, 1)
+    return row
+
+
 def _dims_text(dims: list) -> str:
     return " × ".join(str(d) for d in dims) if dims else "scalar"
 
@@ -129,13 +137,11 @@ class PreprocessingDialog(QDialog):
         self.size.setSuffix(" px")
         self.size.setValue(self.fixed_size or DEFAULT_SIZE)
         self.size.setToolTip("The side of the square image the model reads")
-        size_row = QHBoxLayout()
-        size_row.addWidget(self.size)
+        self.size.setEnabled(not self.fixed_size)  # nothing to choose: the model says it
         hint = ("fixed by the model" if self.fixed_size
                 else "the model takes any size: give the one it was trained at")
         self.size_hint = QLabel(hint)
         self.size_hint.setStyleSheet("color: gray")
-        size_row.addWidget(self.size_hint, 1)
 
         self.resize_mode = QComboBox()
         self.resize_mode.addItem("Resize the shorter side, then crop the centre", "crop")
@@ -150,9 +156,8 @@ class PreprocessingDialog(QDialog):
         self.resample = QComboBox()
         self.resample.addItem("Bilinear", "bilinear")
         self.resample.addItem("Bicubic", "bicubic")
-        self.geometry_text = QLabel()
+        self.geometry_text = QLabel()  # what the numbers do to a photo, in pixels
         self.geometry_text.setStyleSheet("color: gray")
-        self.geometry_text.setWordWrap(True)
 
         self.preset = QComboBox()
         for name in PRESETS:
@@ -165,7 +170,6 @@ class PreprocessingDialog(QDialog):
                             "accepted")
         units = QLabel("model input = (pixel / 255 − mean) / std, per channel R, G, B")
         units.setStyleSheet("color: gray")
-        units.setWordWrap(True)
 
         self.labels = QComboBox()
         self.labels.setSizeAdjustPolicy(
@@ -185,11 +189,10 @@ class PreprocessingDialog(QDialog):
         form_box = QGroupBox("Preprocessing")
         form = QFormLayout(form_box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Input size", size_row)
+        form.addRow("Input size", _beside(self.size, self.size_hint))
         form.addRow("Resize", self.resize_mode)
-        form.addRow("Crop fraction", self.crop)
+        form.addRow("Crop fraction", _beside(self.crop, self.geometry_text))
         form.addRow("Resampling", self.resample)
-        form.addRow("", self.geometry_text)
         form.addRow("Normalisation", self.preset)
         form.addRow("Mean", self.mean)
         form.addRow("Std", self.std)
@@ -278,11 +281,11 @@ class PreprocessingDialog(QDialog):
         self.crop.setEnabled(not stretch)
         size = self.size.value()
         if stretch:
-            self.geometry_text.setText(f"Each image is resized to {size} × {size} px.")
+            self.geometry_text.setText(f"not used: each image becomes {size} × {size} px")
         else:
             short = round(size / self.crop.value())
-            self.geometry_text.setText(f"Each image's shorter side is resized to {short} px, "
-                                       f"then the centre {size} × {size} px are kept.")
+            self.geometry_text.setText(f"shorter side to {short} px, centre {size} × {size} "
+                                       "px kept")
         try:
             self.answer()
         except ValueError as exc:
