@@ -215,3 +215,19 @@ def test_a_model_without_gradient_rules_classifies_and_the_panel_says_why(
     w.switch_model(str(tiny_model))  # another model: attacks again
     qtbot.waitUntil(lambda: w.info.name == "tiny", timeout=60_000)
     assert panel.unavailable.isHidden() and panel.run.isEnabled()
+
+
+def test_a_bare_model_given_at_start_is_asked_about_once_the_window_is_up(
+        qtbot, settings, bare_model) -> None:
+    from advgui.ui.main_window import MainWindow
+
+    w = MainWindow(str(bare_model), "cpu", settings=settings)
+    qtbot.addWidget(w)
+    try:
+        qtbot.waitUntil(lambda: w.model_dialog is not None, timeout=10_000)
+        assert w.model_dialog.path == bare_model
+        w.model_dialog.reject()  # the default model stays in use
+        qtbot.waitUntil(lambda: w.info is not None, timeout=60_000)
+        assert w.state.model_spec == "" and w.info.name == "inception_v3"
+    finally:
+        w.close()
