@@ -22,8 +22,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpin
 from advgui.core.model.classes import ClassList
 from advgui.core.model.preprocess import MAX_INPUT_SIZE, Preprocessing
 from advgui.core.model.registry import shipped_models
-from advgui.core.model.sidecar import (SidecarError, describe_io, model_file, read_model_sidecar,
-                                       sidecar_path)
+from advgui.core.model.sidecar import describe_io, model_file, read_model_sidecar, sidecar_path
 
 # Mean and std as the model's authors write them: 0-1 units (pixel / 255), as in the sidecar's
 # image_mean and image_std. Preprocessing itself works in 0-255 pixel units (times 255).
@@ -54,9 +53,7 @@ def needs_preprocessing(spec: str) -> bool:
         if not path.is_file() or read_model_sidecar(path) is not None:
             return False
         model = onnx.load(str(path), load_external_data=False)
-    except (SidecarError, OSError):
-        return False
-    except Exception:  # protobuf's DecodeError: not an ONNX file, the load says so
+    except Exception:  # SidecarError, OSError, protobuf's DecodeError: the load says why
         return False
     return bool(model.graph.node) and not any(
         p.key == "advgui.input_size" for p in model.metadata_props)
