@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSizePolicy,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from advgui.core.model.images import IMAGE_SUFFIXES
+from advgui.core.model.sidecar import sidecar_path, write_model_sidecar
 from advgui.core.study.cost_model import format_duration
 from advgui.core.tiers import TierThresholds
 from advgui.core.app_state.window_state import ModelInfo, Verdict, WindowState
@@ -20,6 +21,8 @@ from advgui.ui.widgets.attack_panel import AttackPanel
 from advgui.ui.export import adversarial_qimage, save_adversarial_png, save_charts_png
 from advgui.ui.workers.folder_scan import FolderScan
 from advgui.ui.dialogs.ground_truth import FolderTruth
+from advgui.ui.dialogs.model_preprocessing import (ModelAnswer, PreprocessingDialog,
+                                                   needs_preprocessing)
 from advgui.ui.widgets.image_browser import ImageBrowser, ImageListModel
 from advgui.ui.widgets.inspect_panel import InspectPanel
 from advgui.ui.actions import build_menus
@@ -121,8 +124,9 @@ class MainWindow(QMainWindow):
         self.requestAttack.connect(self.engine.attack)
         self.engine.modelLoaded.connect(self._model_loaded)
         self.engine.modelFailed.connect(self._model_failed)
-        self.engine.modelWarning.connect(lambda m: self.statusBar().showMessage(
-            f"This model classifies but cannot be attacked: {m}"))
+        self.engine.modelWarning.connect(self._model_warning)
+        self.model_dialog: PreprocessingDialog | None = None
+        self._to_save: dict[str, ModelAnswer] = {}  # answers written beside the model once it loads
         self.engine.classified.connect(self._classified)
         self.flow = AttackFlow(self)
 
@@ -139,7 +143,11 @@ class MainWindow(QMainWindow):
         self._build_model_picker()
         self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)
         persistence.restore(self)
-        self.state.model_spec = model or self.state.model_spec
+        spec = model or self.state.model_spec
+        if needs_preprocessing(spec):  # asked once the window is up; the default meanwhile
+            QTimer.singleShot(0, lambda asked=spec: self.switch_model(asked))
+            spec = ""
+        self.state.model_spec = spec
         self.state.model_requested(self.state.model_spec)
         self.device = device
         self.requestModel.emit(self.state.model_spec, device)
@@ -184,10 +192,59 @@ class MainWindow(QMainWindow):
         in use. Until then (and for good if it fails) the current model stays in use everywhere."""
         if spec == self.state.model_spec and self.state.model is not None:
             return
+        if spec not in self.engine.answers and needs_preprocessing(spec):
+            self._ask_preprocessing(spec)
+            return
         if self.attacking:  # its result would be the old model's; the engine would wait for it
             self.engine.cancel()
         self.state.model_requested(spec)
         self.requestModel.emit(spec, self.device)
+
+    def _ask_preprocessing(self, spec: str) -> None:
+        """A bare model that does not say how it reads images: ask (window-modal, so the
+        window goes on drawing); Cancel keeps the model in use."""
+        dialog = PreprocessingDialog(Path(spec), self)
+        self.model_dialog = dialog
+        dialog.accepted.connect(lambda: self._answered(spec, dialog.answer()))
+        dialog.rejected.connect(lambda: self._not_answered(spec))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def _answered(self, spec: str, answer: ModelAnswer) -> None:
+        self.model_dialog = None
+        self.engine.answers[spec] = (answer.preprocessing, answer.labels)
+        self._to_save[spec] = answer
+        self.switch_model(spec)
+
+    def _not_answered(self, spec: str) -> None:
+        self.model_dialog = None
+        self.model_picker.forget(spec)
+        self.model_picker.show_current(self.state.model_spec)
+        if self.state.model is not None:
+            self.statusBar().showMessage(f"Not opened; still using {self.state.model.name}.", 8000)
+
+    def _save_answer(self, spec: str) -> None:
+        """The answer worked: write it beside the model so the next open goes straight in, or
+        keep it for this session where the folder cannot be written."""
+        answer = self._to_save.pop(spec, None)
+        if answer is None:
+            return
+        try:
+            written = write_model_sidecar(Path(spec), answer.preprocessing, answer.labels)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            self.statusBar().showMessage(
+                f"Could not save {sidecar_path(Path(spec)).name} beside the model ({reason}): "
+                "its preprocessing holds for this session only.", 20000)
+            return
+        self.engine.answers.pop(spec, None)
+        self.statusBar().showMessage(f"Saved {written.name} beside the model: it opens "
+                                     "directly next time.", 10000)
+
+    def _model_warning(self, message: str) -> None:
+        """The model classifies, but its gradient cannot be built: the attack panel says why."""
+        self.attack_panel.set_unavailable(message)
+        self.statusBar().showMessage(f"This model classifies but cannot be attacked: {message}")
 
     # -- closing -----------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
@@ -217,6 +274,12 @@ class MainWindow(QMainWindow):
         path = QFileDialog.getExistingDirectory(self, "Open folder", start)
         if path:
             self.open_paths([path])
+
+    def open_model_dialog(self) -> None:
+        self.model_picker.open_file()
+
+    def open_model_folder_dialog(self) -> None:
+        self.model_picker.open_folder()
 
     def open_samples(self) -> None:
         """The bundled sample photos (Help > Sample Photo Credits names their authors)."""
@@ -296,8 +359,10 @@ class MainWindow(QMainWindow):
         changed = before is None or before.sha256 != info.sha256
         if changed:  # the same classes keep the chosen target class
             self.attack_panel.set_classes(info.class_names, info.std)
+            self.attack_panel.set_unavailable("")
             self.step_label.setText("")
         self.state.model_loaded(info)
+        self._save_answer(info.spec)
         if changed:
             self.generation += 1
             self.engine.set_generation(self.generation)
@@ -307,6 +372,8 @@ class MainWindow(QMainWindow):
                 self.browser.select_path(self.state.path)
 
     def _model_failed(self, failed: str, message: str) -> None:
+        if self._to_save.pop(failed, None) is not None:  # a wrong answer is not kept
+            self.engine.answers.pop(failed, None)
         self.state.model_failed(failed)
         self.model_picker.forget(failed)
         if self.state.model is not None:

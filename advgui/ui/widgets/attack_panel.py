@@ -65,6 +65,12 @@ class AttackPanel(QGroupBox):
         self.run.setDefault(True)
         self.cancel = QPushButton("Cancel")
         self.cancel.setEnabled(False)
+        # Why this model cannot be attacked (it still classifies); empty while it can.
+        self.unavailable = QLabel()
+        self.unavailable.setObjectName("attacks-unavailable")
+        self.unavailable.setWordWrap(True)
+        self.unavailable.setStyleSheet("color: #b00020")
+        self.unavailable.hide()
         form = QFormLayout(self)
         form.addRow("Method", self.method)
         form.addRow("Target", self.target)
@@ -78,6 +84,8 @@ class AttackPanel(QGroupBox):
         buttons.addWidget(self.run)
         buttons.addWidget(self.cancel)
         form.addRow(buttons)
+        form.addRow(self.unavailable)
+        self._running = False
         self._std = (128.0, 128.0, 128.0)
         self.method.currentIndexChanged.connect(self._refresh)
         self.target.currentIndexChanged.connect(self._refresh)
@@ -119,8 +127,17 @@ class AttackPanel(QGroupBox):
         self.eps_units.setText(eps_units(self.eps.value(), self._std))
 
     def set_running(self, running: bool) -> None:
-        self.run.setEnabled(not running)
+        self._running = running
+        self.run.setEnabled(not running and not self.unavailable.text())
         self.cancel.setEnabled(running)
+
+    def set_unavailable(self, reason: str) -> None:
+        """The model in use cannot be attacked (reason: the classifier's one line), or can
+        again (an empty reason: another model)."""
+        self.unavailable.setText(f"Attacks unavailable: {reason}" if reason else "")
+        self.unavailable.setToolTip(reason)
+        self.unavailable.setVisible(bool(reason))
+        self.set_running(self._running)
 
     def chosen_class(self) -> int:
         """The class the picker names: an item picked, an exact index or name, or the one class

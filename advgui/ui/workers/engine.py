@@ -28,6 +28,7 @@ from advgui.core.model.images import ImageError, load_batch, load_rgb
 from advgui.core.app_state.attack_record import (AttackOutcome, AttackRequest, AttackStart, AttackStep,
                                        keeps_pixels)
 from advgui.core.app_state.perturbation import perturbation_view
+from advgui.core.model.preprocess import Preprocessing
 from advgui.core.model.registry import load_classifier
 from advgui.core.app_state.window_state import ModelInfo, Verdict
 from advgui.ui.workers.job import Job
@@ -81,8 +82,10 @@ class StepGate:
 
 
 # -- the requests, run on the thread pool (no Qt in them) -----------------------------------------
-def load_model(spec: str, device: str) -> tuple[Classifier, ModelInfo]:
-    clf = load_classifier(spec or None, device=device)
+def load_model(spec: str, device: str, preprocessing: Preprocessing | None = None,
+               labels: Path | None = None) -> tuple[Classifier, ModelInfo]:
+    """preprocessing and labels: the user's answer for a bare model (else the model's own)."""
+    clf = load_classifier(spec or None, device=device, preprocessing=preprocessing, labels=labels)
     p = clf.preprocessing
     return clf, ModelInfo(clf.name, clf.device.describe(), clf.classes.names, clf.classes.ids,
                           p.size, p.std, clf.sha256, spec)
@@ -142,11 +145,17 @@ class _Returning:
 
 
 def attack_image(clf: Classifier, request: AttackRequest, gate: StepGate
-                 ) -> Iterator[AttackStart | AttackStep]:
+                 ) -> Iterator[AttackStart | AttackStep | ModelWarning]:
     """Yields the start, then each step; returns the outcome, a message (failed) or None
     (cancelled: checked, with the step-by-step permit, between two steps)."""
     gate.drain()
     try:
+        if not clf.has_gradient:  # a model without gradient rules: the panel says why
+            try:
+                clf.ensure_gradient()
+            except ModelError as exc:
+                yield ModelWarning(str(exc))
+                return str(exc)
         attack = attack_from_settings(request.method, eps=request.eps, alpha=request.alpha,
                                       steps=request.steps)
         target = Target.parse(request.target, clf.num_classes)
@@ -219,6 +228,9 @@ class EngineWorker(QObject):
         self._reply: tuple = ()  # the running job's result, told once the job has ended
         self._classifying: _Folder | None = None  # the folder list the classify job works on
         self._stopped = False
+        # The user's answers for bare models, by spec, while they are not saved beside them
+        # (a folder that cannot be written): (preprocessing, labels file).
+        self.answers: dict[str, tuple[Preprocessing, Path | None]] = {}
 
     # -- requests (GUI thread; they never wait) ------------------------------------------------
     def loadModel(self, spec: str, device: str) -> None:
@@ -285,7 +297,8 @@ class EngineWorker(QObject):
             kind, args = self._waiting.popleft()
             if kind == "load":
                 spec = args[0]
-                self._run("load", load_model, *args, returned=self._loaded,
+                self._run("load", load_model, *args, *self.answers.get(spec, ()),
+                          returned=self._loaded,
                           errored=lambda exc: self._model_failed(spec, exc))
                 return
             if self.classifier is None:
@@ -348,6 +361,8 @@ class EngineWorker(QObject):
     def _attack_record(self, record) -> None:
         if isinstance(record, AttackStart):
             self.attackStarted.emit(record)
+        elif isinstance(record, ModelWarning):
+            self.modelWarning.emit(record.message)
         else:
             self.attackStep.emit(record)
 
