@@ -1,3 +1,24 @@
-"""advgui: see how easily an image classifier is fooled by gradient-sign attacks."""
+"""advgui: see how easily an image classifier is fooled by gradient-sign attacks.
+
+The Python API (for notebooks and scripts; see advgui/api.py and docs/examples/):
+load_model, classify, attack, run_attack, run_study, read_study. They are imported on first use,
+so ``import advgui`` loads neither onnxruntime nor Qt.
+"""
 
 __version__ = "0.1.0"
+
+API = ("load_model", "classify", "attack", "run_attack", "run_study", "read_study", "Prediction",
+       "StudyResults")
+__all__ = ["__version__", *API]
+
+
+def __getattr__(name: str):
+    if name in API:
+        from advgui import api  # noqa: PLC0415
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'advgui' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -43,3 +45,51 @@ def test_no_display_explains_itself() -> None:
                          text=True, timeout=120)
     assert run.returncode == 2
     assert "no display found" in run.stderr and "advgui-cli" in run.stderr
+
+
+# The Windows and macOS branches, run here with sys.platform set: where each file goes and what
+# it holds (the .lnk itself needs Windows' shell, so its writer is replaced by a recorder).
+
+def test_windows_start_menu_shortcut(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setenv("APPDATA", str(tmp_path / "Roaming"))
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "Local"))
+    made = {}
+
+    def shortcut(link, target, icon):
+        made.update(link=link, target=target, icon=icon)
+        link.write_text("lnk")
+
+    monkeypatch.setattr(desktop, "_write_shortcut", shortcut)
+    written = desktop.install()
+    programs = tmp_path / "Roaming" / "Microsoft" / "Windows" / "Start Menu" / "Programs"
+    assert written == [programs / "advgui.lnk", tmp_path / "Local" / "advgui" / "advgui.ico"]
+    assert made["link"] == programs / "advgui.lnk" and made["icon"] == written[1]
+    assert made["target"].endswith("advgui.exe") or made["target"].endswith("advgui")
+    from PIL import Image
+    assert Image.open(written[1]).format == "ICO"
+    assert desktop.uninstall() == written and not any(p.exists() for p in written)
+
+
+def test_macos_applications_bundle(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    written = desktop.install()
+    app = tmp_path / "Applications" / "advgui.app"
+    assert set(written) == {app / "Contents/Info.plist", app / "Contents/MacOS/advgui",
+                            app / "Contents/Resources/advgui.icns"}
+    import plistlib
+    info = plistlib.loads((app / "Contents/Info.plist").read_bytes())
+    assert info["CFBundleExecutable"] == "advgui" and info["CFBundlePackageType"] == "APPL"
+    script = app / "Contents/MacOS/advgui"
+    assert script.read_text().startswith("#!/bin/sh\nexec ") and os.access(script, os.X_OK)
+    from PIL import Image
+    assert Image.open(app / "Contents/Resources/advgui.icns").format == "ICNS"
+    assert set(desktop.uninstall()) == set(written) and not app.exists()
+
+
+def test_other_os_says_to_use_the_bundle(monkeypatch) -> None:
+    monkeypatch.setattr(sys, "platform", "sunos5")
+    with pytest.raises(desktop.UnsupportedDesktop, match="not supported on sunos5.*bundle"):
+        desktop.install()
+    assert issubclass(desktop.UnsupportedDesktop, OSError)

@@ -1,5 +1,6 @@
-"""advgui-cli install-desktop: the launcher, icons and MIME types in ~/.local/share (or their
-removal)."""
+"""advgui-cli install-desktop: advgui in this user's application menu (Linux: launcher, icons
+and MIME types in ~/.local/share; Windows: a Start-menu shortcut; macOS: ~/Applications/advgui.app),
+or its removal."""
 
 from __future__ import annotations
 

@@ -12,9 +12,26 @@ from advgui.cli import attack, classify, install_desktop, merge, models, study, 
 COMMANDS = (classify, attack, study, merge, summary, models, install_desktop)
 
 
+class _Version(argparse.Action):
+    """--version: advgui's, the ONNX Runtime build with its providers, and the device a model
+    would run on here (computed only when asked: it loads onnxruntime)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="version, ONNX Runtime build and device")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from advgui import __version__  # noqa: PLC0415
+        from advgui.core.model.session import describe_runtime, probe_device  # noqa: PLC0415
+
+        print(f"advgui {__version__}\nruntime: {describe_runtime()}\n"
+              f"device (--device auto): {probe_device('auto').describe()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="advgui-cli", description=__doc__)
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--version", action=_Version)
     sub = ap.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.add_parser(sub)

@@ -18,4 +18,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     for entry in shipped_models():
         acc = entry.info.get("accuracy_nips17_dev", {})
         print(f"{entry.name}: {entry.title}; nips17-dev top-1 {acc.get('top1', float('nan')):.3f}")
+    from advgui.core.model.session import describe_runtime  # noqa: PLC0415 (loads onnxruntime)
+
+    print(f"runtime: {describe_runtime()}")
     return 0

@@ -17,3 +17,15 @@ def test_self_check_on_a_device_that_cannot_start_says_so_in_one_line(tmp_path) 
     else:
         failed = [line for line in run.stderr.splitlines() if line.startswith("self-check failed")]
         assert run.returncode == 1 and len(failed) == 1 and "CUDA" in failed[0]
+
+
+def test_about_names_the_model_device_and_the_runtime() -> None:
+    from advgui.core.app_state.window_state import ModelInfo
+    from advgui.core.model.session import describe_runtime
+    from advgui.ui.dialogs.about import about_html
+
+    info = ModelInfo("tiny", "CPU (this onnxruntime has no CUDA provider)", ("a",), ("n1",), 8,
+                     (1.0, 1.0, 1.0), "0" * 64)
+    html = about_html(info)
+    assert "Device: CPU (this onnxruntime has no CUDA provider)" in html
+    assert f"<b>Runtime:</b> {describe_runtime()}" in html

@@ -31,6 +31,32 @@ class DeviceChoice:
         return self.used.upper() + (f" ({self.reason})" if self.reason else "")
 
 
+def runtime_packages() -> list[str]:
+    """The installed ONNX Runtime builds: onnxruntime-gpu (CUDA and CPU) or onnxruntime (CPU).
+
+    Both provide the module `onnxruntime`, so more than one means the last installed won; a
+    bundle without package metadata reports the module itself."""
+    from importlib import metadata  # noqa: PLC0415
+
+    found = []
+    for name in ("onnxruntime-gpu", "onnxruntime"):
+        try:
+            metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        found.append(name)
+    return found or ["onnxruntime"]
+
+
+def describe_runtime() -> str:
+    """One line: the ONNX Runtime build, its version and the providers it offers here, e.g.
+    "onnxruntime-gpu 1.31.1, providers CUDA, CPU"."""
+    packages = runtime_packages()
+    providers = ", ".join(p.removesuffix("ExecutionProvider") for p in ort.get_available_providers())
+    both = " (both installed: uninstall one, they share one module)" if len(packages) > 1 else ""
+    return f"{' and '.join(packages)} {ort.__version__}{both}, providers {providers}"
+
+
 def _options() -> ort.SessionOptions:
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -79,3 +105,16 @@ def create_session(model: bytes | str, device: str = "auto") -> tuple[ort.Infere
     else:
         choice = DeviceChoice(device, "cpu")
     return ort.InferenceSession(model, _options(), providers=["CPUExecutionProvider"]), choice
+
+
+def probe_device(device: str = "auto") -> DeviceChoice:
+    """The device a model would run on here, found by starting a one-node session on it (a
+    driver or CUDA library that is missing shows here, not at the first study)."""
+    from onnx import TensorProto, helper  # noqa: PLC0415
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "probe", [x], [y])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8  # readable by every onnxruntime the project allows (>= 1.18)
+    return create_session(model.SerializeToString(), device)[1]

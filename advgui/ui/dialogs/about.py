@@ -21,6 +21,13 @@ def log_file() -> Path | None:
 
 
 def show_about(parent: QWidget, info) -> None:
+    QMessageBox.about(parent, "About advgui", about_html(info))
+
+
+def about_html(info) -> str:
+    """The About text: version, the model in use and its device, the ONNX Runtime build."""
+    from advgui.core.model.session import describe_runtime  # noqa: PLC0415
+
     model = ""
     if info is not None:
         entry = next((e for e in shipped_models() if e.name == info.name), None)
@@ -42,13 +49,13 @@ def show_about(parent: QWidget, info) -> None:
         model = (f"<p><b>Model:</b> {info.name}{accuracy}<br>SHA-256 of the graph: "
                  f"<code>{info.sha256[:16]}…</code><br>Device: {info.device}</p>")
     log = log_file()
-    QMessageBox.about(parent, "About advgui", (
+    return (
         f"<h3>advgui {__version__}</h3><p>See how easily an image classifier is fooled by "
         "gradient-sign attacks, by confidence tier.</p>"
-        f"{model}<p>The shipped InceptionV3 is Google's 2015-12-05 backbone with a classifier layer "
+        f"{model}<p><b>Runtime:</b> {describe_runtime()}</p><p>The shipped InceptionV3 is Google's 2015-12-05 backbone with a classifier layer "
         "distilled from EfficientNet-Lite0 by advgui; EfficientNet-Lite0 is the complete original. "
         "Both derive from Google's published ImageNet models, for research and education.</p>"
-        + (f"<p>Log file: <code>{log}</code></p>" if log else "")))
+        + (f"<p>Log file: <code>{log}</code></p>" if log else ""))
 
 
 def open_log(window) -> None:
