@@ -38,9 +38,7 @@ def test_thresholds_in_the_wrong_order_never_reach_the_batch_dialog(make_window,
     warned = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
     w.tiers.medium.setValue(50.0)  # above high (30 %)
-    from advgui.ui.dialogs.batch_dialog import open_batch_dialog
-
-    open_batch_dialog(w)
+    w.open_batch_run()
     assert warned and "Fix the tier thresholds first" in warned[0]
     assert w.tiers.high.keyboardTracking() is False
 
