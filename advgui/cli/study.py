@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import time
 from pathlib import Path
 
 from advgui.cli.extras import print_extras, read_extras_noting
@@ -90,14 +91,19 @@ class PhaseBars:
     def __init__(self) -> None:
         self.bar: ProgressBar | None = None
         self.phase = ""
+        self.since = time.monotonic()  # when a new phase began: the start, or the last report
 
     def show(self, ev: StudyProgress) -> None:
         if self.bar is None or ev.phase != self.phase:
             self.close()
-            # Start at the first report so the rate counts only work done in this run.
-            self.bar, self.phase = ProgressBar(ev.total, ev.phase, done=ev.done), ev.phase
+            # The phase's first report already holds its first batch: the bar starts where the
+            # phase did (what a resumed study had, at the time the phase before ended), so its
+            # rate counts this run's work and its time, the first batch's too.
+            self.bar = ProgressBar(ev.total, ev.phase, done=ev.done - ev.new, started=self.since)
+            self.phase = ev.phase
         tiers = " ".join(f"{k}:{v}" for k, v in ev.tier_counts.items())
         self.bar.update(ev.done - self.bar.done, note=" ".join(filter(None, (tiers, ev.message))))
+        self.since = time.monotonic()
 
     def close(self) -> None:
         if self.bar is not None:

@@ -447,7 +447,9 @@ class MainWindow(QMainWindow):
     def open_batch_run(self) -> None:
         from advgui.ui.dialogs.batch_dialog import open_batch_dialog  # noqa: PLC0415 (rare, heavy)
 
-        open_batch_dialog(self)
+        dialog = open_batch_dialog(self, self.batch_dialog)
+        if dialog is not None:
+            self.batch_dialog = dialog
 
     def show_probabilities(self) -> None:
         self.tabs.setCurrentWidget(self.charts)

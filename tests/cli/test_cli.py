@@ -6,16 +6,13 @@ from __future__ import annotations
 import io
 import os
 import struct
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from advgui.cli import progress
 from advgui.cli.main import main
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.cli import cli
 
 
 def test_classify_takes_a_folder_and_counts_tiers(tiny_model, image_folder, capsys) -> None:
@@ -55,20 +52,13 @@ def test_attack_refuses_a_bad_path_or_output_before_loading_the_model(tmp_path, 
     assert "--out must end in .png" in capsys.readouterr().err
 
 
-def _cli_process(args: list, stderr) -> subprocess.CompletedProcess:
-    """advgui-cli in a child process, its stderr where the test says (a file or a terminal)."""
-    return subprocess.run([sys.executable, "-m", "advgui.cli.main", *map(str, args)], cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
-                          stderr=stderr, text=True, timeout=300)
-
-
 def test_progress_in_a_log_file_is_plain_lines(tiny_model, image_folder, tmp_path) -> None:
     # Slurm, Ray and CI keep stderr in a file: no carriage returns, a few lines per phase
     log = tmp_path / "stderr.log"
     with open(log, "w") as fh:
-        done = _cli_process(["study", image_folder, "--out", tmp_path / "out", "--model",
-                             tiny_model, "--device", "cpu", "--eps", "4", "--steps", "3",
-                             "--high", "0.2", "--medium", "0.12"], fh)
+        done = cli("study", image_folder, "--out", tmp_path / "out", "--model", tiny_model,
+                   "--device", "cpu", "--eps", "4", "--steps", "3", "--high", "0.2",
+                   "--medium", "0.12", check=False, options=False, stderr=fh)
     assert done.returncode == 0
     text = log.read_text()
     assert "\r" not in text
@@ -76,7 +66,7 @@ def test_progress_in_a_log_file_is_plain_lines(tiny_model, image_folder, tmp_pat
     progress = [line for line in lines if line.startswith(("classify ", "attack "))]
     assert {line.split()[0] for line in progress} == {"classify", "attack"}  # the phase names
     assert len(lines) <= 12, text
-    assert any(line.startswith("attack ") and " (100 %) " in line and "/s, ETA " in line
+    assert any(line.startswith("attack ") and " (100 %) " in line and "/s in " in line
                for line in progress), text
 
 
@@ -86,8 +76,8 @@ def test_progress_on_a_terminal_is_a_bar(tiny_model, image_folder, tmp_path) -> 
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     try:
         image = sorted(image_folder.glob("*.png"))[0]
-        done = _cli_process(["attack", image, "--out", tmp_path / "a.png", "--model", tiny_model,
-                             "--device", "cpu", "--steps", "4"], slave)
+        done = cli("attack", image, "--out", tmp_path / "a.png", "--model", tiny_model,
+                   "--device", "cpu", "--steps", "4", check=False, stderr=slave)
         os.close(slave)
         drawn = b""
         while True:
@@ -116,5 +106,29 @@ def test_progress_lines_in_a_log_come_every_interval(monkeypatch) -> None:
     bar.close()
     lines = out.getvalue().splitlines()
     assert len(lines) == 1 + 2900 // 30 + 1
-    assert lines[0] == "attack 100/3000 (3 %) 0.00/s, ETA ?"
-    assert lines[-1] == "attack 3000/3000 (100 %) 1.00/s, ETA 0:00 high:1"
+    assert lines[0] == "attack 100/3000 (3 %)"  # no work of this run yet: no rate (was 0.00/s)
+    # the phase's end: its average rate over its whole time (was "1.00/s, ETA 0:00")
+    assert lines[-1] == "attack 3000/3000 (100 %) 1.00/s in 48:20 high:1"
+
+
+def test_a_phase_done_in_one_report_ends_with_its_real_rate_and_time(monkeypatch) -> None:
+    # a study's first report of a phase already holds a batch: classify 4/4 at once printed
+    # "0.00/s, ETA ?"; the bar starts where the phase did (when the phase before ended)
+    from advgui.cli.study import PhaseBars
+    from advgui.core.records.config import StudyProgress
+
+    clock = {"t": 100.0}
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock["t"])
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", out)
+    bars = PhaseBars()  # the study starts at t = 100
+    clock["t"] = 102.0
+    bars.show(StudyProgress("classify", 4, 4, {}, new=4))  # one batch: 4 images in 2 s
+    clock["t"] = 106.0
+    bars.show(StudyProgress("attack", 7, 12, {}, new=1))  # resumed: 6 were done before
+    clock["t"] = 112.0
+    bars.show(StudyProgress("attack", 12, 12, {}, new=6))
+    bars.close()
+    assert out.getvalue().splitlines() == [
+        "classify 0/4 (0 %)", "classify 4/4 (100 %) 2.00/s in 0:02",
+        "attack 6/12 (50 %)", "attack 12/12 (100 %) 0.60/s in 0:10"]

@@ -17,10 +17,12 @@ STUDY_OPTIONS = ["--device", "cpu", "--batch", "3", "--eps", "4", "8", "--high",
                  "--medium", "0.12", "--seed", "3", "--per-tier", "3"]
 
 
-def start_cli(*args: str | Path, limit_gb: float | None = None) -> subprocess.Popen:
-    """The command line started with exactly ``args``, not waited for; pipes for its output.
-    With ``limit_gb`` its address space is capped, so that a memory regression fails with
-    MemoryError instead of swapping the machine."""
+def start_cli(*args: str | Path, limit_gb: float | None = None,
+              stderr=subprocess.PIPE) -> subprocess.Popen:
+    """The command line started with exactly ``args``, not waited for; pipes for its output,
+    or its stderr where ``stderr`` says (a log file, a terminal's pty). With ``limit_gb`` its
+    address space is capped, so that a memory regression fails with MemoryError instead of
+    swapping the machine."""
     def limit() -> None:
         if limit_gb:
             size = int(limit_gb * 2**30)
@@ -28,28 +30,39 @@ def start_cli(*args: str | Path, limit_gb: float | None = None) -> subprocess.Po
 
     return subprocess.Popen([sys.executable, "-m", "advgui.cli.main", *map(str, args)], cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, preexec_fn=limit)
+                            stderr=stderr, text=True, preexec_fn=limit)
+
+
+def finish(proc: subprocess.Popen, timeout: float = 300) -> subprocess.CompletedProcess:
+    """A started command line waited for (killed past ``timeout``, as subprocess.run does)."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def run_cli(*args: str | Path, limit_gb: float | None = None) -> tuple[int, str, str]:
     """The command line run to its end with exactly ``args``: exit code, stdout, stderr."""
-    proc = start_cli(*args, limit_gb=limit_gb)
-    out, err = proc.communicate(timeout=300)
-    return proc.returncode, out, err
+    done = finish(start_cli(*args, limit_gb=limit_gb))
+    return done.returncode, done.stdout, done.stderr
 
 
-def cli(*args, check: bool = True, steps: int = 12, wait: bool = True, options: bool = True):
+def cli(*args, check: bool = True, steps: int = 12, wait: bool = True, options: bool = True,
+        stderr=subprocess.PIPE):
     """The command line; a ``study`` gets STUDY_OPTIONS and ``--steps`` unless ``options`` is
     False. Waited for (asserting exit 0 when ``check``) and returned as a CompletedProcess, or
-    with ``wait=False`` returned running as a Popen."""
+    with ``wait=False`` returned running as a Popen. ``stderr``: as start_cli's (its text is
+    then not in the result)."""
     cmd = [*map(str, args)]
     if options and args[0] == "study":
         cmd += STUDY_OPTIONS + ["--steps", str(steps)]
+    proc = start_cli(*cmd, stderr=stderr)
     if not wait:
-        return start_cli(*cmd)
-    done = subprocess.run([sys.executable, "-m", "advgui.cli.main", *cmd], cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
-                          text=True, timeout=300)
+        return proc
+    done = finish(proc)
     if check:
         assert done.returncode == 0, done.stderr
     return done

@@ -288,3 +288,35 @@ def test_the_browser_never_lists_a_study_folders_results(make_window, tiny_model
     w = make_window(str(tiny_model))
     open_folder(w, qtbot, image_folder)  # waits for the 6 photos; the study's PNG is not among them
     assert w.images.rowCount() == 6
+
+
+def test_only_the_main_window_sets_its_attributes() -> None:
+    # The helpers beside MainWindow read it; what it holds (its batch dialog too) it sets itself.
+    import re
+    from pathlib import Path
+
+    import advgui.ui
+
+    root = Path(advgui.ui.__file__).parent
+    setting = re.compile(r"\bwindow\.[a-z_]+ = |setattr\(")
+    found = [f"{p.relative_to(root)}:{n}" for p in sorted(root.rglob("*.py"))
+             if p.name != "main_window.py"
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+             if setting.search(line)]
+    assert found == []
+
+
+def test_the_window_keeps_the_batch_dialog_it_opens(make_window, tiny_model, image_folder,
+                                                    qtbot, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    w = make_window(str(tiny_model))
+    open_folder(w, qtbot, image_folder)
+    w.open_batch_run()
+    dialog = w.batch_dialog
+    assert dialog is not None and dialog.isVisible() and dialog.parent() is w
+    w.tiers.medium.setValue(50.0)  # refused (thresholds out of order): the window keeps its own
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: None)
+    w.open_batch_run()
+    assert w.batch_dialog is dialog
+    dialog.close()

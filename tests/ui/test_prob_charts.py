@@ -100,3 +100,24 @@ def test_saved_charts_are_twice_the_size_and_captioned(qtbot) -> None:
     image = charts.render_image("photo.png · model tiny · fast", scale=2.0)
     assert image.width() >= 2 * charts.bars.width() - 2
     assert image.height() > 2 * (charts.bars.height() + charts.trajectory.height()) - 4
+
+
+def test_a_step_drawn_now_is_on_screen_at_once_and_live_steps_after_it_still_wait(qtbot) -> None:
+    charts = ProbabilityCharts()
+    qtbot.addWidget(charts)
+    drawn: list[int] = []
+    charts.drawn.connect(drawn.append)
+    record = _record(total=3)
+    for k in (1, 2, 3):
+        record.steps.append(_step(k, np.full(10, k / 100), 3))
+    charts.render(CLASSES, record, 1)
+    charts.render_now(CLASSES, record, 2)  # playback: drawn before it returns, though throttled
+    assert drawn == [1, 2]
+    charts.render(CLASSES, record, 3)
+    assert drawn == [1, 2]
+    qtbot.waitUntil(lambda: drawn == [1, 2, 3], timeout=2000)
+    charts.render(CLASSES, record, 1)  # at once or at the interval's end
+    charts.render(CLASSES, record, 2)  # due at the interval's end, but an image is selected first
+    charts.show_clean(CLASSES, (3, 1), (0.9, 0.1))
+    qtbot.wait(100)
+    assert 2 not in drawn[3:] and charts.legend.text() == "Grey: the model's clean top-5."

@@ -266,12 +266,10 @@ def test_batch_runs_in_the_background_while_the_window_is_used(make_window, tiny
                                                                image_folder, qtbot, tmp_path,
                                                                monkeypatch) -> None:
     from advgui.ui.workers import study as study_worker
-    from advgui.ui.dialogs.batch_dialog import open_batch_dialog
-
     monkeypatch.setattr(study_worker, "Study", _SlowStudy(study_worker.Study))
     w = make_window(str(tiny_model))
     open_folder(w, qtbot, image_folder)
-    open_batch_dialog(w)
+    w.open_batch_run()
     dialog = w.batch_dialog
     assert not dialog.isModal() and dialog.isVisible()
     dialog.out.setText(str(tmp_path / "study"))
@@ -294,7 +292,7 @@ def test_batch_runs_in_the_background_while_the_window_is_used(make_window, tiny
     qtbot.waitUntil(lambda: not dialog.running, timeout=20_000)
     assert "cancelled" in w.batch_label.text().lower()
     # reopening after the run shows a fresh dialog with the same choices
-    open_batch_dialog(w)
+    w.open_batch_run()
     assert w.batch_dialog is not dialog and w.batch_dialog.per_tier.value() == 0
     w.batch_dialog.close()
 
@@ -303,12 +301,10 @@ def test_closing_the_batch_dialog_can_keep_the_study_running(make_window, tiny_m
                                                              image_folder, qtbot, tmp_path,
                                                              monkeypatch) -> None:
     from advgui.ui.workers import study as study_worker
-    from advgui.ui.dialogs.batch_dialog import open_batch_dialog
-
     monkeypatch.setattr(study_worker, "Study", _SlowStudy(study_worker.Study))
     w = make_window(str(tiny_model))
     open_folder(w, qtbot, image_folder)
-    open_batch_dialog(w)
+    w.open_batch_run()
     dialog = w.batch_dialog
     dialog.out.setText(str(tmp_path / "study"))
     dialog._start()
@@ -318,7 +314,7 @@ def test_closing_the_batch_dialog_can_keep_the_study_running(make_window, tiny_m
     monkeypatch.setattr(QMessageBox, "exec", choose_keep)
     dialog.reject()
     assert not dialog.isVisible() and dialog.running
-    open_batch_dialog(w)  # File > Batch Run shows the running study again
+    w.open_batch_run()  # File > Batch Run shows the running study again
     assert w.batch_dialog is dialog and dialog.isVisible()
     qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
     assert w.batch_label.text().startswith("Batch finished")

@@ -4,6 +4,7 @@ class, no half-switched model. pytest-qt on the real widgets."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.helpers.window import open_folder, settled, until_cancelled
@@ -30,6 +31,25 @@ def test_a_typed_class_name_is_resolved_or_refused_never_class_0(make_window, ti
     assert len(sent) == 1 and "matches 10 classes" in warned[-1]
 
 
+def test_the_class_picker_offers_every_class_containing_the_text_in_any_case(qtbot) -> None:
+    from advgui.ui.widgets.attack_panel import AttackPanel
+
+    panel = AttackPanel()
+    qtbot.addWidget(panel)
+    for names in (("cat", "dog"), ("tabby cat", "tiger cat", "Egyptian Cat", "dog")):
+        panel.set_classes(names, (58.0, 57.0, 57.0))  # a second model's list replaces the first
+        completer = panel.picker.completer()
+        completer.setCompletionPrefix("CAT")
+        offered = []
+        for row in range(completer.completionCount()):
+            completer.setCurrentRow(row)
+            offered.append(completer.currentCompletion())
+        assert offered == [f"{i}: {n}" for i, n in enumerate(names) if "cat" in n.lower()]
+    panel.picker.setEditText("cat")  # three match: refused, never the first or class 0
+    with pytest.raises(ValueError, match="matches 3 classes"):
+        panel.chosen_class()
+
+
 def test_thresholds_in_the_wrong_order_never_reach_the_batch_dialog(make_window, tiny_model,
                                                                      qtbot, monkeypatch) -> None:
     from PySide6.QtWidgets import QMessageBox
@@ -38,9 +58,7 @@ def test_thresholds_in_the_wrong_order_never_reach_the_batch_dialog(make_window,
     warned = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
     w.tiers.medium.setValue(50.0)  # above high (30 %)
-    from advgui.ui.dialogs.batch_dialog import open_batch_dialog
-
-    open_batch_dialog(w)
+    w.open_batch_run()
     assert warned and "Fix the tier thresholds first" in warned[0]
     assert w.tiers.high.keyboardTracking() is False
 

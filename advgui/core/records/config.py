@@ -173,6 +173,7 @@ class StudyProgress:
     total: int
     tier_counts: dict[str, int]
     message: str = ""
+    new: int = 0  # of done, what this run did in this phase (a resumed study had the rest)
 
 
 @dataclass

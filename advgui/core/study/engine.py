@@ -155,8 +155,9 @@ class Study:
                 for r in batch:
                     counts[r["tier"]] = counts.get(r["tier"], 0) + (r["status"] == "ok")
                 rows += log.rows[-len(batch):]  # the log's own dicts: one copy of each row
-                yield StudyProgress("classify", total - len(files) + min(i + cfg.batch, len(files)),
-                                    total, {t.value: counts[t.value] for t in Tier})
+                new = min(i + cfg.batch, len(files))
+                yield StudyProgress("classify", total - len(files) + new, total,
+                                    {t.value: counts[t.value] for t in Tier}, new=new)
         finally:
             log.close()
         if cfg.tiers == "quantile":
@@ -348,6 +349,7 @@ class Study:
         check_free_space(cfg.out, (total - finished) * (int(PNG_SHARE * 3 * size * size)
                                                        + ROW_BYTES),
                          f"{total - finished:,} adversarial images and their rows")
+        before = finished
         for method, eps, attack, target in jobs:
             todo = [r for r in chosen if (r["file"], method, str(target), eps) not in done]
             for i in range(0, len(todo), cfg.batch):
@@ -360,7 +362,7 @@ class Study:
                     extra.add_pairs(run.attacker.pairs)
                 finished += len(batch)
                 yield StudyProgress("attack", finished, total, self._tier_counts(chosen),
-                                    f"{method} {target} eps {eps:g}")
+                                    f"{method} {target} eps {eps:g}", new=finished - before)
 
     def _close(self, run: "_Run") -> Generator[StudyProgress, None, None]:
         """images.csv and the extras' files are closed (the extras write their summaries)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from advgui.core.records.row_log import read_csv, write_csv
@@ -286,7 +286,8 @@ def _copy_pngs(parts: list[Part], rows: list[dict], out: Path) -> None:
 
 def _merged_manifest(parts: list[Part], out: Path, rows: int) -> dict:
     first = dict(parts[0].manifest)
-    config = dict(first["config"], shard=None, clean_from=None, out=str(out))
+    # The whole study's config: the parts' one (checked alike) as one run would have written it.
+    config = replace(_config_of(parts[0]), shard=None, clean_from=None, out=out).to_dict()
     now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     return {**first, "config": config, "rows": rows, "cancelled": False, "notes": [],
             "started": min(p.manifest.get("first_started", p.manifest["started"]) for p in parts),

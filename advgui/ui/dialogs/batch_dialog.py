@@ -356,28 +356,29 @@ class BatchDialog(BatchResults, QDialog):
                     box.setChecked(key in chosen)
 
 
-def open_batch_dialog(window) -> None:
+def open_batch_dialog(window, current: BatchDialog | None) -> BatchDialog | None:
     """File > Batch Run: the study on the window's folder, model and tier thresholds. A running
-    study's dialog is shown again; otherwise a new one starts from the window's current state."""
-    old = window.batch_dialog
-    if old is not None and old.running:
-        old.show()
-        old.raise_()
-        old.activateWindow()
-        return
+    study's dialog (``current``) is shown again; otherwise a new one starts from the window's
+    current state. Returns the dialog now shown, which the window keeps, or None when none could
+    open (the window keeps ``current``). Only reads the window: it owns its dialog."""
+    if current is not None and current.running:
+        current.show()
+        current.raise_()
+        current.activateWindow()
+        return current
     if window.engine.classifier is None or window.state.model is None or window.state.loading:
         window.statusBar().showMessage("The model is still loading.", 5000)
-        return
+        return None
     try:
         thresholds = window.tiers.thresholds()
     except ValueError as exc:
         QMessageBox.warning(window, "Tier thresholds", f"Fix the tier thresholds first: {exc}.")
-        return
-    if old is not None:
-        old.deleteLater()
+        return None
+    if current is not None:
+        current.deleteLater()
     dialog = BatchDialog(window.engine.classifier, window.folder, thresholds, window)
     dialog.setModal(False)
     dialog.restore_choices()
     dialog.progressText.connect(window.batch_label.setText)
-    window.batch_dialog = dialog
     dialog.show()
+    return dialog

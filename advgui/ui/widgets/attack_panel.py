@@ -3,10 +3,10 @@ step size and steps with the Kurakin defaults, Run and Cancel."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDoubleSpinBox, QFormLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSpinBox,
-                               QWidget)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QMessageBox, QPushButton, QSpinBox, QWidget)
+from superqt import QSearchableComboBox
 
 from advgui.core.attacks import STEPPED, make_attack
 from advgui.core.attacks.params import eps_units
@@ -32,9 +32,9 @@ class AttackPanel(QGroupBox):
         self.target = QComboBox()
         for label, key in TARGETS:
             self.target.addItem(label, key)
-        self.picker = QComboBox()
-        self.picker.setEditable(True)
-        self.picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        # Editable, never inserting what is typed, its completer matching any part of a name
+        # in any case; what the typed text names is decided by chosen_class alone.
+        self.picker = QSearchableComboBox()
         self.picker.setEnabled(False)
         for combo in (self.method, self.target, self.picker):
             # Long item texts must not widen the window past a 1024-pixel projector.
@@ -106,10 +106,6 @@ class AttackPanel(QGroupBox):
         self.picker.clear()
         self.picker.addItems(items)
         self.picker.setEditText(typed)
-        completer = QCompleter(self.picker.model(), self.picker)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.picker.setCompleter(completer)
         self._refresh()
 
     def _refresh(self) -> None:

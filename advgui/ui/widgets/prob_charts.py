@@ -3,14 +3,13 @@ image, and the trajectory of the clean top-1 and the target against the step."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from superqt.utils import QSignalThrottler
 
 from advgui.core.analysis import palette
 from advgui.core.app_state.attack_record import AttackRecord
@@ -47,10 +46,11 @@ class ProbabilityCharts(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._pending: tuple[tuple[str, ...], AttackRecord, int | None] | None = None
-        self._last_redraw = 0.0
-        self._redraw = QTimer(self)
-        self._redraw.setSingleShot(True)
-        self._redraw.timeout.connect(self._draw_pending)
+        # Leading: the first step after a quiet spell draws at once; steps within the next
+        # MIN_REDRAW_SECONDS (counted from the end of that draw) share one redraw at its end.
+        self._redraw = QSignalThrottler(QSignalThrottler.EmissionPolicy.Leading, self)
+        self._redraw.setTimeout(int(1000 * MIN_REDRAW_SECONDS))
+        self._redraw.triggered.connect(self._draw_pending)
         self.bars = pg.PlotWidget(title="Clean (grey) vs adversarial (red)")
         self.bars.setMouseEnabled(False, False)
         self.bars.getAxis("left").setLabel("probability")
@@ -110,15 +110,15 @@ class ProbabilityCharts(QWidget):
         """The record at a playback position (None: its latest step). Calls closer together than
         MIN_REDRAW_SECONDS share one redraw, so live steps never queue up behind the window."""
         self._pending = (classes, record, index)
-        wait = self._last_redraw + MIN_REDRAW_SECONDS - time.perf_counter()
-        if wait <= 0:
-            self._draw_pending()
-        elif not self._redraw.isActive():
-            self._redraw.start(int(1000 * wait) + 1)
+        self._redraw.throttle()
 
     def render_now(self, classes: tuple[str, ...], record: AttackRecord, index: int | None) -> None:
+        """Drawn before returning (playback, a finished attack); live steps right after it still
+        wait out the interval: throttle() draws at once or marks a redraw due, flush() draws a
+        due one now and restarts the interval."""
         self._pending = (classes, record, index)
-        self._draw_pending()
+        self._redraw.throttle()
+        self._redraw.flush()
 
     def _draw_pending(self) -> None:
         if self._pending is None:
@@ -142,11 +142,10 @@ class ProbabilityCharts(QWidget):
                             f"{' (8-bit, as saved)' if record.finished and k == len(record.steps) else ''}. "
                             f"◎ marks the attack's target, {way}.")
         self._draw()
-        self._last_redraw = time.perf_counter()
         self.drawn.emit(k)
 
     def _drop_pending(self) -> None:
-        self._redraw.stop()
+        self._redraw.cancel()
         self._pending = None
 
     def set_font_scale(self, point_size: float) -> None:

@@ -5,9 +5,8 @@ beside it, and operators without a gradient rule."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +18,9 @@ from PIL import Image
 from advgui.core.model.preprocess import Preprocessing
 from advgui.core.model.sidecar import (describe_io, preprocessing_from_hf, read_model_classes,
                                        read_model_sidecar, sidecar_path, write_model_sidecar)
+from tests.helpers.cli import ROOT
+from tests.helpers.cli import cli as run_cli
 
-ROOT = Path(__file__).resolve().parents[3]
 FAMILIES = ROOT / "tests" / "fixtures" / "families"
 OPTIMUM = ROOT / "tests" / "fixtures" / "optimum_tiny"
 FIXED = sorted(str(p.relative_to(FAMILIES)) for p in FAMILIES.glob("*/*_b1.onnx"))
@@ -28,10 +28,8 @@ FIXED = sorted(str(p.relative_to(FAMILIES)) for p in FAMILIES.glob("*/*_b1.onnx"
 FLAGS = ["--size", "32", "--mean", "124", "116", "104", "--std", "58", "57", "57"]
 
 
-def cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "advgui.cli.main", *map(str, args)], cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
-                          text=True, timeout=300)
+# advgui-cli as a user runs it, the options given in full; each test checks the exit itself
+cli = partial(run_cli, check=False, options=False)
 
 
 @pytest.fixture(scope="module")

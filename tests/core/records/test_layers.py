@@ -15,10 +15,6 @@ from advgui.core.study import destroy, transfer
 
 READERS = ["advgui.core.study.reports", "advgui.core.records.shards", "advgui.cli.progress"]
 MERGE = ["advgui.core.study.merge"]
-# Modules that still reach the model through attacks or the engine while issue 21's config and
-# merge work is under way (records.config imports attacks and study; merge imports attacks.Target).
-# Remove them from here as they are fixed: the test then holds them to the rule too.
-NOT_YET = {"advgui.core.records.config", "advgui.core.study.merge"}
 
 
 def modules_of(package) -> list[str]:
@@ -41,8 +37,7 @@ def onnx_loaded_by(modules: list[str]) -> dict[str, list[str]]:
 
 
 def test_readers_analysis_and_records_never_load_onnxruntime() -> None:
-    modules = [m for m in modules_of(advgui.core.records) + modules_of(advgui.core.analysis)
-               + READERS + MERGE if m not in NOT_YET]
+    modules = modules_of(advgui.core.records) + modules_of(advgui.core.analysis) + READERS + MERGE
     loaded = onnx_loaded_by(modules)
     assert set(loaded) == set(modules)
     assert {m: v for m, v in loaded.items() if v} == {}

@@ -3,6 +3,7 @@ tests/fixtures/legacy_study/README.md) are read, resumed, merged and summarised 
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -59,3 +60,10 @@ def test_two_legacy_shards_merge_into_the_legacy_whole_study(tmp_path) -> None:
         assert rows(merged / name) == rows(here / "whole" / name), name
     md = run("summary", merged, "--markdown").stdout
     assert "→ other top-1" in md and "jpeg:75 d" in md
+    # the merged manifest's config is the whole study's, as one run of it wrote it (StudyConfig's
+    # one conversion, labels_csv, transfer_to and destroy too), but for the folder it is in
+    config = json.loads((merged / "manifest.json").read_text())["config"]
+    whole = json.loads((here / "whole" / "manifest.json").read_text())["config"]
+    assert config.pop("out") == str(merged)
+    whole.pop("out")  # where the fixture was made
+    assert config == whole
