@@ -149,3 +149,31 @@ class StudyLock:
     def __exit__(self, *exc) -> None:
         self.release()
 
+
+
+def folders_to_create(out: Path) -> list[Path]:
+    """The folders that making ``out`` will create (out first, then its missing parents): what
+    a refused run may remove again, and nothing that existed before it."""
+    missing = []
+    for folder in (out, *out.parents):
+        if folder.exists() or folder.is_symlink():
+            break
+        missing.append(folder)
+    return missing
+
+
+def remove_created(created: list[Path]) -> None:
+    """Remove the folders a refused run created (from folders_to_create, taken before it wrote
+    anything), so the refusal leaves the disk as it was. The output folder goes with what the
+    run wrote into it while it held the lock; its parents only while empty. Best effort: a
+    folder that cannot be removed stays, and the refusal's own message is what the user sees."""
+    import shutil  # noqa: PLC0415 (only a refusal needs it)
+
+    for i, folder in enumerate(created):
+        try:
+            if i == 0:
+                shutil.rmtree(folder)
+            else:
+                folder.rmdir()
+        except OSError:
+            return

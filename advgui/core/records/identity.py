@@ -22,6 +22,11 @@ PARTIAL_CLEAN = "clean.partial.csv"
 
 MAX_SHOWN = 3
 
+# What a classification (clean.csv) depends on. Not the sample (seed, per-tier count) nor the
+# attacks' step size and count: shards with any --per-tier may share one --classify-only run.
+CLASSIFICATION_KEYS = ("model_sha256", "classes", "preprocessing", "tiers", "thresholds",
+                       "class_ids")
+
 
 def study_id(definition: dict) -> str:
     return hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:16]
@@ -65,6 +70,23 @@ def check_definition(folder: Path, definition: dict, row_ids: set[str]) -> None:
                      f"{now}), and its {DEFINITION_NAME} is missing or was edited, so what differs "
                      "cannot be named. Resume it with its original settings, or choose a new "
                      "output folder.")
+
+
+def check_classification(source: Path, definition: dict, row_ids: set[str]) -> None:
+    """Refuse the clean.csv of ``source`` (a classify-only study) as this study's
+    classification unless it was made with the same model, preprocessing and tiers. Its rows
+    may carry another study id (another seed or per-tier count): the caller restamps them."""
+    if not row_ids or row_ids == {study_id(definition)}:
+        return
+    kept = read_definition(source)
+    if len(row_ids) > 1 or kept is None or row_ids != {study_id(kept["definition"])}:
+        raise ValueError(f"{source} holds rows of another study, and its {DEFINITION_NAME} is "
+                         "missing or was edited, so what its classification was made with "
+                         "cannot be checked")
+    changed = _differences({k: kept["definition"].get(k) for k in CLASSIFICATION_KEYS},
+                           {k: definition.get(k) for k in CLASSIFICATION_KEYS})
+    if changed:
+        raise ValueError(f"{source} was classified with other settings ({'; '.join(changed)})")
 
 
 def check_inputs(folder: Path, listed: list[str], clean_rows: list[dict],

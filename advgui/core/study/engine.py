@@ -26,7 +26,8 @@ from advgui.core.records.schema import IMAGE_COLUMNS, image_key, rescore_truth, 
 from advgui.core.records.config import (CLEAN_COLUMNS, METHODS, TIER_MODES,  # noqa: F401
                                       StudyConfig, StudyOutcome, StudyProgress,
                                       quantile_thresholds, sample_rows, validate_clean_row)
-from advgui.core.records.folder import StudyLock, check_out_folder, study_folder_holding
+from advgui.core.records.folder import (StudyLock, check_out_folder, folders_to_create,
+                                       remove_created, study_folder_holding)
 from advgui.core.study.batch import BatchAttacker
 from advgui.core.records.identity import PARTIAL_CLEAN, check_folder, check_inputs, study_id
 from advgui.core.study.parts import check_part, import_clean
@@ -214,16 +215,21 @@ class Study:
     PHASES = ("lock", "identity", "manifest", "extras", "classify", "resume_checks", "catch_up",
               "attack", "close", "reports")
     INTERRUPTIBLE = ("classify", "resume_checks", "catch_up", "attack")
+    # A run that fails in these phases has done no work: it is a refusal (a mistyped transfer
+    # model, a foreign --clean-from...), and the output folders it created are removed again.
+    BEFORE_WORK = ("lock", "identity", "manifest", "extras")
 
     def run(self, should_stop: Callable[[], bool] = lambda: False
             ) -> Generator[StudyProgress, None, StudyOutcome]:
         """The whole study: every phase of PHASES in order, holding the output folder's lock
         from before the first read."""
         run = _Run(should_stop)
+        refused = False
         try:
             for name in self.PHASES:
                 if name in self.INTERRUPTIBLE and (run.cancelled or run.write_error):
                     continue
+                run.phase = name
                 try:
                     yield from getattr(self, "_" + name)(run)
                 except KeyboardInterrupt:
@@ -241,12 +247,17 @@ class Study:
                     run.close_log()
                     raise
             return run.outcome
+        except Exception:
+            refused = run.phase in self.BEFORE_WORK
+            raise
         finally:
             if self._adversarial_fd is not None:
                 os.close(self._adversarial_fd)
                 self._adversarial_fd = None
             if run.lock is not None:
                 run.lock.release()
+            if refused:
+                remove_created(run.created)
 
     def _lock(self, run: "_Run") -> Generator[StudyProgress, None, None]:
         """Fail before any work (a model the gradient builder cannot handle, a folder that is
@@ -256,6 +267,7 @@ class Study:
         cfg = self.config
         self.classifier.ensure_gradient()
         check_out_folder(cfg.out)
+        run.created = folders_to_create(cfg.out)
         try:
             cfg.out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -468,6 +480,8 @@ class _Run:
     cancelled: bool = False
     write_error: OSError | None = None
     outcome: StudyOutcome | None = None
+    phase: str = ""
+    created: list[Path] = field(default_factory=list)  # folders this run made, deepest first
 
     def close_log(self) -> None:
         if self.log is not None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from advgui.core.records.row_log import read_csv, write_csv
 from advgui.core.records.config import CLEAN_COLUMNS, StudyConfig, validate_clean_row
 from advgui.core.records.folder import StudyLock
-from advgui.core.records.identity import check_definition
+from advgui.core.records.identity import check_classification, study_id
 
 
 def _name(shard: str | None) -> str:
@@ -28,7 +28,8 @@ def check_part(out: Path, earlier: dict, shard: str | None) -> None:
 
 
 def import_clean(config: StudyConfig, definition: dict) -> None:
-    """Take the clean.csv of a classify-only study of the same folder and definition."""
+    """Take the clean.csv of a classify-only study of the same folder, model and tiers (its
+    seed and per-tier count may differ: they choose the sample, not the verdicts)."""
     source = config.clean_from
     src, dst = source / "clean.csv", config.out / "clean.csv"
     if not src.is_file():
@@ -41,14 +42,16 @@ def import_clean(config: StudyConfig, definition: dict) -> None:
         raise ValueError(f"--clean-from {source}: clean.csv has {len(log.dropped)} damaged "
                          "line(s); classify the folder again")
     try:
-        check_definition(source, definition, {r["study_id"] for r in log.rows})
-    except ValueError as exc:  # its advice is about an output folder; this one is a source
+        check_classification(source, definition, {r["study_id"] for r in log.rows})
+    except ValueError as exc:
         raise ValueError(f"--clean-from {source} is the classification of another study, not "
-                         f"of this one: {str(exc).split('. Resume')[0]}. Classify the folder "
-                         "with this study's options (--classify-only) and use that") from None
+                         f"of this one: {exc}. Classify the folder with this study's model and "
+                         "tier options (--classify-only) and use that") from None
+    # The verdicts are this study's: its rows carry this study's id, as an unsharded run's do.
+    rows = [dict(r, study_id=study_id(definition)) for r in log.rows]
     if dst.exists():
-        if read_csv(dst, CLEAN_COLUMNS, validate_clean_row).rows != log.rows:
+        if read_csv(dst, CLEAN_COLUMNS, validate_clean_row).rows != rows:
             raise ValueError(f"{config.out}/clean.csv differs from --clean-from {src}: this part "
                              "was classified separately. Choose a new output folder for it.")
         return
-    write_csv(dst, CLEAN_COLUMNS, log.rows)
+    write_csv(dst, CLEAN_COLUMNS, rows)

@@ -241,11 +241,15 @@ def test_review_refusals_write_nothing_and_say_what_is_wrong(setup, tmp_path) ->
     # a refused --clean-from leaves a new output folder empty
     fresh = tmp_path / "fresh"
     other = tmp_path / "other-classified"
-    cli("study", folder, "--out", other, "--model", model, "--classify-only", *STUDY_OPTIONS[:-4],
-        "--seed", "9", "--per-tier", "3", "--steps", "12", options=False)
+    # (another classification: other tier thresholds; a seed or per-tier count of its own would
+    # not make one, since they choose the sample, not the verdicts)
+    cli("study", folder, "--out", other, "--model", model, "--classify-only", *STUDY_OPTIONS[:-8],
+        "--high", "0.3", "--medium", "0.12", "--seed", "9", "--per-tier", "3", "--steps", "12",
+        options=False)
     refused = cli("study", folder, "--out", fresh, "--model", model, "--shard", "1/2",
                   "--clean-from", other, check=False)
     assert refused.returncode == 2 and "classification of another study" in refused.stderr
-    assert sorted(p.name for p in fresh.iterdir()) == [".advgui-study.lock"]
+    assert "high" in refused.stderr
+    assert not fresh.exists()  # issue 25: not even the lock file of the refused run
     assert cli("study", folder, "--out", fresh, "--model", model, "--shards", "2",
                check=False).stderr.count("--shards goes with --ray") == 1
