@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -65,7 +66,13 @@ def main() -> int:
         import torch
         import export_families
         torch.set_num_threads(1)
-    results: dict = {"_made_with": manifest["_made_with"], "onnxruntime": ort.__version__}
+    # A shared machine's load skews torch (many small ops) more than one ONNX Runtime call.
+    machine = {"cpus": os.cpu_count(), "load_average_1m_before": os.getloadavg()[0],
+               "repeats": args.repeats, "threads": 1}
+    print(f"{machine['cpus']} cores, load average {machine['load_average_1m_before']:.1f} "
+          f"before the run; batch 1, one thread, median of {args.repeats}", flush=True)
+    results: dict = {"_made_with": manifest["_made_with"], "_machine": machine,
+                     "onnxruntime": ort.__version__}
     for family in sorted(f for f in manifest if not f.startswith("_")):
         ref = np.load(FIXTURES / family / "reference.npz")
         feeds_image = ref["image"]
@@ -115,6 +122,7 @@ def main() -> int:
         builds = [v for v, e in row["exports"].items() if e.get("builds")]
         print(family, f"{len(builds)}/{len(row['exports'])} build", row.get("timing", ""),
               flush=True)
+    machine["load_average_1m_after"] = os.getloadavg()[0]
     OUT.mkdir(exist_ok=True)
     (OUT / "family_gradients.json").write_text(json.dumps(results, indent=1) + "\n")
     print()
