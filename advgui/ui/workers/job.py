@@ -17,7 +17,7 @@ from superqt.utils import create_worker
 # Qt's pool defaults to one thread a core, and on a two-core laptop a running study and an
 # attack would leave the thumbnails and the folder listing queued until one of them ended.
 MIN_POOL_THREADS = 8
-_running: set[Job] = set()
+_running: set = set()  # the workers on the pool, until each has ended
 
 
 class Job:
@@ -30,13 +30,21 @@ class Job:
         # An owner that takes the errors gets them; superqt re-raises the others on the GUI thread.
         self.worker = create_worker(work, *args, _start_thread=False,
                                     _ignore_errors="errored" in (connect or {}), **kwargs)
+        # Direct: set on the pool thread itself, so wait() needs no event loop. Connected first,
+        # before the owner's queued slots, and through a function that holds the event itself:
+        # PySide keeps a bound method's object only weakly, and an owner that drops this Job on
+        # `finished` (the engine does) freed the event under the pool thread's call (a segfault).
+        done = self._done
+        self.worker.finished.connect(lambda: done.set(), Qt.ConnectionType.DirectConnection)
         for signal, slot in (connect or {}).items():
             getattr(self.worker, signal).connect(slot)
-        # Direct: set on the pool thread itself, so wait() needs no event loop.
-        self.worker.finished.connect(self._done.set, Qt.ConnectionType.DirectConnection)
-        # Kept alive until it has ended, whoever drops the Job first.
-        _running.add(self)
-        self.worker.finished.connect(lambda: _running.discard(self))
+        # The worker is kept alive until it has ended, whoever drops the Job first. Its own
+        # `_finished` signal carries the worker, so the slot is the set's method and nothing
+        # refers back to the Job: no reference cycle for the garbage collector to break on the
+        # GUI thread at an arbitrary moment (a cycle through a lambda here was collected mid-run
+        # and crashed the process under load), the same bookkeeping as superqt's start().
+        _running.add(self.worker)
+        self.worker._finished.connect(_running.discard)
         # Onto the pool now: superqt's start() would wait for the next turn of the event loop,
         # and a job asked for just before the window closes would never start, so wait() would
         # wait out its whole timeout for it.
