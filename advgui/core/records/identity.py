@@ -28,6 +28,20 @@ CLASSIFICATION_KEYS = ("model_sha256", "classes", "preprocessing", "tiers", "thr
                        "class_ids")
 
 
+# Preprocessing fields added after studies were first recorded, with the value every older study
+# had: left out of the definition at that value, so an old folder keeps its study id and resumes.
+LATER_PREPROCESSING_DEFAULTS = {"stretch": False}
+
+
+def preprocessing_definition(preprocessing) -> dict:
+    """The preprocessing as a study's definition records it (a dataclass in, a plain dict out)."""
+    from dataclasses import asdict  # noqa: PLC0415
+
+    fields = asdict(preprocessing)
+    return {k: v for k, v in fields.items()
+            if not (k in LATER_PREPROCESSING_DEFAULTS and v == LATER_PREPROCESSING_DEFAULTS[k])}
+
+
 def study_id(definition: dict) -> str:
     return hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -46,9 +60,13 @@ def _brief(value) -> str:
 def _differences(old: dict, new: dict) -> list[str]:
     out = []
     for key in sorted(set(old) | set(new)):
-        if old.get(key) != new.get(key):
-            a, b = (_brief(v) for v in (old.get(key), new.get(key)))
-            out.append(f"{key} {a} -> {b}")
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):  # name the fields that differ, not the dict
+            out += [f"{key}.{d}" for d in _differences(a, b)]
+        else:
+            out.append(f"{key} {_brief(a)} -> {_brief(b)}")
     return out
 
 

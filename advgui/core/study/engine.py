@@ -29,7 +29,8 @@ from advgui.core.records.config import (CLEAN_COLUMNS, METHODS, TIER_MODES,  # n
 from advgui.core.records.folder import (StudyLock, check_out_folder, folders_to_create,
                                        remove_created, study_folder_holding)
 from advgui.core.study.batch import BatchAttacker
-from advgui.core.records.identity import PARTIAL_CLEAN, check_folder, check_inputs, study_id
+from advgui.core.records.identity import (PARTIAL_CLEAN, check_folder, check_inputs,
+                                          preprocessing_definition, study_id)
 from advgui.core.study.parts import check_part, import_clean
 from advgui.core.study.extras import DestroyLog, TransferLog
 from advgui.core.study.reports import new_manifest, read_manifest, write_reports
@@ -108,10 +109,11 @@ class Study:
         return usable
 
     def _definition(self) -> dict:
+        """What makes two runs one study (its hash is every row's study_id)."""
         c, cfg = self.classifier, self.config
         return json.loads(json.dumps({
             "model_sha256": c.sha256, "classes": c.num_classes,
-            "preprocessing": asdict(c.preprocessing), "tiers": cfg.tiers,
+            "preprocessing": preprocessing_definition(c.preprocessing), "tiers": cfg.tiers,
             "thresholds": asdict(cfg.thresholds) if cfg.tiers == "fixed" else None,
             "seed": cfg.seed, "per_tier": cfg.per_tier,
             "alpha": 1.0 if cfg.alpha is None else cfg.alpha,  # --alpha 1 is the default
