@@ -13,8 +13,10 @@ so no part is ever written into someone else's folder. An address where no Ray a
 refused within CONNECT_SECONDS, naming it. Ctrl-C stops the tasks after their current attack
 step (cancelled after CANCEL_GRACE_SECONDS if they have not); a second Ctrl-C aborts. The local
 Ray instance started when no address is given is shut down however the run ends (also on an
-exception); after a kill -9 of the driver its processes, which Ray ties to the driver, exit
-with it, and `ray stop` ends any that a crash left.
+exception or a second Ctrl-C). After a kill -9 of the driver (measured with Ray 2.x here) the
+GCS server, raylet and the shard tasks end with it (a task whose driver is gone stops at its
+next attack step), but its DashboardAgent and RuntimeEnvAgent processes stay: end them by their
+process ids (`ps -ef | grep ray::`), or with `ray stop` where no other Ray runs on the machine.
 """
 
 from __future__ import annotations
@@ -77,7 +79,11 @@ def _run_part(config: StudyConfig, model: ModelOptions, threads: int, stop) -> d
     def should_stop() -> bool:
         now = time.monotonic()
         if now - last["t"] >= STOP_CHECK_SECONDS:
-            last["t"], last["stop"] = now, ray.get(stop.is_set.remote())
+            try:
+                stopped = ray.get(stop.is_set.remote(), timeout=30)
+            except ray.exceptions.RayError:  # the driver (which owns the flag) is gone: stop
+                stopped = True
+            last["t"], last["stop"] = now, stopped
         return last["stop"]
 
     outcome = run_to_end(Study(clf, config).run(should_stop))
