@@ -4,6 +4,8 @@ study folder."""
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
 from pathlib import Path
 
 from advgui.core.analysis.tables import format_summary
@@ -18,7 +20,13 @@ def add_parser(sub) -> None:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    outcome = merge_studies(args.parts, args.out)
+    try:
+        outcome = merge_studies(args.parts, args.out)
+    except KeyboardInterrupt:  # every file is written whole or not at all: merge again
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print(f"\naborted: {args.out} is an unfinished merge; run the same merge again to "
+              "complete it", file=sys.stderr)
+        return 130
     print(format_summary(outcome.summary))
     print(f"\nmerged {len(args.parts)} shards: {outcome.rows} rows of {outcome.images} images in "
           f"{args.out / 'images.csv'}; summary in {args.out / 'summary.csv'}")

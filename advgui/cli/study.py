@@ -111,7 +111,23 @@ class PhaseBars:
         self.bar = None
 
 
+def aborted(out: Path) -> int:
+    """A second Ctrl-C: one line, exit 130. Every file is written whole or not at all (atomic
+    writes, rows appended whole), so what was finished is kept and a rerun resumes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a third one must not break the exit itself
+    print(f"\naborted: the finished rows are kept in {out}; run the same command again to "
+          "resume", file=sys.stderr)
+    return 130
+
+
 def cmd_study(args: argparse.Namespace) -> int:
+    try:
+        return _study(args)
+    except KeyboardInterrupt:  # the second Ctrl-C, wherever it lands (a report's fsync too)
+        return aborted(args.out)
+
+
+def _study(args: argparse.Namespace) -> int:
     config = study_config(args)
     config.attacks()  # validate parameters before loading anything heavy
     options = model_options(args)

@@ -7,6 +7,10 @@ nothing here loads a model, an attack or onnxruntime.
 
 from __future__ import annotations
 
+import hashlib
+import re
+from pathlib import PurePosixPath
+
 from advgui.core.tiers import Tier
 
 IMAGE_COLUMNS = [
@@ -61,6 +65,14 @@ def eps_key(value: float | str) -> float:
 
 def image_key(row: dict) -> tuple:
     return row["file"], row["method"], row["target"], eps_key(row["eps"])
+
+
+def adversarial_name(file: str, method: str, target_slug: str, eps: float) -> str:
+    """The name of a row's PNG in adversarial/: its photo's stem and a hash of its path inside
+    the images folder, then the attack. A study writes it, a merge checks a row names its own."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", PurePosixPath(file).stem)[:60]
+    return (f"{stem}-{hashlib.sha1(file.encode()).hexdigest()[:8]}__{method}_{target_slug}"
+            f"_eps{eps:g}.png")
 
 
 def validate_image_row(row: dict[str, str]) -> str | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 from pathlib import Path
 from typing import Callable
 
@@ -15,13 +13,8 @@ from advgui.core.model.classifier import Classifier
 from advgui.core.study.fragility_search import fast_eps_to_flip
 from advgui.core.model.images import ImageError, load_rgb
 from advgui.core.records.safe_write import atomic_write_file
+from advgui.core.records.schema import adversarial_name
 from advgui.core.study.rows import image_row
-
-
-def _slug(path: Path, root: Path) -> str:
-    rel = path.relative_to(root).as_posix()
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem)[:60]
-    return f"{stem}-{hashlib.sha1(rel.encode()).hexdigest()[:8]}"
 
 
 class BatchAttacker:
@@ -67,7 +60,7 @@ class BatchAttacker:
         flip_eps = self._eps_to_flip(batch, method, target, x, truth, result)
         out = []
         for j, r in enumerate(batch):
-            png = f"{_slug(self.folder / r['file'], self.folder)}__{method}_{target.slug}_eps{eps:g}.png"
+            png = adversarial_name(r["file"], method, target.slug, eps)
             if not result.problems[j]:
                 image = Image.fromarray(result.pixels[j])
                 atomic_write_file(self.adversarial / png, lambda fh, im=image: im.save(fh, format="PNG"),

@@ -287,7 +287,7 @@ class Study:
         cfg = self.config
         check_part(cfg.out, read_manifest(cfg.out), cfg.shard)
         if cfg.clean_from is not None:
-            import_clean(cfg, self.definition)
+            import_clean(cfg, self.definition, [self._rel(f) for f in self._list()])
         adversarial = real_subfolder(cfg.out, "adversarial")
         self._adversarial_fd = open_folder(adversarial)
         run.attacker = BatchAttacker(self.classifier, cfg.folder, self.id, adversarial,

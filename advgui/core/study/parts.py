@@ -8,7 +8,7 @@ from pathlib import Path
 from advgui.core.records.row_log import read_csv, write_csv
 from advgui.core.records.config import CLEAN_COLUMNS, StudyConfig, validate_clean_row
 from advgui.core.records.folder import StudyLock
-from advgui.core.records.identity import check_classification, study_id
+from advgui.core.records.identity import _shown, check_classification, study_id
 
 
 def _name(shard: str | None) -> str:
@@ -27,9 +27,16 @@ def check_part(out: Path, earlier: dict, shard: str | None) -> None:
                          "output folder.")
 
 
-def import_clean(config: StudyConfig, definition: dict) -> None:
+def _but_truth(rows: list[dict]) -> list[dict]:
+    """The rows without their truth: a labels file (--truth) re-scores them on every resume."""
+    return [{k: v for k, v in r.items() if k != "truth"} for r in rows]
+
+
+def import_clean(config: StudyConfig, definition: dict, listed: list[str]) -> None:
     """Take the clean.csv of a classify-only study of the same folder, model and tiers (its
-    seed and per-tier count may differ: they choose the sample, not the verdicts)."""
+    seed and per-tier count may differ: they choose the sample, not the verdicts); listed
+    are the images folder's files (relative paths), which a first run's must classify
+    exactly."""
     source = config.clean_from
     src, dst = source / "clean.csv", config.out / "clean.csv"
     if not src.is_file():
@@ -50,8 +57,22 @@ def import_clean(config: StudyConfig, definition: dict) -> None:
     # The verdicts are this study's: its rows carry this study's id, as an unsharded run's do.
     rows = [dict(r, study_id=study_id(definition)) for r in log.rows]
     if dst.exists():
-        if read_csv(dst, CLEAN_COLUMNS, validate_clean_row).rows != rows:
+        if _but_truth(read_csv(dst, CLEAN_COLUMNS, validate_clean_row).rows) != \
+                _but_truth(rows):
             raise ValueError(f"{config.out}/clean.csv differs from --clean-from {src}: this part "
                              "was classified separately. Choose a new output folder for it.")
-        return
+        return  # a resume: its own checks refuse photos added or changed since
+    # A first run: the classification must be of exactly this folder's photos (a larger
+    # folder's would make rows of photos not here, and a clean.csv that is not this folder's).
+    known, here = {r["file"] for r in log.rows}, set(listed)
+    if known != here:
+        extra, lacking = sorted(known - here), sorted(here - known)
+        raise ValueError(
+            f"--clean-from {source} is the classification of another folder than {config.folder}"
+            ": " + "; ".join(filter(None, (
+                f"it lists {len(extra)} file{'s' if len(extra) != 1 else ''} not there "
+                f"({_shown(extra)})" if extra else "",
+                f"it lacks {len(lacking)} file{'s' if len(lacking) != 1 else ''} there "
+                f"({_shown(lacking)})" if lacking else ""))) + ". Classify this folder once "
+            f"with: advgui-cli study {config.folder} --out NEW --classify-only, and use that")
     write_csv(dst, CLEAN_COLUMNS, rows)
