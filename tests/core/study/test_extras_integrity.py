@@ -22,7 +22,7 @@ from tests.helpers.study import two_models_and_images
 def _refused(done, *words: str) -> str:
     """The one line a refusal prints (exit 2, no traceback), holding each of words."""
     assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
-    lines = [x for x in done.stderr.splitlines() if x.strip()]
+    lines = [x for x in done.stderr.splitlines() if x.strip() and not x.startswith("model: ")]
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
     assert "Errno" not in lines[0], lines[0]
     for w in words:
