@@ -233,6 +233,9 @@ class Study:
                     raise
                 except OSError as exc:  # disk full or folder gone mid-run: keep what is finished
                     if name not in self.INTERRUPTIBLE:
+                        run.close_log()
+                        if exc.errno in NO_SPACE:
+                            raise self._write_failed(name, exc) from exc
                         raise
                     run.write_error = exc
                 except BaseException:
@@ -245,6 +248,15 @@ class Study:
                 self._adversarial_fd = None
             if run.lock is not None:
                 run.lock.release()
+
+    def _write_failed(self, phase: str, exc: OSError) -> OutputError:
+        """One line for a full disk outside the interruptible phases (while the manifest or a
+        report is written): which file, what was kept, what to do."""
+        where = exc.filename or self.config.out
+        return OutputError(
+            f"writing {where} failed ({describe_write_error(exc)}) while the study's {phase} "
+            "was written; every finished row is kept in the folder's CSV files. "
+            + "Free some space, then run the same study again to resume.")
 
     def _lock(self, run: "_Run") -> Generator[StudyProgress, None, None]:
         """Fail before any work (a model the gradient builder cannot handle, a folder that is

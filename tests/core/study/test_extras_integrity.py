@@ -6,6 +6,8 @@ do. Real processes (tests/helpers/cli.py), as a user runs them."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 
 import numpy as np
 import onnx
@@ -250,3 +252,29 @@ def test_a_model_with_several_outputs_says_which_is_used(tmp_path):
     onnx.save(m, two)
     done = cli("study", folder, "--out", tmp_path / "o", "--model", two, "--classify-only")
     assert "features" in done.stderr and "output" in done.stderr
+
+
+@pytest.mark.parametrize("pages_left", [0, 1])
+def test_a_full_disk_at_the_catch_up_says_what_was_kept(tmp_path, pages_left):
+    """A real 2 MB tmpfs (needs root; skipped elsewhere) filled to a page or none before a
+    resume adds a transfer model: one line, no errno text, saying what is kept."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small file system needs root")
+    model, other, folder = two_models_and_images(tmp_path)
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("mount is not permitted here")
+    try:
+        out = disk / "out"
+        cli("study", folder, "--out", out, "--model", model, steps=2)
+        kept = (out / "images.csv").read_bytes()
+        st = os.statvfs(disk)
+        (disk / "filler").write_bytes(b"\0" * (st.f_bavail * st.f_frsize - pages_left * 4096))
+        done = cli("study", folder, "--out", out, "--model", model, "--transfer-to", other,
+                   steps=2, check=False)
+        _refused(done, str(out), "disk is full", "kept", "run the same study again")
+        assert (out / "images.csv").read_bytes() == kept
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
