@@ -40,6 +40,9 @@ def cmd_attack(args: argparse.Namespace) -> int:
                                   seed=getattr(args, "seed", 0))
     if args.out.suffix.lower() != ".png":  # before the model loads: a typo should fail at once
         raise ValueError("adversarial images are saved losslessly: --out must end in .png")
+    if not args.out.parent.is_dir():  # before the attack: its result would be lost
+        raise ValueError(f"--out {args.out}: the folder {args.out.parent} does not exist; "
+                         "nothing was attacked. Create it, or give a path in a folder that exists")
     try:
         image_in = load_rgb(args.image)
     except ImageError as exc:

@@ -14,6 +14,9 @@ from advgui.core.records.inputs import list_image_files
 from advgui.core.model.options import ModelOptions
 from advgui.core.records.config import CLEAN_COLUMNS, StudyConfig, sample_rows, validate_clean_row
 from advgui.core.records.row_log import read_csv
+from advgui.core.model.transforms import Transform
+from advgui.core.records.folder import check_out_folder
+from advgui.core.study.extras import destroy_scorers, transfer_scorers
 from advgui.core.study.cost_model import Rates, format_plan, gpu_estimate, study_work
 
 
@@ -55,10 +58,24 @@ def measured_rates(clf, batch: int) -> Rates:
     return Rates(forward, gradient, f"this machine ({clf.device.describe()}, batch {batch})")
 
 
+def _check_like_the_study(config: StudyConfig) -> None:
+    """What the real run refuses before any work, refused here too, before a plan is printed."""
+    if not config.folder.is_dir():
+        raise ValueError(f"images folder not found: {config.folder}")
+    check_out_folder(config.out)
+    if config.clean_from is not None and not (config.clean_from / "clean.csv").is_file():
+        raise ValueError(f"--clean-from {config.clean_from}: it has no clean.csv. Classify the "
+                         f"folder once with: advgui-cli study {config.folder} --out "
+                         f"{config.clean_from} --classify-only, and let it finish")
+    for t in config.destroy:
+        Transform.parse(t)
+
+
 def dry_run(options: ModelOptions, config: StudyConfig) -> int:
     from advgui.core.autodiff import build_gradient_model  # noqa: PLC0415
     from advgui.core.model.flops import conv_flops  # noqa: PLC0415
 
+    _check_like_the_study(config)
     images = len(list_image_files(config.folder, skip=(config.out,)))
     if config.clean_from is not None or config.part is not None:
         classify = 0 if config.clean_from else images
@@ -66,6 +83,9 @@ def dry_run(options: ModelOptions, config: StudyConfig) -> int:
         classify = images
     sampled, how = _sampled(config, images)
     clf = load_model(options)
+    # The study loads and checks these before it writes anything; so does its dry run.
+    transfer_scorers(clf, config, "")
+    destroy_scorers(clf, config)
     targets = len({str(Target.parse(t, clf.num_classes)) for t in config.targets})
     attacks = [] if config.classify_only else [
         (m, e, a.steps) for m, e, a in config.attacks()]

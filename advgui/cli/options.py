@@ -51,4 +51,9 @@ def load_model(options: ModelOptions) -> Classifier:
     """The classifier, named on stderr (which model, on which device)."""
     clf = options.classifier()
     print(f"model: {clf.describe()}", file=sys.stderr)
+    outputs = [o.name for o in clf.model.graph.output]
+    if len(outputs) > 1:  # a model whose logits are not its first output would be misread
+        print(f"note: {clf.name} has {len(outputs)} outputs ({', '.join(outputs[:4])}); the "
+              f"first, {outputs[0]!r}, is used as the class scores. If those are not its logits, "
+              "export the model with the logits as its first output", file=sys.stderr)
     return clf

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,6 +145,18 @@ def find_labels_file(folder: Path) -> Path | None:
     return None
 
 
+def _not_a_labels_file(path: Path) -> str:
+    """Why path cannot be read as labels, saying what it is (a folder, a FIFO, a device)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return f"labels file not found: {path}"
+    what = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+    return (f"labels file {path} is {what}, not a file of labels; give a labels.csv, Caffe "
+            "val.txt or Kaggle LOC_val_solution.csv")
+
+
 def load_labels(folder: Path, num_classes: int, wnid_ids: list[str],
                 path: Path | None = None) -> Labels:
     """The ground truth for images under folder: the given file, a detected one, or wnids."""
@@ -152,5 +165,5 @@ def load_labels(folder: Path, num_classes: int, wnid_ids: list[str],
     if path is None:
         return Labels(wnid_index=wnid_index)
     if not path.is_file():
-        raise LabelsError(f"labels file not found: {path}")
+        raise LabelsError(_not_a_labels_file(path))
     return Labels(parse(path, num_classes, wnid_index), path.parent, str(path), wnid_index)

@@ -12,6 +12,10 @@ import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 
 
+# Where each parameter means something (jpeg: whole qualities 1-95, checked apart).
+RANGES = {"brightness": (-255, 255), "contrast": (0, 10), "blur": (0, 50)}
+
+
 @dataclass(frozen=True)
 class Transform:
     kind: str  # jpeg, blur, brightness, contrast
@@ -23,16 +27,23 @@ class Transform:
 
     @classmethod
     def parse(cls, text: str) -> "Transform":
+        """A transformation as typed; refused (the message echoes what was typed) outside the
+        ranges where it means something: a brightness shift past 255 levels or a contrast
+        factor past 10 leaves a flat image, a blur past 50 pixels no image at all, and
+        Pillow saves JPEG at whole qualities only."""
         m = re.fullmatch(r"\s*(jpeg|blur|brightness|contrast)\s*:\s*([+-]?\d+(\.\d+)?)\s*", text)
         if not m:
             raise ValueError(f"--destroy {text!r}: use jpeg:QUALITY (1-95), blur:RADIUS, "
                              "brightness:+LEVELS or contrast:FACTOR, e.g. jpeg:75 blur:1 "
                              "brightness:+30 contrast:0.8")
         kind, amount = m.group(1), float(m.group(2))
-        if kind == "jpeg" and not 1 <= amount <= 95:
-            raise ValueError(f"--destroy {text}: JPEG quality must be 1-95")
-        if kind in ("blur", "contrast") and amount < 0:
-            raise ValueError(f"--destroy {text}: {kind} must be 0 or more")
+        typed = text.strip()
+        if kind == "jpeg" and (m.group(3) or not 1 <= amount <= 95):
+            raise ValueError(f"--destroy {typed}: JPEG quality must be a whole number 1-95")
+        low, high = RANGES.get(kind, (None, None))
+        if low is not None and not low <= amount <= high:
+            raise ValueError(f"--destroy {typed}: {kind} must be {low:g} to {high:g}"
+                             + (" pixel levels" if kind == "brightness" else ""))
         return cls(kind, amount)
 
     def apply(self, pixels: np.ndarray) -> np.ndarray:
@@ -46,5 +57,5 @@ class Transform:
         if self.kind == "blur":
             return np.asarray(image.filter(ImageFilter.GaussianBlur(self.amount)))
         if self.kind == "brightness":
-            return np.clip(pixels.astype(np.int16) + int(round(self.amount)), 0, 255).astype(np.uint8)
+            return np.clip(pixels.astype(np.int32) + int(round(self.amount)), 0, 255).astype(np.uint8)
         return np.asarray(ImageEnhance.Contrast(image).enhance(self.amount))

@@ -186,3 +186,4 @@ class StudyOutcome:
     new_rows: int = 0  # rows this run added (a resumed study had the others already)
     notes: list[str] = field(default_factory=list)  # what was repaired or re-scored, and why
     fragility: list[dict] = field(default_factory=list)  # confidence vs eps-to-flip, per attack
+    unscored: int = 0  # attack rows transfer/destroy could not score (a lost photo or PNG)

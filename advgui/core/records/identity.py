@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from advgui.core.model.hashing import sha256_file
 from advgui.core.records.row_log import read_csv
@@ -160,3 +160,30 @@ def check_folder(out: Path, definition: dict, columns: tuple[list[str], list[str
         write_definition(out, now, definition,
                          "What defines this study; every row of clean.csv and images.csv carries "
                          "its id. eps, methods and targets may be added by later runs.")
+
+
+def _outside(row: dict) -> str | None:
+    """A clean.csv file cell that would lead out of the images folder."""
+    path = PurePosixPath(row["file"])
+    if path.is_absolute() or ".." in path.parts:
+        return f"file {row['file']!r} is outside the images folder"
+    return None
+
+
+def check_clean_record(out: Path, columns: list[str], validate) -> None:
+    """clean.csv is written whole, once (never appended), so a row it cannot use was edited or
+    damaged: refuse, naming the line and what is wrong, and leave the file as it is. (Dropping
+    the row would make its photo look new to every later resume.)"""
+    path = out / "clean.csv"
+    if not path.is_file():
+        return
+    contents = read_csv(path, columns, lambda r: validate(r) or _outside(r),
+                        key=lambda r: (r["file"],))
+    if not contents.damaged:
+        return
+    line, why = contents.dropped[0] if contents.dropped else ("last", "cut short")
+    more = (f" (and {len(contents.dropped) - 1} more broken rows)"
+            if len(contents.dropped) > 1 else "")
+    raise ValueError(f"{path}: line {line}: {why}{more}; clean.csv was left as it is. Put the "
+                     "row back as the study wrote it, or start a new study in another output "
+                     "folder")

@@ -29,10 +29,11 @@ from advgui.core.records.config import (CLEAN_COLUMNS, METHODS, TIER_MODES,  # n
 from advgui.core.records.folder import (StudyLock, check_out_folder, folders_to_create,
                                        remove_created, study_folder_holding)
 from advgui.core.study.batch import BatchAttacker
-from advgui.core.records.identity import (PARTIAL_CLEAN, check_folder, check_inputs,
-                                          preprocessing_definition, study_id)
+from advgui.core.records.identity import (PARTIAL_CLEAN, check_clean_record, check_folder,
+                                          check_inputs, preprocessing_definition, study_id)
 from advgui.core.study.parts import check_part, import_clean
-from advgui.core.study.extras import DestroyLog, TransferLog
+from advgui.core.study.extras import (SCORINGS, PairLog, check_transfer_record, destroy_scorers,
+                                      transfer_scorers)
 from advgui.core.study.reports import new_manifest, read_manifest, write_reports
 from advgui.core.tiers import Tier, TierThresholds
 
@@ -133,12 +134,8 @@ class Study:
         written once, whole, when every file is classified (and cut into quantile tiers)."""
         cfg, out = self.config, self.config.out / "clean.csv"
         key = lambda r: (r["file"],)  # noqa: E731
-        if out.exists():
-            log = RowLog(out, CLEAN_COLUMNS, validate_clean_row, key=key)
-            log.close()
-            if log.repaired:
-                self.notes.append(log.repaired)
-            return log.rows
+        if out.exists():  # checked whole by check_clean_record: read, never rewritten
+            return read_csv(out, CLEAN_COLUMNS, validate_clean_row, key).rows
         log = RowLog(cfg.out / PARTIAL_CLEAN, CLEAN_COLUMNS, validate_clean_row, key=key)
         if log.repaired:
             self.notes.append(log.repaired)
@@ -209,12 +206,13 @@ class Study:
         return chosen if part is None else [r for r in chosen if part.holds(r["file"])]
 
     # -- the run, phase by phase ---------------------------------------------------------------------
-    # The order of PHASES is the study's integrity protocol: nothing is written before the lock
-    # is held; nothing but the lock file before the folder is proven to be this study's; no
+    # The order of PHASES is the study's integrity protocol: what the command asks for (the
+    # transfer models, the transformations) is loaded and checked before anything is created;
+    # nothing is written before the lock is held; nothing but the lock file before the folder is proven to be this study's; no
     # photo is attacked before the resume has proven the photos are the ones classified. The
     # phases in INTERRUPTIBLE stop on a cancel (should_stop) or a failed write and keep what is
     # finished; the phases after them then close the files and write the reports as usual.
-    PHASES = ("lock", "identity", "manifest", "extras", "classify", "resume_checks", "catch_up",
+    PHASES = ("extras", "lock", "identity", "manifest", "extra_logs", "classify", "resume_checks", "catch_up",
               "attack", "close", "reports")
     INTERRUPTIBLE = ("classify", "resume_checks", "catch_up", "attack")
     # A run that fails in these phases has done no work: it is a refusal (a mistyped transfer
@@ -243,6 +241,9 @@ class Study:
                     raise
                 except OSError as exc:  # disk full or folder gone mid-run: keep what is finished
                     if name not in self.INTERRUPTIBLE:
+                        run.close_log()
+                        if exc.errno in NO_SPACE:
+                            raise self._write_failed(name, exc) from exc
                         raise
                     run.write_error = exc
                 except BaseException:
@@ -261,6 +262,15 @@ class Study:
             if refused:
                 remove_created(run.created)
 
+    def _write_failed(self, phase: str, exc: OSError) -> OutputError:
+        """One line for a full disk outside the interruptible phases (while the manifest or a
+        report is written): which file, what was kept, what to do."""
+        where = exc.filename or self.config.out
+        return OutputError(
+            f"writing {where} failed ({describe_write_error(exc)}) while the study's {phase} "
+            "was written; every finished row is kept in the folder's CSV files. "
+            + "Free some space, then run the same study again to resume.")
+
     def _lock(self, run: "_Run") -> Generator[StudyProgress, None, None]:
         """Fail before any work (a model the gradient builder cannot handle, a folder that is
         not a study, a folder another run holds), then take the folder's lock. The lock file
@@ -269,6 +279,10 @@ class Study:
         cfg = self.config
         self.classifier.ensure_gradient()
         check_out_folder(cfg.out)
+        if cfg.out.is_symlink() and not cfg.out.exists():
+            raise OutputError(f"--out {cfg.out} is a link to {os.readlink(cfg.out)}, which does "
+                              "not exist; nothing was written. Give a folder, or create the "
+                              "link's target first")
         run.created = folders_to_create(cfg.out)
         try:
             cfg.out.mkdir(parents=True, exist_ok=True)
@@ -295,6 +309,8 @@ class Study:
         for folder in (cfg.out, adversarial):
             sweep_temporaries(folder)
         refuse_links(cfg.out, ("clean.csv", PARTIAL_CLEAN, "images.csv"))
+        check_clean_record(cfg.out, CLEAN_COLUMNS, validate_clean_row)
+        check_transfer_record(cfg.out, run.scorers[0])
         self._check_identity()
         yield from ()
 
@@ -316,10 +332,17 @@ class Study:
         yield from ()
 
     def _extras(self, run: "_Run") -> Generator[StudyProgress, None, None]:
-        """The transfer models load and the transformations parse before any work: a mistyped
-        name fails at once, not after the attacks."""
-        run.extras = [TransferLog(self.classifier, self.config, self.id),
-                      DestroyLog(self.classifier, self.config, self.id)]
+        """The transfer models load (and their classes are matched to the study's) and the
+        transformations parse before anything is written: a broken model or a mistyped
+        transformation leaves a finished study as it was, and creates no new folder."""
+        run.scorers = (transfer_scorers(self.classifier, self.config, self.id),
+                       destroy_scorers(self.classifier, self.config))
+        yield from ()
+
+    def _extra_logs(self, run: "_Run") -> Generator[StudyProgress, None, None]:
+        """transfer.csv and destroy.csv opened (repaired) under the lock, for this run's rows."""
+        run.extras = [PairLog(scoring, self.classifier, self.config, self.id, scorers, self.notes)
+                      for scoring, scorers in zip(SCORINGS, run.scorers)]
         yield from ()
 
     def _classify(self, run: "_Run") -> Generator[StudyProgress, None, None]:
@@ -339,8 +362,22 @@ class Study:
         if run.resumed:
             check_inputs(cfg.folder, [self._rel(p) for p in self._list()], run.clean_rows,
                          run.chosen)
+            self._note_lost_pngs(run.log.rows)
         run.done = {image_key(r) for r in run.log.rows}
         yield from ()
+
+    def _note_lost_pngs(self, rows: list[dict]) -> None:
+        """A resume says which attack rows' PNGs were deleted or replaced since they were
+        written (their rows stay: the row is the record of what the attack did)."""
+        lost = [r["adversarial_png"] for r in rows if r["status"] == "ok" and r["adversarial_png"]
+                and not (self.config.out / r["adversarial_png"]).is_file()]
+        if lost:
+            shown = ", ".join(lost[:3]) + (f" and {len(lost) - 3} more" if len(lost) > 3 else "")
+            self.notes.append(
+                f"{len(lost)} adversarial PNG{'s' if len(lost) != 1 else ''} of images.csv "
+                f"{'are' if len(lost) != 1 else 'is'} missing from {self.config.out} ({shown}); "
+                "their rows are kept, but transfer and destroy cannot score them. Restore the "
+                "files, or delete those rows from images.csv and run again to attack them again")
 
     def _catch_up(self, run: "_Run") -> Generator[StudyProgress, None, None]:
         """Each extra scores, from the saved PNGs, the attack rows it has not seen (made before
@@ -383,7 +420,10 @@ class Study:
         run.rows = run.log.rows if run.log else []
         run.close_log()
         for extra in run.extras:
-            extra.close()
+            try:
+                extra.close()
+            except OSError as exc:  # a full disk: _reports says what was kept
+                run.write_error = run.write_error or exc
         yield from ()
 
     def _reports(self, run: "_Run") -> Generator[StudyProgress, None, None]:
@@ -407,7 +447,9 @@ class Study:
         if write_error is not None:
             raise OutputError(
                 f"writing the results to {cfg.out} failed ({describe_write_error(write_error)}); "
-                f"the study stopped with {len(rows):,} finished rows kept in images.csv. "
+                f"the study stopped with {len(rows):,} finished rows kept in images.csv"
+                + "".join(f" and {len(e.log.rows):,} in {e.kind.csv}" for e in run.extras
+                          if e.log is not None) + ". "
                 + ("Free some space" if write_error.errno in NO_SPACE else "Put that right")
                 + ", then run the same study again to resume.") from write_error
         # The rows this run holds already, not a second copy read back (50,000 rows: 65 MB).
@@ -416,7 +458,8 @@ class Study:
         run.outcome = StudyOutcome(len(rows), summary, skipped, run.cancelled,
                                    time.time() - started,
                                    len(rows) - len(run.done) if run.log else 0, list(self.notes),
-                                   run.manifest.get("fragility", []))
+                                   run.manifest.get("fragility", []),
+                                   sum(e.unscored for e in run.extras))
         yield from ()
 
     def _open_images_log(self) -> RowLog:
@@ -473,6 +516,7 @@ class _Run:
     earlier: dict = field(default_factory=dict)  # the manifest an earlier run wrote
     manifest: dict = field(default_factory=dict)
     resumed: bool = False
+    scorers: tuple = ((), ())  # the transfer models' and the transformations' (extras.Scorer)
     extras: list = field(default_factory=list)
     clean_rows: list[dict] | None = None
     log: RowLog | None = None

@@ -37,9 +37,10 @@ def load_transfer_model(spec: str, device: str) -> Classifier:
 
     try:
         return load_classifier(spec, device=device)
-    except ModelError as exc:
+    except (ModelError, ValueError, OSError) as exc:
         if "carries no preprocessing" not in str(exc):
-            raise
+            raise ModelError(f"--transfer-to {spec}: {exc}; nothing was written. Give a "
+                             "shipped model name or an .onnx classifier") from None
         try:
             where = sidecar_path(Path(spec))
         except SidecarError:
@@ -71,9 +72,35 @@ def score_pairs(model: Classifier, clean: list[np.ndarray], adversarial: list[np
     return probs[:len(clean)], probs[len(clean):]
 
 
+def class_map(study: Classifier, model: Classifier, spec: str) -> list[int]:
+    """The transfer model's index of each of the study model's classes, matched by class id
+    (the wnid), so a truth is compared by meaning: a 1,000-class transfer model for a 10-class
+    study, or the same wnids in another order. Refused when a study class has no match."""
+    ours, theirs = list(study.classes.ids), list(model.classes.ids)
+    if ours == theirs:
+        return list(range(len(ours)))
+    index = {w: i for i, w in enumerate(theirs) if w}
+    numbered = [str(i) for i in range(len(theirs))] == theirs or \
+        [str(i) for i in range(len(ours))] == ours
+    missing = [w or f"#{i}" for i, w in enumerate(ours) if not w or w not in index]
+    if missing or numbered or len(index) != len(theirs):
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3
+                                          else "")
+        why = (f"it lacks {len(missing)} of the study model's {len(ours)} classes ({shown})"
+               if missing else "one of the two has no class ids (wnids) to match them by")
+        raise ValueError(
+            f"--transfer-to {spec}: its {len(theirs)} classes cannot be matched to the study "
+            f"model's {len(ours)} by wnid ({why}), so its verdicts cannot be scored against "
+            "the study's truth; give a transfer model whose class list holds the study's classes")
+    return [index[w] for w in ours]
+
+
 def transfer_rows(model: Classifier, image_rows: list[dict], clean: list[np.ndarray],
-                  adversarial: list[np.ndarray], study_id: str) -> list[dict]:
-    """One row per attack row: the transfer model's clean and adversarial verdicts."""
+                  adversarial: list[np.ndarray], study_id: str,
+                  truth_of: list[int] | None = None) -> list[dict]:
+    """One row per attack row: the transfer model's clean and adversarial verdicts. ``truth``
+    is in the transfer model's classes (``truth_of`` maps the study's, class_map), so it
+    compares with the row's top-1s by meaning."""
     if not image_rows:
         return []
     p_clean, p_adv = score_pairs(model, clean, adversarial)
@@ -81,6 +108,8 @@ def transfer_rows(model: Classifier, image_rows: list[dict], clean: list[np.ndar
     out = []
     for r, c, a in zip(image_rows, p_clean, p_adv):
         truth = int(r["truth"])
+        if truth >= 0 and truth_of is not None:
+            truth = truth_of[truth] if truth < len(truth_of) else -1
         c5, a5 = _top5(c), _top5(a)
         right = truth >= 0 and c5[0] == truth
         out.append({
@@ -96,24 +125,33 @@ def transfer_rows(model: Classifier, image_rows: list[dict], clean: list[np.ndar
 
 
 def backfill_inputs(folder: Path, out: Path, classifier: Classifier, rows: list[dict]
-                    ) -> tuple[list[dict], list[np.ndarray], list[np.ndarray]]:
+                    ) -> tuple[list[dict], list[np.ndarray], list[np.ndarray],
+                               list[tuple[str, str]]]:
     """For attack rows made before a transfer model was added: the clean crop again (from the
-    photo) and the saved 8-bit adversarial (from its PNG)."""
+    photo) and the saved 8-bit adversarial (from its PNG); and (file, why) of each row whose
+    photo or PNG is gone or damaged, so the caller can say which rows were not scored."""
     from advgui.core.model.images import ImageError, load_rgb  # noqa: PLC0415
 
-    kept, clean, adversarial = [], [], []
+    kept, clean, adversarial, lost = [], [], [], []
     for r in rows:
-        if r["status"] != "ok" or not r["adversarial_png"]:
+        if r["status"] != "ok":
             continue
+        if not r["adversarial_png"]:
+            lost.append((r["file"], "its row names no adversarial PNG"))
+            continue
+        path = folder / r["file"]
         try:  # both read before either is kept: a missing PNG must not shift the pairs
-            crop = classifier.preprocessing.load(load_rgb(folder / r["file"]))
-            adv = np.asarray(load_rgb(out / r["adversarial_png"]))
-        except ImageError:
-            continue  # a vanished photo or PNG: no transfer row, the summary counts it out
+            crop = classifier.preprocessing.load(load_rgb(path))
+            path = out / r["adversarial_png"]
+            adv = np.asarray(load_rgb(path))
+        except (ImageError, OSError) as exc:
+            shown = r["file"] if path == folder / r["file"] else r["adversarial_png"]
+            lost.append((shown, "missing" if not path.exists() else str(exc)))
+            continue  # no extra row: the summary counts it out
         kept.append(r)
         clean.append(crop)
         adversarial.append(adv)
-    return kept, clean, adversarial
+    return kept, clean, adversarial, lost
 
 
 def transfer_summary(rows: list[dict]) -> list[dict]:
