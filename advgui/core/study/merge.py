@@ -34,6 +34,7 @@ class Part:
     manifest: dict
     clean: list[dict]
     rows: list[dict]
+    columns: tuple[str, ...] = tuple(IMAGE_COLUMNS)  # its images.csv's (an older one: fewer)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ def _read_part(folder: Path) -> Part:
             raise ValueError(f"{folder}/{name}: {log.describe_dropped()}; run the shard again "
                              "to resume and repair it")
     return Part(folder, Shard.parse(shard), kept["definition"], manifest, clean.rows,
-                images.rows if images else [])
+                images.rows if images else [],
+                tuple(images.columns) if images else tuple(IMAGE_COLUMNS))
 
 
 def _config_of(part: Part) -> StudyConfig:
@@ -194,7 +196,8 @@ def merge_studies(folders: list[Path], out: Path) -> MergeOutcome:
                          f"Merged from {len(parts)} shards.")
         write_csv(out / "clean.csv", CLEAN_COLUMNS, first.clean)
         _copy_pngs(parts, rows, out)
-        write_csv(out / "images.csv", IMAGE_COLUMNS, rows)
+        # The columns the parts have: shards of an older release merge into an older file.
+        write_csv(out / "images.csv", IMAGE_COLUMNS[:max(len(p.columns) for p in parts)], rows)
         _merge_transfer(parts, rows, out)
         manifest = _merged_manifest(parts, out, len(rows))
         summary = write_reports(out, rows, manifest, f"{first.manifest['model']['name']} on "
