@@ -12,7 +12,8 @@ from advgui.core.analysis.beside_table import (TIER_ORDER, beside_heading, besid
                                                format_beside_markdown)
 from advgui.core.analysis.summary import summary_rows, uses_truth
 from advgui.core.analysis.tables import format_markdown, format_summary
-from advgui.core.records.schema import IMAGE_COLUMNS, image_key, validate_image_row
+from advgui.core.records.schema import (IMAGE_COLUMNS, REQUIRED_IMAGE_COLUMNS, image_key,
+                                         validate_image_row)
 from advgui.core.records.row_log import read_csv
 from advgui.core.study.reports import read_manifest
 
@@ -34,7 +35,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         raise ValueError(f"no study results in {args.out} (images.csv missing)")
     # Read only: a summary never rewrites the study it reads (another run may be writing it).
     contents = read_csv(path, IMAGE_COLUMNS, validate_image_row, image_key,
-                        required=[c for c in IMAGE_COLUMNS if c != "study_id"])
+                        required=REQUIRED_IMAGE_COLUMNS)
     studies = {r.get("study_id", "") for r in contents.rows} - {""}
     if len(studies) > 1:
         raise ValueError(f"{path} holds rows of {len(studies)} different studies; a summary of "

@@ -36,18 +36,40 @@ def _eps_value(text: str) -> float:
     return math.inf if text.startswith(">") else float(text)
 
 
+def _empty(ax, why: str) -> None:
+    """A panel with nothing to draw says why, in the panel itself."""
+    ax.text(0.5, 0.5, why, ha="center", va="center", wrap=True, fontsize=8.5, color="#555",
+            transform=ax.transAxes)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _why_no_median(methods: set[str], eps: str) -> str:
+    if methods == {"fast"}:
+        return "no median eps-to-flip: most images of every decile\nflipped at no level up to 64"
+    return (f"no median eps-to-flip: most images of every decile\nflipped at no level up to 64 "
+            f"(fast) nor within ε {eps} (iterative)" if "fast" in methods else
+            f"no median eps-to-flip: most images of every decile\nflipped within no ε up to {eps}")
+
+
 def plot_fragility(bins: list[dict], correlations: list[dict], path: Path, title: str) -> None:
     """Flip rate (with Wilson intervals) and median eps-to-flip by decile of clean confidence,
-    one row of panels per eps."""
+    one row of panels per eps. Whatever the rows (none, none flipped, all flipped, one image),
+    the figure is drawn; a panel with nothing to draw says why."""
     from matplotlib.ticker import ScalarFormatter  # noqa: PLC0415
 
     eps_values = sorted({b["eps"] for b in bins}, key=float)
-    fig = _figure(11, 1.0 + 3.6 * len(eps_values))
-    axes = fig.subplots(len(eps_values), 2, squeeze=False)
+    fig = _figure(11, 1.0 + 3.6 * max(len(eps_values), 1))
+    axes = fig.subplots(max(len(eps_values), 1), 2, squeeze=False)
+    if not eps_values:
+        for ax in axes[0]:
+            _empty(ax, "no fast, iterative or momentum rows: no eps-to-flip was measured\n"
+                       "(PGD and noise have none; or no image was attacked)")
     rho = {(c["method"], c["target"], c["eps"]): c for c in correlations}
     for row, eps in zip(axes, eps_values):
         rate_ax, eps_ax = row
         series = sorted({(b["method"], b["target"]) for b in bins if b["eps"] == eps})
+        medians = []
         for k, (method, target) in enumerate(series):
             sel = [b for b in bins if (b["method"], b["target"], b["eps"]) == (method, target, eps)
                    and b["group"] == "decile"]
@@ -56,28 +78,33 @@ def plot_fragility(bins: list[dict], correlations: list[dict], path: Path, title
             lo = [y_ - 100 * float(b["flip_rate_lo"]) for y_, b in zip(y, sel)]
             hi = [100 * float(b["flip_rate_hi"]) - y_ for y_, b in zip(y, sel)]
             c = rho.get((method, target, eps), {})
-            label = f"{method} {target} (Spearman ρ {float(c.get('spearman', 'nan')):+.2f})"
+            try:
+                label = f"{method} {target} (Spearman ρ {float(c.get('spearman', 'nan')):+.2f})"
+            except ValueError:
+                label = f"{method} {target}"
             style = dict(color=palette.method_colour(method), marker=_marker(target),
                          linestyle="-" if target == "inverse" else "--")
             rate_ax.errorbar(x, y, yerr=[lo, hi], capsize=2, label=label, **style)
-            eps_ax.plot(x, [_eps_value(b["median_eps_to_flip"]) for b in sel], label=label,
-                        **style)
+            values = [_eps_value(b["median_eps_to_flip"]) for b in sel]
+            if any(math.isfinite(v) and v > 0 for v in values):
+                eps_ax.plot(x, values, label=label, **style)
+                medians += [v for v in values if math.isfinite(v) and v > 0]
         rate_ax.set(ylabel=f"ε {eps}: top-1 flipped (%)", ylim=(-2, 102), xticks=range(1, 11))
+        rate_ax.legend(fontsize=7, loc="best")
+        rate_ax.grid(alpha=0.3)
+        if not medians:
+            # Nothing within the search or the budget: a log axis of no value cannot be drawn.
+            _empty(eps_ax, _why_no_median({m for m, _ in series}, eps))
+            continue
         eps_ax.set(ylabel="median ε-to-flip (levels)", xticks=range(1, 11))
-        drawn = [_eps_value(b["median_eps_to_flip"]) for b in bins if b["eps"] == eps]
-        if not any(math.isfinite(v) for v in drawn):
-            # No median within the search or budget at this eps: nothing to scale the axis by,
-            # and a log axis with no finite value cannot be drawn at all.
-            eps_ax.set_ylim(1, max(2.0, float(eps)))
         eps_ax.set_yscale("log", base=2)
         eps_ax.yaxis.set_major_formatter(ScalarFormatter())
-        rate_ax.legend(fontsize=7, loc="best")
-        for ax in row:
-            ax.grid(alpha=0.3)
+        eps_ax.grid(alpha=0.3)
     for ax in axes[-1]:
         ax.set_xlabel("decile of clean top-1 confidence (1 = least confident)")
+    measures = sorted({f"{b['method']}: {b['measure']}" for b in bins if b.get("measure")})
     fig.suptitle(f"{title}. Medians past the search (fast) or the budget (iterative) are not "
-                 "drawn.", fontsize=9)
+                 "drawn.\nε-to-flip measures " + ("; ".join(measures) or "none"), fontsize=8)
     _save(fig, path)
 
 

@@ -6,6 +6,7 @@ from advgui.core.attacks.base import (Attack, AttackInvariantError, AttackResult
 from advgui.core.attacks.fast import FastGradientSign
 from advgui.core.attacks.iterative import IterativeGradientSign, kurakin_steps
 from advgui.core.attacks.momentum import MomentumGradientSign
+from advgui.core.attacks.noise import RandomSignNoise
 from advgui.core.attacks.pgd import ProjectedGradientDescent
 from advgui.core.attacks.registry import (ATTACKS, METHODS, STEPPED, attack_class,
                                           attack_from_settings, make_attack)
@@ -13,5 +14,5 @@ from advgui.core.attacks.targets import Target, TargetKind
 
 __all__ = ["Attack", "AttackInvariantError", "AttackResult", "AttackRun", "StepRecord", "finish",
            "run_to_end", "FastGradientSign", "IterativeGradientSign", "ProjectedGradientDescent",
-           "MomentumGradientSign", "ATTACKS", "METHODS", "STEPPED", "attack_class",
+           "MomentumGradientSign", "RandomSignNoise", "ATTACKS", "METHODS", "STEPPED", "attack_class",
            "attack_from_settings", "make_attack", "kurakin_steps", "Target", "TargetKind"]

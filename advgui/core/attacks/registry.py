@@ -13,11 +13,12 @@ from advgui.core.attacks.base import Attack
 from advgui.core.attacks.fast import FastGradientSign
 from advgui.core.attacks.iterative import IterativeGradientSign
 from advgui.core.attacks.momentum import MomentumGradientSign
+from advgui.core.attacks.noise import RandomSignNoise
 from advgui.core.attacks.pgd import ProjectedGradientDescent
 
 ATTACKS: Mapping[str, type[Attack]] = MappingProxyType({
     cls.name: cls for cls in (FastGradientSign, IterativeGradientSign, ProjectedGradientDescent,
-                              MomentumGradientSign)})
+                              MomentumGradientSign, RandomSignNoise)})
 METHODS: tuple[str, ...] = tuple(ATTACKS)
 # methods with a step size and a number of steps
 STEPPED: tuple[str, ...] = tuple(name for name, cls in ATTACKS.items() if cls.is_iterative)

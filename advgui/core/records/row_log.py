@@ -130,11 +130,16 @@ def read_csv(path: Path, columns: list[str], validate: Validator | None = None,
     records = _records(text)
     first = next(records, None)
     header = first[1] if first else None
-    if header is None or (required is None and header != list(columns)) or (
+    # Columns are only ever appended (records.schema): a header that is a shorter start of
+    # ``columns`` is an older release's file, read with empty cells for the newer columns.
+    older = required is None and header is not None and \
+        0 < len(header) < len(columns) and header == list(columns)[:len(header)]
+    if header is None or (required is None and header != list(columns) and not older) or (
             required is not None and not set(required) <= set(header)):
         raise ValueError(f"{path} is not a report this version of advgui wrote (its first line "
                          "names other columns); use a new output folder")
     out.columns = header
+    missing = dict.fromkeys(list(columns)[len(header):], "") if older else {}
     seen: dict[tuple, int] = {}
     for line, record, complete, error in records:
         if not complete:
@@ -146,7 +151,7 @@ def read_csv(path: Path, columns: list[str], validate: Validator | None = None,
         if len(record) != len(header):
             out.dropped.append((line, f"{len(record)} cells, expected {len(header)}"))
             continue
-        row = {k: uncell(v) for k, v in zip(header, record)}
+        row = {**{k: uncell(v) for k, v in zip(header, record)}, **missing}
         why = validate(row) if validate else None
         if why:
             out.dropped.append((line, why))
@@ -177,6 +182,8 @@ class RowLog:
         if contents is not None and contents.damaged:
             self.repaired = contents.describe_dropped()
             write_csv(path, columns, self.rows)
+        elif contents is not None and contents.columns != list(columns):
+            write_csv(path, columns, self.rows)  # an older file: its rows get the new columns
         try:
             self._fd = open_append(path)
         except OSError as exc:

@@ -21,7 +21,11 @@ IMAGE_COLUMNS = [
     "top1_error_truth", "top5_error_truth", "top1_error_clean", "top5_error_clean",
     "first_flip_step", "eps_to_flip", "linf", "l2", "psnr", "adversarial_png", "status", "error",
     "study_id",
+    # Appended by later releases (an older images.csv reads with these cells empty):
+    "eps_to_flip_float",  # the fast attack's float-domain eps-to-flip, to 1/64 level
 ]
+# The columns every images.csv a release wrote has (study_id aside: the oldest had none).
+REQUIRED_IMAGE_COLUMNS = [c for c in IMAGE_COLUMNS[:IMAGE_COLUMNS.index("study_id")]]
 SUMMARY_COLUMNS = [
     "tier", "method", "target", "eps", "images",
     "top1_error_truth_n", "top1_error_truth", "top1_error_truth_lo", "top1_error_truth_hi",
@@ -52,7 +56,9 @@ DESTROY_SUMMARY_COLUMNS = ["transform", "tier", "method", "target", "eps", "imag
                            "destruction_rate_hi", "clean_t_accuracy"]
 
 _INT_COLUMNS = ("truth", "clean_top1", "target_class", "adv_top1", "steps", "first_flip_step", "linf")
-_FLOAT_COLUMNS = ("clean_top1_probability", "adv_top1_probability", "l2", "eps_to_flip")
+_FLOAT_COLUMNS = ("clean_top1_probability", "adv_top1_probability", "l2", "eps_to_flip",
+                  "eps_to_flip_float")
+_MAY_BE_EMPTY = ("eps_to_flip", "eps_to_flip_float")  # not measured (older studies, other methods)
 _FLAG_COLUMNS = ("top1_error_clean", "top5_error_clean")
 _TRUTH_FLAGS = ("truth_in_clean_top5", "top1_error_truth", "top5_error_truth")
 TIERS = {t.value for t in Tier}
@@ -96,7 +102,7 @@ def validate_image_row(row: dict[str, str]) -> str | None:
         except ValueError:
             return f"{name} {row[name]!r} is not a whole number"
     for name in _FLOAT_COLUMNS:
-        if name == "eps_to_flip" and row.get(name, "") == "":
+        if name in _MAY_BE_EMPTY and row.get(name, "") == "":
             continue  # not measured (older studies)
         try:
             float(row[name])

@@ -10,7 +10,7 @@ from PIL import Image
 
 from advgui.core.attacks import Attack, StepRecord, Target, run_to_end
 from advgui.core.model.classifier import Classifier
-from advgui.core.study.fragility_search import fast_eps_to_flip
+from advgui.core.study.fragility_search import fast_flips
 from advgui.core.model.images import ImageError, load_rgb
 from advgui.core.records.safe_write import atomic_write_file
 from advgui.core.records.schema import adversarial_name
@@ -25,7 +25,8 @@ class BatchAttacker:
                  adversarial_fd: int | None) -> None:
         self.classifier, self.folder, self.study_id = classifier, folder, study_id
         self.adversarial, self.adversarial_fd = adversarial, adversarial_fd
-        self.flip_cache: dict[tuple[str, str], float] = {}
+        # (file, target) -> (eps_to_flip, eps_to_flip_float) of the fast search
+        self.flip_cache: dict[tuple[str, str], tuple[float, float]] = {}
         # The last batch's (row, clean crop, 8-bit adversarial) for the transfer models.
         self.pairs: list[tuple[dict, np.ndarray, np.ndarray]] = []
 
@@ -57,7 +58,7 @@ class BatchAttacker:
         # keys: a random start (PGD) is drawn from each image's own name, whatever its batch
         steps = attack.run(self.classifier, x, target, truth, keys=[r["file"] for r in batch])
         result = run_to_end(steps, stop_between_steps)
-        flip_eps = self._eps_to_flip(batch, method, target, x, truth, result)
+        flip_eps, flip_float = self._eps_to_flip(batch, method, target, x, truth, result)
         out = []
         for j, r in enumerate(batch):
             png = adversarial_name(r["file"], method, target.slug, eps)
@@ -67,26 +68,31 @@ class BatchAttacker:
                                   dir_fd=self.adversarial_fd)
             row = image_row(self.classifier, r, method, target, eps, attack, result, j,
                             pixels[j], f"adversarial/{png}" if not result.problems[j] else "",
-                            float(flip_eps[j]))
+                            float(flip_eps[j]),
+                            None if flip_float is None else float(flip_float[j]))
             out.append(dict(row, study_id=self.study_id))
         self.pairs = [(r, pixels[j], result.pixels[j]) for j, r in enumerate(out)
                       if not result.problems[j]]
         return failed + out
 
     def _eps_to_flip(self, batch: list[dict], method: str, target: Target, x: np.ndarray,
-                     truth: np.ndarray, result) -> np.ndarray:
-        """Per image, how hard it was to flip (see core/fragility.py). The fast search depends
-        only on the image and target (the sign of the clean gradient), so it is made once per
-        image and target in a run, whatever the eps values."""
+                     truth: np.ndarray, result) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per image, how hard it was to flip (see analysis/fragility.py), and for the fast
+        attack its float-domain eps-to-flip (None for the others). The fast search depends only
+        on the image and target (the sign of the clean gradient), so it is made once per image
+        and target in a run, whatever the eps values."""
         if method != "fast":
-            return result.first_flip_linf
+            linf = result.first_flip_linf
+            return (np.full(len(batch), np.inf) if linf is None else linf), None
         keys = [(r["file"], str(target)) for r in batch]
         missing = [j for j, k in enumerate(keys) if k not in self.flip_cache]
         if missing:
-            found = fast_eps_to_flip(self.classifier, x[missing], target, truth[missing],
-                                     clean=result.clean_probabilities[missing])
-            self.flip_cache.update({keys[j]: v for j, v in zip(missing, found)})
-        return np.asarray([self.flip_cache[k] for k in keys])
+            found = fast_flips(self.classifier, x[missing], target, truth[missing],
+                               clean=result.clean_probabilities[missing])
+            self.flip_cache.update({keys[j]: (a, b) for j, a, b in
+                                    zip(missing, found.eps_to_flip, found.eps_to_flip_float)})
+        return (np.asarray([self.flip_cache[k][0] for k in keys]),
+                np.asarray([self.flip_cache[k][1] for k in keys]))
 
     def _error_row(self, clean_row: dict, method: str, target: Target, eps: float,
                    error: str) -> dict:

@@ -3,8 +3,8 @@ GPU estimate from the model's FLOPs (marked as an estimate until measured on tha
 
 Per image of the folder: one forward run (classification). Per sampled image and target:
 - fast: one gradient run, one forward run of the 8-bit result, and the eps-to-flip search (the
-  gradient sign is the attack's own; one forward run per grid value until the top-1 flips, at
-  most len(FAST_GRID));
+  gradient sign is the attack's own; one forward run per level until the top-1 flips, then the
+  float measure's bisection: at most FAST_SEARCH_RUNS);
 - iterative: one gradient run per step and one forward run of the 8-bit result.
 """
 
@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from advgui.core.analysis.fragility import FAST_GRID
+from advgui.core.analysis.fragility import FAST_SEARCH_RUNS
 
 # A named GPU's float32 peak (advgui turns TF32 off, so tensor-core TF32 rates do not apply),
 # and the share of it a convolutional network's forward and backward passes reach in practice.
 GPU_NAME = "NVIDIA A100 (SXM, 40/80 GB)"
 GPU_FP32_PEAK_TFLOPS = 19.5
 GPU_FRACTION = 0.35
-# Typical share of the grid the eps-to-flip search walks before the top-1 flips (the fast attack
-# flips most images at a few levels); the worst case is the whole grid.
-FLIP_SEARCH_TYPICAL = 4
+# Typical forward runs of the eps-to-flip search: the fast attack flips most images at a few
+# levels, then the float measure bisects six times; the worst case is FAST_SEARCH_RUNS.
+FLIP_SEARCH_TYPICAL = 10
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,6 @@ def format_plan(work: dict[str, Work], cpu: Rates, gpu_rates: list[Rates],
     for rates in gpu_rates:
         lines.append(f"{rates.device}: -> {format_duration_long(seconds_on(work, rates))}")
     lines.append(f"(the eps-to-flip search is counted at {FLIP_SEARCH_TYPICAL} forward runs per "
-                 f"fast attack, at most {len(FAST_GRID)}; decoding images and writing PNGs and "
+                 f"fast attack, at most {FAST_SEARCH_RUNS}; decoding images and writing PNGs and "
                  "CSV rows are not counted)")
     return "\n".join(lines)

@@ -48,6 +48,7 @@ class Part:
     lines: list[int] = field(default_factory=list)  # images.csv's line of each row
     # NAME.csv of each extra the part has: (its rows, the line of each)
     extras: dict[str, tuple[list[dict], list[int]]] = field(default_factory=dict)
+    columns: tuple[str, ...] = tuple(IMAGE_COLUMNS)  # its images.csv's (an older one: fewer)
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ def _read_part(folder: Path) -> Part:
             extras[scoring.kind.csv] = _read_log(path, scoring.kind.columns, scoring.validate)
     return Part(folder, Shard.parse(shard), kept["definition"], manifest, clean.rows,
                 images.rows if images else [],
-                _row_lines(folder / "images.csv")[:len(images.rows)] if images else [], extras)
+                _row_lines(folder / "images.csv")[:len(images.rows)] if images else [], extras,
+                tuple(images.columns) if images else tuple(IMAGE_COLUMNS))
 
 
 def _config_of(part: Part) -> StudyConfig:
@@ -384,7 +386,8 @@ def merge_studies(folders: list[Path], out: Path) -> MergeOutcome:
                          f"Merged from {len(parts)} shards.")
         write_csv(out / "clean.csv", CLEAN_COLUMNS, first.clean)
         _copy_pngs(parts, rows, out)
-        write_csv(out / "images.csv", IMAGE_COLUMNS, rows)
+        # The columns the parts have: shards of an older release merge into an older file.
+        write_csv(out / "images.csv", IMAGE_COLUMNS[:max(len(p.columns) for p in parts)], rows)
         _merge_transfer(parts, rows, out)
         manifest = _merged_manifest(parts, out, len(rows))
         summary = write_reports(out, rows, manifest, f"{first.manifest['model']['name']} on "

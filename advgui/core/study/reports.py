@@ -20,7 +20,7 @@ from advgui.core.analysis.summary import summary_rows
 from advgui.core.records.schema import SUMMARY_COLUMNS
 
 REPORT_FILES = ("summary.csv", "fragility.csv", "fragility_correlation.csv", "fragility.png",
-                "error_vs_eps.png")
+                "error_vs_eps.png")  # error_vs_eps.png: a study of two eps or more
 
 
 def write_reports(out: Path, rows: list[dict], manifest: dict, title: str) -> list[dict]:
@@ -28,11 +28,12 @@ def write_reports(out: Path, rows: list[dict], manifest: dict, title: str) -> li
     summary = summary_rows(rows)
     write_csv(out / "summary.csv", SUMMARY_COLUMNS, summary)
     bins, correlations = fragility_rows(rows)
-    if bins:
-        write_csv(out / "fragility.csv", FRAGILITY_COLUMNS, bins)
-        write_csv(out / "fragility_correlation.csv", CORRELATION_COLUMNS, correlations)
-        plot_fragility(bins, correlations, out / "fragility.png", title)
-    plot_error_vs_eps(summary, out / "error_vs_eps.png", title)
+    # Written whatever the rows (none, none flipped, one image): a study always finishes, and
+    # its figures say in the panel why one is empty.
+    write_csv(out / "fragility.csv", FRAGILITY_COLUMNS, bins)
+    write_csv(out / "fragility_correlation.csv", CORRELATION_COLUMNS, correlations)
+    plot_fragility(bins, correlations, out / "fragility.png", title)
+    plot_error_vs_eps(summary, out / "error_vs_eps.png", title)  # not for one eps: no curve
     plot_error_by_tier(summary, out / "error_by_tier.png", title)
     manifest["fragility"] = correlations
     atomic_write_json(out / "manifest.json", manifest)

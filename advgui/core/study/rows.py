@@ -33,7 +33,7 @@ def norms(clean: np.ndarray, adv: np.ndarray) -> tuple[int, float, float]:
 
 def image_row(classifier: Classifier, clean_row: dict, method: str, target: Target, eps: float,
               attack, result: AttackResult, j: int, pixels: np.ndarray, png: str,
-              eps_to_flip: float | None = None) -> dict:
+              eps_to_flip: float | None = None, eps_to_flip_float: float | None = None) -> dict:
     names = classifier.classes.names
     clean, adv = result.clean_probabilities[j], result.pixel_probabilities[j]
     truth = int(clean_row["truth"])
@@ -62,4 +62,5 @@ def image_row(classifier: Classifier, clean_row: dict, method: str, target: Targ
         "linf": linf, "l2": f"{l2:.2f}",
         "psnr": f"{psnr:.2f}", "adversarial_png": png,
         "status": "error" if result.problems[j] else "ok", "error": result.problems[j],
+        "eps_to_flip_float": "" if eps_to_flip_float is None else f"{eps_to_flip_float:.6g}",
     }

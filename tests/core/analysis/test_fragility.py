@@ -104,3 +104,29 @@ def test_the_fragility_figure_draws_an_eps_where_no_median_flipped(tmp_path) -> 
              "median_eps_to_flip": ">1"} for d in range(1, 11)]
     plot_fragility(bins, [], tmp_path / "fragility.png", "resistant")
     assert (tmp_path / "fragility.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("target", ["inverse", "least-likely"])
+def test_the_exact_search_is_every_level_and_the_float_measure_flips(clf, target) -> None:
+    """Issue 26: eps_to_flip is the brute force over every level 1..64 (not a grid), and the
+    scan of all levels agrees; the float measure is a real eps at which the float step flips,
+    and 1/64 level less does not (within its first flipping level)."""
+    from advgui.core.study.fragility_search import fast_flips  # noqa: PLC0415
+
+    x = images(12, seed=4)
+    t = Target.parse(target, clf.num_classes)
+    found = fast_flips(clf, x, t)
+    np.testing.assert_array_equal(found.eps_to_flip,
+                                  fast_eps_to_flip(clf, x, t, grid=tuple(range(1, 65))))
+    every = fast_flips(clf, x, t, scan="all")
+    np.testing.assert_array_equal(every.eps_to_flip, found.eps_to_flip)
+    assert every.forward_images > found.forward_images
+    pre, top1 = clf.preprocessing, clf.probabilities(x).argmax(1)
+    sign = np.sign(clf.gradient(x, *t.resolve(clf.probabilities(x), None)).gradient)
+    lo, hi = pre.bounds()
+    for j in np.flatnonzero(np.isfinite(found.eps_to_flip_float)):
+        e = found.eps_to_flip_float[j]
+        step = [np.clip(x[j:j + 1] + pre.pixel_step(v) * sign[j:j + 1], lo, hi)
+                for v in (e, e - 1 / 64)]
+        flips = clf.probabilities(np.concatenate(step)).argmax(1) != top1[j]
+        assert flips[0] and (not flips[1] or e - 1 / 64 <= np.floor(e - 1e-9))

@@ -18,6 +18,8 @@ TARGETS = ("least-likely", "least-likely-top5", "inverse", "true", "class:3")
 EPS = 8.0
 KEYS = ("a.png", "b.png", "c.png", "d.png")
 TOLERANCE = 1e-3  # pixel levels: float32 rounding only
+# Methods that are baselines, not attacks: not expected to move the objective their way.
+CONTROLS = ("noise",)
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +120,18 @@ def test_the_attack_moves_every_image_its_way(clf, batch, method, target) -> Non
     rows = np.arange(len(x))
     before = -np.log(result.clean_probabilities[rows, result.target])
     after = -np.log(result.pixel_probabilities[rows, result.target])
+    if method in CONTROLS:
+        # The control follows no gradient, so it is not expected to raise the objective: it
+        # must move it its way less than the one-step attack of the same size does, and change
+        # every image by exactly eps (8-bit), as the attacks do.
+        _, fast = _run(_attack("fast"), clf, x, truth, target)
+        rise = result.direction * (after - before)
+        fast_rise = fast.direction * (-np.log(fast.pixel_probabilities[rows, fast.target])
+                                      - before)
+        assert rise.mean() < fast_rise.mean()
+        saved = np.abs(result.pixels.astype(int) - clf.preprocessing.to_uint8(x).astype(int))
+        assert saved.reshape(len(x), -1).max(axis=1).tolist() == [EPS] * len(x)
+        return
     assert np.all(result.direction * (after - before) > 0)  # the objective rose, every image
     if np.all(result.direction > 0):
         assert (result.pixel_probabilities.argmax(axis=1) == truth).mean() < 1.0

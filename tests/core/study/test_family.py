@@ -73,11 +73,12 @@ def test_momentum_matches_a_hand_computation_over_three_steps(clf) -> None:
 
 
 def test_every_method_of_the_family_is_made_by_name_with_its_defaults() -> None:
-    assert METHODS == ("fast", "iterative", "pgd", "momentum")
+    assert METHODS == ("fast", "iterative", "pgd", "momentum", "noise")  # noise: the control
     iterative = make_attack("iterative", eps=8)
     assert iterative.steps == 10 and iterative.alpha == 1.0
     assert make_attack("pgd", eps=8).steps == 10 and make_attack("pgd", eps=8).alpha == 2.0
     assert make_attack("momentum", eps=16).alpha == pytest.approx(1.6)
+    assert make_attack("noise", eps=8).steps == 1 and make_attack("noise", eps=8).alpha is None
     assert make_attack("pgd", eps=8, alpha=1, steps=3).steps == 3
     with pytest.raises(ValueError, match="unknown method"):
         make_attack("deepfool", eps=8)
