@@ -1,16 +1,17 @@
 """The published results, rendered from their committed study folders: docs/results/FOLDER.md.
 
     python scripts/render_results.py            # write docs/results/*.md from docs/FOLDER/
-    python scripts/render_results.py --check    # re-render in memory; exit 1 naming a file that drifted
+    python scripts/render_results.py --check    # re-render in memory; exit 1 naming what drifted
 
 Every number on those pages comes from the folder's summary CSVs through the project's own
 readers and tables (records.row_log, analysis.tables, analysis.beside_table, analysis.fragility),
 so the text and the record cannot drift: tests/docs/test_results_render.py runs --check.
 
-The summaries hold a rate to 4 decimals beside its denominator. Printing that rounded value
-misleads (16.495 % stored as 0.1650, then printed 16.5 where the exact fraction says 16.5, or
-worse when rounded again), so each rate is taken back to its integer count: the one numerator
-k in 0..n whose k/n the study wrote as that 4-decimal text. The rate and its Wilson interval
+The summaries hold a rate to 4 decimals beside its denominator. Printing from that rounded text
+rounds twice (Wilson's lower end of 8/26 is 16.501 %, stored as 0.1650 and printed 16 as a
+whole percent, where the exact value gives 17), so each rate is taken back to its integer
+count: the one numerator k in 0..n whose k/n the study wrote as that 4-decimal text (or the
+count the CSV itself holds: destroyed, flipped). The rate and its Wilson interval
 are then recomputed from k and n (analysis.stats.wilson) and the CSV's interval must agree to
 its 4 decimals; a record that does not is refused loudly (RecordMismatch), never rendered.
 
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -164,10 +164,34 @@ def tier_sums(summary: list[dict]) -> list[str]:
     return notes
 
 
+def flips_agree(summary: list[dict], bins: list[dict]) -> list[str]:
+    """Where fragility.csv's per-tier flips are not summary.csv's top-1 changes: a note each."""
+    notes = []
+    for b in (b for b in bins if b["group"] == "tier"):
+        row = next((r for r in summary if (r["method"], r["target"], r["eps"], r["tier"])
+                    == (b["method"], b["target"], b["eps"], b["bin"])), None)
+        if row is None:
+            notes.append(f"fragility.csv has {b['method']} {b['target']} eps {b['eps']} tier "
+                         f"{b['bin']}, summary.csv does not")
+            continue
+        changed = round(row["top1_error_clean"] * int(row["images"]))
+        if (int(row["images"]), changed) != (int(b["images"]), int(b["flipped"])):
+            notes.append(f"{b['method']} {b['target']} eps {b['eps']} {b['bin']}: summary.csv "
+                         f"{changed}/{row['images']} top-1 changed, fragility.csv "
+                         f"{b['flipped']}/{b['images']} flipped")
+    return notes
+
+
 # --- the page --------------------------------------------------------------------------------
 
 def _listing(values) -> str:
     return ", ".join(f"`{v}`" for v in values)
+
+
+def _data_name(folder: str) -> str:
+    """The data set's name from its recorded path (a folder 'images' is named by its parent)."""
+    path = Path(str(folder))
+    return f"{path.parent.name}/{path.name}" if path.name == "images" else path.name
 
 
 def _shipped_sha256() -> dict[str, str]:
@@ -222,7 +246,7 @@ def _header(folder: Path, manifest: dict, summary: list[dict]) -> list[str]:
         f"- **Model**: `{model.get('name', '?')}`, sha256 `{sha}`: {which}."
         + (f" study.json defines the study with sha256 `{defined_sha}`, which differs."
            if defined_sha and defined_sha != sha else ""),
-        f"- **Data**: the images of `{Path(str(config.get('folder', '?'))).name}` (recorded path "
+        f"- **Data**: the images of `{_data_name(config.get('folder', '?'))}` (recorded path "
         f"`{config.get('folder', '?')}`); "
         + (("true labels from " + (f"`{Path(str(config['labels_csv'])).name}`"
                                    if config.get("labels_csv") else "the image folder (no labels "
@@ -275,7 +299,8 @@ def _fragility_section(bins: list[dict], correlations: list[dict]) -> list[str]:
              "as the study computed it) and the median eps-to-flip per tier, in 8-bit levels; "
              "then the share of each tier the attack flipped (its top-1 changed), with Wilson "
              "intervals from the counts in fragility.csv.", ""]
-    by_tier = {(b["method"], b["target"], b["eps"], b["bin"]): b for b in bins if b["group"] == "tier"}
+    by_tier = {(b["method"], b["target"], b["eps"], b["bin"]): b
+               for b in bins if b["group"] == "tier"}
     head = ["method", "target", "eps", "images", "ρ [95 %]", "median high", "median medium",
             "median low"] + [f"flipped {t}" for t in TIERS] + ["measure"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -321,7 +346,8 @@ def render(folder: Path) -> str:
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     summary = exact_summary(folder)
     lines = _header(folder, manifest, summary)
-    notes = tier_sums(summary)
+    bins, correlations = exact_fragility(folder)
+    notes = tier_sums(summary) + flips_agree(summary, bins)
     if notes:
         lines += ["", "**The record disagrees with itself**: " + "; ".join(notes) + "."]
     truth = uses_truth(summary)
@@ -334,7 +360,6 @@ def render(folder: Path) -> str:
         _, _, rows = beside_rows(summary, extras)
         lines += ["", "## Transfer and destruction (transfer_summary.csv, destroy_summary.csv)",
                   "", beside_heading(truth), "", format_beside_markdown(rows)]
-    bins, correlations = exact_fragility(folder)
     if correlations:
         lines += _fragility_section(bins, correlations)
     figures = sorted(p.name for p in folder.glob("*.png"))
