@@ -1,11 +1,11 @@
-"""Write the README's list of supported ONNX operators from the gradient builder's own table.
+"""Write the docs' list (docs/gradient.md) of supported ONNX operators from the gradient builder's own table.
 
     PYTHONPATH=. python scripts/supported_ops.py          # print the list
-    PYTHONPATH=. python scripts/supported_ops.py --write  # replace it in README.md
+    PYTHONPATH=. python scripts/supported_ops.py --write  # replace it in docs/gradient.md
 
-The list sits between two HTML comments in the section "The gradient graph";
+The list sits between two HTML comments in docs/gradient.md (it was in the README);
 tests/core/autodiff/test_readme_operators.py fails when it differs from
-advgui/core/autodiff/table.py, so the README cannot drift from the code.
+advgui/core/autodiff/table.py, so the page cannot drift from the code.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from advgui.core.autodiff.table import NON_DIFFERENTIABLE, SUPPORTED_OPS
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[1] / "docs" / "gradient.md"
 START, END = "<!-- supported-operators:start -->", "<!-- supported-operators:end -->"
 _BLOCK = re.compile(re.escape(START) + r"\n(.*?)\n?" + re.escape(END), re.S)
 
@@ -39,14 +39,14 @@ def readme_block(text: str) -> str | None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--write", action="store_true", help="replace the list in README.md")
+    parser.add_argument("--write", action="store_true", help="replace the list in docs/gradient.md")
     args = parser.parse_args()
     if not args.write:
         print(markdown())
         return 0
     text = README.read_text(encoding="utf-8")
     if readme_block(text) is None:
-        print(f"README.md lacks the markers {START} ... {END}", file=sys.stderr)
+        print(f"docs/gradient.md lacks the markers {START} ... {END}", file=sys.stderr)
         return 1
     README.write_text(_BLOCK.sub(lambda _: f"{START}\n{markdown()}\n{END}", text),
                       encoding="utf-8")

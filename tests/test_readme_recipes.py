@@ -1,5 +1,6 @@
-"""Issue 25: the README's Slurm and Ray recipes run as written. The commands between the
-``<!-- recipe:NAME -->`` markers are taken from README.md and run by bash on a small folder
+"""Issue 25: the documented Slurm and Ray recipes run as written. The commands between the
+``<!-- recipe:NAME -->`` markers are taken from docs/study-folder.md (moved there from the README
+in issue 26) and run by bash on a small folder
 with the tiny model: ``advgui-cli`` is this tree's command line (with ``--model`` the tiny model,
 ``--device cuda`` read as cpu and few attack steps), and ``sbatch`` runs a job at once, an
 array's tasks one after another with SLURM_ARRAY_TASK_ID set. The merged study must be the
@@ -63,9 +64,9 @@ print(next(n for n in itertools.count(1000 + os.getpid())))
 
 
 def recipe(name: str) -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "study-folder.md").read_text(encoding="utf-8")
     block = re.search(rf"<!-- recipe:{name} -->\n(.*?)<!-- /recipe:{name} -->", text, re.S)
-    assert block, f"README.md has no recipe:{name} markers"
+    assert block, f"docs/study-folder.md has no recipe:{name} markers"
     return "\n".join(line[4:] for line in block[1].splitlines())
 
 
