@@ -186,15 +186,19 @@ def plot_error_by_tier(summary: list[dict], path: Path, title: str) -> None:
         for k, (method, target) in enumerate(series):
             by_tier = {r["tier"]: r for r in summary
                        if (r["method"], r["target"], r["eps"]) == (method, target, eps)}
-            pts = [(i + (k - (len(series) - 1) / 2) * 0.06, by_tier[t]) for i, t in enumerate(tiers)
-                   if t in by_tier and by_tier[t][key] not in ("", "nan")
-                   and not math.isnan(float(by_tier[t][key]))]
-            if not pts:
+            # A tier without a rate (no image counted) is a gap in the line, never bridged: a
+            # line from high to low would read as a value for medium.
+            x = [i + (k - (len(series) - 1) / 2) * 0.06 for i in range(len(tiers))]
+            rows = [by_tier.get(t) for t in tiers]
+            known = [r is not None and r[key] not in ("", "nan") and not math.isnan(float(r[key]))
+                     for r in rows]
+            if not any(known):
                 continue
-            x = [p_[0] for p_ in pts]
-            y = [100 * float(r[key]) for _, r in pts]
-            lo = [v - 100 * float(r[key + "_lo"]) for v, (_, r) in zip(y, pts)]
-            hi = [100 * float(r[key + "_hi"]) - v for v, (_, r) in zip(y, pts)]
+            y = [100 * float(r[key]) if ok else math.nan for r, ok in zip(rows, known)]
+            lo = [v - 100 * float(r[key + "_lo"]) if ok else 0.0
+                  for v, r, ok in zip(y, rows, known)]
+            hi = [100 * float(r[key + "_hi"]) - v if ok else 0.0
+                  for v, r, ok in zip(y, rows, known)]
             ax.errorbar(x, y, yerr=[lo, hi], color=palette.method_colour(method),
                         marker=_marker(target), linestyle="-" if target == "inverse" else "--",
                         capsize=2, markersize=4, linewidth=1.2)
