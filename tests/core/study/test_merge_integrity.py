@@ -125,6 +125,30 @@ def test_merge_copies_nothing_from_outside_the_parts(base, tmp_path) -> None:
     assert png.name in msg and "hard link" in msg
 
 
+def test_merge_refuses_pngs_whose_bytes_were_swapped(base, tmp_path) -> None:
+    """Each row records the SHA-256 of the PNG the study wrote: two PNGs of a part whose bytes
+    were swapped (the names each row's own) are refused, naming the part, the line, both files."""
+    p1, p2 = copies(base, tmp_path / "a")
+    table = rows(p2 / "images.csv")
+    first, second = [(line, r) for line, r in enumerate(table, 2) if r["adversarial_png"]][:2]
+    assert first[1]["adversarial_sha256"] and second[1]["adversarial_sha256"]
+    a, b = p2 / first[1]["adversarial_png"], p2 / second[1]["adversarial_png"]
+    assert a.read_bytes() != b.read_bytes()
+    data_a, data_b = a.read_bytes(), b.read_bytes()
+    a.write_bytes(data_b)
+    b.write_bytes(data_a)
+    msg = refused(p1, p2, out=tmp_path / "m")
+    assert str(p2) in msg and f"line {first[0]}" in msg and "images.csv" in msg, msg
+    assert a.name in msg and b.name in msg and "SHA-256" in msg, msg
+    # unswapped, the same parts merge, and the merged rows keep the hashes
+    a.write_bytes(data_a)
+    b.write_bytes(data_b)
+    cli("merge", p1, p2, "--out", tmp_path / "ok")
+    merged = {r["adversarial_png"]: r["adversarial_sha256"]
+              for r in rows(tmp_path / "ok" / "images.csv")}
+    assert merged[first[1]["adversarial_png"]] == first[1]["adversarial_sha256"]
+
+
 def test_merge_checks_every_row_against_the_study(base, tmp_path) -> None:
     cases = {
         "foreign study_id": ("images.csv", lambda t: t[1].update(study_id="0123456789abcdef"),
