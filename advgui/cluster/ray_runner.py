@@ -13,10 +13,11 @@ so no part is ever written into someone else's folder. An address where no Ray a
 refused within CONNECT_SECONDS, naming it. Ctrl-C stops the tasks after their current attack
 step (cancelled after CANCEL_GRACE_SECONDS if they have not); a second Ctrl-C aborts. The local
 Ray instance started when no address is given is shut down however the run ends (also on an
-exception or a second Ctrl-C). After a kill -9 of the driver (measured with Ray 2.x here) the
-GCS server, raylet and the shard tasks end with it (a task whose driver is gone stops at its
-next attack step), but its DashboardAgent and RuntimeEnvAgent processes stay: end them by their
-process ids (`ps -ef | grep ray::`), or with `ray stop` where no other Ray runs on the machine.
+exception or a second Ctrl-C). A kill -9 of the driver gives it no chance to: Ray 2.60 then
+ends its GCS server and raylet, but the DashboardAgent and RuntimeEnvAgent stay (include_dashboard
+=False does not stop them starting). So a local instance is started with a watcher beside it
+(advgui.cluster.watch, in its own session) that ends every process the driver started once the
+driver is gone.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -176,6 +178,8 @@ def _init(address: str | None) -> None:
                   "status` there), or run without --ray", file=sys.stderr, flush=True)
             os._exit(2)
 
+    if not address:
+        _start_watcher()
     timer = threading.Timer(limit, give_up)
     timer.daemon = True
     timer.start()
@@ -185,6 +189,17 @@ def _init(address: str | None) -> None:
     finally:
         done.set()
         timer.cancel()
+
+
+_watcher: subprocess.Popen | None = None  # kept: it outlives the run, never waited for
+
+
+def _start_watcher() -> None:
+    """The watcher that ends the local Ray instance's processes if this driver is killed."""
+    global _watcher  # noqa: PLW0603
+    _watcher = subprocess.Popen([sys.executable, "-m", "advgui.cluster.watch", str(os.getpid())],
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
 
 
 def run_study_on_ray(model: ModelOptions, config: StudyConfig, address: str | None = None,

@@ -23,6 +23,7 @@ IMAGE_COLUMNS = [
     "study_id",
     # Appended by later releases (an older images.csv reads with these cells empty):
     "eps_to_flip_float",  # the fast attack's float-domain eps-to-flip, to 1/64 level
+    "adversarial_sha256",  # SHA-256 of the PNG's bytes as the study wrote them (merge checks it)
 ]
 # The columns every images.csv a release wrote has (study_id aside: the oldest had none).
 REQUIRED_IMAGE_COLUMNS = [c for c in IMAGE_COLUMNS[:IMAGE_COLUMNS.index("study_id")]]
@@ -117,7 +118,15 @@ def validate_image_row(row: dict[str, str]) -> str | None:
     for name in ("clean_top5", "adv_top5"):
         if len(top5_classes(row[name])) != 5:
             return f"{name} {row[name][:40]!r} does not list five classes"
+    digest = row.get("adversarial_sha256", "")
+    if digest and not re.fullmatch(r"[0-9a-f]{64}", digest):
+        return f"adversarial_sha256 {digest[:70]!r} is not a SHA-256 (64 hexadecimal digits)"
     return None
+
+
+def png_sha256(data: bytes) -> str:
+    """The adversarial_sha256 cell of a PNG's bytes."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def top5_classes(text: str) -> list[int]:

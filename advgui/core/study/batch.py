@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Callable
 
@@ -13,7 +14,7 @@ from advgui.core.model.classifier import Classifier
 from advgui.core.study.fragility_search import fast_flips
 from advgui.core.model.images import ImageError, load_rgb
 from advgui.core.records.safe_write import atomic_write_file
-from advgui.core.records.schema import adversarial_name
+from advgui.core.records.schema import adversarial_name, png_sha256
 from advgui.core.study.rows import image_row
 
 
@@ -61,16 +62,20 @@ class BatchAttacker:
         flip_eps, flip_float = self._eps_to_flip(batch, method, target, x, truth, result)
         out = []
         for j, r in enumerate(batch):
-            png = adversarial_name(r["file"], method, target.slug, eps)
+            png, digest = adversarial_name(r["file"], method, target.slug, eps), ""
             if not result.problems[j]:
-                image = Image.fromarray(result.pixels[j])
-                atomic_write_file(self.adversarial / png, lambda fh, im=image: im.save(fh, format="PNG"),
+                # Encoded first, so that the row's hash is of the very bytes written.
+                buffer = io.BytesIO()
+                Image.fromarray(result.pixels[j]).save(buffer, format="PNG")
+                data = buffer.getvalue()
+                digest = png_sha256(data)
+                atomic_write_file(self.adversarial / png, lambda fh, d=data: fh.write(d),
                                   dir_fd=self.adversarial_fd)
             row = image_row(self.classifier, r, method, target, eps, attack, result, j,
                             pixels[j], f"adversarial/{png}" if not result.problems[j] else "",
                             float(flip_eps[j]),
                             None if flip_float is None else float(flip_float[j]))
-            out.append(dict(row, study_id=self.study_id))
+            out.append(dict(row, study_id=self.study_id, adversarial_sha256=digest))
         self.pairs = [(r, pixels[j], result.pixels[j]) for j, r in enumerate(out)
                       if not result.problems[j]]
         return failed + out

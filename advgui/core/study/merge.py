@@ -4,6 +4,11 @@ The parts must be one study (same definition, same attacks, the same classificat
 of shards 1 ... N, none missing, no image twice, and every sampled image attacked by every
 method x target x eps. The merged images.csv lists rows in the order one uninterrupted run
 appends them (attack by attack, images in sample order), so its reports are those of that run.
+
+Each row's PNG must be a plain file of its part under the name the study gives that row, and,
+where the row has an adversarial_sha256, hold exactly the bytes the study wrote (two PNGs whose
+bytes were swapped are refused). Rows of older releases have that cell empty: their PNGs are
+checked for name and kind only, not for their bytes.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from advgui.core.records.row_log import _records, read_csv, write_csv
 from advgui.core.records.safe_write import (BINARY, NOFOLLOW, atomic_write_file, atomic_write_json,
                                             open_folder, real_subfolder)
 from advgui.core.records.schema import (IMAGE_COLUMNS, adversarial_name, eps_key, image_key,
-                                        validate_image_row)
+                                        png_sha256, validate_image_row)
 from advgui.core.records.shards import Shard
 from advgui.core.records.config import (CLEAN_COLUMNS, StudyConfig, Target, sample_rows,
                                        validate_clean_row)
@@ -460,25 +465,43 @@ def _sources(parts: list[Part], rows: list[dict]) -> list[tuple[Path, dict]]:
 
 
 def _check_sources(parts: list[Part], rows: list[dict]) -> None:
-    """Every PNG the merged rows name must be there, a plain file of its part, before anything
-    is written."""
+    """Every PNG the merged rows name must be there, a plain file of its part, with the bytes
+    the study wrote (its row's adversarial_sha256), before anything is written."""
     pngs = _PartPngs(parts)
     missing = []
     try:
         for part, r in _sources(parts, rows):
             try:
-                os.close(pngs.open(part, r["adversarial_png"]))
+                fd = pngs.open(part, r["adversarial_png"])
             except ValueError as exc:
                 if not (part / r["adversarial_png"]).exists() and \
                         not (part / r["adversarial_png"]).is_symlink():
                     missing.append(part / r["adversarial_png"])
                     continue
                 raise exc from None
+            with os.fdopen(fd, "rb") as fh:
+                digest = png_sha256(fh.read())
+            if r.get("adversarial_sha256") and digest != r["adversarial_sha256"]:
+                _refuse_other_bytes(next(p for p in parts if p.folder == part), r, digest)
     finally:
         pngs.close()
     if missing:
         raise ValueError(f"{len(missing)} adversarial PNG(s) named by the parts' rows are "
                          f"missing (e.g. {missing[0]}); run that shard again to make them")
+
+
+def _refuse_other_bytes(part: Part, row: dict, digest: str) -> None:
+    """A row's PNG whose bytes are not those the study wrote: swapped with another row's PNG
+    (named), or changed."""
+    line = next(n for r, n in zip(part.rows, part.lines) if image_key(r) == image_key(row))
+    other = next((r["adversarial_png"] for r in part.rows
+                  if r.get("adversarial_sha256") == digest and r is not row), None)
+    what = (f"holds the bytes of {part.folder / other}" if other else
+            "holds bytes the study never wrote there")
+    raise ValueError(f"{part.folder / 'images.csv'} line {line}: its PNG "
+                     f"{part.folder / row['adversarial_png']} {what} (its SHA-256 differs from "
+                     "the row's adversarial_sha256); the part's PNGs were swapped or edited. "
+                     "Restore them (or run that shard again into a new folder), then merge again")
 
 
 def _check_target(out: Path, merged_id: str, rows: list[dict]) -> None:

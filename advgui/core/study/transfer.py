@@ -20,7 +20,7 @@ from PIL import Image
 from advgui.core.model.classifier import Classifier
 from advgui.core.analysis.stats import wilson
 from advgui.core.analysis.extras_schema import TRANSFER, TRANSFER_COLUMNS, TRANSFER_SUMMARY_COLUMNS  # noqa: F401
-from advgui.core.records.schema import eps_key
+from advgui.core.records.schema import eps_key, png_sha256
 from advgui.core.tiers import Tier
 
 SUMMARY_COLUMNS = TRANSFER_SUMMARY_COLUMNS
@@ -143,6 +143,11 @@ def backfill_inputs(folder: Path, out: Path, classifier: Classifier, rows: list[
         try:  # both read before either is kept: a missing PNG must not shift the pairs
             crop = classifier.preprocessing.load(load_rgb(path))
             path = out / r["adversarial_png"]
+            if r.get("adversarial_sha256") and \
+                    png_sha256(path.read_bytes()) != r["adversarial_sha256"]:
+                lost.append((r["adversarial_png"], "its bytes are not those the study wrote "
+                             "(SHA-256 differs from the row's adversarial_sha256)"))
+                continue
             adv = np.asarray(load_rgb(path))
         except (ImageError, OSError) as exc:
             shown = r["file"] if path == folder / r["file"] else r["adversarial_png"]

@@ -132,6 +132,25 @@ def test_the_catch_up_names_the_rows_it_could_not_score_and_a_resume_notices_a_l
     assert len(rows(out / "destroy.csv")) == len(images) - 2
 
 
+def test_the_catch_up_does_not_score_pngs_whose_bytes_were_swapped(tmp_path):
+    """Two valid PNGs whose bytes were swapped read as images: their rows' adversarial_sha256
+    says they are not the PNGs the study wrote, so the catch-up names them, unscored."""
+    model, other, folder = two_models_and_images(tmp_path)
+    out = tmp_path / "out"
+    cli("study", folder, "--out", out, "--model", model, steps=2)
+    images = [r for r in rows(out / "images.csv") if r["status"] == "ok"]
+    a, b = out / images[0]["adversarial_png"], out / images[1]["adversarial_png"]
+    data_a, data_b = a.read_bytes(), b.read_bytes()
+    assert data_a != data_b
+    a.write_bytes(data_b)
+    b.write_bytes(data_a)
+    done = cli("study", folder, "--out", out, "--model", model, "--destroy", "jpeg:50", steps=2)
+    notes = [x for x in done.stderr.splitlines() if x.startswith("note:") and "not scored" in x]
+    assert len(notes) == 1 and "2 of" in notes[0] and a.name in notes[0] and b.name in notes[0], \
+        done.stderr
+    assert len(rows(out / "destroy.csv")) == len(images) - 2
+
+
 # -- 10 and 15: transformations parsed as typed, in range ------------------------------------------
 def test_transformations_are_refused_out_of_range_and_echoed_as_typed(tmp_path):
     for bad in ("brightness:+32600", "brightness:+99999", "brightness:-256", "contrast:11",

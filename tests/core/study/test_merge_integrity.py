@@ -125,6 +125,30 @@ def test_merge_copies_nothing_from_outside_the_parts(base, tmp_path) -> None:
     assert png.name in msg and "hard link" in msg
 
 
+def test_merge_refuses_pngs_whose_bytes_were_swapped(base, tmp_path) -> None:
+    """Each row records the SHA-256 of the PNG the study wrote: two PNGs of a part whose bytes
+    were swapped (the names each row's own) are refused, naming the part, the line, both files."""
+    p1, p2 = copies(base, tmp_path / "a")
+    table = rows(p2 / "images.csv")
+    first, second = [(line, r) for line, r in enumerate(table, 2) if r["adversarial_png"]][:2]
+    assert first[1]["adversarial_sha256"] and second[1]["adversarial_sha256"]
+    a, b = p2 / first[1]["adversarial_png"], p2 / second[1]["adversarial_png"]
+    assert a.read_bytes() != b.read_bytes()
+    data_a, data_b = a.read_bytes(), b.read_bytes()
+    a.write_bytes(data_b)
+    b.write_bytes(data_a)
+    msg = refused(p1, p2, out=tmp_path / "m")
+    assert str(p2) in msg and f"line {first[0]}" in msg and "images.csv" in msg, msg
+    assert a.name in msg and b.name in msg and "SHA-256" in msg, msg
+    # unswapped, the same parts merge, and the merged rows keep the hashes
+    a.write_bytes(data_a)
+    b.write_bytes(data_b)
+    cli("merge", p1, p2, "--out", tmp_path / "ok")
+    merged = {r["adversarial_png"]: r["adversarial_sha256"]
+              for r in rows(tmp_path / "ok" / "images.csv")}
+    assert merged[first[1]["adversarial_png"]] == first[1]["adversarial_sha256"]
+
+
 def test_merge_checks_every_row_against_the_study(base, tmp_path) -> None:
     cases = {
         "foreign study_id": ("images.csv", lambda t: t[1].update(study_id="0123456789abcdef"),
@@ -267,3 +291,49 @@ def test_ray_at_an_address_where_nothing_listens_is_refused_in_time(base, tmp_pa
     assert proc.returncode == 2 and "Traceback" not in err, err
     assert len(err.strip().splitlines()) == 1 and f"127.0.0.1:{port}" in err, err
     assert not (tmp_path / "ray").exists() and not Path(f"{tmp_path / 'ray'}.shards").exists()
+
+
+def test_a_killed_ray_driver_leaves_no_process_behind(base, tmp_path) -> None:
+    """kill -9 of the driver of a local Ray instance: within 30 s nothing that run started
+    (GCS server, raylet, DashboardAgent, RuntimeEnvAgent, workers) is still running."""
+    pytest.importorskip("ray")
+    psutil = pytest.importorskip("psutil")
+    out = tmp_path / "ray"
+    with open(tmp_path / "driver.log", "w") as log:
+        proc = cli("study", base["folder"], "--out", out, "--model", base["model"], "--ray",
+                   "--shards", "2", steps=3000, wait=False, stderr=log)
+    driver = psutil.Process(proc.pid)
+    work = Path(f"{out}.shards")
+    try:
+        end = time.time() + 240
+        while time.time() < end and proc.poll() is None and not all(
+                (work / f"shard-{k}-of-2" / "manifest.json").exists() for k in (1, 2)):
+            time.sleep(0.2)
+        assert proc.poll() is None, (tmp_path / "driver.log").read_text()
+        time.sleep(2)  # the shard tasks are attacking
+        started = {}
+        for p in driver.children(recursive=True):
+            try:
+                started[p.pid, p.create_time()] = " ".join(p.cmdline()[:2])
+            except psutil.Error:  # ended (or a zombie) since listed
+                pass
+        assert any("ray::" in name or "raylet" in name for name in started.values()), started
+    finally:
+        proc.kill()
+        proc.wait()
+
+    def alive() -> list[str]:
+        left = []
+        for (pid, created), name in started.items():
+            try:
+                p = psutil.Process(pid)
+                if p.create_time() == created and p.status() != psutil.STATUS_ZOMBIE:
+                    left.append(f"{pid} {name}")
+            except psutil.Error:
+                pass
+        return left
+
+    end = time.time() + 30
+    while alive() and time.time() < end:
+        time.sleep(0.5)
+    assert not alive(), alive()
