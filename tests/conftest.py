@@ -112,3 +112,17 @@ def isolated_settings(tmp_path_factory):
     QSettings.setDefaultFormat(fmt)
     QCoreApplication.setOrganizationName(names[0])
     QCoreApplication.setApplicationName(names[1])
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_modal_box(monkeypatch):
+    """A message box nobody answers blocks an offscreen test run for ever (CI would sit out its
+    whole time limit): one that a test did not arrange to answer fails that test at once with
+    the box's text instead. Tests that expect a box patch QMessageBox.exec themselves, after
+    this."""
+    from PySide6.QtWidgets import QMessageBox
+
+    def unexpected(box, *args, **kwargs):
+        raise AssertionError(f"unexpected modal box: {box.windowTitle()!r}: {box.text()!r}")
+
+    monkeypatch.setattr(QMessageBox, "exec", unexpected)

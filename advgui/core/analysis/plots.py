@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import io
 import math
+import threading
 from pathlib import Path
 
 from advgui.core.analysis import palette
 from advgui.core.analysis.summary import uses_truth
 from advgui.core.records.safe_write import atomic_write_bytes
+
+
+# Figures are drawn off the GUI thread (the window's study worker). matplotlib and FreeType are
+# not thread-safe, and the GUI thread's garbage collector freed the previous figures' objects
+# while a worker was drawing the next one: a segfault in the collector, reproduced in 2 of 2 runs
+# of the window's tests. So one figure is drawn at a time, with the automatic collector paused
+# for its duration (reference counting still frees everything without a cycle).
+_DRAWING = threading.Lock()
+
+
+def _exclusive(draw):
+    @functools.wraps(draw)
+    def drawing_alone(*args, **kwargs):
+        with _DRAWING:
+            enabled = gc.isenabled()
+            gc.disable()
+            try:
+                return draw(*args, **kwargs)
+            finally:
+                if enabled:
+                    gc.enable()
+    return drawing_alone
 
 
 def _marker(target: str) -> str:
@@ -52,6 +77,7 @@ def _why_no_median(methods: set[str], eps: str) -> str:
             f"no median eps-to-flip: most images of every decile\nflipped within no ε up to {eps}")
 
 
+@_exclusive
 def plot_fragility(bins: list[dict], correlations: list[dict], path: Path, title: str) -> None:
     """Flip rate (with Wilson intervals) and median eps-to-flip by decile of clean confidence,
     one row of panels per eps. Whatever the rows (none, none flipped, all flipped, one image),
@@ -108,6 +134,7 @@ def plot_fragility(bins: list[dict], correlations: list[dict], path: Path, title
     _save(fig, path)
 
 
+@_exclusive
 def plot_error_vs_eps(summary: list[dict], path: Path, title: str) -> bool:
     """Kurakin et al. 2016, Figure 2 style: top-1 (solid) and top-5 (dashed) error against eps,
     one line per method, one row of panels per target and one panel per tier (and all images),
@@ -167,6 +194,7 @@ def plot_error_vs_eps(summary: list[dict], path: Path, title: str) -> bool:
     return True
 
 
+@_exclusive
 def plot_error_by_tier(summary: list[dict], path: Path, title: str) -> None:
     """The seed's table as a figure: top-1 error per confidence tier (and all images), one line
     per method and target, one panel per eps, with the table's Wilson intervals. Drawn for every

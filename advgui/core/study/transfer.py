@@ -72,6 +72,13 @@ def score_pairs(model: Classifier, clean: list[np.ndarray], adversarial: list[np
     return probs[:len(clean)], probs[len(clean):]
 
 
+def transfer_is_by_index(study: Classifier, model: Classifier) -> bool:
+    """Whether class_map fell back to the index (a model without class ids, same class count)."""
+    ours, theirs = list(study.classes.ids), list(model.classes.ids)
+    return ours != theirs and ([str(i) for i in range(len(theirs))] == theirs
+                               or [str(i) for i in range(len(ours))] == ours)
+
+
 def class_map(study: Classifier, model: Classifier, spec: str) -> list[int]:
     """The transfer model's index of each of the study model's classes, matched by class id
     (the wnid), so a truth is compared by meaning: a 1,000-class transfer model for a 10-class
@@ -82,6 +89,11 @@ def class_map(study: Classifier, model: Classifier, spec: str) -> list[int]:
     index = {w: i for i, w in enumerate(theirs) if w}
     numbered = [str(i) for i in range(len(theirs))] == theirs or \
         [str(i) for i in range(len(ours))] == ours
+    if numbered and len(ours) == len(theirs):
+        # One of the two names no classes (plain indices): there is no meaning to match by, and
+        # the same number of classes is the user's claim that the outputs line up, as they did
+        # before class lists were compared. Scored by index (transfer_is_by_index says so).
+        return list(range(len(ours)))
     missing = [w or f"#{i}" for i, w in enumerate(ours) if not w or w not in index]
     if missing or numbered or len(index) != len(theirs):
         shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3

@@ -30,6 +30,12 @@ class Job:
         # An owner that takes the errors gets them; superqt re-raises the others on the GUI thread.
         self.worker = create_worker(work, *args, _start_thread=False,
                                     _ignore_errors="errored" in (connect or {}), **kwargs)
+        # The C++ runnable lives exactly as long as its Python wrapper (kept in _running until it
+        # has ended): with Qt's default auto-delete the pool freed it on its own thread while the
+        # wrapper could still be collected on the GUI thread, a double free that crashed the
+        # process in the garbage collector under load. Qt reads autoDelete before run(), so a
+        # runnable freed after its run() is safe.
+        self.worker.setAutoDelete(False)
         # Direct: set on the pool thread itself, so wait() needs no event loop. Connected first,
         # before the owner's queued slots, and through a function that holds the event itself:
         # PySide keeps a bound method's object only weakly, and an owner that drops this Job on
