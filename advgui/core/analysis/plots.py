@@ -18,7 +18,7 @@ from advgui.core.records.safe_write import atomic_write_bytes
 # not thread-safe, and the GUI thread's garbage collector freed the previous figures' objects
 # while a worker was drawing the next one: a segfault in the collector, reproduced in 2 of 2 runs
 # of the window's tests. So one figure is drawn at a time, with the automatic collector paused
-# for its duration, and its cycles are collected by the thread that drew it.
+# for its duration (the window's jobs also pause it while they run: ui/workers/job.py).
 _DRAWING = threading.Lock()
 
 
@@ -31,10 +31,6 @@ def _exclusive(draw):
             try:
                 return draw(*args, **kwargs)
             finally:
-                # The figure is a web of reference cycles: free it here, on the thread that drew
-                # it (its objects are all in the youngest generation, the collector having been
-                # paused), not later on whichever thread's collector runs next.
-                gc.collect(0)
                 if enabled:
                     gc.enable()
     return drawing_alone
