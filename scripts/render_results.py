@@ -42,9 +42,8 @@ from advgui.core.tiers import Tier  # noqa: E402
 DOCS = ROOT / "docs"
 RESULTS = "results"  # docs/results/FOLDER.md
 # The committed study folders whose results the docs publish.
-FOLDERS = ("study-imagenet-val-eps8", "study-nips17-eps8", "study-nips17-eps16",
-           "family-imagenet-val-inception", "family-imagenet-val-efficientnet",
-           "pilot-nips17-family")
+FOLDERS = ("study-imagenet-val-eps8", "family-imagenet-val-inception",
+           "family-imagenet-val-efficientnet", "pilot-nips17-family")
 TIERS = [t.value for t in Tier]
 FIGURES = {  # what each figure a study writes shows (others are listed by file name)
     "fragility.png": "Flip rate and eps-to-flip against clean confidence",
