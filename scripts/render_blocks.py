@@ -1,4 +1,5 @@
-"""The tables of docs/results.md, generated from the committed study folders.
+"""The tables of docs/results.md (from the committed study folders) and of the measured pages
+(performance, gradient, guide, models: from their committed JSON records, benchmark_blocks.py).
 
     python scripts/render_blocks.py            # rewrite every generated block in place
     python scripts/render_blocks.py --check    # exit 1 naming each block that drifted
@@ -18,9 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import benchmark_blocks  # noqa: E402
 import results_record as R  # noqa: E402
 
-PAGES = ("results.md",)
+PAGES = ("results.md", "performance.md", "gradient.md", "guide.md", "models.md")
 VAL = "study-imagenet-val-eps8"
 INCEPTION = "family-imagenet-val-inception"
 EFFICIENTNET = "family-imagenet-val-efficientnet"
@@ -122,6 +124,7 @@ BLOCKS = {
     "family-inception": lambda: family(INCEPTION),
     "family-efficientnet": lambda: family(EFFICIENTNET),
     "l2-order": l2_order,
+    **benchmark_blocks.BLOCKS,
 }
 
 

@@ -21,6 +21,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import render_blocks  # noqa: E402
 import results_record as R  # noqa: E402
 
+from tests.docs.prose_numbers import flat, unchecked  # noqa: E402
+
 PAGE = ROOT / "docs" / "results.md"
 VAL, INC, EFF = render_blocks.VAL, render_blocks.INCEPTION, render_blocks.EFFICIENTNET
 FAMILY = (INC, EFF)
@@ -237,30 +239,6 @@ def _val_row(file: str, method: str, target: str) -> dict:
                 (r["file"], r["method"], r["target"]) == (file, method, target))
 
 
-# --- the page's prose ------------------------------------------------------------------------
-
-_BLOCKS = re.compile(r"<!-- generated: [\w-]+ -->.*?<!-- end -->", re.S)
-_INDENTED = re.compile(r"^(?: {4}|\t)(?![-*] ).*$", re.M)  # code, not a nested list item
-_FREE = re.compile(r"`[^`]*`|\]\([^)]*\)")
-_NUMBER = re.compile(r"(?<![\w.\-])[+−]?\d+(?:[.,]\d+)*(?![\w])")
-
-
-def _flat(text: str) -> str:
-    return re.sub(r"\s+", " ", text)
-
-
-def prose(page: str) -> tuple[str, list[bool]]:
-    """The page's text without generated blocks, headings and indented code (whitespace runs as
-    one space), and which characters need no check: inline code and link targets."""
-    text = _BLOCKS.sub(" ", page)
-    text = re.sub(r"^#.*$", " ", text, flags=re.M)
-    text = _flat(_INDENTED.sub(" ", text))
-    free = [False] * len(text)
-    for match in _FREE.finditer(text):
-        free[match.start():match.end()] = [True] * (match.end() - match.start())
-    return text, free
-
-
 def test_generated_blocks_match_their_records():
     assert render_blocks.drifted() == [], "run: python scripts/render_blocks.py"
 
@@ -272,7 +250,7 @@ def test_a_changed_block_is_caught(tmp_path):
 
 @pytest.mark.parametrize("quote", quotes())
 def test_each_quoted_number_is_what_the_record_says(quote):
-    assert _flat(quote) in _flat(PAGE.read_text(encoding="utf-8")), \
+    assert flat(quote) in flat(PAGE.read_text(encoding="utf-8")), \
         f"docs/results.md does not say {quote!r} (what its record gives)"
 
 
@@ -281,25 +259,16 @@ def test_each_ordering_the_readings_state_holds(claim):
     assert claims()[claim], claim
 
 
-def unchecked(page: str) -> list[tuple[str, str]]:
-    """(number, its context) for each number in the prose that nothing above covers."""
-    text, covered = prose(page)
-    for phrase in quotes() + CITED + SETTINGS:
-        phrase = _flat(phrase)
-        for match in re.finditer(re.escape(phrase), text):
-            covered[match.start():match.end()] = [True] * (match.end() - match.start())
-    return [(m.group(), text[max(0, m.start() - 40):m.end() + 20])
-            for m in _NUMBER.finditer(text) if not all(covered[m.start():m.end()])]
-
-
 def test_every_number_in_the_prose_is_checked_or_cited():
-    loose = unchecked(PAGE.read_text(encoding="utf-8"))
+    loose = unchecked(PAGE.read_text(encoding="utf-8"), quotes() + CITED + SETTINGS)
     assert loose == [], "numbers no quote checks (add a quote computed from the record):\n" + \
         "\n".join(f"{n!r} in ...{ctx}..." for n, ctx in loose)
 
 
 def test_a_hand_typed_number_is_caught():
     page = PAGE.read_text(encoding="utf-8")
-    assert [n for n, _ in unchecked(page + "\nThe fast method fools 42 % of them.\n")] == ["42"]
+    phrases = quotes() + CITED + SETTINGS
+    assert [n for n, _ in unchecked(page + "\nThe fast method fools 42 % of them.\n", phrases)] \
+        == ["42"]
     changed = page.replace("Clean: top-1 77.0 %", "Clean: top-1 77.1 %")
-    assert changed != page and "77.1" in [n for n, _ in unchecked(changed)]
+    assert changed != page and "77.1" in [n for n, _ in unchecked(changed, phrases)]
