@@ -39,6 +39,9 @@ from advgui.core.records.row_log import read_csv  # noqa: E402
 from advgui.core.records.schema import SUMMARY_COLUMNS  # noqa: E402
 from advgui.core.tiers import Tier  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "scripts"))
+import record_notes  # noqa: E402
+
 DOCS = ROOT / "docs"
 RESULTS = "results"  # docs/results/FOLDER.md
 # The committed study folders whose results the docs publish.
@@ -275,6 +278,8 @@ def _header(folder: Path, manifest: dict, summary: list[dict]) -> list[str]:
                     f"{_listing(f'{e:g}' for e in config.get('eps', []))}); the tables hold "
                     "every run's rows" if runs != 1 else "") + ".")
     lines.append(f"- **Images attacked per tier** (the `images` column): {sizes}.")
+    lines.append(f"- **What the folder's files are** (which runs, which measure): "
+                 f"[`{folder.name}/RECORD.md`](../{folder.name}/RECORD.md).")
     example = next((r for r in summary if r["tier"] == "high" and truth), None)
     lines += [
         "",
@@ -375,19 +380,28 @@ def target_of(docs: Path, name: str) -> Path:
     return docs / RESULTS / f"{name}.md"
 
 
+def _outputs(docs: Path, folders) -> list[tuple[Path, callable]]:
+    """(file, its renderer) for each results page and each folder's RECORD.md."""
+    out = []
+    for name in folders:
+        out.append((target_of(docs, name), lambda name=name: render(docs / name)))
+        out.append((record_notes.note_path(docs / name),
+                    lambda name=name: record_notes.render_note(docs / name)))
+    return out
+
+
 def drifted(docs: Path = DOCS, folders=FOLDERS) -> list[str]:
-    """The pages under docs/results/ whose committed text is not what their folder renders."""
-    return [str(target_of(docs, name).relative_to(docs.parent)) for name in folders
-            if not target_of(docs, name).is_file()
-            or target_of(docs, name).read_text(encoding="utf-8") != render(docs / name)]
+    """The pages under docs/results/ and the folders' RECORD.md whose committed text is not what
+    their folder renders."""
+    return [str(path.relative_to(docs.parent)) for path, make in _outputs(docs, folders)
+            if not path.is_file() or path.read_text(encoding="utf-8") != make()]
 
 
 def write_all(docs: Path = DOCS, folders=FOLDERS) -> list[Path]:
     written = []
     (docs / RESULTS).mkdir(exist_ok=True)
-    for name in folders:
-        path = target_of(docs, name)
-        path.write_text(render(docs / name), encoding="utf-8")
+    for path, make in _outputs(docs, folders):
+        path.write_text(make(), encoding="utf-8")
         written.append(path)
     return written
 

@@ -100,3 +100,26 @@ def test_intervals_come_from_the_exact_fraction():
         render_results.wilson(8, 26)
     assert f"{100 * exact['destruction_rate_lo']:.0f}" == "17"
     assert f"{100 * float(row['destruction_rate_lo']):.0f}" == "16"
+
+
+def test_each_folder_says_what_its_files_are():
+    # The family folders were run several times into one folder, with a release whose fragility
+    # files had no `measure` column: their RECORD.md (rendered from the files) says both.
+    note = (ROOT / "docs" / "family-imagenet-val-inception" / "RECORD.md").read_text(
+        encoding="utf-8")
+    assert "manifest.json describes its last run only" in note and "run 4 times" in note
+    assert "predate the `measure` column" in note
+    assert "momentum at eps 4, 8, 16, 32" in note
+    single = (ROOT / "docs" / "study-imagenet-val-eps8" / "RECORD.md").read_text(encoding="utf-8")
+    assert "describes the study's one run" in single
+
+
+def test_a_folder_whose_fragility_files_have_a_measure_says_nothing_of_the_grid(tmp_path):
+    name = "study-imagenet-val-eps8"
+    docs = _copy(tmp_path, name)
+    correlation = docs / name / "fragility_correlation.csv"
+    lines = correlation.read_text(encoding="utf-8").splitlines()
+    correlation.write_text("\n".join([lines[0] + ",measure"] + [l + ",exact" for l in lines[1:]])
+                           + "\n", encoding="utf-8")
+    note = render_results.record_notes.render_note(docs / name)
+    assert "predate" not in note and "No row logs" in note  # the copy left the .gz files out
