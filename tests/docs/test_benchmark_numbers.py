@@ -1,4 +1,4 @@
-"""The measured pages (performance, models, gradient, guide): every number their prose quotes from a
+"""The measured pages (performance, models, gradient, guide; and a count each in README and cli): every number their prose quotes from a
 benchmark or the calibration is computed here from its committed record (benchmarks/results/*.json,
 models/*.json, the weight files), and on performance.md and models.md a number that no quote,
 setting or citation covers fails, so a figure without a record cannot come back unnoticed."""
@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import benchmark_blocks as B  # noqa: E402
+import results_record  # noqa: E402
 
 from tests.docs.prose_numbers import flat, unchecked  # noqa: E402
 from advgui.core.analysis.fragility import FAST_SEARCH_RUNS  # noqa: E402
@@ -161,7 +162,18 @@ def guide() -> list[str]:
     ]
 
 
-PAGES = {"performance.md": performance, "models.md": models, "gradient.md": gradient,
+def readme() -> list[str]:
+    samples = [p for p in (ROOT / "advgui" / "samples" / "images").iterdir()
+               if p.suffix.lower() in (".jpg", ".jpeg", ".png")]
+    return [f"opens at once on {len(samples)} bundled sample photos"]
+
+
+def cli() -> list[str]:
+    pilot = results_record.images("pilot-nips17-family", "all")
+    return [f"an earlier {pilot}-photo pilot on nips17-dev"]
+
+
+PAGES = {"../README.md": readme, "cli.md": cli, "performance.md": performance, "models.md": models, "gradient.md": gradient,
          "guide.md": guide}
 COVERED = {"performance.md": PERFORMANCE_SETTINGS, "models.md": MODELS_SETTINGS}
 

@@ -201,6 +201,12 @@ def claims() -> dict[str, bool]:
         "every rho's interval excludes 0 (far from 0)":
             all(R.spearman(VAL, mm, tt, 8)[1] > 0.2 for mm in ("fast", "iterative")
                 for tt in TARGETS),
+        "as in the seed: iterative beats fast, and for the fast method least likely is harder "
+        "than inverse (high tier, top-1 and top-5)": all(
+            e(VAL, "high", "iterative", tt, 8, k).rate > e(VAL, "high", "fast", tt, 8, k).rate
+            for tt in TARGETS for k in (1, 5)) and all(
+            e(VAL, "high", "fast", "least-likely", 8, k).rate <
+            e(VAL, "high", "fast", "inverse", 8, k).rate for k in (1, 5)),
         "momentum transfers above iterative in all 8 cells":
             all(t(f, "momentum", tt, eps).rate > t(f, "iterative", tt, eps).rate
                 for f, tt, eps in cells),
