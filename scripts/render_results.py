@@ -1,6 +1,7 @@
-"""The published results, rendered from their committed study folders: docs/results/FOLDER.md.
+"""The published results, rendered from their committed study folders: docs/results/FOLDER.md,
+and docs/FOLDER/RECORD.md (what the folder's files are: scripts/record_notes.py).
 
-    python scripts/render_results.py            # write docs/results/*.md from docs/FOLDER/
+    python scripts/render_results.py            # write docs/results/*.md (and RECORD.md)
     python scripts/render_results.py --check    # re-render in memory; exit 1 naming what drifted
 
 Every number on those pages comes from the folder's summary CSVs through the project's own
