@@ -31,7 +31,7 @@ TARGET = {"inverse": "inverse", "least-likely": "least likely"}
 # Below this many images a rate's interval says little: the cell gives the count instead.
 COUNT_BELOW = 30
 
-_BLOCK = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end -->)", re.S)
+_BLOCK = re.compile(r"^(<!-- generated: ([\w-]+) -->\n)(.*?)^(<!-- end -->)$", re.S | re.M)
 
 
 def _table(head: list[str], body: list[list[str]]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-_BLOCKS = re.compile(r"<!-- generated: [\w-]+ -->.*?<!-- end -->", re.S)
+_BLOCKS = re.compile(r"^<!-- generated: [\w-]+ -->\n.*?^<!-- end -->$", re.S | re.M)
 _INDENTED = re.compile(r"^(?: {4}|\t)(?![-*] ).*$", re.M)  # code, not a nested list item
 _FREE = re.compile(r"`[^`]*`|\]\([^)]*\)")
 _NUMBER = re.compile(r"(?<![\w.\-])[+−]?\d+(?:[.,]\d+)*(?![\w])")
