@@ -242,7 +242,7 @@ def _header(folder: Path, manifest: dict, summary: list[dict]) -> list[str]:
         "",
         f"# Results: {folder.name}",
         "",
-        f"Rendered from the study folder [`docs/{folder.name}/`](../{folder.name}/) (its "
+        f"Rendered from the study folder [`docs/{folder.name}/`](../{folder.name}/RECORD.md) (its "
         "summary CSVs and manifest.json); every rate and interval below is recomputed from the "
         "integer counts those CSVs hold.",
         "",
