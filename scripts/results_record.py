@@ -17,7 +17,6 @@ import statistics
 from dataclasses import dataclass
 from functools import lru_cache
 from math import comb
-from pathlib import Path
 
 import render_results as rr
 

@@ -1,4 +1,5 @@
-"""The measured pages (performance, models, gradient, guide; and a count each in README and cli): every number their prose quotes from a
+"""The measured pages (performance, models, gradient, guide; a count each in README and cli):
+every number their prose quotes from a
 benchmark or the calibration is computed here from its committed record (benchmarks/results/*.json,
 models/*.json, the weight files), and on performance.md and models.md a number that no quote,
 setting or citation covers fails, so a figure without a record cannot come back unnoticed."""
@@ -91,6 +92,7 @@ def models() -> list[str]:
     n = held["after"]["n"]
     tiers = lambda r: f"{r['tier_high']} / {r['tier_medium']} / {r['tier_low']}"
     views = dist["views_per_image"]
+    decay = f"{dist['config']['weight_decay']:.0e}".replace("e-0", "e-")
     return [
         f"half ({cal['held_out_images']} photos)",
         f"On the {nips['after']['n']:,} easy photos of nips17-dev (never fitted on): calibrated "
@@ -114,10 +116,10 @@ def models() -> list[str]:
         f"EfficientNet-Lite0's {100 * eff['tier_medium'] / n:.1f} % / "
         f"{100 * eff['tier_low'] / n:.1f} % on the same photos",
         f"miscalibrated (ECE {eff['ece']:.3f})",
-        f"(temperature {dist['config']['temperature']:g}, KL loss, weight decay "
-        f"{dist['config']['weight_decay']:.0e}".replace("e-0", "e-") + f", Adam, {dist['config']['epochs']} epochs) over\n"
-        f"{dist['training_views']:,} augmented views ({views} each: centre crop + {views - 1} random",
-        f"of the 900 sample images and the 1,000 unlabeled photos"
+        f"(temperature {dist['config']['temperature']:g}, KL loss, weight decay {decay}, Adam, "
+        f"{dist['config']['epochs']} epochs) over\n{dist['training_views']:,} augmented views "
+        f"({views} each: centre crop + {views - 1} random",
+        "of the 900 sample images and the 1,000 unlabeled photos"
         if dist["training_views"] == views * 1900 else "views differ",
         f"(`models/inception_v3_backbone.weights`, {_mb('models/inception_v3_backbone.weights')})",
         f"in its own {_mb('models/inception_v3_head.weights')} file",
@@ -173,7 +175,8 @@ def cli() -> list[str]:
     return [f"an earlier {pilot}-photo pilot on nips17-dev"]
 
 
-PAGES = {"../README.md": readme, "cli.md": cli, "performance.md": performance, "models.md": models, "gradient.md": gradient,
+PAGES = {"../README.md": readme, "cli.md": cli, "performance.md": performance, "models.md": models,
+         "gradient.md": gradient,
          "guide.md": guide}
 COVERED = {"performance.md": PERFORMANCE_SETTINGS, "models.md": MODELS_SETTINGS}
 

@@ -9,7 +9,6 @@ unchecked. `claims()` holds the readings that are orderings, not numbers."""
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -83,6 +82,8 @@ def quotes() -> list[str]:
     fast_ll_d = [d(f, "fast", "least-likely", eps).rate for f in FAMILY for eps in (8, 16)]
     mom_d8 = [d(f, "momentum", "least-likely", 8).rate for f in FAMILY]
     inv_d = [d(f, mm, "inverse", eps).rate for f in FAMILY for mm in METHODS for eps in (8, 16)]
+    ll_worse = sum(t(f, mm, "least-likely", eps).rate < t(f, mm, "inverse", eps).rate
+                   for f in FAMILY for mm in METHODS for eps in (8, 16))
     cell_sizes = [t(f, mm, tt, eps).n for f in FAMILY for mm in METHODS for tt in TARGETS
                   for eps in (8, 16)]
     halves = [(hi - lo) / 2 for f in FAMILY for mm in METHODS for tt in TARGETS
@@ -104,10 +105,8 @@ def quotes() -> list[str]:
         f"Clean: top-1 {pct(clean['top1'], 1)} %, top-5 {pct(top5, 1)} %; tiers "
         f"{tiers['high']} / {tiers['medium']} / {tiers['low']}.",
         f"top-1: the {clean['top1'].k}\nimages whose clean top-1 was right; top-5: the {top5.k}",
-        f"from {span([dec(mm, tt, 1)[0].rate for mm, tt in [('fast', 'inverse'), ('fast', 'least-likely')]])} "
-        f"% in the least confident tenth to "
-        f"{span([dec(mm, tt, 10)[0].rate for mm, tt in [('fast', 'inverse'), ('fast', 'least-likely')]])}"
-        " % in the most confident",
+        f"from {span([dec('fast', tt, 1)[0].rate for tt in TARGETS])} % in the least confident "
+        f"tenth to {span([dec('fast', tt, 10)[0].rate for tt in TARGETS])} % in the most confident",
         f"ρ ≈ +{min(rhos):.1f} for every attack" if round(min(rhos), 1) == round(max(rhos), 1)
         else "ρ differs between attacks",
         f"flips {pct(dec('fast', 'least-likely', 10)[0])} % at eps 8 while\nthe median "
@@ -141,7 +140,7 @@ def quotes() -> list[str]:
         *[f"{'InceptionV3 → EfficientNet' if f == INC else 'EfficientNet → InceptionV3'}: fast "
           f"{pct(t(f, 'fast', 'inverse', 16))} %, iterative {pct(t(f, 'iterative', 'inverse', 16))}"
           f" %, momentum {pct(t(f, 'momentum', 'inverse', 16))} %" for f in FAMILY],
-        f"in {sum(t(f, mm, 'least-likely', eps).rate < t(f, mm, 'inverse', eps).rate for f in FAMILY for mm in METHODS for eps in (8, 16))}"
+        f"in {ll_worse}"
         f" of the 16 cells\n  above ({span(ll_transfer)} %)",
         f"{pct(t(INC, 'momentum', 'least-likely', 16))} % least likely against\n  "
         f"{pct(t(INC, 'momentum', 'inverse', 16))} % inverse",

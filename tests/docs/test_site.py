@@ -1,7 +1,7 @@
-"""The docs build as a site (mkdocs.yml) in strict mode (never with -q: quiet hides the warnings strict
-mode counts): every relative link, image and #anchor
-resolves and every page is in the nav, or the build fails. Skipped where mkdocs is not installed
-(it is in the `test` and `docs` extras, so CI runs it)."""
+"""The docs build as a site (mkdocs.yml) in strict mode: every relative link, image and #anchor
+resolves and every page is in the nav, or the build fails (never with -q: quiet hides the
+warnings strict mode counts). Skipped where mkdocs is not installed; it is in the `test` and
+`docs` extras, so CI runs it."""
 
 from __future__ import annotations
 
