@@ -94,7 +94,7 @@ class MainWindow(QMainWindow):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 5)
         split.setStretchFactor(2, 1)
-        split.setSizes([500, 800, 300])  # room for a grid of thumbnails, not one column
+        split.setSizes([600, 800, 300])  # room for a grid of thumbnails, not one column
         split.setChildrenCollapsible(False)
         self.attack_panel.setMaximumWidth(420)
         left.setMinimumWidth(240)
