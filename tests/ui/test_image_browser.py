@@ -7,6 +7,7 @@ import re
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics, QImage
+from PySide6.QtWidgets import QApplication
 
 from advgui.ui.widgets import image_browser
 from advgui.ui.workers import thumbnails
@@ -115,6 +116,7 @@ def test_the_grid_uses_the_width_a_big_folder_in_a_few_dozen_screens(qtbot) -> N
 
     def screens() -> float:
         """Screens of grid from the first photo to the last (PgDown presses of the scroll)."""
+        QApplication.processEvents()  # the view lays its items out on its next turn
         rects = [browser.view.visualRect(browser.proxy.index(r, 0)) for r in range(12)]
         columns = len({r.left() for r in rects if r.top() == rects[0].top()})
         rows = -(-len(VAL) // columns)
@@ -123,7 +125,7 @@ def test_the_grid_uses_the_width_a_big_folder_in_a_few_dozen_screens(qtbot) -> N
     assert screens() <= 48, f"{screens():.0f} screens"  # was one column: about 430 screens
     assert _on_screen(browser) >= 24
     browser.size.setValue(image_browser.ICON_SIZES[0])  # smaller thumbnails: more on a screen
-    assert screens() <= 32
+    assert screens() <= 30
 
 def test_names_show_their_distinguishing_end_and_whole_in_the_tooltip(qtbot) -> None:
     browser = _browser(qtbot, VAL[:40])

@@ -8,8 +8,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import (QAbstractListModel, QModelIndex, QPersistentModelIndex, QPoint,
-                            QSize, Qt, QTimer, Signal)
+from PySide6.QtCore import (QAbstractListModel, QEvent, QModelIndex, QObject,
+                            QPersistentModelIndex, QPoint, QSize, Qt, QTimer, Signal)
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (QApplication, QComboBox, QGridLayout, QLabel, QListView, QSlider,
                                QToolButton, QVBoxLayout, QWidget)
@@ -219,6 +219,7 @@ class ImageBrowser(QWidget):
         self.view.setMouseTracking(True)  # the hover highlight
         self.view.setItemDelegate(self.delegate)
         self.view.setModel(self.proxy)
+        self.view.viewport().installEventFilter(self)  # its width sets the columns
         self.view.selectionModel().currentChanged.connect(self._current)
         # Scrolling asks for the rows that came on screen, once it has paused.
         self._scrolled = QTimer(self, singleShot=True, interval=150)
@@ -279,7 +280,7 @@ class ImageBrowser(QWidget):
 
     def sizeHint(self) -> QSize:
         """Room for four columns: a single column of thumbnails wasted a wide screen."""
-        cell = self.view.gridSize()
+        cell = cell_size(self.model.icon, self.view.font())
         scroll = self.view.verticalScrollBar().sizeHint().width()
         return QSize(4 * cell.width() + scroll + 8, super().sizeHint().height())
 
@@ -323,9 +324,25 @@ class ImageBrowser(QWidget):
     def fit_text(self, scale: float) -> None:
         """The grid's cell for the thumbnail size and the two text lines at the current font."""
         self._scale = scale
-        font = QApplication.font()  # the view's font may still be the old one
-        self.view.setFont(font)
-        self.view.setGridSize(cell_size(self.model.icon, font))
+        self.view.setFont(QApplication.font())  # the view's font may still be the old one
+        self._fit_columns()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.view.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return False
+
+    def _fit_columns(self) -> None:
+        """As many columns as fit, widened to fill the view (no empty strip at its right; the
+        names get the room)."""
+        cell = cell_size(self.model.icon, self.view.font())
+        width = self.view.viewport().width() - 2
+        columns = max(1, width // cell.width())
+        cell.setWidth(max(cell.width(), width // columns))
+        if cell == self.view.gridSize():
+            return
+        self.delegate.cell = cell
+        self.view.setGridSize(cell)
         self.view.setUniformItemSizes(False)  # drops the item size cached at the old font
         self.view.setUniformItemSizes(True)
         self.view.doItemsLayout()

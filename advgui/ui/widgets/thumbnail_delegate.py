@@ -63,9 +63,10 @@ class ThumbnailDelegate(QStyledItemDelegate):
         super().__init__()
         self.model = model  # the ImageListModel: tiers at its thresholds
         self.icon = icon
+        self.cell = QSize()  # the grid's cell, widened to fill the view's width (ImageBrowser)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
-        return cell_size(self.icon, option.font)
+        return self.cell if self.cell.isValid() else cell_size(self.icon, option.font)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         entry = index.data(EntryRole)
