@@ -12,7 +12,7 @@ from PySide6.QtCore import (QAbstractListModel, QEvent, QModelIndex, QObject,
                             QPersistentModelIndex, QPoint, QSize, Qt, QTimer, Signal)
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (QApplication, QComboBox, QGridLayout, QLabel, QListView, QSlider,
-                               QToolButton, QVBoxLayout, QWidget)
+                               QStyle, QToolButton, QVBoxLayout, QWidget)
 
 from advgui.core.tiers import Tier, TierThresholds
 from advgui.ui.widgets.browser_filter import BrowserFilter, SortOrder, Verdicts
@@ -337,6 +337,9 @@ class ImageBrowser(QWidget):
         names get the room)."""
         cell = cell_size(self.model.icon, self.view.font())
         width = self.view.viewport().width() - 2
+        bar = self.view.verticalScrollBar()
+        if not bar.isVisible():  # the view lays out leaving room for it (a short filtered list)
+            width -= self.view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 2
         columns = max(1, width // cell.width())
         cell.setWidth(max(cell.width(), width // columns))
         if cell == self.view.gridSize():
