@@ -102,3 +102,22 @@ def test_an_attacked_image_has_its_verdict_when_the_attack_starts(tiny_model, tm
     verdicts = [e for e in events if not e.startswith("attack")]
     assert sorted(verdicts) == paths  # every photo once
     engine.stop()
+
+
+def test_the_window_classifies_the_photo_selected_in_its_browser_first(tiny_model, tmp_path,
+                                                                      settings, qtbot) -> None:
+    """A big folder opened and its last photo selected while the model loads: that photo's
+    verdict is the first of the folder's."""
+    from advgui.ui.main_window import MainWindow
+
+    paths = big_folder(tmp_path, 200)
+    w = MainWindow(str(tiny_model), "cpu", settings=settings)
+    qtbot.addWidget(w)
+    order: list[str] = []
+    w.engine.classified.connect(lambda _generation, v: order.append(v.path))
+    w.open_paths(paths)  # the model's reply waits for the event loop: it is not in use yet
+    w.browser.select_path(paths[-1])  # as a click on it
+    qtbot.waitUntil(lambda: len(w.verdicts) == len(paths), timeout=60_000)
+    assert order[0] == paths[-1]
+    w.close()
+    assert not w.engine.running and not w.thumbs.running
