@@ -44,7 +44,7 @@ class Entry:
 # when its row is painted.
 MAX_THUMBNAILS = 1000
 ICON_SIZES = (56, THUMB)  # the size slider's range (thumbnails are made at THUMB = the largest)
-DEFAULT_ICON = 80  # 1,278 photos in about 40 screens of a maximised 1920 x 1080 window
+DEFAULT_ICON = 80  # 1,278 photos in about 36 screens of a maximised 1920 x 1080 window
 
 
 class ImageListModel(QAbstractListModel):
