@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from advgui.ui.widgets import image_browser
 from advgui.ui.workers import thumbnails
+from advgui.core.tiers import TierThresholds
 from advgui.ui.widgets.browser_filter import Verdicts
 from advgui.ui.widgets.image_browser import ImageBrowser, ImageListModel
 from advgui.ui.widgets.thumbnail_delegate import PAD, text_lines
@@ -186,6 +187,9 @@ def test_filters_by_right_wrong_and_tier_with_the_count(qtbot) -> None:
     browser.filter.setCurrentIndex(browser.filter.findData("low"))  # right and low: 7, 8
     assert _shown(browser) == [paths[7], paths[8]] and browser.count.text() == "2 of 10"
     browser.verdicts.setCurrentIndex(0)
+    assert _shown(browser) == paths[6:]  # low: 0.1
+    model.set_thresholds(TierThresholds(0.95, 0.92))  # the user moves them: 0.9 is low too
+    assert _shown(browser) == paths and browser.count.text() == "10 of 10"
     browser.filter.setCurrentIndex(0)
     assert _shown(browser) == paths
 

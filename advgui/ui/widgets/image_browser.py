@@ -51,6 +51,7 @@ class ImageListModel(QAbstractListModel):
     thumbnailWanted = Signal(str)
     verdictSet = Signal()
     allClassified = Signal()  # every image has its verdict (or is unreadable)
+    tiersChanged = Signal()  # new thresholds: the tier of each image may have changed
 
     def __init__(self) -> None:
         super().__init__()
@@ -175,6 +176,7 @@ class ImageListModel(QAbstractListModel):
             self._count(e, +1)
         if self.entries:
             self.dataChanged.emit(self.index(0), self.index(len(self.entries) - 1))
+        self.tiersChanged.emit()
 
     def set_icon_size(self, icon: int) -> None:
         self.icon = icon
@@ -276,6 +278,7 @@ class ImageBrowser(QWidget):
         self._fresh = 0  # verdicts arrived since the order was applied
         model.verdictSet.connect(self._verdict_arrived)
         model.allClassified.connect(lambda: self._applied())
+        model.tiersChanged.connect(lambda: self.proxy.tier and self._applied())  # user's edit
         model.modelReset.connect(self._show_count)
         self.fit_text(1.0)
 
