@@ -3,7 +3,7 @@ cap, measured side by side in one run.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/browser_memory.py [--images 10000]
 
-Makes a folder of links to the nips17-dev photos (repeated up to --images), shows it in the
+Makes a folder of links to the nips17-dev photos (or --folder's; repeated up to --images), shows it in the
 real browser widget with the real thumbnail thread, scrolls from top to bottom like a user, and
 prints the resident memory along the way, the thumbnails made and the thumbnails held.
 """
@@ -73,9 +73,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--images", type=int, default=10_000)
     ap.add_argument("--steps", type=int, default=400)
+    ap.add_argument("--folder", type=Path, help="photos to repeat (default: nips17-dev)")
     args = ap.parse_args()
     app = QApplication.instance() or QApplication([])
-    photos, _ = Shared(default_shared()).nips17()
+    if args.folder:
+        photos = list_image_files(args.folder)
+    else:
+        photos, _ = Shared(default_shared()).nips17()
     result: dict = {"images": args.images}
     with tempfile.TemporaryDirectory(prefix="advgui-big-folder-") as tmp:
         for i in range(args.images):

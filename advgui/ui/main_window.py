@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 5)
         split.setStretchFactor(2, 1)
+        split.setSizes([600, 800, 300])  # room for a grid of thumbnails, not one column
         split.setChildrenCollapsible(False)
         self.attack_panel.setMaximumWidth(420)
         left.setMinimumWidth(240)
@@ -132,6 +133,7 @@ class MainWindow(QMainWindow):
 
         self.views = StateViews(self)
         self.browser.imageSelected.connect(self.state.select)
+        self.browser.priorityWanted.connect(self.engine.prioritise)  # the selected image first
         self.tiers.thresholdsChanged.connect(self._thresholds_changed)
         # These only set flags the attack checks between its steps.
         self.attack_panel.cancelRequested.connect(self.engine.cancel)

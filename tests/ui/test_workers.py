@@ -28,7 +28,13 @@ def test_an_attack_takes_the_engine_over_between_batches_and_the_folder_is_finis
     engine = EngineWorker()
     with qtbot.waitSignal(engine.modelLoaded, timeout=30_000):
         engine.loadModel(str(tiny_model), "cpu")
-    paths = [str(p) for p in sorted(image_folder.glob("*.png"))] * (5 * CLASSIFY_BATCH)
+    # A folder lists each file once (the engine's queue keeps a path once): copies, not repeats.
+    photos = sorted(image_folder.glob("*.png"))
+    paths = []
+    for i in range(len(photos) * 5 * CLASSIFY_BATCH):
+        copy = image_folder / f"copy{i:04d}.png"
+        copy.write_bytes(photos[i % len(photos)].read_bytes())
+        paths.append(str(copy))
     order: list[str] = []
     engine.classified.connect(lambda generation, v: order.append("verdict"))
     engine.attackStarted.connect(lambda start: order.append("attack"))

@@ -1,4 +1,6 @@
-"""The image browser: thumbnails with tier badges and top-1 class, filter by tier, sort."""
+"""The image browser: a grid of thumbnails with tier badges, ✓/✗ and top-1 class; filters by tier
+and by right/wrong, sorts by name or confidence, and tells the engine which images to classify
+first (the selected one, then those on screen)."""
 
 from __future__ import annotations
 
@@ -6,17 +8,19 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import (QAbstractListModel, QModelIndex, QPersistentModelIndex,
-                            QSortFilterProxyModel, QSize, Qt, Signal)
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import (QApplication, QComboBox, QHBoxLayout, QLabel, QListView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import (QAbstractListModel, QEvent, QModelIndex, QObject,
+                            QPersistentModelIndex, QPoint, QSize, Qt, QTimer, Signal)
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (QApplication, QComboBox, QGridLayout, QLabel, QListView, QSlider,
+                               QStyle, QToolButton, QVBoxLayout, QWidget)
 
-from advgui.core.analysis import palette
 from advgui.core.tiers import Tier, TierThresholds
+from advgui.ui.widgets.browser_filter import BrowserFilter, SortOrder, Verdicts
+from advgui.ui.widgets.thumbnail_delegate import (TIER_COLOURS, EntryRole, ThumbnailDelegate,
+                                                  cell_size)
 from advgui.ui.workers.thumbnails import THUMB
 
-TIER_COLOURS = {t: QColor(palette.TIERS[t.value]) for t in Tier}
+__all__ = ["TIER_COLOURS", "ImageBrowser", "ImageListModel"]
 PathRole = Qt.ItemDataRole.UserRole + 1
 ConfidenceRole = Qt.ItemDataRole.UserRole + 2
 TierRole = Qt.ItemDataRole.UserRole + 3
@@ -32,16 +36,22 @@ class Entry:
     truth: int = -1  # the true class when a labels file or wnid names it, else -1
     truth_name: str = ""
     thumb: QImage | None = None
-    decorated: QPixmap | None = None
+    decorated: QPixmap | None = None  # the thumbnail at the grid's icon size, as painted
 
 
-# Thumbnails kept in memory (about 88 KB each with its badge icon): scrolling through a folder of
-# 100,000 photos must not keep them all; one dropped is made again when its row is painted.
+# Thumbnails kept in memory (at most about 88 KB each with its pixmap at the largest icon size):
+# scrolling through a folder of 100,000 photos must not keep them all; one dropped is made again
+# when its row is painted.
 MAX_THUMBNAILS = 1000
+ICON_SIZES = (56, THUMB)  # the size slider's range (thumbnails are made at THUMB = the largest)
+DEFAULT_ICON = 80  # 1,278 photos in about 36 screens of a maximised 1920 x 1080 window
 
 
 class ImageListModel(QAbstractListModel):
     thumbnailWanted = Signal(str)
+    verdictSet = Signal()
+    allClassified = Signal()  # every image has its verdict (or is unreadable)
+    tiersChanged = Signal()  # new thresholds: the tier of each image may have changed
 
     def __init__(self) -> None:
         super().__init__()
@@ -50,10 +60,12 @@ class ImageListModel(QAbstractListModel):
         self.thresholds = TierThresholds()
         self._with_thumb: OrderedDict[int, None] = OrderedDict()  # oldest first
         self._counts = self._zero_counts()
+        self.icon = DEFAULT_ICON
 
     @staticmethod
     def _zero_counts() -> dict[str, int]:
-        return {**{t.value: 0 for t in Tier}, "unreadable": 0, "labelled": 0, "right": 0}
+        return {**{t.value: 0 for t in Tier}, "unreadable": 0, "labelled": 0, "right": 0,
+                "decided": 0}
 
     def _count(self, e: Entry, sign: int) -> None:
         """Counts kept as verdicts arrive: recounting 50,000 entries per verdict was quadratic."""
@@ -61,6 +73,7 @@ class ImageListModel(QAbstractListModel):
         if t:
             self._counts[t.value] += sign
         self._counts["unreadable"] += sign * bool(e.error)
+        self._counts["decided"] += sign * (e.confidence >= 0 or bool(e.error))
         if e.truth >= 0 and e.top1 >= 0:
             self._counts["labelled"] += sign
             self._counts["right"] += sign * (e.top1 == e.truth)
@@ -88,7 +101,7 @@ class ImageListModel(QAbstractListModel):
             detail = e.top1_name if e.confidence >= 0 else ("unreadable" if e.error else "…")
             if e.truth >= 0 and e.top1 >= 0:
                 detail = ("✓ " if e.top1 == e.truth else "✗ ") + detail
-            return f"{name[:22]}\n{detail[:24]}"
+            return f"{name}\n{detail}"  # the delegate cuts them to the cell (thumbnail_delegate)
         if role == Qt.ItemDataRole.ToolTipRole:
             if e.error:
                 return f"{e.path}\n{e.error}"
@@ -98,12 +111,17 @@ class ImageListModel(QAbstractListModel):
                 return f"{e.path}\ntop-1 {e.top1_name} ({100 * e.confidence:.1f} %){verdict}{truth}"
             return e.path + truth
         if role == Qt.ItemDataRole.DecorationRole:
-            if e.thumb is None and not e.error:
-                self.thumbnailWanted.emit(e.path)  # lazily: only rows the view paints
-                return self._decorate(e)  # same size as the final icon, so the grid is stable
+            if e.thumb is None:
+                if not e.error:
+                    self.thumbnailWanted.emit(e.path)  # lazily: only rows the view paints
+                return None
             if e.decorated is None:
-                e.decorated = self._decorate(e)
+                e.decorated = QPixmap.fromImage(e.thumb.scaled(
+                    self.icon, self.icon, Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation))
             return e.decorated
+        if role == EntryRole:
+            return e
         if role == PathRole:
             return e.path
         if role == ConfidenceRole:
@@ -113,34 +131,7 @@ class ImageListModel(QAbstractListModel):
             return t.value if t else ""
         return None
 
-    def _decorate(self, e: Entry) -> QPixmap:
-        pix = QPixmap(THUMB, THUMB)
-        pix.fill(QColor(0, 0, 0, 0))
-        p = QPainter(pix)
-        if e.thumb is not None:
-            img = e.thumb
-            p.drawImage((THUMB - img.width()) // 2, (THUMB - img.height()) // 2, img)
-        tier = self.tier(e)
-        if tier is not None:
-            label = tier.value.upper()
-            font = QFont()
-            font.setPixelSize(11)
-            font.setBold(True)
-            p.setFont(font)
-            w = p.fontMetrics().horizontalAdvance(label) + 10
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(TIER_COLOURS[tier])
-            p.drawRoundedRect(2, 2, w, 16, 4, 4)
-            p.setPen(QColor("white"))
-            p.drawText(2, 2, w, 16, Qt.AlignmentFlag.AlignCenter, label)
-        elif e.error:
-            p.setPen(QColor("#d0473c"))
-            p.drawText(0, 0, THUMB, THUMB, Qt.AlignmentFlag.AlignCenter, "unreadable")
-        p.end()
-        return pix
-
     def _changed(self, row: int) -> None:
-        self.entries[row].decorated = None
         idx = self.index(row)
         self.dataChanged.emit(idx, idx)
 
@@ -149,6 +140,7 @@ class ImageListModel(QAbstractListModel):
         if row is None:
             return
         self.entries[row].thumb = image
+        self.entries[row].decorated = None
         self._with_thumb[row] = None
         self._with_thumb.move_to_end(row)
         while len(self._with_thumb) > MAX_THUMBNAILS:
@@ -165,6 +157,9 @@ class ImageListModel(QAbstractListModel):
             e.confidence, e.top1_name, e.error, e.top1 = confidence, top1_name, error, top1
             self._count(e, +1)
             self._changed(row)
+            self.verdictSet.emit()
+            if self._counts["decided"] == len(self.entries):
+                self.allClassified.emit()
 
     def set_truth(self, path: str, truth: int, name: str) -> None:
         row = self.rows.get(path)
@@ -178,10 +173,20 @@ class ImageListModel(QAbstractListModel):
         self.thresholds = thresholds
         self._counts = self._zero_counts()
         for e in self.entries:
-            e.decorated = None
             self._count(e, +1)
         if self.entries:
             self.dataChanged.emit(self.index(0), self.index(len(self.entries) - 1))
+        self.tiersChanged.emit()
+
+    def set_icon_size(self, icon: int) -> None:
+        self.icon = icon
+        for e in self.entries:
+            e.decorated = None
+
+    @property
+    def classified(self) -> int:
+        """Images with their verdict (or known unreadable)."""
+        return self._counts["decided"]
 
     def tier_counts(self) -> dict[str, int]:
         return {k: self._counts[k] for k in [t.value for t in Tier] + ["unreadable"]}
@@ -191,86 +196,192 @@ class ImageListModel(QAbstractListModel):
         return self._counts["right"], self._counts["labelled"]
 
 
-class TierFilter(QSortFilterProxyModel):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tier = ""
-
-    def set_tier(self, tier: str) -> None:
-        if hasattr(self, "beginFilterChange"):  # Qt >= 6.9
-            self.beginFilterChange()
-            self.tier = tier
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            self.tier = tier
-            self.invalidateRowsFilter()
-
-    def filterAcceptsRow(self, row: int, parent) -> bool:
-        if not self.tier:
-            return True
-        return self.sourceModel().index(row, 0, parent).data(TierRole) == self.tier
 
 
 class ImageBrowser(QWidget):
-    """Thumbnail grid plus tier filter and sort order; emits the selected path."""
+    """The thumbnail grid with its filters, sort order and thumbnail size; emits the selected
+    path, and the paths to classify first (the selected image, then the rows on screen)."""
 
     imageSelected = Signal(str)
+    priorityWanted = Signal(list)
+    MAX_WANTED = 200  # rows on screen asked for first (a full 4K screen of small thumbnails)
 
     def __init__(self, model: ImageListModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self.proxy = TierFilter()
+        self.proxy = BrowserFilter()
         self.proxy.setSourceModel(model)
-        self.proxy.setSortRole(PathRole)
+        self.delegate = ThumbnailDelegate(model, model.icon)
         self.view = QListView()
         self.view.setViewMode(QListView.ViewMode.IconMode)
-        self.view.setIconSize(QSize(THUMB, THUMB))
-        self.view.setGridSize(QSize(THUMB + 24, THUMB + 40))
         self.view.setResizeMode(QListView.ResizeMode.Adjust)
         self.view.setMovement(QListView.Movement.Static)
         self.view.setUniformItemSizes(True)
-        self.view.setWordWrap(True)
+        self.view.setLayoutMode(QListView.LayoutMode.Batched)  # 100,000 rows lay out in steps
+        self.view.setMouseTracking(True)  # the hover highlight
+        self.view.setItemDelegate(self.delegate)
         self.view.setModel(self.proxy)
+        self.view.viewport().installEventFilter(self)  # its width sets the columns
         self.view.selectionModel().currentChanged.connect(self._current)
-        self.filter = QComboBox()
+        # Scrolling asks for the rows that came on screen, once it has paused.
+        self._scrolled = QTimer(self, singleShot=True, interval=150)
+        self._scrolled.timeout.connect(lambda: self._want(with_current=True))
+        self.view.verticalScrollBar().valueChanged.connect(lambda _v: self._scrolled.start())
+
+        self.filter = QComboBox()  # by tier
         self.filter.addItem("All tiers", "")
         for t in Tier:
             self.filter.addItem(f"{t.value.capitalize()} confidence", t.value)
-        self.filter.currentIndexChanged.connect(lambda _i: self.proxy.set_tier(self.filter.currentData()))
+        self.filter.currentIndexChanged.connect(
+            lambda _i: self._applied(self.proxy.set_tier, self.filter.currentData()))
+        self.verdicts = QComboBox()  # by right/wrong
+        for text, which in (("✓ and ✗", Verdicts.ALL), ("✓ right only", Verdicts.RIGHT),
+                            ("✗ wrong only", Verdicts.WRONG)):
+            self.verdicts.addItem(text, which)
+        self.verdicts.setToolTip("Against the true labels (a labels file or the wnid in the "
+                                 "file names)")
+        self.verdicts.currentIndexChanged.connect(
+            lambda _i: self._applied(self.proxy.set_verdicts, self.verdicts.currentData()))
         self.sort = QComboBox()
-        self.sort.addItems(["Sort by name", "Sort by confidence ↓", "Sort by confidence ↑"])
-        self.sort.currentIndexChanged.connect(self._resort)
-        for combo in (self.filter, self.sort):
+        for order in SortOrder:
+            self.sort.addItem(f"Sort by {order.value}", order)
+        self.sort.currentIndexChanged.connect(
+            lambda _i: self._applied(self.proxy.set_order, self.sort.currentData()))
+        self.refresh = QToolButton()
+        self.refresh.setText("↻")
+        self.refresh.setEnabled(False)
+        self.refresh.clicked.connect(lambda: self._applied())
+        self.count = QLabel()
+        self.size = QSlider(Qt.Orientation.Horizontal)
+        self.size.setRange(*ICON_SIZES)
+        self.size.setValue(model.icon)
+        self.size.setToolTip("Thumbnail size")
+        self.size.valueChanged.connect(self.set_icon_size)
+        for combo in (self.filter, self.verdicts, self.sort):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(8)
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Show"))
-        top.addWidget(self.filter, 1)
-        top.addWidget(self.sort, 1)
+            combo.setMinimumContentsLength(6)
+        # Three short rows rather than one long one: in presentation mode at 1024 x 768 the
+        # count ("1,278 of 1,2") and the combos were cut.
+        top = QGridLayout()
+        top.addWidget(self.filter, 0, 0)
+        top.addWidget(self.verdicts, 0, 1, 1, 2)
+        top.addWidget(self.sort, 1, 0, 1, 2)
+        top.addWidget(self.refresh, 1, 2)
+        top.addWidget(self.count, 2, 0)
+        top.addWidget(self.size, 2, 1, 1, 2)
+        top.setColumnStretch(0, 1)
+        top.setColumnStretch(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.view)
+        self._fresh = 0  # verdicts arrived since the order was applied
+        model.verdictSet.connect(self._verdict_arrived)
+        model.allClassified.connect(lambda: self._applied())
+        model.tiersChanged.connect(lambda: self.proxy.tier and self._applied())  # user's edit
+        model.modelReset.connect(self._show_count)
+        self.fit_text(1.0)
 
-    def _resort(self, mode: int) -> None:
-        if mode == 0:
-            self.proxy.setSortRole(PathRole)
-            self.proxy.sort(0, Qt.SortOrder.AscendingOrder)
+    def sizeHint(self) -> QSize:
+        """Room for four columns: a single column of thumbnails wasted a wide screen."""
+        cell = cell_size(self.model.icon, self.view.font())
+        scroll = self.view.verticalScrollBar().sizeHint().width()
+        return QSize(4 * cell.width() + scroll + 8, super().sizeHint().height())
+
+    # -- filter and sort -----------------------------------------------------------------------
+    def _applied(self, change=None, *args) -> None:
+        """Apply a change of filter or order (None: the same one again) with every verdict
+        known now, keeping the current image in view."""
+        if change is None:
+            self.proxy.apply()
         else:
-            self.proxy.setSortRole(ConfidenceRole)
-            self.proxy.sort(0, Qt.SortOrder.DescendingOrder if mode == 1 else Qt.SortOrder.AscendingOrder)
+            change(*args)
+        self._fresh = 0
+        self.refresh.setEnabled(False)
+        self._show_count()
+        if self.view.currentIndex().isValid():
+            self.view.scrollTo(self.view.currentIndex())
 
-    def _current(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if current.isValid():
-            self.imageSelected.emit(current.data(PathRole))
+    def _verdict_arrived(self) -> None:
+        self._fresh += 1
+        self.refresh.setEnabled(True)
+        self.refresh.setToolTip(f"Filter and sort again with the {self._fresh:,} verdicts that "
+                                "arrived since (rows stay put while the folder is classified)")
+        if self._fresh == 1 or self._fresh % 64 == 0:
+            self._show_count()
+
+    def _show_count(self) -> None:
+        total, done = len(self.model.entries), self.model.classified
+        shown = self.proxy.rowCount()
+        text = f"{shown:,} of {total:,}"
+        if done < total and (self.proxy.tier or self.proxy.verdicts is not Verdicts.ALL):
+            text += " so far"
+        self.count.setText(text)
+        self.count.setToolTip(f"{shown:,} images shown of {total:,}; {done:,} classified")
+
+    # -- size ------------------------------------------------------------------------------------
+    def set_icon_size(self, icon: int) -> None:
+        self.model.set_icon_size(icon)
+        self.delegate.icon = icon
+        self.fit_text(self._scale)
 
     def fit_text(self, scale: float) -> None:
-        """Room for the two text lines under each thumbnail at the current font."""
-        lines = QFontMetrics(QApplication.font()).lineSpacing()  # the view's font is the old one
-        self.view.setGridSize(QSize(int(THUMB + 24 * scale), THUMB + 2 * lines + 12))
+        """The grid's cell for the thumbnail size and the two text lines at the current font."""
+        self._scale = scale
+        self.view.setFont(QApplication.font())  # the view's font may still be the old one
+        self._fit_columns()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.view.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return False
+
+    def _fit_columns(self) -> None:
+        """As many columns as fit, widened to fill the view (no empty strip at its right; the
+        names get the room)."""
+        cell = cell_size(self.model.icon, self.view.font())
+        width = self.view.viewport().width() - 2
+        bar = self.view.verticalScrollBar()
+        if not bar.isVisible():  # the view lays out leaving room for it (a short filtered list)
+            width -= self.view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 2
+        columns = max(1, width // cell.width())
+        cell.setWidth(max(cell.width(), width // columns))
+        if cell == self.view.gridSize():
+            return
+        self.delegate.cell = cell
+        self.view.setGridSize(cell)
         self.view.setUniformItemSizes(False)  # drops the item size cached at the old font
         self.view.setUniformItemSizes(True)
         self.view.doItemsLayout()
+        self.updateGeometry()
+
+    # -- selection and priority ----------------------------------------------------------------
+    def _current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.imageSelected.emit(current.data(PathRole))
+            self._want(with_current=True)
+
+    def visible_paths(self) -> list[str]:
+        """The rows on screen, in the order shown."""
+        first = self.view.indexAt(QPoint(self.view.gridSize().width() // 2,
+                                         self.view.gridSize().height() // 2))
+        if not first.isValid():
+            first = self.view.indexAt(QPoint(4, 4))
+        if not first.isValid():
+            return []
+        bottom = self.view.viewport().height()
+        paths = []
+        for row in range(max(0, first.row() - 8), self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if self.view.visualRect(index).top() > bottom or len(paths) >= self.MAX_WANTED:
+                break
+            paths.append(index.data(PathRole))
+        return paths
+
+    def _want(self, with_current: bool) -> None:
+        current = self.view.currentIndex()
+        wanted = [current.data(PathRole)] if with_current and current.isValid() else []
+        self.priorityWanted.emit(wanted + self.visible_paths())
 
     def select_path(self, path: str) -> None:
         row = self.model.rows.get(path)

@@ -5,7 +5,10 @@ an image) is a plain function or generator run on the thread pool, and what it y
 by the Job's queued signals, so every engine signal is emitted on the GUI thread. One request
 runs at a time, in the order asked, as on the one engine thread before: a load or an attack
 asked while a folder is being classified stops the classification after its current batch
-(CLASSIFY_BATCH images) and the rest of the folder is classified after it.
+(CLASSIFY_BATCH images) and the rest of the folder is classified after it. The folder is
+classified in the order of a ClassifyQueue: the selected image and those on screen first
+(`prioritise`, also while the classification runs); an attacked image's verdict is its clean
+probabilities, reported as soon as the attack starts.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +34,7 @@ from advgui.core.app_state.perturbation import perturbation_view
 from advgui.core.model.preprocess import Preprocessing
 from advgui.core.model.registry import load_classifier
 from advgui.core.app_state.window_state import ModelInfo, Verdict
+from advgui.ui.workers.classify_queue import ClassifyQueue
 from advgui.ui.workers.job import Job
 
 CLASSIFY_BATCH = 8
@@ -108,13 +112,15 @@ class ModelWarning:
     message: str  # loaded and classifying, but attacks are impossible (and why)
 
 
-def classify_folder(clf: Classifier, generation: int, paths: list[str]
+def classify_folder(clf: Classifier, queue: ClassifyQueue
                     ) -> Iterator[Classified | ClassifyDone | ModelWarning]:
-    """A batch of verdicts per yield (each yield a point where a load or an attack can take the
-    engine over); then the gradient graph is built, once the first images are classified rather
-    than at the first attack (about 1 s holding the GIL on InceptionV3: benchmarks/gui_latency.py)."""
-    for start in range(0, len(paths), CLASSIFY_BATCH):
-        batch = paths[start:start + CLASSIFY_BATCH]
+    """A batch of verdicts per yield, taken from the queue in its order at that moment (each
+    yield a point where a load or an attack can take the engine over; a batch taken is always
+    yielded: the job is stopped only between two); then the gradient graph is built, once the
+    first images are classified rather than at the first attack (about 1 s holding the GIL on
+    InceptionV3: benchmarks/gui_latency.py)."""
+    generation = queue.generation
+    while batch := queue.take(CLASSIFY_BATCH):
         ok, pixels, failed = load_batch(batch, clf.preprocessing.load)
         verdicts = [Verdict(path, error=reason) for path, reason in failed]
         if pixels:
@@ -198,13 +204,6 @@ def attack_image(clf: Classifier, request: AttackRequest, gate: StepGate
 
 
 # -- the engine, on the GUI thread ---------------------------------------------------------------
-@dataclass
-class _Folder:
-    """What is left to classify, and for which generation (the window ignores older ones)."""
-    generation: int = 0
-    paths: list[str] = field(default_factory=list)
-
-
 class EngineWorker(QObject):
     modelLoaded = Signal(object)  # ModelInfo
     modelFailed = Signal(str, str)  # spec, message
@@ -222,11 +221,12 @@ class EngineWorker(QObject):
         self.classifier: Classifier | None = None
         self.gate = StepGate()
         self._waiting: deque[tuple[str, tuple]] = deque()  # loads and attacks, in order asked
-        self._folder = _Folder()
+        self._folder = ClassifyQueue()  # what is left to classify, for which generation
+        self._wanted: list[str] = []  # the paths the window wants first (kept for a new list)
         self._job: Job | None = None
         self._kind = ""  # what the running job does: "load", "classify" or "attack"
         self._reply: tuple = ()  # the running job's result, told once the job has ended
-        self._classifying: _Folder | None = None  # the folder list the classify job works on
+        self._classifying: ClassifyQueue | None = None  # the queue the classify job works on
         self._stopped = False
         # The user's answers for bare models, by spec, while they are not saved beside them
         # (a folder that cannot be written): (preprocessing, labels file).
@@ -237,7 +237,8 @@ class EngineWorker(QObject):
         self._ask("load", (spec, device))
 
     def classify(self, generation: int, paths: list) -> None:
-        self._folder = _Folder(generation, list(paths))
+        self._folder = ClassifyQueue(generation, paths)
+        self._folder.prioritise(self._wanted)
         if self._kind == "classify":
             self._job.cancel()  # stops after its batch; the new list is classified next
         self._start_next()
@@ -245,10 +246,16 @@ class EngineWorker(QObject):
     def attack(self, request: AttackRequest) -> None:
         self._ask("attack", (request,))
 
+    def prioritise(self, paths: list) -> None:
+        """Classify these first, in this order (the selected image, then those on screen); a
+        classification running takes them at its next batch."""
+        self._wanted = list(paths)
+        self._folder.prioritise(self._wanted)
+
     def set_generation(self, generation: int) -> None:
         """Drop the classification of an older folder (it stops at its next batch)."""
         if generation != self._folder.generation:
-            self._folder = _Folder(generation)
+            self._folder = ClassifyQueue(generation)
             if self._kind == "classify":
                 self._job.cancel()
 
@@ -274,7 +281,7 @@ class EngineWorker(QObject):
         """The window is closing: drop what waits, cancel what runs and join it."""
         self._stopped = True
         self._waiting.clear()
-        self._folder = _Folder(-1)
+        self._folder = ClassifyQueue(-1)
         self.gate.cancel()
         self.gate.set_stepping(False)
         job = self._job
@@ -309,11 +316,10 @@ class EngineWorker(QObject):
                       yielded=self._attack_record, returned=self._attacked,
                       errored=lambda exc: self._attacked(f"{type(exc).__name__}: {exc}"))
             return
-        if self._folder.paths and self.classifier is not None:
+        if len(self._folder) and self.classifier is not None:
             self._classifying = self._folder
-            self._run("classify", classify_folder, self.classifier, self._folder.generation,
-                      list(self._folder.paths), yielded=self._classified,
-                      errored=self._classify_failed)
+            self._run("classify", classify_folder, self.classifier, self._folder,
+                      yielded=self._classified, errored=self._classify_failed)
 
     def _run(self, kind: str, work, *args, **slots) -> None:
         self._kind, self._reply = kind, ()
@@ -344,8 +350,6 @@ class EngineWorker(QObject):
 
     def _classified(self, record) -> None:
         if isinstance(record, Classified):
-            if self._classifying is self._folder:  # not replaced by a newer list meanwhile
-                del self._folder.paths[:record.count]
             for v in record.verdicts:
                 self.classified.emit(record.generation, v)
         elif isinstance(record, ClassifyDone):
@@ -356,15 +360,26 @@ class EngineWorker(QObject):
     def _classify_failed(self, exc: Exception) -> None:
         log.error("classification failed: %s: %s", type(exc).__name__, exc)
         if self._classifying is self._folder:  # not retried forever: the window shows no verdicts
-            self._folder.paths.clear()
+            self._folder.clear()
 
     def _attack_record(self, record) -> None:
         if isinstance(record, AttackStart):
             self.attackStarted.emit(record)
+            self._verdict_from_attack(record)
         elif isinstance(record, ModelWarning):
             self.modelWarning.emit(record.message)
         else:
             self.attackStep.emit(record)
+
+    def _verdict_from_attack(self, start: AttackStart) -> None:
+        """The attacked image's clean probabilities are its verdict: it need not wait for the
+        rest of the folder (nor say "not classified yet" beside its own attack)."""
+        path = start.request.path
+        if self._folder.discard(path):
+            folder = self._folder
+            self.classified.emit(folder.generation, Verdict.of(path, start.clean_probabilities))
+            if not len(folder) and self._kind != "classify":  # it was the last one waiting
+                self.classifyFinished.emit(folder.generation)
 
     def _attacked(self, reply) -> None:
         self._reply = (reply,)
