@@ -76,8 +76,10 @@ def test_play_replays_in_order_at_the_chosen_pace(make_window, tiny_model, image
     qtbot.waitUntil(lambda: not w.playback.playing, timeout=10_000)
     positions = [k for k, _ in seen]
     assert positions == list(range(len(w.state.attack.steps) + 1))
-    gaps = np.diff([t for _, t in seen])
-    assert gaps.min() >= 0.08  # one step per 0.1 s, never faster
+    # One step per 0.1 s, never faster. The whole span, not each gap: a callback the loaded
+    # machine delays shortens the next gap without the pace being wrong.
+    times = [t for _, t in seen]
+    assert times[-1] - times[0] >= 0.08 * (len(times) - 1)
     assert w.playback.play.text().endswith("Play")
 
 
