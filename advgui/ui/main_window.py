@@ -221,7 +221,7 @@ class MainWindow(QMainWindow):
         self.model_picker.forget(spec)
         self.model_picker.show_current(self.state.model_spec)
         if self.state.model is not None:
-            self.statusBar().showMessage(f"Not opened; still using {self.state.model.name}.", 8000)
+            self.state.tell(f"Not opened; still using {self.state.model.name}.", 8000, about=("model",))
 
     def _save_answer(self, spec: str) -> None:
         """The answer worked: write it beside the model so the next open goes straight in, or
@@ -233,18 +233,18 @@ class MainWindow(QMainWindow):
             written = write_model_sidecar(Path(spec), answer.preprocessing, answer.labels)
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
-            self.statusBar().showMessage(
+            self.state.tell(
                 f"Could not save {sidecar_path(Path(spec)).name} beside the model ({reason}): "
-                "its preprocessing holds for this session only.", 20000)
+                "its preprocessing holds for this session only.", 20000, about=("model",))
             return
         self.engine.answers.pop(spec, None)
-        self.statusBar().showMessage(f"Saved {written.name} beside the model: it opens "
-                                     "directly next time.", 10000)
+        self.state.tell(f"Saved {written.name} beside the model: it opens directly next time.",
+                        10000, about=("model",))
 
     def _model_warning(self, message: str) -> None:
         """The model classifies, but its gradient cannot be built: the attack panel says why."""
         self.attack_panel.set_unavailable(message)
-        self.statusBar().showMessage(f"This model classifies but cannot be attacked: {message}")
+        self.state.tell(f"This model classifies but cannot be attacked: {message}", about=("model",))
 
     # -- closing -----------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
@@ -292,7 +292,7 @@ class MainWindow(QMainWindow):
         files: list[str] = []
         folders: list[Path] = []
         if paths and not any(Path(p).exists() for p in paths):  # mistyped on the command line
-            self.statusBar().showMessage(f"Not found: {', '.join(paths)}", 10000)
+            self.state.tell(f"Not found: {', '.join(paths)}", 10000, about=())
             return
         for p in map(Path, paths):
             if p.is_dir():
@@ -304,7 +304,7 @@ class MainWindow(QMainWindow):
         if folders:
             self._scan_files = files
             self._scan_id = self.scan.start(folders)
-            self.statusBar().showMessage(f"Listing the images in {folders[0]}…")
+            self.state.tell(f"Listing the images in {folders[0]}…", about=())
             return
         self.scan.cancel()
         self._scan_id = 0  # a listing still running must not replace what is opened now
@@ -312,16 +312,16 @@ class MainWindow(QMainWindow):
 
     def _scan_progress(self, scan_id: int, found: int) -> None:
         if scan_id == self._scan_id:
-            self.statusBar().showMessage(f"Listing the images in {self.folder}… {found:,} so far")
+            self.state.tell(f"Listing the images in {self.folder}… {found:,} so far", about=())
 
     def _scan_finished(self, scan_id: int, found: list[str]) -> None:
         if scan_id == self._scan_id:
-            self.statusBar().clearMessage()
+            self.state.tell("")
             self._show_files(self._scan_files + found)
 
     def _show_files(self, files: list[str]) -> None:
         if not files:
-            self.statusBar().showMessage("No image files there.", 5000)
+            self.state.tell("No image files there.", 5000, about=())
             return
         self.generation += 1
         self.engine.set_generation(self.generation)
@@ -330,8 +330,16 @@ class MainWindow(QMainWindow):
         self.images.set_paths(files)
         self.truth = FolderTruth()
         self.setWindowTitle(f"advgui — {self.folder}")
+        self._folder_changed()
         self._classify_all()
         self.browser.select_first()
+
+    def _folder_changed(self) -> None:
+        """Another folder, or the same one under another model: no count, progress or score
+        of the one before stays on screen (they come back as the verdicts do)."""
+        self._classify_started = (time.monotonic(), 0)
+        self.tiers.show_counts(self.images.tier_counts())
+        self._show_progress()
 
     def _classify_all(self) -> None:
         info = self.state.model
@@ -339,7 +347,7 @@ class MainWindow(QMainWindow):
             return
         problem = self.truth.load([e.path for e in self.images.entries], info)
         if problem:
-            self.statusBar().showMessage(problem, 15000)
+            self.state.tell(problem, 15000, about=("model", "folder"))
         for e in self.images.entries:
             self.images.set_truth(e.path, *self.truth.label(e.path, info))
         self._classify_started = (time.monotonic(), len(self.state.verdicts))
@@ -360,13 +368,13 @@ class MainWindow(QMainWindow):
         if changed:  # the same classes keep the chosen target class
             self.attack_panel.set_classes(info.class_names, info.std)
             self.attack_panel.set_unavailable("")
-            self.step_label.setText("")
         self.state.model_loaded(info)
         self._save_answer(info.spec)
         if changed:
             self.generation += 1
             self.engine.set_generation(self.generation)
             self.images.set_paths([e.path for e in self.images.entries])
+            self._folder_changed()
             self._classify_all()
             if self.state.path:
                 self.browser.select_path(self.state.path)
@@ -432,7 +440,7 @@ class MainWindow(QMainWindow):
     # -- output ---------------------------------------------------------------------------------------
     def save_adversarial(self) -> None:
         if self.state.result is None:
-            self.statusBar().showMessage("No finished attack on this image to save.", 5000)
+            self.state.tell("No finished attack on this image to save.", 5000, about=("image",))
             return
         save_adversarial_png(self, self.state.result, self.folder)
 
@@ -468,7 +476,7 @@ class MainWindow(QMainWindow):
         self.presentation_action.blockSignals(True)
         self.presentation_action.setChecked(scale == PRESENTATION_SCALE)
         self.presentation_action.blockSignals(False)
-        self.statusBar().showMessage(f"Text size ×{scale:g}", 3000)
+        self.state.tell(f"Text size ×{scale:g}", 3000, about=())
 
     def set_presentation(self, on: bool) -> None:
         self.set_font_scale(PRESENTATION_SCALE if on else 1.0)

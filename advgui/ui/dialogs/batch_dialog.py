@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
                                QProgressBar, QPushButton, QScrollArea, QSpinBox, QTableWidget,
@@ -19,6 +19,7 @@ from advgui.core.study.engine import StudyConfig, StudyOutcome, StudyProgress
 from advgui.core.records.folder import check_out_folder, is_study_folder
 from advgui.core.tiers import Tier, TierThresholds
 from advgui.core.attacks import METHODS
+from advgui.ui.dialogs.open_path import open_path
 from advgui.ui.dialogs.batch_results import BatchResults
 from advgui.ui.workers.study import StudyRun
 
@@ -278,9 +279,8 @@ class BatchDialog(BatchResults, QDialog):
             b.setEnabled(True)
         self.studyFinished.emit(outcome)
 
-    @staticmethod
-    def _open(path: Path) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+    def _open(self, path: Path) -> None:
+        open_path(self, path, "folder" if path.is_dir() else "file")
 
     @property
     def running(self) -> bool:
