@@ -19,6 +19,7 @@ from advgui.ui import persistence
 from advgui.ui.attack_flow import AttackFlow
 from advgui.ui.widgets.attack_panel import AttackPanel
 from advgui.ui.export import adversarial_qimage, save_adversarial_png, save_charts_png
+from advgui.ui.save_places import inside, offered_folder, remember_save
 from advgui.ui.workers.folder_scan import FolderScan
 from advgui.ui.dialogs.ground_truth import FolderTruth
 from advgui.ui.dialogs.model_preprocessing import (ModelAnswer, PreprocessingDialog,
@@ -442,14 +443,28 @@ class MainWindow(QMainWindow):
         if self.state.result is None:
             self.state.tell("No finished attack on this image to save.", 5000, about=("image",))
             return
-        save_adversarial_png(self, self.state.result, self.folder)
+        self._saved("Saved", save_adversarial_png(self, self.state.result,
+                                                  offered_folder(self.settings, self.folder)))
 
     def copy_adversarial(self) -> None:
-        if self.state.result is not None:
-            QGuiApplication.clipboard().setImage(adversarial_qimage(self.state.result))
+        if self.state.result is None:
+            self.state.tell("No finished attack on this image to copy.", 5000, about=("image",))
+            return
+        QGuiApplication.clipboard().setImage(adversarial_qimage(self.state.result))
+        self.state.tell("Adversarial image copied (lossless, as saved).", 5000, about=("image",))
 
     def save_charts(self) -> None:
-        save_charts_png(self)
+        self._saved("Charts saved:", save_charts_png(self, offered_folder(self.settings, self.folder)))
+
+    def _saved(self, what: str, path: str) -> None:
+        """Say where it went (in the window: the path can be copied from the tooltip) and offer
+        that folder next time; warn when it went into the folder being browsed."""
+        if not path:
+            return
+        remember_save(self.settings, path)
+        listed = (" It is inside the folder being browsed: it will be listed as a photo the next "
+                  "time this folder is opened." if inside(Path(path), self.folder) else "")
+        self.state.tell(f"{what} {path}.{listed}", 15000 if listed else 8000, about=())
 
     # -- the menus' slots (advgui.ui.actions names them) --------------------------------------------
     def open_batch_run(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -320,3 +322,59 @@ def test_the_window_keeps_the_batch_dialog_it_opens(make_window, tiny_model, ima
     w.open_batch_run()
     assert w.batch_dialog is dialog
     dialog.close()
+
+
+def test_saves_are_offered_outside_the_browsed_folder_and_remember_the_last(
+        make_window, tiny_model, image_folder, qtbot, tmp_path, monkeypatch) -> None:
+    """Issue 24: a PNG saved into the images folder became an input at the next launch."""
+    from PySide6.QtWidgets import QFileDialog
+
+    w = make_window(str(tiny_model))
+    open_folder(w, qtbot, image_folder)
+    w.select_image(str(image_folder / "n00000002_sample2.png"))
+    with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
+        w.attack_panel.run.click()
+    settled(w, qtbot)
+    offered: list[str] = []
+    chosen = tmp_path / "slides" / "adv.png"
+    chosen.parent.mkdir()
+
+    def dialog(_parent, _title, start, _filter):
+        offered.append(start)
+        return str(chosen), "PNG"
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
+    w.save_adversarial()
+    first = Path(offered[0])
+    assert first.name == "n00000002_sample2-adversarial.png"
+    assert image_folder.resolve() not in first.resolve().parents
+    assert first.parent.is_dir() and first.parent.name == "advgui"
+    assert chosen.exists() and str(chosen) in w.statusBar().full_message()
+    w.save_charts()  # the next save starts where the last one went
+    assert Path(offered[1]).parent == chosen.parent
+    chosen = image_folder / "adv.png"  # saved into the browsed folder on purpose: warned
+    w.save_adversarial()
+    assert "listed as a photo" in w.statusBar().full_message()
+    w.save_charts()  # and that folder is never offered
+    assert Path(offered[3]).parent == first.parent
+
+
+def test_a_path_the_system_cannot_open_is_shown_with_a_copy_button(
+        make_window, tiny_model, qtbot, tmp_path, monkeypatch) -> None:
+    from PySide6.QtGui import QDesktopServices, QGuiApplication
+    from PySide6.QtWidgets import QMessageBox
+
+    from advgui.ui.dialogs import about
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda _url: False)  # no desktop launcher
+    w = make_window(str(tiny_model))
+    log = tmp_path / "advgui.log"
+    log.write_text("a log line\n")
+    monkeypatch.setattr(about, "log_file", lambda: log)
+    w.open_log()  # Help > Open Log File
+    box = w.findChild(QMessageBox, "open-path-box")
+    qtbot.waitUntil(box.isVisible)
+    assert box.informativeText() == str(log) and "no program" in box.text()
+    copy = next(b for b in box.buttons() if b.text() == "Copy path")
+    copy.click()
+    assert QGuiApplication.clipboard().text() == str(log)
