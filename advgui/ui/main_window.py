@@ -29,6 +29,7 @@ from advgui.ui.widgets.inspect_panel import InspectPanel
 from advgui.ui.actions import build_menus
 from advgui.ui.dialogs.about import open_log, show_about, show_credits, show_shortcuts
 from advgui.ui.widgets.model_picker import ModelPicker
+from advgui.ui.widgets.eliding_combo import fit_combo
 from advgui.ui.widgets.playback_bar import PlaybackBar
 from advgui.ui.presentation import (PRESENTATION_SCALE, apply_font_scale, fit_caption,
                                     next_font_scale)
@@ -40,7 +41,7 @@ from advgui.ui.workers.thumbnails import ThumbnailService
 from advgui.ui.widgets.tier_panel import TierPanel
 from advgui.ui.workers.engine import EngineWorker
 
-MIN_WIDTH, MIN_HEIGHT = 1000, 700  # fits a 1024 x 768 projector with its window frame
+MIN_WIDTH, MIN_HEIGHT = 800, 600  # a 1024 x 768 projector with room to spare, or an 800 x 600 one
 FIRST_SIZE = (1400, 860)
 
 
@@ -94,7 +95,7 @@ class MainWindow(QMainWindow):
         split.addWidget(self.attack_panel)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 5)
-        split.setStretchFactor(2, 1)
+        split.setStretchFactor(2, 0)  # the attack panel keeps its width: its combos stay whole
         split.setChildrenCollapsible(False)
         self.attack_panel.setMaximumWidth(420)
         left.setMinimumWidth(240)
@@ -185,6 +186,7 @@ class MainWindow(QMainWindow):
         bar.setObjectName("model-toolbar")
         bar.addWidget(QLabel(" Model: "))
         self.model_picker = ModelPicker()
+        fit_combo(self.model_picker, 160)  # its whole title where the tool bar has room
         self.model_picker.modelChosen.connect(self.switch_model)
         bar.addWidget(self.model_picker)
 

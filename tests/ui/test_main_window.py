@@ -378,3 +378,47 @@ def test_a_path_the_system_cannot_open_is_shown_with_a_copy_button(
     copy = next(b for b in box.buttons() if b.text() == "Copy path")
     copy.click()
     assert QGuiApplication.clipboard().text() == str(log)
+
+
+def test_a_poster_sized_png_is_refused_in_plain_words_in_the_window(
+        make_window, tiny_model, tmp_path, qtbot, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.core.model.test_images import huge_png
+
+    folder = tmp_path / "posters"
+    folder.mkdir()
+    huge_png(folder / "poster.png", 20_000, 20_000)
+    Image.new("RGB", (40, 30), "blue").save(folder / "small.png")
+    w = make_window(str(tiny_model))
+    w.open_paths([str(folder)])
+    qtbot.waitUntil(lambda: len(w.verdicts) == 2, timeout=30_000)
+    w.select_image(str(folder / "poster.png"))
+    said = w.tiers.verdict.text()
+    assert "image too large: 400 megapixels" in said and "bomb" not in said
+    warned: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
+    w.attack_panel.run.click()
+    assert warned and warned[0].startswith("image too large") and "attack" not in warned[0]
+
+
+def test_a_long_unicode_name_stays_on_one_line_above_the_verdict(make_window, tiny_model,
+                                                                  tmp_path, qtbot) -> None:
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    folder = tmp_path / "names"
+    folder.mkdir()
+    name = "Фотография_городского_пейзажа_в_Санкт-Петербурге_日本語の長いファイル名_2024-06-01.png"
+    Image.new("RGB", (40, 30), "green").save(folder / name)
+    w = make_window(str(tiny_model))
+    w.show()
+    qtbot.waitExposed(w)
+    w.open_paths([str(folder)])
+    qtbot.waitUntil(lambda: len(w.verdicts) == 1, timeout=30_000)
+    label = w.tiers.verdict
+    assert "…" in label.text() and label.toolTip() == name and "confidence" in label.text()
+    bold = QFont(label.font())
+    bold.setBold(True)
+    shown = label.text().split("<b>")[1].split("</b>")[0]
+    assert QFontMetrics(bold).horizontalAdvance(shown) < label.width()  # the name: one line
+    assert shown.startswith("Фото") and shown.endswith(".png")

@@ -22,6 +22,7 @@ from advgui.core.attacks import METHODS
 from advgui.ui.dialogs.open_path import open_path
 from advgui.ui.dialogs.batch_results import BatchResults
 from advgui.ui.workers.study import StudyRun
+from advgui.core.wording import counted
 
 
 
@@ -263,9 +264,10 @@ class BatchDialog(BatchResults, QDialog):
     def _finished(self, outcome: StudyOutcome) -> None:
         self._run_over()
         self.progressText.emit("Batch cancelled: run it again to resume." if outcome.cancelled
-                               else f"Batch finished: {outcome.rows:,} rows in {self.out.text()}")
+                               else f"Batch finished: {counted(outcome.rows, 'row')} in {self.out.text()}")
         state = "Cancelled — run again to resume." if outcome.cancelled else "Finished."
-        skipped = f" {len(outcome.skipped)} unreadable files skipped." if outcome.skipped else ""
+        skipped = (f" {counted(len(outcome.skipped), 'unreadable file')} skipped."
+                   if outcome.skipped else "")
         resumed = (f" ({outcome.rows - outcome.new_rows} from earlier runs)"
                    if outcome.rows > outcome.new_rows else "")
         notes = "".join(f" Note: {n}." for n in outcome.notes)
