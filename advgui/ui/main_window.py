@@ -29,7 +29,7 @@ from advgui.ui.widgets.inspect_panel import InspectPanel
 from advgui.ui.actions import build_menus
 from advgui.ui.dialogs.about import open_log, show_about, show_credits, show_shortcuts
 from advgui.ui.widgets.model_picker import ModelPicker
-from advgui.ui.widgets.eliding_combo import fit_combo
+from advgui.ui.widgets.eliding_combo import KeepPanelWidth, fit_combo
 from advgui.ui.widgets.playback_bar import PlaybackBar
 from advgui.ui.presentation import (PRESENTATION_SCALE, apply_font_scale, fit_caption,
                                     next_font_scale)
@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 5)
         split.setStretchFactor(2, 0)  # the attack panel keeps its width: its combos stay whole
+        KeepPanelWidth(split, 2, donor=1)
         split.setChildrenCollapsible(False)
         self.attack_panel.setMaximumWidth(420)
         left.setMinimumWidth(240)

@@ -86,3 +86,6 @@ def test_combos_are_whole_at_1024x768_and_the_window_shrinks_to_800x600(make_win
                                               combo.toolTip() == combo.currentText())
         assert combo.width() >= 100 and combo.isVisible()
     assert panel.run.isVisible() and panel.run.geometry().bottom() < panel.height()
+    w.resize(1004, 690)  # and enlarged again: the room goes back to the combos first
+    qtbot.waitUntil(lambda: w.width() == 1004)
+    assert all(shown_text(c) == c.currentText() for c in (panel.method, panel.target))

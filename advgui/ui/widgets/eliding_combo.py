@@ -52,3 +52,32 @@ def shown_text(combo: QComboBox) -> str:
                                          QStyle.SubControl.SC_ComboBoxEditField, combo)
     room = field.width() - (option.iconSize.width() + 4 if not option.currentIcon.isNull() else 0)
     return combo.fontMetrics().elidedText(option.currentText, Qt.TextElideMode.ElideRight, room)
+
+
+class KeepPanelWidth(QObject):
+    """On a splitter: whenever it is resized, the panel gets back the width its combos want
+    (taken from the widget at `donor`, down to that one's minimum). Without it a window shown
+    small and then enlarged gave all the new room to the charts, the combos stayed cut."""
+
+    def __init__(self, splitter, panel_index: int, donor: int) -> None:
+        super().__init__(splitter)
+        self.splitter, self.panel, self.donor = splitter, panel_index, donor
+        splitter.installEventFilter(self)
+
+    def eventFilter(self, splitter, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
+            self.give_back()
+        return False
+
+    def give_back(self) -> None:
+        sizes = self.splitter.sizes()
+        panel, donor = self.splitter.widget(self.panel), self.splitter.widget(self.donor)
+        if not sizes or panel is None or donor is None:
+            return
+        wanted = min(panel.sizeHint().width(), panel.maximumWidth())
+        spare = sizes[self.donor] - max(donor.minimumSizeHint().width(), donor.minimumWidth())
+        more = min(wanted - sizes[self.panel], spare)
+        if more > 0:
+            sizes[self.panel] += more
+            sizes[self.donor] -= more
+            self.splitter.setSizes(sizes)
