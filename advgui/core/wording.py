@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 
-def counted(n: int, noun: str, plural: str = "") -> str:
+def count_noun(n: int, noun: str, plural: str = "") -> str:
     """`n` and the noun, singular for exactly one; `plural` where adding "s" is wrong."""
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

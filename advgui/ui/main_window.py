@@ -105,7 +105,7 @@ class MainWindow(QMainWindow):
         # Long texts are cut with '…' (whole in the tooltip), never widen the window.
         # Narrow, so that messages keep most of the bar.
         self.model_label, self.device_label = StatusLabel("loading model…", 170), StatusLabel("", 90)
-        self.step_label, self.progress_label = StatusLabel("", 150), StatusLabel("", 230)
+        self.step_label, self.progress_label = StatusLabel("", 190), StatusLabel("", 230)
         self.batch_label = StatusLabel("", 220)
         for w in (self.batch_label, self.progress_label, self.model_label, self.device_label,
                   self.step_label):

@@ -34,7 +34,7 @@ def test_classify_lines_stay_whole_and_a_huge_png_is_refused_plainly(tmp_path) -
 
 
 def test_counted_nouns_are_singular_for_one() -> None:
-    from advgui.core.wording import counted
+    from advgui.core.wording import count_noun
 
-    assert counted(1, "image") == "1 image" and counted(2, "image") == "2 images"
-    assert counted(1278, "photo") == "1,278 photos" and counted(0, "row") == "0 rows"
+    assert count_noun(1, "image") == "1 image" and count_noun(2, "image") == "2 images"
+    assert count_noun(1278, "photo") == "1,278 photos" and count_noun(0, "row") == "0 rows"

@@ -22,7 +22,7 @@ from advgui.core.attacks import METHODS
 from advgui.ui.dialogs.open_path import open_path
 from advgui.ui.dialogs.batch_results import BatchResults
 from advgui.ui.workers.study import StudyRun
-from advgui.core.wording import counted
+from advgui.core.wording import count_noun
 
 
 
@@ -264,9 +264,9 @@ class BatchDialog(BatchResults, QDialog):
     def _finished(self, outcome: StudyOutcome) -> None:
         self._run_over()
         self.progressText.emit("Batch cancelled: run it again to resume." if outcome.cancelled
-                               else f"Batch finished: {counted(outcome.rows, 'row')} in {self.out.text()}")
+                               else f"Batch finished: {count_noun(outcome.rows, 'row')} in {self.out.text()}")
         state = "Cancelled — run again to resume." if outcome.cancelled else "Finished."
-        skipped = (f" {counted(len(outcome.skipped), 'unreadable file')} skipped."
+        skipped = (f" {count_noun(len(outcome.skipped), 'unreadable file')} skipped."
                    if outcome.skipped else "")
         resumed = (f" ({outcome.rows - outcome.new_rows} from earlier runs)"
                    if outcome.rows > outcome.new_rows else "")

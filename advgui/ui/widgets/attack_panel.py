@@ -3,7 +3,7 @@ step size and steps with the Kurakin defaults, Run and Cancel."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QMessageBox, QPushButton, QSpinBox, QWidget)
@@ -33,10 +33,15 @@ class ClickThrough(QObject):
             return False  # a click on a suggestion: the completer's own business
         popup.hide()
         target = QApplication.widgetAt(where)
-        if target is not None and target.isEnabled():
-            QApplication.sendEvent(target, QMouseEvent(
-                event.type(), target.mapFromGlobal(event.globalPosition()),
-                event.globalPosition(), event.button(), event.buttons(), event.modifiers()))
+        if target is None or not target.isEnabled():
+            return True
+        # The whole click, now: the release that follows still goes to the popup's window (it
+        # holds the pointer grab on X11), so a press alone left Run pressed and never clicked.
+        at = target.mapFromGlobal(event.globalPosition())
+        for kind, buttons in ((QEvent.Type.MouseButtonPress, event.buttons()),
+                              (QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton)):
+            QApplication.sendEvent(target, QMouseEvent(kind, at, event.globalPosition(),
+                                                       event.button(), buttons, event.modifiers()))
         return True
 
 

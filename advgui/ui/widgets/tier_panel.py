@@ -114,10 +114,10 @@ class TierPanel(QGroupBox):
                              f"<b>{tier.value}</b> confidence")
 
     def _fit(self, name: str) -> str:
-        """The name cut in its middle (stem start and extension kept) to one line of the panel."""
+        """The name cut in its middle (its start and extension kept) to one line of the panel."""
         font = QFont(self.verdict.font())
         font.setBold(True)
-        room = max(80, self.contentsRect().width() - 24) * 2 // 3
+        room = max(80, self.verdict.width() - 8)
         return QFontMetrics(font).elidedText(name, Qt.TextElideMode.ElideMiddle, room)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
