@@ -66,6 +66,7 @@ def test_the_chosen_class_survives_a_relaunch(make_window, tiny_model, settings,
 def test_combos_are_whole_at_1024x768_and_the_window_shrinks_to_800x600(make_window, tiny_model,
                                                                          qtbot) -> None:
     w = make_window(str(tiny_model))
+    w.set_font_scale(1.0)  # the application's font, whatever a test before left it at
     w.show()
     qtbot.waitExposed(w)
     panel = w.attack_panel

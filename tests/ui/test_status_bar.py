@@ -103,6 +103,7 @@ def test_a_message_said_after_the_switch_stays(make_window, tiny_model, image_fo
     assert w.statusBar().full_message().startswith("Text size")
     w.state.tell("Done: thing 3 (99.9 %)", 15000, image=str(image_folder / "n00000001_sample1.png"))
     assert w.statusBar().full_message().startswith("Text size")
+    w.set_font_scale(1.0)  # the application's font is shared by the tests after this one
 
 
 def test_another_model_shows_no_timing_tier_or_counts_of_the_one_before(
