@@ -65,6 +65,6 @@ def cmd_classify(args: argparse.Namespace) -> int:
             counts[tier] += 1
             print(f"{path}: tier {tier}")
             print("\n".join(top5_lines(clf, probs)))
-    print(f"{len(paths) - skipped} classified ({', '.join(f'{t} {n}' for t, n in counts.items())})"
-          + (f", {skipped} skipped" if skipped else ""))
+    print(f"{len(paths) - skipped:,} classified ({', '.join(f'{t} {n:,}' for t, n in counts.items())})"
+          + (f", {skipped:,} skipped" if skipped else ""), flush=True)
     return 1 if skipped else 0

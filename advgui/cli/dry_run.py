@@ -18,6 +18,7 @@ from advgui.core.model.transforms import Transform
 from advgui.core.records.folder import check_out_folder
 from advgui.core.study.extras import destroy_scorers, transfer_scorers
 from advgui.core.study.cost_model import Rates, format_plan, gpu_estimate, study_work
+from advgui.core.wording import count_noun
 
 
 def _sampled(config: StudyConfig, images: int) -> tuple[int, str]:
@@ -93,8 +94,8 @@ def dry_run(options: ModelOptions, config: StudyConfig) -> int:
     fwd = conv_flops(clf.model, {"N": 1}) / 1e9
     grad_model, _ = build_gradient_model(clf.model, (3, clf.size, clf.size))
     grad = conv_flops(grad_model, {"N": 1}) / 1e9
-    print(f"study of {config.folder}: {images:,} images, sample {sampled:,} ({how}), "
-          f"{len(attacks)} attack(s) x {targets} target(s)"
+    print(f"study of {config.folder}: {count_noun(images, 'image')}, sample {sampled:,} ({how}), "
+          f"{count_noun(len(attacks), 'attack')} x {count_noun(targets, 'target')}"
           + (f", shard {config.shard}" if config.shard else ""))
     rates = measured_rates(clf, config.batch)
     print(format_plan(work, rates, [gpu_estimate(fwd, grad, g) for g in (1, 8)], fwd, grad))

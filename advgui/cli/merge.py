@@ -10,6 +10,7 @@ from pathlib import Path
 
 from advgui.core.analysis.tables import format_summary
 from advgui.core.study.merge import merge_studies
+from advgui.core.wording import count_noun
 
 
 def add_parser(sub) -> None:
@@ -28,6 +29,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
               "complete it", file=sys.stderr)
         return 130
     print(format_summary(outcome.summary))
-    print(f"\nmerged {len(args.parts)} shards: {outcome.rows} rows of {outcome.images} images in "
+    print(f"\nmerged {count_noun(len(args.parts), 'shard')}: {count_noun(outcome.rows, 'row')} of "
+          f"{count_noun(outcome.images, 'image')} in "
           f"{args.out / 'images.csv'}; summary in {args.out / 'summary.csv'}")
     return 0

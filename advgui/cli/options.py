@@ -50,7 +50,9 @@ def thresholds(args: argparse.Namespace) -> TierThresholds:
 def load_model(options: ModelOptions) -> Classifier:
     """The classifier, named on stderr (which model, on which device)."""
     clf = options.classifier()
-    print(f"model: {clf.describe()}", file=sys.stderr)
+    # Each on a line of its own, in order, where both streams go to one place (2>&1, a log).
+    sys.stdout.flush()
+    print(f"model: {clf.describe()}", file=sys.stderr, flush=True)
     outputs = [o.name for o in clf.model.graph.output]
     if len(outputs) > 1:  # a model whose logits are not its first output would be misread
         print(f"note: {clf.name} has {len(outputs)} outputs ({', '.join(outputs[:4])}); the "

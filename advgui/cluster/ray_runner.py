@@ -42,6 +42,7 @@ from advgui.core.model.options import ModelOptions
 from advgui.core.records.config import StudyConfig, StudyProgress
 from advgui.core.attacks import run_to_end
 from advgui.core.study.merge import merge_studies
+from advgui.core.wording import count_noun
 
 STOP_CHECK_SECONDS = 0.5
 CANCEL_GRACE_SECONDS = 15.0  # after a Ctrl-C, tasks still running then are cancelled
@@ -285,7 +286,8 @@ def _run(model: ModelOptions, config: StudyConfig, shards: int | None,
         return _stopped(work)
     outcome = merge_studies(parts, config.out)
     print(format_summary(outcome.summary))
-    print(f"\nfinished: {count} shards merged, {outcome.rows} rows of {outcome.images} images in "
+    print(f"\nfinished: {count_noun(count, 'shard')} merged, {count_noun(outcome.rows, 'row')} of "
+          f"{count_noun(outcome.images, 'image')} in "
           f"{config.out / 'images.csv'}; the parts stay in {work}")
     return 0
 

@@ -36,13 +36,13 @@ class AttackFlow(QObject):
             return
         path, info = self.w.state.path, self.w.state.model
         if self.w.attacking:
-            self.w.statusBar().showMessage("An attack is running: cancel it first (Esc).", 5000)
+            self.w.state.tell("An attack is running: cancel it first (Esc).", 5000, about=())
             return
         if not path:
-            self.w.statusBar().showMessage("Select an image first.", 5000)
+            self.w.state.tell("Select an image first.", 5000, about=())
             return
         if info is None or self.w.state.loading:
-            self.w.statusBar().showMessage("The model is still loading.", 5000)
+            self.w.state.tell("The model is still loading.", 5000, about=())
             return
         v = self.w.state.verdict
         if v is not None and v.error:
@@ -60,7 +60,7 @@ class AttackFlow(QObject):
             self.w.browser.view.setFocus()
         self.w.engine.arm()
         self.w.attack_panel.set_running(True)
-        self.w.statusBar().showMessage("Attacking…")
+        self.w.state.tell("Attacking…", image=path)
         self.w.requestAttack.emit(AttackRequest(path, values["method"], values["target"],
                                               values["eps"], values["alpha"], values["steps"], truth))
 
@@ -77,12 +77,11 @@ class AttackFlow(QObject):
         names = self.w.state.model.class_names if self.w.state.model else ()
         way = "towards" if start.towards else "away from"
         target = names[start.target] if start.target < len(names) else start.target
-        self.w.statusBar().showMessage(f"Attacking {way} {target}…")
+        self.w.state.tell(f"Attacking {way} {target}…", image=start.request.path)
 
     @Slot(object)
     def _attack_step(self, step: AttackStep) -> None:
         self.w.state.attack_step(step)
-        self.w.step_label.setText(f"step {step.step}/{step.total} · {1000 * step.seconds:.0f} ms/step")
 
     @Slot(int)
     def _step_drawn(self, index: int) -> None:
@@ -104,18 +103,20 @@ class AttackFlow(QObject):
                 else "top-1 did not change")
         if out.problem:
             QMessageBox.warning(self.w, "Attack result not trustworthy", out.problem)
-        self.w.statusBar().showMessage(
+        # About the attacked image and the model that ran it: gone once either leaves the screen.
+        self.w.state.tell(
             f"Done: {names[top] if top < len(names) else top} "
             f"({100 * out.adversarial_probabilities[top]:.1f} %), "
-            f"{flip}; {1000 * out.seconds_per_step:.0f} ms per step", 15000)
+            f"{flip}; {1000 * out.seconds_per_step:.0f} ms per step", 15000,
+            image=out.request.path)
 
     @Slot(str)
     def _attack_failed(self, message: str) -> None:
         self._attack_done()
-        self.w.step_label.setText("")
+        attacked = self.w.state.live.path if self.w.state.live else None
         self.w.state.attack_dropped()
         summary = message.split("\n\n")[0]
-        self.w.statusBar().showMessage(f"Attack failed: {summary.splitlines()[0]}", 15000)
+        self.w.state.tell(f"Attack failed: {summary.splitlines()[0]}", 15000, image=attacked)
         box = QMessageBox(QMessageBox.Icon.Warning, "Attack failed", summary, parent=self.w)
         if "\n\n" in message:
             box.setDetailedText(message)
@@ -124,8 +125,8 @@ class AttackFlow(QObject):
     @Slot()
     def _attack_cancelled(self) -> None:
         self._attack_done()
-        self.w.step_label.setText("")
+        attacked = self.w.state.live.path if self.w.state.live else None
         self.w.state.attack_dropped()  # what was shown before the attack is shown again
         kept = " The previous result of this image is shown." if self.w.state.result else ""
-        self.w.statusBar().showMessage(f"Attack cancelled: no new result.{kept}", 8000)
+        self.w.state.tell(f"Attack cancelled: no new result.{kept}", 8000, image=attacked)
 

@@ -20,14 +20,15 @@ def adversarial_qimage(outcome: AttackOutcome) -> QImage:
                   QImage.Format.Format_RGB888).copy()
 
 
-def save_adversarial_png(parent: QWidget, outcome: AttackOutcome, folder: str) -> None:
-    """Ask where, then write the exact 8-bit pixels the reports scored (PNG, never JPEG)."""
+def save_adversarial_png(parent: QWidget, outcome: AttackOutcome, start: Path) -> str:
+    """Ask where (offering `start`), then write the exact 8-bit pixels the reports scored (PNG,
+    never JPEG). The path written, or "" when cancelled or failed."""
     stem = Path(outcome.request.path).stem
     path, _ = QFileDialog.getSaveFileName(parent, "Save adversarial image (lossless PNG)",
-                                          str(save_folder(folder) / f"{stem}-adversarial.png"),
+                                          str(start / f"{stem}-adversarial.png"),
                                           "PNG (*.png)")
     if not path:
-        return
+        return ""
     if not path.lower().endswith(".png"):
         path += ".png"
     image = Image.fromarray(outcome.adversarial_pixels)
@@ -35,18 +36,8 @@ def save_adversarial_png(parent: QWidget, outcome: AttackOutcome, folder: str) -
         atomic_write_file(Path(path), lambda fh: image.save(fh, format="PNG"))
     except OSError as exc:
         QMessageBox.warning(parent, "Could not save", f"{path}: {describe_write_error(exc)}")
-        return
-    if hasattr(parent, "statusBar"):
-        parent.statusBar().showMessage(f"Saved {path}", 8000)
-
-
-def save_folder(folder: str) -> Path:
-    """Where a save is offered: the folder being browsed, unless it is the bundled samples
-    (inside the installed package), then the home folder."""
-    from advgui.samples import FOLDER  # noqa: PLC0415
-
-    here = Path(folder) if folder else Path.home()
-    return Path.home() if not folder or here.resolve() == FOLDER.resolve() else here
+        return ""
+    return path
 
 
 def charts_caption(window) -> str:
@@ -68,13 +59,14 @@ def charts_caption(window) -> str:
     return " · ".join(parts)
 
 
-def save_charts_png(window) -> None:
-    """Ask where, then write both charts at twice their size on screen, captioned."""
+def save_charts_png(window, start: Path) -> str:
+    """Ask where (offering `start`), then write both charts at twice their size on screen,
+    captioned. The path written, or "" when cancelled or failed."""
     stem = Path(window.state.path).stem if window.state.path else "charts"
-    start = str(save_folder(window.folder) / f"{stem}-charts.png")
-    path, _ = QFileDialog.getSaveFileName(window, "Save charts (PNG, 2x)", start, "PNG (*.png)")
+    offered = str(start / f"{stem}-charts.png")
+    path, _ = QFileDialog.getSaveFileName(window, "Save charts (PNG, 2x)", offered, "PNG (*.png)")
     if not path:
-        return
+        return ""
     if not path.lower().endswith(".png"):
         path += ".png"
     image = window.charts.render_image(charts_caption(window), scale=2.0)
@@ -86,5 +78,5 @@ def save_charts_png(window) -> None:
         atomic_write_file(Path(path), lambda fh: fh.write(bytes(data)))
     except OSError as exc:
         QMessageBox.warning(window, "Could not save", f"{path}: {describe_write_error(exc)}")
-        return
-    window.statusBar().showMessage(f"Charts saved: {path}", 8000)
+        return ""
+    return path

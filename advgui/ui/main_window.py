@@ -19,6 +19,7 @@ from advgui.ui import persistence
 from advgui.ui.attack_flow import AttackFlow
 from advgui.ui.widgets.attack_panel import AttackPanel
 from advgui.ui.export import adversarial_qimage, save_adversarial_png, save_charts_png
+from advgui.ui.save_places import inside, offered_folder, remember_save
 from advgui.ui.workers.folder_scan import FolderScan
 from advgui.ui.dialogs.ground_truth import FolderTruth
 from advgui.ui.dialogs.model_preprocessing import (ModelAnswer, PreprocessingDialog,
@@ -28,6 +29,7 @@ from advgui.ui.widgets.inspect_panel import InspectPanel
 from advgui.ui.actions import build_menus
 from advgui.ui.dialogs.about import open_log, show_about, show_credits, show_shortcuts
 from advgui.ui.widgets.model_picker import ModelPicker
+from advgui.ui.widgets.eliding_combo import KeepPanelWidth, fit_combo
 from advgui.ui.widgets.playback_bar import PlaybackBar
 from advgui.ui.presentation import (PRESENTATION_SCALE, apply_font_scale, fit_caption,
                                     next_font_scale)
@@ -39,7 +41,7 @@ from advgui.ui.workers.thumbnails import ThumbnailService
 from advgui.ui.widgets.tier_panel import TierPanel
 from advgui.ui.workers.engine import EngineWorker
 
-MIN_WIDTH, MIN_HEIGHT = 1000, 700  # fits a 1024 x 768 projector with its window frame
+MIN_WIDTH, MIN_HEIGHT = 800, 600  # a 1024 x 768 projector with room to spare, or an 800 x 600 one
 FIRST_SIZE = (1400, 860)
 
 
@@ -93,8 +95,9 @@ class MainWindow(QMainWindow):
         split.addWidget(self.attack_panel)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 5)
-        split.setStretchFactor(2, 1)
+        split.setStretchFactor(2, 0)  # the attack panel keeps its width: its combos stay whole
         split.setSizes([600, 800, 300])  # room for a grid of thumbnails, not one column
+        KeepPanelWidth(split, 2, donor=1)
         split.setChildrenCollapsible(False)
         self.attack_panel.setMaximumWidth(420)
         left.setMinimumWidth(240)
@@ -103,7 +106,7 @@ class MainWindow(QMainWindow):
         # Long texts are cut with '…' (whole in the tooltip), never widen the window.
         # Narrow, so that messages keep most of the bar.
         self.model_label, self.device_label = StatusLabel("loading model…", 170), StatusLabel("", 90)
-        self.step_label, self.progress_label = StatusLabel("", 150), StatusLabel("", 230)
+        self.step_label, self.progress_label = StatusLabel("", 190), StatusLabel("", 230)
         self.batch_label = StatusLabel("", 220)
         for w in (self.batch_label, self.progress_label, self.model_label, self.device_label,
                   self.step_label):
@@ -186,6 +189,7 @@ class MainWindow(QMainWindow):
         bar.setObjectName("model-toolbar")
         bar.addWidget(QLabel(" Model: "))
         self.model_picker = ModelPicker()
+        fit_combo(self.model_picker, 160)  # its whole title where the tool bar has room
         self.model_picker.modelChosen.connect(self.switch_model)
         bar.addWidget(self.model_picker)
 
@@ -223,7 +227,7 @@ class MainWindow(QMainWindow):
         self.model_picker.forget(spec)
         self.model_picker.show_current(self.state.model_spec)
         if self.state.model is not None:
-            self.statusBar().showMessage(f"Not opened; still using {self.state.model.name}.", 8000)
+            self.state.tell(f"Not opened; still using {self.state.model.name}.", 8000, about=("model",))
 
     def _save_answer(self, spec: str) -> None:
         """The answer worked: write it beside the model so the next open goes straight in, or
@@ -235,18 +239,18 @@ class MainWindow(QMainWindow):
             written = write_model_sidecar(Path(spec), answer.preprocessing, answer.labels)
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
-            self.statusBar().showMessage(
+            self.state.tell(
                 f"Could not save {sidecar_path(Path(spec)).name} beside the model ({reason}): "
-                "its preprocessing holds for this session only.", 20000)
+                "its preprocessing holds for this session only.", 20000, about=("model",))
             return
         self.engine.answers.pop(spec, None)
-        self.statusBar().showMessage(f"Saved {written.name} beside the model: it opens "
-                                     "directly next time.", 10000)
+        self.state.tell(f"Saved {written.name} beside the model: it opens directly next time.",
+                        10000, about=("model",))
 
     def _model_warning(self, message: str) -> None:
         """The model classifies, but its gradient cannot be built: the attack panel says why."""
         self.attack_panel.set_unavailable(message)
-        self.statusBar().showMessage(f"This model classifies but cannot be attacked: {message}")
+        self.state.tell(f"This model classifies but cannot be attacked: {message}", about=("model",))
 
     # -- closing -----------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
@@ -294,7 +298,7 @@ class MainWindow(QMainWindow):
         files: list[str] = []
         folders: list[Path] = []
         if paths and not any(Path(p).exists() for p in paths):  # mistyped on the command line
-            self.statusBar().showMessage(f"Not found: {', '.join(paths)}", 10000)
+            self.state.tell(f"Not found: {', '.join(paths)}", 10000, about=())
             return
         for p in map(Path, paths):
             if p.is_dir():
@@ -306,7 +310,7 @@ class MainWindow(QMainWindow):
         if folders:
             self._scan_files = files
             self._scan_id = self.scan.start(folders)
-            self.statusBar().showMessage(f"Listing the images in {folders[0]}…")
+            self.state.tell(f"Listing the images in {folders[0]}…", about=())
             return
         self.scan.cancel()
         self._scan_id = 0  # a listing still running must not replace what is opened now
@@ -314,16 +318,16 @@ class MainWindow(QMainWindow):
 
     def _scan_progress(self, scan_id: int, found: int) -> None:
         if scan_id == self._scan_id:
-            self.statusBar().showMessage(f"Listing the images in {self.folder}… {found:,} so far")
+            self.state.tell(f"Listing the images in {self.folder}… {found:,} so far", about=())
 
     def _scan_finished(self, scan_id: int, found: list[str]) -> None:
         if scan_id == self._scan_id:
-            self.statusBar().clearMessage()
+            self.state.tell("")
             self._show_files(self._scan_files + found)
 
     def _show_files(self, files: list[str]) -> None:
         if not files:
-            self.statusBar().showMessage("No image files there.", 5000)
+            self.state.tell("No image files there.", 5000, about=())
             return
         self.generation += 1
         self.engine.set_generation(self.generation)
@@ -332,8 +336,16 @@ class MainWindow(QMainWindow):
         self.images.set_paths(files)
         self.truth = FolderTruth()
         self.setWindowTitle(f"advgui — {self.folder}")
+        self._folder_changed()
         self._classify_all()
         self.browser.select_first()
+
+    def _folder_changed(self) -> None:
+        """Another folder, or the same one under another model: no count, progress or score
+        of the one before stays on screen (they come back as the verdicts do)."""
+        self._classify_started = (time.monotonic(), 0)
+        self.tiers.show_counts(self.images.tier_counts())
+        self._show_progress()
 
     def _classify_all(self) -> None:
         info = self.state.model
@@ -341,7 +353,7 @@ class MainWindow(QMainWindow):
             return
         problem = self.truth.load([e.path for e in self.images.entries], info)
         if problem:
-            self.statusBar().showMessage(problem, 15000)
+            self.state.tell(problem, 15000, about=("model", "folder"))
         for e in self.images.entries:
             self.images.set_truth(e.path, *self.truth.label(e.path, info))
         self._classify_started = (time.monotonic(), len(self.state.verdicts))
@@ -362,13 +374,13 @@ class MainWindow(QMainWindow):
         if changed:  # the same classes keep the chosen target class
             self.attack_panel.set_classes(info.class_names, info.std)
             self.attack_panel.set_unavailable("")
-            self.step_label.setText("")
         self.state.model_loaded(info)
         self._save_answer(info.spec)
         if changed:
             self.generation += 1
             self.engine.set_generation(self.generation)
             self.images.set_paths([e.path for e in self.images.entries])
+            self._folder_changed()
             self._classify_all()
             if self.state.path:
                 self.browser.select_path(self.state.path)
@@ -434,16 +446,30 @@ class MainWindow(QMainWindow):
     # -- output ---------------------------------------------------------------------------------------
     def save_adversarial(self) -> None:
         if self.state.result is None:
-            self.statusBar().showMessage("No finished attack on this image to save.", 5000)
+            self.state.tell("No finished attack on this image to save.", 5000, about=("image",))
             return
-        save_adversarial_png(self, self.state.result, self.folder)
+        self._saved("Saved", save_adversarial_png(self, self.state.result,
+                                                  offered_folder(self.settings, self.folder)))
 
     def copy_adversarial(self) -> None:
-        if self.state.result is not None:
-            QGuiApplication.clipboard().setImage(adversarial_qimage(self.state.result))
+        if self.state.result is None:
+            self.state.tell("No finished attack on this image to copy.", 5000, about=("image",))
+            return
+        QGuiApplication.clipboard().setImage(adversarial_qimage(self.state.result))
+        self.state.tell("Adversarial image copied (lossless, as saved).", 5000, about=("image",))
 
     def save_charts(self) -> None:
-        save_charts_png(self)
+        self._saved("Charts saved:", save_charts_png(self, offered_folder(self.settings, self.folder)))
+
+    def _saved(self, what: str, path: str) -> None:
+        """Say where it went (in the window: the path can be copied from the tooltip) and offer
+        that folder next time; warn when it went into the folder being browsed."""
+        if not path:
+            return
+        remember_save(self.settings, path)
+        listed = (" It is inside the folder being browsed: it will be listed as a photo the next "
+                  "time this folder is opened." if inside(Path(path), self.folder) else "")
+        self.state.tell(f"{what} {path}.{listed}", 15000 if listed else 8000, about=())
 
     # -- the menus' slots (advgui.ui.actions names them) --------------------------------------------
     def open_batch_run(self) -> None:
@@ -470,7 +496,7 @@ class MainWindow(QMainWindow):
         self.presentation_action.blockSignals(True)
         self.presentation_action.setChecked(scale == PRESENTATION_SCALE)
         self.presentation_action.blockSignals(False)
-        self.statusBar().showMessage(f"Text size ×{scale:g}", 3000)
+        self.state.tell(f"Text size ×{scale:g}", 3000, about=())
 
     def set_presentation(self, on: bool) -> None:
         self.set_font_scale(PRESENTATION_SCALE if on else 1.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QGuiApplication
 
-ATTACK_KEYS = ("method", "target", "eps", "alpha", "steps", "kurakin")
+ATTACK_KEYS = ("method", "target", "class", "eps", "alpha", "steps", "kurakin")
 
 
 def first_size(window, wanted: tuple[int, int]) -> tuple[int, int]:
@@ -50,6 +50,7 @@ def remember(window) -> None:
     panel = window.attack_panel
     settings.setValue("attack/method", panel.method.currentData())
     settings.setValue("attack/target", panel.target.currentData())
+    settings.setValue("attack/class", panel.picker.currentText())  # "281: tabby", or as typed
     settings.setValue("attack/eps", panel.eps.value())
     settings.setValue("attack/alpha", panel.alpha.value())
     settings.setValue("attack/steps", panel.steps.value())

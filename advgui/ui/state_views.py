@@ -12,9 +12,13 @@ class StateViews:
     def __init__(self, window) -> None:
         self.w = window
         state = window.state
-        for event, view in (("model", self.render_model), ("image", self.render_image),
+        self._said = ""  # the notice's text as last put in the status bar
+        for event, view in (("model", self.render_model), ("model", self.render_image),
+                            ("image", self.render_image),
                             ("verdict", self.render_image), ("attack", self.render_attack),
-                            ("step", self.render_step), ("cursor", self.render_attack)):
+                            ("step", self.render_step), ("cursor", self.render_attack),
+                            ("attack", self.render_step_label), ("step", self.render_step_label),
+                            ("cursor", self.render_step_label), ("notice", self.render_notice)):
             state.subscribe(event, view)
         window.tabs.currentChanged.connect(lambda _i: self.render_attack())
 
@@ -32,13 +36,36 @@ class StateViews:
         if info is not None:
             self.w.model_picker.show_current(state.model_spec or info.name)
 
+    def render_notice(self) -> None:
+        """The state's status message; one whose image, model or folder left the screen is
+        taken off the bar (unless something else has been said there since)."""
+        notice, bar = self.w.state.notice, self.w.statusBar()
+        if notice is not None:
+            bar.showMessage(notice.text, notice.timeout_ms)
+            self._said = notice.text
+            return
+        if self._said and bar.full_message() == self._said:
+            bar.clearMessage()
+        self._said = ""
+
+    def render_step_label(self) -> None:
+        """The timing of the attack on screen, and only of it: none once another image, model
+        or folder is shown."""
+        record = self.w.state.shown
+        if record is None or not record.steps:
+            self.w.step_label.setText("")
+            return
+        last = record.steps[-1]
+        self.w.step_label.setText(f"step {last.step}/{last.total} · {1000 * last.seconds:.0f} ms/step")
+
     def render_image(self) -> None:
         path, v, info = self.w.state.path, self.w.state.verdict, self.w.state.model
         if not path:
+            self.w.tiers.show_image("", -1, "")
             return
         name = Path(path).name
-        if v is None:
-            self.w.tiers.show_image(name, -1, "")
+        if v is None:  # never the previous image's or model's verdict while this one is due
+            self.w.tiers.show_image(name, -1, "classifying…" if info is not None else "")
         elif v.error:
             self.w.tiers.show_image(name, -1, f"cannot be read — {v.error}")
         else:

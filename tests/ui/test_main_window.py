@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -320,3 +322,103 @@ def test_the_window_keeps_the_batch_dialog_it_opens(make_window, tiny_model, ima
     w.open_batch_run()
     assert w.batch_dialog is dialog
     dialog.close()
+
+
+def test_saves_are_offered_outside_the_browsed_folder_and_remember_the_last(
+        make_window, tiny_model, image_folder, qtbot, tmp_path, monkeypatch) -> None:
+    """Issue 24: a PNG saved into the images folder became an input at the next launch."""
+    from PySide6.QtWidgets import QFileDialog
+
+    w = make_window(str(tiny_model))
+    open_folder(w, qtbot, image_folder)
+    w.select_image(str(image_folder / "n00000002_sample2.png"))
+    with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
+        w.attack_panel.run.click()
+    settled(w, qtbot)
+    offered: list[str] = []
+    chosen = tmp_path / "slides" / "adv.png"
+    chosen.parent.mkdir()
+
+    def dialog(_parent, _title, start, _filter):
+        offered.append(start)
+        return str(chosen), "PNG"
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
+    w.save_adversarial()
+    first = Path(offered[0])
+    assert first.name == "n00000002_sample2-adversarial.png"
+    assert image_folder.resolve() not in first.resolve().parents
+    assert first.parent.is_dir() and first.parent.name == "advgui"
+    assert chosen.exists() and str(chosen) in w.statusBar().full_message()
+    w.save_charts()  # the next save starts where the last one went
+    assert Path(offered[1]).parent == chosen.parent
+    chosen = image_folder / "adv.png"  # saved into the browsed folder on purpose: warned
+    w.save_adversarial()
+    assert "listed as a photo" in w.statusBar().full_message()
+    w.save_charts()  # and that folder is never offered
+    assert Path(offered[3]).parent == first.parent
+
+
+def test_a_path_the_system_cannot_open_is_shown_with_a_copy_button(
+        make_window, tiny_model, qtbot, tmp_path, monkeypatch) -> None:
+    from PySide6.QtGui import QDesktopServices, QGuiApplication
+    from PySide6.QtWidgets import QMessageBox
+
+    from advgui.ui.dialogs import about
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda _url: False)  # no desktop launcher
+    w = make_window(str(tiny_model))
+    log = tmp_path / "advgui.log"
+    log.write_text("a log line\n")
+    monkeypatch.setattr(about, "log_file", lambda: log)
+    w.open_log()  # Help > Open Log File
+    box = w.findChild(QMessageBox, "open-path-box")
+    qtbot.waitUntil(box.isVisible)
+    assert box.informativeText() == str(log) and "no program" in box.text()
+    copy = next(b for b in box.buttons() if b.text() == "Copy path")
+    copy.click()
+    assert QGuiApplication.clipboard().text() == str(log)
+
+
+def test_a_poster_sized_png_is_refused_in_plain_words_in_the_window(
+        make_window, tiny_model, tmp_path, qtbot, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.core.model.test_images import huge_png
+
+    folder = tmp_path / "posters"
+    folder.mkdir()
+    huge_png(folder / "poster.png", 20_000, 20_000)
+    Image.new("RGB", (40, 30), "blue").save(folder / "small.png")
+    w = make_window(str(tiny_model))
+    w.open_paths([str(folder)])
+    qtbot.waitUntil(lambda: len(w.verdicts) == 2, timeout=30_000)
+    w.select_image(str(folder / "poster.png"))
+    said = w.tiers.verdict.text()
+    assert "image too large: 400 megapixels" in said and "bomb" not in said
+    warned: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
+    w.attack_panel.run.click()
+    assert warned and warned[0].startswith("image too large") and "attack" not in warned[0]
+
+
+def test_a_long_unicode_name_stays_on_one_line_above_the_verdict(make_window, tiny_model,
+                                                                  tmp_path, qtbot) -> None:
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    folder = tmp_path / "names"
+    folder.mkdir()
+    name = "Фотография_городского_пейзажа_в_Санкт-Петербурге_日本語の長いファイル名_2024-06-01.png"
+    Image.new("RGB", (40, 30), "green").save(folder / name)
+    w = make_window(str(tiny_model))
+    w.show()
+    qtbot.waitExposed(w)
+    w.open_paths([str(folder)])
+    qtbot.waitUntil(lambda: len(w.verdicts) == 1, timeout=30_000)
+    label = w.tiers.verdict
+    assert "…" in label.text() and label.toolTip() == name and "confidence" in label.text()
+    bold = QFont(label.font())
+    bold.setBold(True)
+    shown = label.text().split("<b>")[1].split("</b>")[0]
+    assert QFontMetrics(bold).horizontalAdvance(shown) < label.width()  # the name: one line
+    assert shown.startswith("Фото") and shown.endswith(".png")

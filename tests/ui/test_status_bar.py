@@ -3,6 +3,7 @@ again to the new room when the window is resized."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMainWindow
 
 from advgui.ui.widgets.status_bar import ElidingStatusBar
@@ -55,3 +56,106 @@ def test_message_is_cut_again_when_a_permanent_label_grows(qtbot) -> None:
     progress.setText("")
     qtbot.waitUntil(lambda: bar.currentMessage() == text)
     assert bar.full_message() == text
+
+
+# -- the window's status is about what is on screen (issue 24, item 8) ---------------------------
+def _attack_once(w, qtbot, path) -> None:
+    from PySide6.QtCore import Qt
+
+    w.select_image(str(path))
+    w.attack_panel.method.setCurrentIndex(w.attack_panel.method.findData("iterative"))
+    with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
+        qtbot.mouseClick(w.attack_panel.run, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not w.attacking, timeout=30_000)
+
+
+def test_done_message_and_step_timing_go_when_another_image_is_selected(
+        make_window, tiny_model, image_folder, qtbot) -> None:
+    from tests.helpers.window import open_folder
+
+    w = make_window(str(tiny_model))
+    open_folder(w, qtbot, image_folder)
+    attacked = image_folder / "n00000001_sample1.png"
+    _attack_once(w, qtbot, attacked)
+    assert w.statusBar().full_message().startswith("Done: ")
+    assert w.step_label.text().startswith("step ") and "ms/step" in w.step_label.text()
+    name = w.info.class_names[w.verdicts[str(attacked)].top1]
+    w.select_image(str(image_folder / "n00000002_sample2.png"))  # the user clicks another photo
+    assert w.statusBar().full_message() == "" and w.step_label.text() == ""
+    assert w.tiers.verdict.toolTip() == "n00000002_sample2.png"
+    w.select_image(str(attacked))  # back: its result is shown again, with its timing
+    assert w.step_label.text().startswith("step ")
+    assert name in w.tiers.verdict.text()
+
+
+def test_a_message_said_after_the_switch_stays(make_window, tiny_model, image_folder,
+                                               qtbot) -> None:
+    """Dropping goes by what a message is about, not by age: a message about nothing on
+    screen (the text size) stays across an image switch, and an attack's message is never
+    shown once its image has been left."""
+    from tests.helpers.window import open_folder
+
+    w = make_window(str(tiny_model))
+    open_folder(w, qtbot, image_folder)
+    w.select_image(str(image_folder / "n00000001_sample1.png"))
+    w.larger_text()
+    w.select_image(str(image_folder / "n00000002_sample2.png"))
+    assert w.statusBar().full_message().startswith("Text size")
+    w.state.tell("Done: thing 3 (99.9 %)", 15000, image=str(image_folder / "n00000001_sample1.png"))
+    assert w.statusBar().full_message().startswith("Text size")
+    w.set_font_scale(1.0)  # the application's font is shared by the tests after this one
+
+
+def test_another_model_shows_no_timing_tier_or_counts_of_the_one_before(
+        make_window, tiny_model, image_folder, qtbot, tmp_path) -> None:
+    import onnx
+
+    from tests.helpers.models import tiny_classifier_model
+    from tests.helpers.window import open_folder
+
+    other = tmp_path / "other.onnx"
+    onnx.save(tiny_classifier_model(seed=7), other)
+    w = make_window(str(tiny_model))
+    open_folder(w, qtbot, image_folder)
+    photo = image_folder / "n00000001_sample1.png"
+    _attack_once(w, qtbot, photo)
+    old_tier = w.tiers.verdict.text()
+    assert "confidence" in old_tier and "Folder" in w.tiers.counts.text()
+    seen: list[tuple[str, str, str, str]] = []
+
+    def at_load(info) -> None:  # what the window shows the moment the new model is in use
+        seen.append((w.statusBar().full_message(), w.step_label.text(), w.tiers.verdict.text(),
+                     w.tiers.counts.text()))
+
+    w.engine.modelLoaded.connect(at_load, Qt.ConnectionType.QueuedConnection)
+    w.switch_model(str(other))
+    qtbot.waitUntil(lambda: bool(seen), timeout=30_000)
+    message, step, tier, counts = seen[0]
+    assert "ms per step" not in message and step == ""
+    assert tier != old_tier and ("classifying…" in tier or "confidence" in tier)
+    assert w.model_label.text() == "Model: other"
+    qtbot.waitUntil(lambda: len(w.verdicts) == 6, timeout=30_000)
+    assert "confidence" in w.tiers.verdict.text() and "Folder" in w.tiers.counts.text()
+
+
+def test_another_folder_shows_nothing_of_the_one_before(make_window, tiny_model, image_folder,
+                                                        qtbot, tmp_path) -> None:
+    from PIL import Image
+
+    from tests.helpers.window import open_folder
+
+    w = make_window(str(tiny_model))
+    open_folder(w, qtbot, image_folder)
+    _attack_once(w, qtbot, image_folder / "n00000001_sample1.png")
+    assert w.step_label.text() and w.statusBar().full_message().startswith("Done")
+    other = tmp_path / "other"
+    other.mkdir()
+    Image.new("RGB", (40, 30), "red").save(other / "red.png")
+    w.engine.classified.disconnect(w._classified)  # the new folder's verdicts not in yet
+    w.open_paths([str(other)])
+    qtbot.waitUntil(lambda: w.images.rowCount() == 1, timeout=30_000)
+    assert w.step_label.text() == ""
+    assert not w.statusBar().full_message().startswith("Done")
+    assert w.tiers.counts.text() == "" and "6" not in w.progress_label.text()
+    assert "red.png" in w.tiers.verdict.text() and "classifying…" in w.tiers.verdict.text()
+    assert "Run an attack" in w.caption.text()

@@ -12,6 +12,7 @@ from pathlib import Path
 from advgui.core.analysis import palette
 from advgui.core.analysis.summary import uses_truth
 from advgui.core.records.safe_write import atomic_write_bytes
+from advgui.core.wording import count_noun
 
 
 # Figures are drawn off the GUI thread (the window's study worker). matplotlib and FreeType are
@@ -174,7 +175,7 @@ def plot_error_vs_eps(summary: list[dict], path: Path, title: str) -> bool:
                                 color=palette.method_colour(method), marker=_marker(target),
                                 linestyle=dash, capsize=2, markersize=3.5, linewidth=1.2)
             name = f"{tier} confidence" if tier != "all" else "all images"
-            ax.set_title(f"{name} ({images} images), {target}", fontsize=8.5)
+            ax.set_title(f"{name} ({count_noun(images, 'image')}), {target}", fontsize=8.5)
             ax.set(ylim=(-2, 102))
             ax.set_xscale("log", base=2)
             ax.set_xticks(eps_values)

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from advgui.core.app_state.attack_record import AttackOutcome, AttackRecord, AttackStart, AttackStep
+from advgui.core.app_state.notice import SUBJECTS, Context, Notice
 
-EVENTS = ("model", "image", "verdict", "attack", "step", "cursor")
+# "notice": the status message changed or was dropped because its subject left the screen.
+EVENTS = ("model", "image", "verdict", "attack", "step", "cursor", "notice")
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class WindowState:
         self.live: AttackRecord | None = None  # the attack running now
         self.cursor: int | None = None  # the playback position; None follows the latest step
         self.font_scale = 1.0  # the text size for a room (View > Presentation, Larger Text)
+        self.folder_count = 0  # folders opened so far: what a notice "about the folder" keeps
+        self.notice: Notice | None = None  # the status message, while its subject is on screen
         self._listeners: dict[str, list[Callable[[], None]]] = {e: [] for e in EVENTS}
 
     def subscribe(self, event: str, listener: Callable[[], None]) -> None:
@@ -76,6 +80,32 @@ class WindowState:
     def _emit(self, event: str) -> None:
         for listener in self._listeners[event]:
             listener()
+
+    # -- the status message -----------------------------------------------------------------------
+    @property
+    def context(self) -> Context:
+        return Context(self.path, self.model.sha256 if self.model else "", self.folder_count)
+
+    def tell(self, text: str, timeout_ms: int = 0, about: tuple[str, ...] = SUBJECTS,
+             image: str | None = None) -> None:
+        """Say something in the status bar about what is on screen now (by default the image,
+        the model and the folder): it goes when one of those changes. `about=()` for a message
+        about none of them (a save, a text size); `image` for one about a given image (an attack
+        that ran on): said only while that image is the selected one. An empty text clears."""
+        about = tuple(about)
+        said_in = self.context.only(about)
+        if image is not None and "image" in about:
+            said_in = Context(image, said_in.model, said_in.folder)
+        notice = Notice(text, timeout_ms, about, said_in) if text else None
+        if notice is not None and not notice.holds_in(self.context):
+            return  # about an image no longer on screen: nothing to say about what is
+        self.notice = notice
+        self._emit("notice")
+
+    def _drop_stale_notice(self) -> None:
+        if self.notice is not None and not self.notice.holds_in(self.context):
+            self.notice = None
+            self._emit("notice")
 
     # -- model ------------------------------------------------------------------------------------
     def model_requested(self, spec: str) -> None:
@@ -97,6 +127,7 @@ class WindowState:
         self._emit("model")
         if changed:
             self._emit("attack")
+        self._drop_stale_notice()
 
     def model_failed(self, spec: str) -> None:
         """The previous model (if any) stays in use, everywhere."""
@@ -110,11 +141,13 @@ class WindowState:
 
     # -- images -----------------------------------------------------------------------------------
     def new_folder(self) -> None:
+        self.folder_count += 1
         self.verdicts.clear()
         self.path = ""
         self.attack = None
         self.cursor = None
         self._emit("attack")
+        self._drop_stale_notice()
 
     def select(self, path: str) -> None:
         if path == self.path:
@@ -123,6 +156,7 @@ class WindowState:
         self.cursor = None
         self._emit("image")
         self._emit("attack")
+        self._drop_stale_notice()
 
     def set_verdict(self, verdict: Verdict) -> None:
         self.verdicts[verdict.path] = verdict

@@ -6,6 +6,7 @@ Every failure becomes an ImageError whose message is one readable line.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import warnings
 from pathlib import Path
@@ -42,7 +43,7 @@ def load_rgb(path: Path) -> Image.Image:
             with Image.open(path) as im:
                 w, h = im.size
                 if w * h > MAX_PIXELS:
-                    raise ImageError(f"image is {w}x{h}, over the {MAX_PIXELS // 1_000_000} MP limit")
+                    raise ImageError(too_large(w * h, f"{w} × {h}"))
                 im.seek(0)
                 im = ImageOps.exif_transpose(im)
                 if im.mode in ("I;16", "I;16B", "I;16L", "I"):
@@ -57,7 +58,9 @@ def load_rgb(path: Path) -> Image.Image:
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageError(f"image too large (decompression-bomb guard): {exc}") from None
+        # Pillow's own guard (above 179 MP) speaks of a "decompression bomb DOS attack": say
+        # what it means for a photo, as our limit below it does.
+        raise ImageError(too_large(_pixels_in(str(exc)))) from None
     except UnidentifiedImageError:
         raise ImageError("not an image file Pillow can read") from None
     except PermissionError:
@@ -66,6 +69,21 @@ def load_rgb(path: Path) -> Image.Image:
         raise ImageError("file not found (broken link?)") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageError(f"unreadable or truncated image: {str(exc).splitlines()[0][:160]}") from None
+
+
+def too_large(pixels: int | None, size: str = "") -> str:
+    """The one sentence for an image over the pixel limit."""
+    how_big = (f"{size} pixels ({pixels / 1e6:,.0f} megapixels)" if size else
+               f"{pixels / 1e6:,.0f} megapixels" if pixels else "too many pixels")
+    return (f"image too large: {how_big}, over the {MAX_PIXELS // 1_000_000} megapixels advgui "
+            "reads; shrink it first (the model sees it at about 300 × 300 anyway)")
+
+
+def _pixels_in(message: str) -> int | None:
+    """The pixel count in Pillow's refusal ("Image size (400000000 pixels) exceeds ..."), if
+    it says one."""
+    found = re.search(r"\((\d+) pixels\)", message)
+    return int(found.group(1)) if found else None
 
 
 def load_batch(paths: Sequence[Path | str], prepare: Callable[[Image.Image], np.ndarray]

@@ -36,6 +36,7 @@ from advgui.core.study.extras import (SCORINGS, PairLog, check_transfer_record, 
                                       transfer_scorers)
 from advgui.core.study.reports import new_manifest, read_manifest, write_reports
 from advgui.core.tiers import Tier, TierThresholds
+from advgui.core.wording import count_noun
 
 # Bytes an attack result may take: a PNG of a photo at the model's size stays under 90 % of the
 # raw pixels (the largest of 4,000 InceptionV3 results: 237,720 of 268,203 bytes), and its row.
@@ -441,7 +442,7 @@ class Study:
         try:
             summary = write_reports(cfg.out, rows, run.manifest,
                                     f"{self.classifier.name} on {cfg.folder.name}: "
-                                    f"{len({r['file'] for r in rows})} images")
+                                    f"{count_noun(len({r['file'] for r in rows}), 'image')}")
         except OSError as exc:
             write_error = write_error or exc
         if write_error is not None:

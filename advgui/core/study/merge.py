@@ -35,6 +35,7 @@ from advgui.core.records.folder import (DEFINITION_NAME, StudyLock, check_out_fo
                                        is_study_folder, read_definition, write_definition)
 from advgui.core.records.identity import _differences, study_id
 from advgui.core.study.reports import read_manifest, write_reports
+from advgui.core.wording import count_noun
 
 
 # Everything merge reads in a part; none of it may be a link (study itself refuses them too).
@@ -397,7 +398,7 @@ def merge_studies(folders: list[Path], out: Path) -> MergeOutcome:
         manifest = _merged_manifest(parts, out, len(rows))
         summary = write_reports(out, rows, manifest, f"{first.manifest['model']['name']} on "
                                 f"{Path(first.manifest['config']['folder']).name}: "
-                                f"{len({r['file'] for r in rows})} images")
+                                f"{count_noun(len({r['file'] for r in rows}), 'image')}")
     return MergeOutcome(len(rows), len({r["file"] for r in rows}), summary)
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from advgui import __version__
 from advgui.core.model.registry import shipped_models
+from advgui.ui.dialogs.open_path import open_path
 
 
 def log_file() -> Path | None:
@@ -62,9 +61,9 @@ def open_log(window) -> None:
     """Help > Open Log File."""
     path = log_file()
     if path is None:
-        window.statusBar().showMessage("Logging to the terminal only (no log file).", 5000)
+        window.state.tell("Logging to the terminal only (no log file).", 5000, about=())
     else:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        open_path(window, path, "log file")
 
 
 def show_shortcuts(parent: QWidget) -> None:

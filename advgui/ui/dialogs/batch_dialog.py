@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
                                QProgressBar, QPushButton, QScrollArea, QSpinBox, QTableWidget,
@@ -19,8 +19,10 @@ from advgui.core.study.engine import StudyConfig, StudyOutcome, StudyProgress
 from advgui.core.records.folder import check_out_folder, is_study_folder
 from advgui.core.tiers import Tier, TierThresholds
 from advgui.core.attacks import METHODS
+from advgui.ui.dialogs.open_path import open_path
 from advgui.ui.dialogs.batch_results import BatchResults
 from advgui.ui.workers.study import StudyRun
+from advgui.core.wording import count_noun
 
 
 
@@ -262,9 +264,10 @@ class BatchDialog(BatchResults, QDialog):
     def _finished(self, outcome: StudyOutcome) -> None:
         self._run_over()
         self.progressText.emit("Batch cancelled: run it again to resume." if outcome.cancelled
-                               else f"Batch finished: {outcome.rows:,} rows in {self.out.text()}")
+                               else f"Batch finished: {count_noun(outcome.rows, 'row')} in {self.out.text()}")
         state = "Cancelled — run again to resume." if outcome.cancelled else "Finished."
-        skipped = f" {len(outcome.skipped)} unreadable files skipped." if outcome.skipped else ""
+        skipped = (f" {count_noun(len(outcome.skipped), 'unreadable file')} skipped."
+                   if outcome.skipped else "")
         resumed = (f" ({outcome.rows - outcome.new_rows} from earlier runs)"
                    if outcome.rows > outcome.new_rows else "")
         notes = "".join(f" Note: {n}." for n in outcome.notes)
@@ -278,9 +281,8 @@ class BatchDialog(BatchResults, QDialog):
             b.setEnabled(True)
         self.studyFinished.emit(outcome)
 
-    @staticmethod
-    def _open(path: Path) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+    def _open(self, path: Path) -> None:
+        open_path(self, path, "folder" if path.is_dir() else "file")
 
     @property
     def running(self) -> bool:

@@ -3,19 +3,46 @@ step size and steps with the Kurakin defaults, Run and Cancel."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QMessageBox, QPushButton, QSpinBox, QWidget)
 from superqt import QSearchableComboBox
 
 from advgui.core.attacks import STEPPED, make_attack
 from advgui.core.attacks.params import eps_units
+from advgui.ui.widgets.eliding_combo import fit_combo
 
 TARGETS = [("Least likely (global)", "least-likely"),
            ("Least likely of top-5 (seed)", "least-likely-top5"),
            ("Inverse: away from top-1", "inverse"),
            ("Away from true label", "true"),
            ("Towards a chosen class…", "class")]
+
+
+class ClickThrough(QObject):
+    """A completer's popup that is closed by a click elsewhere passes that click on. QCompleter
+    eats it (its filter hides the popup and returns True), so after typing a class name the first
+    click on Run did nothing, and the user clicked again (issue 24)."""
+
+    def eventFilter(self, popup, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() != QEvent.Type.MouseButtonPress or not popup.isVisible():
+            return False
+        where = event.globalPosition().toPoint()
+        if popup.rect().contains(popup.mapFromGlobal(where)):
+            return False  # a click on a suggestion: the completer's own business
+        popup.hide()
+        target = QApplication.widgetAt(where)
+        if target is None or not target.isEnabled():
+            return True
+        # The whole click, now: the release that follows still goes to the popup's window (it
+        # holds the pointer grab on X11), so a press alone left Run pressed and never clicked.
+        at = target.mapFromGlobal(event.globalPosition())
+        for kind, buttons in ((QEvent.Type.MouseButtonPress, event.buttons()),
+                              (QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton)):
+            QApplication.sendEvent(target, QMouseEvent(kind, at, event.globalPosition(),
+                                                       event.button(), buttons, event.modifiers()))
+        return True
 
 
 class AttackPanel(QGroupBox):
@@ -36,10 +63,13 @@ class AttackPanel(QGroupBox):
         # in any case; what the typed text names is decided by chosen_class alone.
         self.picker = QSearchableComboBox()
         self.picker.setEnabled(False)
+        # Installed after the completer's own filter, so it runs first.
+        self._click_through = ClickThrough(self)
+        self.picker.completer().popup().installEventFilter(self._click_through)
         for combo in (self.method, self.target, self.picker):
-            # Long item texts must not widen the window past a 1024-pixel projector.
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(14)
+            # Whole where there is room; '…' (whole in the tooltip) on the smallest windows,
+            # never widening the window past a 1024-pixel projector.
+            fit_combo(combo)
         self.eps = QDoubleSpinBox()
         # 0 is accepted while typing and refused at Run with a reason; a minimum of 0.5 made
         # Qt silently put back the last value (8.0) when 0 was typed.
@@ -179,6 +209,8 @@ class AttackPanel(QGroupBox):
                     box.setValue(type(box.value())(float(values[key])))
             except (TypeError, ValueError):
                 pass
+        if values.get("class"):  # the model's classes come later; set_classes keeps the text
+            self.picker.setEditText(str(values["class"]))
         if values.get("kurakin") is not None:
             self.kurakin.setChecked(str(values["kurakin"]).lower() in ("true", "1"))
 

@@ -3,9 +3,11 @@ and the folder's count per tier."""
 
 from __future__ import annotations
 
+import html
+
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (QDoubleSpinBox, QFormLayout, QGroupBox, QLabel,
                                QVBoxLayout, QWidget)
 
@@ -38,6 +40,7 @@ class TierPanel(QGroupBox):
             self.plot.addItem(band)
         self.marker = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen("#2060d0", width=3))
         self.plot.addItem(self.marker)
+        self._shown: tuple[str, float, str] = ("", -1.0, "")
         self.verdict = QLabel("No image selected")
         self.verdict.setWordWrap(True)
         self.counts = QLabel("")
@@ -87,19 +90,46 @@ class TierPanel(QGroupBox):
             band.setRegion((a, b))
 
     def show_image(self, name: str, confidence: float, top1: str) -> None:
+        """The selected image's verdict: an empty name clears it, a negative confidence says
+        `top1` as a note ("classifying…", why it cannot be read) with no marker."""
+        self._shown = (name, confidence, top1)
+        if not name:
+            self.marker.setVisible(False)
+            self.verdict.setText("No image selected")
+            self.verdict.setToolTip("")
+            return
+        self.verdict.setToolTip(name)
+        short = html.escape(self._fit(name))  # a long name would wrap over the verdict
         if confidence < 0:
             self.marker.setVisible(False)  # never the previous image's marker
-            self.verdict.setText(f"{name}: {top1 or 'not classified yet'}")
+            self.verdict.setText(f"<b>{short}</b>: {html.escape(top1 or 'not classified yet')}")
             return
-        self.marker.setVisible(True)
         try:
             tier = self.thresholds().tier_of(confidence)
         except ValueError:
             return
+        self.marker.setVisible(True)
         self.marker.setValue(100 * confidence)
-        self.verdict.setText(f"<b>{name}</b>: {top1}, {100 * confidence:.1f} % — "
+        self.verdict.setText(f"<b>{short}</b>: {html.escape(top1)}, {100 * confidence:.1f} % — "
                              f"<b>{tier.value}</b> confidence")
 
+    def _fit(self, name: str) -> str:
+        """The name cut in its middle (its start and extension kept) to one line of the panel."""
+        font = QFont(self.verdict.font())
+        font.setBold(True)
+        room = max(80, self.verdict.width() - 8)
+        return QFontMetrics(font).elidedText(name, Qt.TextElideMode.ElideMiddle, room)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        if self._shown[0]:
+            self.show_image(*self._shown)
+
     def show_counts(self, counts: dict[str, int]) -> None:
+        """The folder's verdicts per tier; nothing until the first one (never the counts of the
+        folder or model before)."""
+        if not any(counts.values()):
+            self.counts.setText("")
+            return
         parts = [f"{k}: {v}" for k, v in counts.items() if v or k != "unreadable"]
         self.counts.setText("Folder — " + ", ".join(parts))

@@ -139,3 +139,31 @@ def test_unreadable_file_gives_permission_denied(tmp_path) -> None:
     os.waitpid(pid, 0)
     with os.fdopen(read_end) as fh:
         assert fh.read() == "permission denied"
+
+
+def huge_png(path, width: int, height: int) -> None:
+    """A PNG that says it is width x height (its pixels are never reached: refused at open)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                     + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+
+
+def test_a_20000_pixel_square_png_is_refused_in_plain_words(tmp_path) -> None:
+    """Issue 24: Pillow's own refusal spoke of a "decompression bomb DOS attack"."""
+    path = tmp_path / "poster.png"
+    huge_png(path, 20_000, 20_000)
+    with pytest.raises(ImageError) as refused:
+        load_rgb(path)
+    text = str(refused.value)
+    assert "bomb" not in text and "DOS" not in text and "attack" not in text
+    assert text.startswith("image too large: 400 megapixels, over the 120 megapixels")
+    assert "shrink it" in text
+    huge_png(path, 12_000, 12_000)  # over our limit, under Pillow's: the size is known
+    with pytest.raises(ImageError, match=r"12000 × 12000 pixels \(144 megapixels\)"):
+        load_rgb(path)
