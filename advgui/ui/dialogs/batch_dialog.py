@@ -93,11 +93,12 @@ class BatchDialog(BatchResults, QDialog):
         form = QFormLayout()
         form.addRow("Images folder", _path_row(self.folder, browse_in))
         form.addRow("Output folder", _path_row(self.out, browse_out))
-        form.addRow("Images per tier", self.per_tier)
+        # Short fields share a row, so the results keep the height (a 1024x768 screen too).
+        self.eps.setMaximumWidth(160)
+        form.addRow("Images per tier", self._row([self.per_tier, QLabel("  ε (pixel levels)"),
+                                                  self.eps, QLabel("  Tiers"), self.tiers]))
         form.addRow("Methods", self._row(self.methods.values()))
         form.addRow("Targets", self._row(self.targets.values()))
-        form.addRow("ε (pixel levels)", self.eps)
-        form.addRow("Tiers", self.tiers)
         self.transfer = QLineEdit()
         self.transfer.setPlaceholderText("e.g. efficientnet_lite0 (model names or .onnx paths)")
         self.transfer.setToolTip("Score every 8-bit adversarial with these models too "
@@ -106,8 +107,8 @@ class BatchDialog(BatchResults, QDialog):
         self.destroy.setPlaceholderText("e.g. jpeg:75 jpeg:50 blur:1 brightness:+30 contrast:0.8")
         self.destroy.setToolTip("Kurakin's destruction rate of each transformation "
                                 "(destroy.csv, destroy_summary.csv)")
-        form.addRow("Transfer to", self.transfer)
-        form.addRow("Destroy by", self.destroy)
+        form.addRow("Transfer to", self._row([self.transfer, QLabel("  Destroy by"),
+                                              self.destroy], stretch=False))
         self.bar = QProgressBar()
         self.status = QLabel("Ready. An output folder that holds an earlier run is resumed.")
         self.status.setWordWrap(True)
@@ -180,14 +181,19 @@ class BatchDialog(BatchResults, QDialog):
         return label
 
     @staticmethod
-    def _row(boxes) -> QWidget:
+    def _row(boxes, stretch: bool = True) -> QWidget:
         w = QWidget()
         row = QHBoxLayout(w)
         row.setContentsMargins(0, 0, 0, 0)
         for b in boxes:
-            row.addWidget(b)
-        row.addStretch(1)
+            row.addWidget(b, 0 if stretch or isinstance(b, QLabel) else 1)
+        if stretch:
+            row.addStretch(1)
         return w
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self.fit_table)  # once the layout has sized the splitter
 
     def _browse(self, edit: QLineEdit) -> None:
         path = QFileDialog.getExistingDirectory(self, "Choose a folder", edit.text())

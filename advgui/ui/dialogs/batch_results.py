@@ -104,7 +104,23 @@ class BatchResults:
             for j, text in enumerate(cells):
                 self.table.setItem(i, j, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
+        self.fit_table()
         self._plot(summary, k1)
+
+    def fit_table(self, figure_min: int = 160) -> None:
+        """The table as tall as its rows (every tier at 1024x768), the figures below keep the
+        rest, at least figure_min; the user moves the line between them."""
+        sizes = self.results.sizes()
+        total = sum(sizes)
+        if not total or not self.table.rowCount():
+            return
+        t = self.table
+        need = (t.horizontalHeader().sizeHint().height() + t.verticalHeader().length()
+                + 2 * t.frameWidth() + 2)
+        if t.horizontalHeader().length() > t.viewport().width():
+            need += t.horizontalScrollBar().sizeHint().height()
+        height = max(min(need, total - figure_min), total // 3)
+        self.results.setSizes([height, total - height])
 
     def _extra_columns(self, truth: bool) -> list[tuple[str, object]]:
         """Beside the white-box error: each transfer model's error and each transformation's

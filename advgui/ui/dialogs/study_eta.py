@@ -84,6 +84,10 @@ class StudyClock:
         else:
             left, when = self._left_at
             remaining = left - (now - when)
-            parts.append(f"about {format_duration(remaining)} left" if remaining >= 1
-                         else "finishing the current batch…")
+            if remaining >= 1:
+                parts.append(f"about {format_duration(remaining)} left")
+            elif left < 1:
+                parts.append("under a second left")
+            else:  # the estimate ran out before the batch did
+                parts.append("finishing the current batch…")
         return " · ".join(parts)

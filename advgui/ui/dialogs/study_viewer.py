@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QFormLayout, QGridLayout,
                                QLabel, QLineEdit, QMenu, QPushButton, QScrollArea, QSplitter,
@@ -72,11 +72,10 @@ class StudyViewer(BatchResults, QDialog):
         self.figures = QTabWidget()
         self.figure_labels = {name: self._figure_tab(title) for title, name in FIGURES}
         self.fragility = self.figure_labels["fragility.png"]
-        summary = QSplitter(Qt.Orientation.Vertical)
-        summary.addWidget(self.table)
-        summary.addWidget(self.figures)
-        summary.setStretchFactor(0, 2)
-        summary.setStretchFactor(1, 3)
+        self.results = QSplitter(Qt.Orientation.Vertical)
+        self.results.addWidget(self.table)
+        self.results.addWidget(self.figures)
+        self.results.setChildrenCollapsible(False)
         self.rows = QTableWidget(0, len(ROW_COLUMNS))
         self.rows.setHorizontalHeaderLabels([h for h, _, _ in ROW_COLUMNS])
         self.rows.verticalHeader().setVisible(False)
@@ -90,7 +89,7 @@ class StudyViewer(BatchResults, QDialog):
         images.setStretchFactor(0, 3)
         images.setStretchFactor(1, 2)
         self.tabs = QTabWidget()
-        self.tabs.addTab(summary, "Summary")
+        self.tabs.addTab(self.results, "Summary")
         self.tabs.addTab(images, "Images")
         layout = QVBoxLayout(self)
         layout.addWidget(self.out)
@@ -139,6 +138,10 @@ class StudyViewer(BatchResults, QDialog):
         scroll.setWidget(panel)
         scroll.setWidgetResizable(True)
         return scroll
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self.fit_table)  # once the layout has sized the splitter
 
     def _plot(self, summary: list[dict], key: str) -> None:
         """The viewer shows the study's own error_by_tier.png, not a live plot."""
@@ -279,21 +282,21 @@ def offer_finished_study(window, dialog, outcome) -> None:
     remember_study(window.settings, folder)
     if dialog.isVisible():
         return
-    old = getattr(window, "_finished_study_button", None)
+    bar = window.statusBar()
+    old = bar.findChild(QPushButton, "open_finished_study")  # an earlier study's offer
     if old is not None:
-        window.statusBar().removeWidget(old)
+        bar.removeWidget(old)
         old.deleteLater()
-    button = QPushButton(f"Open the finished study ({folder.name})")
+    button = QPushButton(f"Open the finished study ({folder.name})", bar)
     button.setObjectName("open_finished_study")
+    button.setToolTip(str(folder))
 
     def open_it() -> None:
-        window.statusBar().removeWidget(button)
+        bar.removeWidget(button)
         button.deleteLater()
-        window._finished_study_button = None
         open_study(window, folder)
     button.clicked.connect(open_it)
-    window._finished_study_button = button
-    window.statusBar().addPermanentWidget(button)
+    bar.addPermanentWidget(button)
     state = "was cancelled" if outcome.cancelled else "finished"
-    window.statusBar().showMessage(f"The batch study {state}: {outcome.rows:,} rows in {folder}. "
-                                   "Ctrl+B shows its dialog.", 15000)
+    bar.showMessage(f"The batch study {state}: {outcome.rows:,} rows in {folder}. "
+                    "Ctrl+B shows its dialog.", 15000)
