@@ -275,8 +275,10 @@ class BatchDialog(BatchResults, QDialog):
         if self._clock is None or not self.running:
             return
         line = self._clock.line(time.monotonic())
+        if self._run.cancelling:  # what the user asked for stays in view while the batch ends
+            line = "Cancelling after the current batch; every finished row is kept. " + line
         self.status.setText(line + (f" — images by tier: {self._tiers}" if self._tiers else ""))
-        self.progressText.emit("Batch: " + line)
+        self.progressText.emit("Batch: " + self._clock.short(time.monotonic()))
 
     def _run_over(self) -> None:
         """Its outcome or failure has come: the study's job ends right after it."""
@@ -331,8 +333,9 @@ class BatchDialog(BatchResults, QDialog):
             return
         box = QMessageBox(QMessageBox.Icon.Question, "A study is running",
                           "Keep it running in the background (progress in the status bar; "
-                          "File › Batch Run shows this dialog again), or stop it? Every finished "
-                          "row is kept, and running it again resumes.", parent=self)
+                          "when it ends, the status bar offers to open the study, and File › "
+                          "Batch Run shows this dialog again), or stop it? Every finished row "
+                          "is kept, and running it again resumes.", parent=self)
         keep = box.addButton("Keep running", QMessageBox.ButtonRole.AcceptRole)
         stop = box.addButton("Stop the study", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)

@@ -72,6 +72,21 @@ class StudyClock:
                 return units * (self.total - self.done) / self.total / self._forward_rate
         return None
 
+    def short(self, now: float) -> str:
+        """The status bar's few words: 'attack 24/120 · about 2:10 left'."""
+        count = f" {self.done:,}/{self.total:,}" if self.total else ""
+        left = self._left(now)
+        return f"{self.phase}{count}" + (f" · {left}" if left else "")
+
+    def _left(self, now: float) -> str:
+        if self._left_at is None:
+            return ""
+        left, when = self._left_at
+        remaining = left - (now - when)
+        if remaining >= 1:
+            return f"about {format_duration(remaining)} left"
+        return "under a second left" if left < 1 else "finishing the current batch…"
+
     def line(self, now: float) -> str:
         """'Attacking (iterative least-likely eps 8): 24/120 · 1:02 elapsed · about 2:10 left'."""
         name = PHASE_NAMES.get(self.phase, self.phase.capitalize())
@@ -82,12 +97,5 @@ class StudyClock:
             parts.append("estimating time left…" if self.phase in ("starting", "classify")
                          else "time left: after the first batch")
         else:
-            left, when = self._left_at
-            remaining = left - (now - when)
-            if remaining >= 1:
-                parts.append(f"about {format_duration(remaining)} left")
-            elif left < 1:
-                parts.append("under a second left")
-            else:  # the estimate ran out before the batch did
-                parts.append("finishing the current batch…")
+            parts.append(self._left(now))
         return " · ".join(parts)
