@@ -254,5 +254,6 @@ def plot_error_by_tier(summary: list[dict], path: Path, title: str) -> None:
                     for e, eps in enumerate(eps_values)]
     if series:
         axes[-1].legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.03, 1.0))
-    fig.suptitle(f"{title}: top-1 error by confidence tier (95 % Wilson intervals)", fontsize=9)
+    # Two lines: a study of one eps draws a narrow figure, and one line was cut at both edges.
+    fig.suptitle(f"{title}\ntop-1 error by confidence tier (95 % Wilson intervals)", fontsize=9)
     _save(fig, path)

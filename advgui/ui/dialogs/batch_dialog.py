@@ -268,7 +268,7 @@ class BatchDialog(BatchResults, QDialog):
             self._clock.update(ev, time.monotonic())
         self._tiers = ", ".join(f"{k} {v}" for k, v in ev.tier_counts.items())
         self._show_clock()
-        if ev.phase == "attack" and ev.new:
+        if ev.phase == "attack" and (ev.new or ev.done):  # a resumed study's rows at once
             self._show_rows_so_far()
 
     def _show_clock(self) -> None:

@@ -105,7 +105,8 @@ def settings_text(record: StudyRecord, row: dict) -> list[tuple[str, str]]:
     lines = [("method", row["method"]),
              ("target", f"{row['target']} → {row.get('target_name', '')} "
                         f"(class {row.get('target_class', '')})"),
-             ("ε", f"{row['eps']} {row.get('eps_unit', '')}".strip()),
+             ("ε", f"{row['eps']} pixel levels" + (f" ({row['eps_unit']})"
+                                                    if row.get("eps_unit") else "")),
              ("step size α", row.get("alpha", "")), ("steps", row.get("steps", "")),
              ("first flip at step", row.get("first_flip_step", "")),
              ("ε to flip", flip), ("L∞ / L2", f"{row.get('linf', '')} / {row.get('l2', '')}"),

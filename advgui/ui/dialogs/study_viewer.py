@@ -70,6 +70,7 @@ class StudyViewer(BatchResults, QDialog):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.figures = QTabWidget()
+        self._pixmaps: dict[str, QPixmap] = {}  # the study's figures as written
         self.figure_labels = {name: self._figure_tab(title) for title, name in FIGURES}
         self.fragility = self.figure_labels["fragility.png"]
         self.results = QSplitter(Qt.Orientation.Vertical)
@@ -142,6 +143,19 @@ class StudyViewer(BatchResults, QDialog):
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
         QTimer.singleShot(0, self.fit_table)  # once the layout has sized the splitter
+        QTimer.singleShot(0, self._fit_figures)
+
+    def _fit_figures(self) -> None:
+        """Each figure whole in its tab: shrunk to fit, never blown up past its own size."""
+        for name, pixmap in self._pixmaps.items():
+            if pixmap.isNull():
+                continue
+            room = self.figure_labels[name].parentWidget().size()
+            if pixmap.width() > room.width() - 8 or pixmap.height() > room.height() - 8:
+                pixmap = pixmap.scaled(max(room.width() - 8, 200), max(room.height() - 8, 150),
+                                       Qt.AspectRatioMode.KeepAspectRatio,
+                                       Qt.TransformationMode.SmoothTransformation)
+            self.figure_labels[name].setPixmap(pixmap)
 
     def _plot(self, summary: list[dict], key: str) -> None:
         """The viewer shows the study's own error_by_tier.png, not a live plot."""
@@ -162,10 +176,13 @@ class StudyViewer(BatchResults, QDialog):
         if record.summary:
             self.show_summary(record.summary)
         for title, name in FIGURES:
-            self.show_figure(self.figure_labels[name], record.folder / name,
-                             f"No {name} in this folder" + (
-                                 " (a study of one ε draws none)." if name == "error_vs_eps.png"
-                                 else " (the study has not written its reports yet)."))
+            self._pixmaps[name] = QPixmap(str(record.folder / name))
+            if self._pixmaps[name].isNull():
+                self.figure_labels[name].setText(
+                    f"No {name} in this folder" + (" (a study of one ε draws none)."
+                                                   if name == "error_vs_eps.png" else
+                                                   " (the study has not written its reports yet)."))
+        self._fit_figures()
         self._fill_rows()
 
     def _fill_rows(self) -> None:
@@ -196,9 +213,9 @@ class StudyViewer(BatchResults, QDialog):
         record = self.record
         if row["status"] == "ok":
             self.headline.setText(
-                f"clean: {row['clean_top1_name']} {100 * float(row['clean_top1_probability']):.0f} %"
+                f"clean: {row['clean_top1_name']} {100 * float(row['clean_top1_probability']):.1f} %"
                 f" → adversarial: {row['adv_top1_name']} "
-                f"{100 * float(row['adv_top1_probability']):.0f} %")
+                f"{100 * float(row['adv_top1_probability']):.1f} %")
         else:
             self.headline.setText(f"{row['file']}: the attack failed ({row.get('error', '')})")
         for label, (path, why) in ((self.clean_photo, record.clean_image(row)),
