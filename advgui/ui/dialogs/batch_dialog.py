@@ -19,6 +19,7 @@ from advgui.core.study.engine import StudyConfig, StudyOutcome, StudyProgress
 from advgui.core.records.folder import check_out_folder, is_study_folder
 from advgui.core.tiers import Tier, TierThresholds
 from advgui.core.attacks import METHODS
+from advgui.ui.dialogs.batch_choices import BatchChoices
 from advgui.ui.dialogs.batch_results import BatchResults
 from advgui.ui.dialogs.study_eta import StudyClock
 from advgui.ui.workers.study import StudyRun
@@ -45,7 +46,7 @@ def default_output(folder: Path) -> Path:
     return out
 
 
-class BatchDialog(BatchResults, QDialog):
+class BatchDialog(BatchChoices, BatchResults, QDialog):
     """Not modal: a study runs in the background while the window is used; closing the dialog
     mid-run asks whether to keep it running (progress stays in the status bar) or stop it."""
 
@@ -359,41 +360,6 @@ class BatchDialog(BatchResults, QDialog):
         self._run.cancel()
         self._run.wait(wait_ms / 1000)
         return True
-
-    # -- the choices persist between runs --------------------------------------------------------
-    def _settings(self):
-        return getattr(self.parentWidget(), "settings", None)
-
-    def remember_choices(self) -> None:
-        settings = self._settings()
-        if settings is None:
-            return
-        settings.setValue("batch/per_tier", self.per_tier.value())
-        settings.setValue("batch/eps", self.eps.text())
-        settings.setValue("batch/tiers", self.tiers.currentData())
-        settings.setValue("batch/transfer", self.transfer.text())
-        settings.setValue("batch/destroy", self.destroy.text())
-        for group, boxes in (("methods", self.methods), ("targets", self.targets)):
-            settings.setValue(f"batch/{group}", ",".join(k for k, b in boxes.items() if b.isChecked()))
-
-    def restore_choices(self) -> None:
-        settings = self._settings()
-        if settings is None or settings.value("batch/eps") is None:
-            return
-        try:
-            self.per_tier.setValue(int(settings.value("batch/per_tier", 100)))
-        except (TypeError, ValueError):
-            pass
-        self.eps.setText(str(settings.value("batch/eps", "8")))
-        self.transfer.setText(str(settings.value("batch/transfer", "") or ""))
-        self.destroy.setText(str(settings.value("batch/destroy", "") or ""))
-        i = self.tiers.findData(settings.value("batch/tiers", "fixed"))
-        self.tiers.setCurrentIndex(max(i, 0))
-        for group, boxes in (("methods", self.methods), ("targets", self.targets)):
-            chosen = str(settings.value(f"batch/{group}", "")).split(",")
-            if any(c in boxes for c in chosen):
-                for key, box in boxes.items():
-                    box.setChecked(key in chosen)
 
 
 def open_batch_dialog(window, current: BatchDialog | None) -> BatchDialog | None:

@@ -16,8 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QFormLay
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from advgui.ui.dialogs.batch_results import BatchResults
-from advgui.ui.dialogs.study_record import (FIGURES, StudyRecord, read_study, settings_text,
-                                            top5)
+from advgui.ui.dialogs.study_record import FIGURES, read_study, settings_text, top5
 
 RECENT_KEY, RECENT_MAX = "studies/recent", 8
 PHOTO_PX = 260
