@@ -101,11 +101,16 @@ def test_the_viewer_says_what_it_cannot_show(qtbot, finished_study, image_folder
     assert "left out 1 broken" in viewer.status.text()
     assert viewer.rows.rowCount() == len(lines) - 2
     viewer.close()
-    # a study whose run was killed before it finished (the manifest says no "finished")
+    # a study whose run was killed before it finished (the manifest says no "finished");
+    # read again once the run has gone on
     manifest = (finished_study / "manifest.json")
-    manifest.write_text(manifest.read_text().replace('"finished"', '"killed_at"'))
+    finished = manifest.read_text()
+    manifest.write_text(finished.replace('"finished"', '"killed_at"'))
     viewer = _viewer(qtbot, finished_study)
     assert "has not finished" in viewer.status.text()
+    manifest.write_text(finished)
+    qtbot.mouseClick(viewer.reload, Qt.MouseButton.LeftButton)
+    assert "has not finished" not in viewer.status.text()
     viewer.close()
     # a PNG deleted by hand: the row says so in place of the picture
     row = next(csv.DictReader(open(path, newline="")))

@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QFormLayout, QGridLayout,
-                               QLabel, QLineEdit, QMenu, QPushButton, QScrollArea, QSplitter,
+                               QHBoxLayout, QLabel, QLineEdit, QMenu, QPushButton, QScrollArea, QSplitter,
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from advgui.ui.dialogs.batch_results import BatchResults
@@ -91,11 +91,23 @@ class StudyViewer(BatchResults, QDialog):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.results, "Summary")
         self.tabs.addTab(images, "Images")
+        # A study another run is still writing: read it again to see its new rows.
+        self.reload = QPushButton("Read again")
+        self.reload.setToolTip("Read the folder again (a study still running adds rows)")
+        self.reload.clicked.connect(self._reload)
+        top = QHBoxLayout()
+        top.addWidget(self.out, 1)
+        top.addWidget(self.reload)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.out)
+        layout.addLayout(top)
         layout.addWidget(self.status)
         layout.addWidget(self.tabs, 1)
         self.record = read_study(folder)
+        self._show_record()
+
+    def _reload(self) -> None:
+        self.record = read_study(self.record.folder)
+        self._pixmaps.clear()
         self._show_record()
 
     # -- building ------------------------------------------------------------------------------------
@@ -166,6 +178,7 @@ class StudyViewer(BatchResults, QDialog):
             self.status.setText(record.problem)
             self.tabs.setEnabled(False)
             return
+        self.tabs.setEnabled(True)
         model = record.manifest.get("model", {})
         what = (f"{len({r['file'] for r in record.rows}):,} images, {len(record.rows):,} attack "
                 f"rows" + (f", model {model.get('name')}" if isinstance(model, dict)
@@ -174,6 +187,8 @@ class StudyViewer(BatchResults, QDialog):
         self.status.setText(" ".join([what, *record.notes]))
         if record.summary:
             self.show_summary(record.summary)
+        else:
+            self.table.setRowCount(0)
         for title, name in FIGURES:
             self._pixmaps[name] = QPixmap(str(record.folder / name))
             if self._pixmaps[name].isNull():
