@@ -67,13 +67,16 @@ def test_the_viewer_shows_a_study_and_changes_nothing(qtbot, finished_study) -> 
     viewer.rows.sortItems(column, Qt.SortOrder.AscendingOrder)
     shown = [float(viewer.rows.item(i, column).text()) for i in range(viewer.rows.rowCount())]
     assert shown == sorted(shown)
+    # at 1024x768 the columns that tell a photo's rows apart (method, target, ε) are in view
+    qtbot.waitUntil(lambda: viewer.rows.visualItemRect(viewer.rows.item(0, 3)).right()
+                    <= viewer.rows.viewport().width(), timeout=5_000)
     # a row: its photo and adversarial, the top-5 as recorded, the attack's settings
     qtbot.mouseClick(viewer.rows.viewport(), Qt.MouseButton.LeftButton,
                      pos=viewer.rows.visualItemRect(viewer.rows.item(2, 0)).center())
     chosen = next(r for r in rows if r["file"] == viewer.rows.item(2, 0).text()
-                  and r["method"] == viewer.rows.item(2, 4).text()
-                  and r["target"] == viewer.rows.item(2, 5).text()
-                  and float(r["eps"]) == float(viewer.rows.item(2, 6).text()))
+                  and r["method"] == viewer.rows.item(2, 1).text()
+                  and r["target"] == viewer.rows.item(2, 2).text()
+                  and float(r["eps"]) == float(viewer.rows.item(2, 3).text()))
     assert viewer.headline.text().startswith(f"clean: {chosen['clean_top1_name']}")
     assert f"adversarial: {chosen['adv_top1_name']}" in viewer.headline.text()
     assert not viewer.clean_photo.pixmap().isNull()

@@ -19,14 +19,16 @@ from advgui.ui.dialogs.batch_results import BatchResults
 from advgui.ui.dialogs.study_record import FIGURES, read_study, settings_text, top5
 
 RECENT_KEY, RECENT_MAX = "studies/recent", 8
-PHOTO_PX = 260
+PHOTO_PX = 230
+FILE_COLUMN_PX = 170  # file names elided in the middle: the attack's columns stay in view
 # The per-image table: (heading, images.csv column, numeric). Numeric columns sort as numbers.
-ROW_COLUMNS = (("file", "file", False), ("tier", "tier", False),
+# What tells one row of a photo from another (the attack) comes first, then what it did.
+ROW_COLUMNS = (("file", "file", False), ("method", "method", False),
+               ("target", "target", False), ("ε", "eps", True),
                ("clean", "clean_top1_name", False), ("clean %", "clean_top1_probability", True),
-               ("method", "method", False), ("target", "target", False), ("ε", "eps", True),
                ("adversarial", "adv_top1_name", False), ("adv %", "adv_top1_probability", True),
                ("changed", "top1_error_clean", False), ("ε to flip", "eps_to_flip", True),
-               ("PSNR", "psnr", True), ("status", "status", False))
+               ("PSNR", "psnr", True), ("tier", "tier", False), ("status", "status", False))
 
 
 class _Cell(QTableWidgetItem):
@@ -83,6 +85,8 @@ class StudyViewer(BatchResults, QDialog):
         self.rows.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.rows.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.rows.itemSelectionChanged.connect(self._show_selected)
+        self.rows.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.rows.setWordWrap(False)
         images = QSplitter(Qt.Orientation.Horizontal)
         images.addWidget(self.rows)
         images.addWidget(self._detail_panel())
@@ -213,7 +217,11 @@ class StudyViewer(BatchResults, QDialog):
                 item.setData(Qt.ItemDataRole.UserRole, i)
                 self.rows.setItem(i, j, item)
         self.rows.setSortingEnabled(True)
+        self.rows.sortItems(0, Qt.SortOrder.AscendingOrder)
         self.rows.resizeColumnsToContents()
+        self.rows.setColumnWidth(0, min(self.rows.columnWidth(0), FILE_COLUMN_PX))
+        if self.record.rows:
+            self.rows.selectRow(0)
 
     def _show_selected(self) -> None:
         selected = self.rows.selectedItems()
