@@ -103,3 +103,18 @@ def test_several_eps_have_their_own_markers(qtbot, dialog, tmp_path) -> None:
     dialog._plot(summary, "top1_error_truth")
     symbols = {c.name(): c.opts["symbol"] for c in dialog.plot.listDataItems()}
     assert len(set(symbols.values())) == 2, symbols
+
+
+def test_a_resumed_study_has_a_time_left_from_its_first_event(tmp_path) -> None:
+    """A resume classifies nothing: its earlier runs' rate prices the attacks at once."""
+    from advgui.core.records.config import StudyConfig, StudyProgress
+    from advgui.ui.dialogs.study_eta import StudyClock
+
+    config = StudyConfig(folder=tmp_path, out=tmp_path / "o", eps=(4.0, 8.0, 16.0))
+    clock = StudyClock(config, now=0.0, earlier_rate=0.1)  # 1 row every 10 s before
+    clock.update(StudyProgress("attack", 40, 60, {}, "fast least-likely eps 16", new=0), now=5.0)
+    assert clock.line(now=5.0).endswith("about 3:20 left")  # 20 rows at 10 s
+    assert clock.short(now=65.0) == "attack 40/60 · about 2:20 left"  # counting down
+    without = StudyClock(config, now=0.0)
+    without.update(StudyProgress("attack", 40, 60, {}, new=0), now=5.0)
+    assert "after the first batch" in without.line(now=5.0)

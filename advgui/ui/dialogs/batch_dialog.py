@@ -237,7 +237,7 @@ class BatchDialog(BatchChoices, BatchResults, QDialog):
         self._run.progress.connect(self._progress)
         self._run.finished.connect(self._finished)
         self._run.failed.connect(self._failed)
-        self._clock = StudyClock(cfg, time.monotonic())
+        self._clock = StudyClock(cfg, time.monotonic(), earlier_rate(cfg.out))
         self._rows_read = (0.0, -1)
         # A new run shows nothing of the last one until it has results of its own.
         self.table.clear()
@@ -360,6 +360,18 @@ class BatchDialog(BatchChoices, BatchResults, QDialog):
         self._run.cancel()
         self._run.wait(wait_ms / 1000)
         return True
+
+
+def earlier_rate(out: Path) -> float | None:
+    """Attack rows per second of the study's earlier runs (its manifest), or None."""
+    from advgui.core.study.reports import read_manifest  # noqa: PLC0415
+
+    manifest = read_manifest(out)
+    try:
+        rows, seconds = int(manifest.get("rows", 0)), float(manifest.get("seconds_all_runs", 0))
+    except (TypeError, ValueError):
+        return None
+    return rows / seconds if rows > 0 and seconds > 0 else None
 
 
 def open_batch_dialog(window, current: BatchDialog | None) -> BatchDialog | None:

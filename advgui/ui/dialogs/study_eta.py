@@ -24,8 +24,11 @@ PHASE_NAMES = {"classify": "Classifying the folder", "attack": "Attacking",
 class StudyClock:
     """Turns a study's progress events into one line: phase, work done, elapsed, time left."""
 
-    def __init__(self, config: StudyConfig, now: float) -> None:
+    def __init__(self, config: StudyConfig, now: float, earlier_rate: float | None = None) -> None:
+        """earlier_rate: attack rows per second of the folder's earlier runs (a resumed study
+        classifies nothing, so this prices its attacks until this run has timed some)."""
         self.config = config
+        self._earlier_rate = earlier_rate
         self.started = now
         self.phase = "starting"
         self.done = self.total = 0
@@ -66,6 +69,8 @@ class StudyClock:
         if self.phase == "attack":
             if self._new:  # the attacks' own rate, once some have finished
                 return (self.total - self.done) * elapsed / self._new
+            if self._earlier_rate and not self._forward_rate:  # a resume: the earlier runs' rate
+                return (self.total - self.done) / self._earlier_rate
             if self._forward_rate and self.total:  # priced by the classification's rate
                 jobs = max(len(self.config.attacks()) * len(self.config.targets), 1)
                 units = self._attack_units(self.total // jobs or 1)
