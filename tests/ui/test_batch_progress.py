@@ -114,7 +114,7 @@ def test_a_resumed_study_has_a_time_left_from_its_first_event(tmp_path) -> None:
     clock = StudyClock(config, now=0.0, earlier_rate=0.1)  # 1 row every 10 s before
     clock.update(StudyProgress("attack", 40, 60, {}, "fast least-likely eps 16", new=0), now=5.0)
     assert clock.line(now=5.0).endswith("about 3:20 left")  # 20 rows at 10 s
-    assert clock.short(now=65.0) == "attack 40/60 · about 2:20 left"  # counting down
+    assert clock.short(now=65.0) == "attack 40/60 · 2:20 left"  # counting down
     without = StudyClock(config, now=0.0)
     without.update(StudyProgress("attack", 40, 60, {}, new=0), now=5.0)
     assert "after the first batch" in without.line(now=5.0)

@@ -151,7 +151,8 @@ class BatchResults:
         self.plot.getAxis("left").setLabel(
             "top-1 error " + ("vs truth" if "truth" in key else "vs clean prediction"))
         legend = self.plot.addLegend(offset=(-10, -10), labelTextSize="8pt", colCount=2)
-        groups = sorted({(r["method"], r["target"], r["eps"]) for r in summary})
+        groups = sorted({(r["method"], r["target"], r["eps"]) for r in summary},
+                        key=lambda g: (g[0], g[1], float(g[2])))  # ε 4 before ε 16
         eps_order = sorted({g[2] for g in groups}, key=float)
         width = min(DODGE, 0.5 / max(len(groups), 1))
         for g, (method, target, eps) in enumerate(groups):

@@ -78,9 +78,9 @@ class StudyClock:
         return None
 
     def short(self, now: float) -> str:
-        """The status bar's few words: 'attack 24/120 · about 2:10 left'."""
+        """The status bar's few words: 'attack 24/120 · 2:10 left'."""
         count = f" {self.done:,}/{self.total:,}" if self.total else ""
-        left = self._left(now)
+        left = self._left(now).replace("about ", "")
         return f"{self.phase}{count}" + (f" · {left}" if left else "")
 
     def _left(self, now: float) -> str:
