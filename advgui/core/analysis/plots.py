@@ -193,7 +193,8 @@ def plot_error_vs_eps(summary: list[dict], path: Path, title: str) -> bool:
     grid[0][-1].legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.03, 1.0))
     counted = ("denominators: the images right when clean, per the seed" if use_truth else
                "no true labels: error against each image's clean prediction")
-    fig.suptitle(f"{title}: error against ε (95 % Wilson intervals; {counted})", fontsize=9)
+    # Two lines: on one, a two-panel figure cut the title at both edges.
+    fig.suptitle(f"{title}: error against ε\n(95 % Wilson intervals; {counted})", fontsize=9)
     _save(fig, path)
     return True
 
