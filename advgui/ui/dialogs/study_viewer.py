@@ -59,8 +59,10 @@ class StudyViewer(BatchResults, QDialog):
         self.setWindowTitle(f"Study — {folder.name}")
         screen = QGuiApplication.primaryScreen()
         room = screen.availableGeometry() if screen else None
-        self.resize(min(1100, room.width() - 40) if room else 1000,
-                    min(820, room.height() - 60) if room else 720)
+        # Most of the screen (the photos grow with it), all of a 1024x768 one.
+        self.resize(min(max(1100, int(room.width() * 0.8)), room.width() - 40) if room else 1000,
+                    min(max(820, int(room.height() * 0.85)), room.height() - 60) if room
+                    else 720)
         self.class_names = class_names
         self.out = QLineEdit(str(folder))
         self.out.setReadOnly(True)
@@ -247,7 +249,8 @@ class StudyViewer(BatchResults, QDialog):
                 label.setPixmap(QPixmap())
                 label.setText(why or f"{path} is not an image Qt can read")
             else:
-                label.setPixmap(pixmap.scaled(PHOTO_PX, PHOTO_PX,
+                side = max(PHOTO_PX, min(480, (self.headline.width() - 30) // 2))
+                label.setPixmap(pixmap.scaled(side, side,
                                               Qt.AspectRatioMode.KeepAspectRatio,
                                               Qt.TransformationMode.SmoothTransformation))
         for label, column in ((self.clean_top5, "clean_top5"),
