@@ -161,6 +161,7 @@ class StudyViewer(BatchResults, QDialog):
         super().resizeEvent(event)
         QTimer.singleShot(0, self.fit_table)  # once the layout has sized the splitter
         QTimer.singleShot(0, self._fit_figures)
+        QTimer.singleShot(0, self._show_selected)  # the photos grow with the panel
 
     def _fit_figures(self) -> None:
         """Each figure whole in its tab: shrunk to fit, never blown up past its own size."""
