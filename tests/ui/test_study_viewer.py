@@ -122,6 +122,12 @@ def test_the_viewer_says_what_it_cannot_show(qtbot, finished_study, image_folder
     viewer.show_row(row)
     assert "missing from the folder" in viewer.adversarial_photo.text()
     viewer.close()
+    # a manifest edited into something that is not JSON: said, the rows still shown
+    manifest.write_text("{ not json")
+    viewer = _viewer(qtbot, finished_study)
+    assert "manifest.json is missing or unreadable" in viewer.status.text()
+    assert viewer.rows.rowCount() > 0
+    viewer.close()
     # a header no release wrote
     path.write_text("name,score\nx,1\n")
     viewer = _viewer(qtbot, finished_study)

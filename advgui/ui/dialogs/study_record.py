@@ -87,7 +87,10 @@ def read_study(folder: Path) -> StudyRecord:
         if len(studies) > 1:
             record.notes.append(f"images.csv holds rows of {len(studies)} different studies; "
                                 "the summary mixes them.")
-    if not record.manifest.get("finished"):
+    if not record.manifest:
+        record.notes.append("manifest.json is missing or unreadable: whether the study finished, "
+                            "and where its photos are, is not known; its rows are shown.")
+    elif not record.manifest.get("finished"):
         record.notes.append("This study has not finished: a run may still be writing it, or "
                             "it was stopped. What it has written so far is shown; run the "
                             "same study again to finish it.")
