@@ -163,7 +163,7 @@ class BatchDialog(BatchChoices, BatchResults, QDialog):
         layout.addLayout(actions)
         self._run: StudyRun | None = None  # set while a study runs
         self._clock: StudyClock | None = None
-        self._rows_read = (0.0, -1)  # (when images.csv was last read, its size then)
+        self._rows_read = (0.0, -1, 0.0)  # (when images.csv was read, its size, next wait)
         self._tick = QTimer(self)  # the elapsed time and time left count each second
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self._show_clock)
@@ -238,7 +238,7 @@ class BatchDialog(BatchChoices, BatchResults, QDialog):
         self._run.finished.connect(self._finished)
         self._run.failed.connect(self._failed)
         self._clock = StudyClock(cfg, time.monotonic(), earlier_rate(cfg.out))
-        self._rows_read = (0.0, -1)
+        self._rows_read = (0.0, -1, 0.0)
         # A new run shows nothing of the last one until it has results of its own.
         self.table.clear()
         self.table.setRowCount(0)

@@ -35,19 +35,23 @@ class BatchResults:
 
     def _show_rows_so_far(self, every_s: float = 2.0) -> None:
         """The table and the plot fill as rows arrive: images.csv read back (read only, as
-        advgui-cli summary reads it) at most every few seconds while the study appends."""
+        advgui-cli summary reads it) at most every few seconds while the study appends, and
+        less often the longer a read takes (a big study's file: the window stays responsive)."""
         path = Path(self.out.text()) / "images.csv"
-        when, size = self._rows_read
+        when, size, slow = self._rows_read
+        wait = max(every_s, slow)
         try:
             now_size = path.stat().st_size
-            if now_size == size or time.monotonic() - when < every_s:
+            if now_size == size or time.monotonic() - when < wait:
                 return
+            started = time.monotonic()
             rows = read_csv(path, IMAGE_COLUMNS, validate_image_row, image_key).rows
+            summary = summary_rows(rows)
         except (OSError, ValueError):
             return  # the finished study's summary comes with its outcome
-        self._rows_read = (time.monotonic(), now_size)
+        self._rows_read = (time.monotonic(), now_size, 20 * (time.monotonic() - started))
         if rows:
-            self.show_summary(summary_rows(rows))
+            self.show_summary(summary)
 
     def show_fragility(self, png: Path, correlations: list[dict]) -> None:
         """The study's own figure (drawn by core, saved beside the CSV) and its correlations."""
