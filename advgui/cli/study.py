@@ -17,6 +17,7 @@ from advgui.core.analysis.fragility import format_fragility
 from advgui.core.analysis.tables import format_summary
 from advgui.core.attacks import METHODS, run_to_end
 from advgui.core.records.config import DEFAULT_METHODS, TIER_MODES, StudyConfig, StudyProgress
+from advgui.core.attacks.params import parse_eps_list
 from advgui.core.records.folder import check_out_folder
 
 
@@ -30,7 +31,8 @@ def add_parser(sub) -> None:
                         "random start, alpha 2, 10 steps), momentum (MI-FGSM, Dong et al. 2018: "
                         "decay 1, 10 steps, alpha eps/10)")
     p.add_argument("--targets", nargs="+", default=["least-likely", "inverse"])
-    p.add_argument("--eps", nargs="+", type=float, default=[8.0])
+    p.add_argument("--eps", nargs="+", default=["8"],
+                   help="pixel levels 0-255: 4 8 16, or 4,8,16 (the window's convention too)")
     p.add_argument("--alpha", type=float)
     p.add_argument("--steps", type=int)
     p.add_argument("--seed", type=int, default=0)
@@ -77,7 +79,8 @@ def _add_scale_options(p: argparse.ArgumentParser) -> None:
 def study_config(args: argparse.Namespace) -> StudyConfig:
     return StudyConfig(
         folder=args.folder, out=args.out, per_tier=args.per_tier, methods=tuple(args.methods),
-        targets=tuple(args.targets), eps=tuple(args.eps), alpha=args.alpha, steps=args.steps,
+        targets=tuple(args.targets), eps=tuple(parse_eps_list(" ".join(map(str, args.eps)))),
+        alpha=args.alpha, steps=args.steps,
         seed=args.seed, batch=args.batch, thresholds=thresholds(args),
         labels_csv=args.truth_labels, tiers=args.tiers, shard=args.shard,
         clean_from=args.clean_from, classify_only=args.classify_only,

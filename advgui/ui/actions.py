@@ -28,6 +28,7 @@ class Action:
     help: str = ""
     checkable: bool = False
     separator_before: bool = False
+    submenu: bool = False  # a submenu the handler fills (given the QMenu) each time it opens
 
 
 ACTIONS: tuple[Action, ...] = (
@@ -48,6 +49,9 @@ ACTIONS: tuple[Action, ...] = (
     Action("save_charts", "&File", "Save &Charts as PNG…", "save_charts"),
     Action("batch_run", "&File", "&Batch Run…", "open_batch_run", ("Ctrl+B",),
            "batch run (the seed's study on the folder)", separator_before=True),
+    Action("open_study", "&File", "Open S&tudy…", "open_study_dialog", ("Ctrl+Shift+B",),
+           "open a study folder to look at it (read only)"),
+    Action("recent_studies", "&File", "Recent Stu&dies", "fill_recent_studies", submenu=True),
     Action("quit", "&File", "&Quit", "close", (QKeySequence.StandardKey.Quit,), "quit",
            separator_before=True),
     Action("show_probabilities", "&View", "&Probabilities", "show_probabilities", ("Ctrl+1",),
@@ -114,6 +118,12 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         menu = menus.get(spec.menu) or menus.setdefault(spec.menu, bar.addMenu(spec.menu))
         if spec.separator_before:
             menu.addSeparator()
+        if spec.submenu:
+            sub = menu.addMenu(spec.text)
+            sub.menuAction().setObjectName(spec.name)
+            sub.aboutToShow.connect(lambda sub=sub, fill=getattr(window, spec.handler): fill(sub))
+            made[spec.name] = sub.menuAction()
+            continue
         action = QAction(spec.text, window)
         action.setObjectName(spec.name)
         action.setShortcuts(key_sequences(spec))

@@ -472,6 +472,16 @@ class MainWindow(QMainWindow):
         self.state.tell(f"{what} {path}.{listed}", 15000 if listed else 8000, about=())
 
     # -- the menus' slots (advgui.ui.actions names them) --------------------------------------------
+    def open_study_dialog(self) -> None:
+        from advgui.ui.dialogs.study_viewer import choose_and_open_study  # noqa: PLC0415
+
+        choose_and_open_study(self)
+
+    def fill_recent_studies(self, menu) -> None:
+        from advgui.ui.dialogs.study_viewer import fill_recent_menu  # noqa: PLC0415
+
+        fill_recent_menu(self, menu)
+
     def open_batch_run(self) -> None:
         from advgui.ui.dialogs.batch_dialog import open_batch_dialog  # noqa: PLC0415 (rare, heavy)
 

@@ -27,3 +27,26 @@ def method_colour(method: str) -> str:
 
 def target_shape(target: str) -> str:
     return TARGET_SHAPES.get(target, "cross")
+
+# Where a chart holds several eps (the window's error-by-tier plot; the study's error_by_tier.png
+# has a panel per eps and uses the same shapes), each eps has its own marker, in ascending order
+# of eps, and each target its own line style: a legend then tells "eps 4" from "eps 8". With one
+# eps the marker is the target's again (series_shape).
+EPS_SHAPES = ("circle", "triangle", "square", "diamond", "cross")
+TARGET_LINES = {"inverse": "solid", "least-likely": "dash", "least-likely-top5": "dot",
+                "true": "dashdot"}
+MATPLOTLIB_LINES = {"solid": "-", "dash": "--", "dot": ":", "dashdot": "-."}
+
+
+def eps_shape(index: int) -> str:
+    """The marker of the index-th eps of a study (in ascending order)."""
+    return EPS_SHAPES[index % len(EPS_SHAPES)]
+
+
+def target_line(target: str) -> str:
+    return TARGET_LINES.get(target, "dashdot")
+
+
+def series_shape(target: str, eps_index: int, eps_count: int) -> str:
+    """The marker of a (target, eps) series: the eps's among several eps, else the target's."""
+    return eps_shape(eps_index) if eps_count > 1 else target_shape(target)

@@ -41,6 +41,10 @@ def _marker(target: str) -> str:
     return palette.MATPLOTLIB_MARKERS[palette.target_shape(target)]
 
 
+def _line(target: str) -> str:
+    return palette.MATPLOTLIB_LINES[palette.target_line(target)]
+
+
 def _figure(width: float, height: float):
     import matplotlib  # noqa: PLC0415 (loaded only when a figure is drawn)
 
@@ -190,7 +194,8 @@ def plot_error_vs_eps(summary: list[dict], path: Path, title: str) -> bool:
     grid[0][-1].legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.03, 1.0))
     counted = ("denominators: the images right when clean, per the seed" if use_truth else
                "no true labels: error against each image's clean prediction")
-    fig.suptitle(f"{title}: error against ε (95 % Wilson intervals; {counted})", fontsize=9)
+    # Two lines: on one, a two-panel figure cut the title at both edges.
+    fig.suptitle(f"{title}: error against ε\n(95 % Wilson intervals; {counted})", fontsize=9)
     _save(fig, path)
     return True
 
@@ -211,8 +216,9 @@ def plot_error_by_tier(summary: list[dict], path: Path, title: str) -> None:
                     key=lambda s: (s[0] not in palette.METHODS, s))
     fig = _figure(2.6 * max(len(eps_values), 1) + 1.6, 3.4)
     axes = fig.subplots(1, max(len(eps_values), 1), squeeze=False, sharey=True)[0]
-    for ax, eps in zip(axes, eps_values):
+    for e, (ax, eps) in enumerate(zip(axes, eps_values)):
         for k, (method, target) in enumerate(series):
+            marker = palette.MATPLOTLIB_MARKERS[palette.series_shape(target, e, len(eps_values))]
             by_tier = {r["tier"]: r for r in summary
                        if (r["method"], r["target"], r["eps"]) == (method, target, eps)}
             # A tier without a rate (no image counted) is a gap in the line, never bridged: a
@@ -229,8 +235,8 @@ def plot_error_by_tier(summary: list[dict], path: Path, title: str) -> None:
             hi = [100 * float(r[key + "_hi"]) - v if ok else 0.0
                   for v, r, ok in zip(y, rows, known)]
             ax.errorbar(x, y, yerr=[lo, hi], color=palette.method_colour(method),
-                        marker=_marker(target), linestyle="-" if target == "inverse" else "--",
-                        capsize=2, markersize=4, linewidth=1.2)
+                        marker=marker, linestyle=_line(target), capsize=2, markersize=5,
+                        linewidth=1.2)
         ax.set_xticks(range(len(tiers)), tiers)
         ax.set_title(f"ε {eps}", fontsize=9)
         ax.set(ylim=(-2, 102))
@@ -238,11 +244,18 @@ def plot_error_by_tier(summary: list[dict], path: Path, title: str) -> None:
     if not eps_values:
         axes[0].text(0.5, 0.5, "no attack rows yet", ha="center", va="center",
                      transform=axes[0].transAxes)
-    axes[0].set_ylabel(f"top-1 error vs {kind} (%)")
-    handles = [Line2D([], [], color=palette.method_colour(m), marker=_marker(t),
-                      linestyle="-" if t == "inverse" else "--", label=f"{m} {t}")
+    # The axis title sits outside the tick labels (labelpad), never across the "100" tick.
+    axes[0].set_ylabel(f"top-1 error vs {kind} (%)", labelpad=6)
+    several = len(eps_values) > 1
+    handles = [Line2D([], [], color=palette.method_colour(m), linestyle=_line(t),
+                      marker=None if several else _marker(t), label=f"{m} {t}")
                for m, t in series]
-    if handles:
+    if several:  # each eps its own marker (the panels' titles say which, the legend repeats it)
+        handles += [Line2D([], [], color="#333333", linestyle="none", label=f"ε {eps}",
+                           marker=palette.MATPLOTLIB_MARKERS[palette.eps_shape(e)])
+                    for e, eps in enumerate(eps_values)]
+    if series:
         axes[-1].legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.03, 1.0))
-    fig.suptitle(f"{title}: top-1 error by confidence tier (95 % Wilson intervals)", fontsize=9)
+    # Two lines: a study of one eps draws a narrow figure, and one line was cut at both edges.
+    fig.suptitle(f"{title}\ntop-1 error by confidence tier (95 % Wilson intervals)", fontsize=9)
     _save(fig, path)

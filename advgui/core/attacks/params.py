@@ -43,3 +43,21 @@ def eps_units(eps: float, std: tuple[float, float, float]) -> str:
     """eps in the three units every report shows: 0-255, [0, 1] and model units."""
     model = ", ".join(f"{eps / s:.5g}" for s in std)
     return f"{eps:g}/255 = {eps / 255:.5g} in [0,1] = {model} model units"
+
+
+def split_list(text: str) -> list[str]:
+    """The one separator convention of every list a user types (eps values, transfer models,
+    transformations; in the window and in advgui-cli alike): spaces, commas or semicolons, in
+    any mix ("4 8", "4,8", "4, 8" and "4;8" are the same two values)."""
+    return text.replace(";", " ").replace(",", " ").split()
+
+
+def parse_eps_list(text: str) -> list[float]:
+    """eps values in pixel levels from a typed list (split_list), each a number."""
+    values = []
+    for part in split_list(text):
+        try:
+            values.append(float(part))
+        except ValueError:
+            raise ValueError(f"ε {part!r} is not a number (pixel levels, e.g. 8 or 4 8 16)") from None
+    return values

@@ -402,6 +402,11 @@ class Study:
                                                        + ROW_BYTES),
                          f"{total - finished:,} adversarial images and their rows")
         before = finished
+        if finished < total:  # the phase and its first job show at once, not after a batch
+            method, eps, _, target = next(j for j in jobs if any(
+                (r["file"], j[0], str(j[3]), j[1]) not in done for r in chosen))
+            yield StudyProgress("attack", finished, total, self._tier_counts(chosen),
+                                f"{method} {target} eps {eps:g}", new=0)
         for method, eps, attack, target in jobs:
             todo = [r for r in chosen if (r["file"], method, str(target), eps) not in done]
             for i in range(0, len(todo), cfg.batch):

@@ -6,21 +6,23 @@ import time
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
-                               QProgressBar, QPushButton, QScrollArea, QSpinBox, QTableWidget,
-                               QTabWidget, QVBoxLayout, QWidget)
+                               QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter,
+                               QTableWidget, QTabWidget, QVBoxLayout, QWidget)
 
+from advgui.core.attacks.params import parse_eps_list, split_list
 from advgui.core.model.classifier import Classifier
-from advgui.core.study.cost_model import format_duration
 from advgui.core.study.engine import StudyConfig, StudyOutcome, StudyProgress
 from advgui.core.records.folder import check_out_folder, is_study_folder
 from advgui.core.tiers import Tier, TierThresholds
 from advgui.core.attacks import METHODS
+from advgui.ui.dialogs.batch_choices import BatchChoices
 from advgui.ui.dialogs.open_path import open_path
 from advgui.ui.dialogs.batch_results import BatchResults
+from advgui.ui.dialogs.study_eta import StudyClock
 from advgui.ui.workers.study import StudyRun
 from advgui.core.wording import count_noun
 
@@ -46,7 +48,7 @@ def default_output(folder: Path) -> Path:
     return out
 
 
-class BatchDialog(BatchResults, QDialog):
+class BatchDialog(BatchChoices, BatchResults, QDialog):
     """Not modal: a study runs in the background while the window is used; closing the dialog
     mid-run asks whether to keep it running (progress stays in the status bar) or stop it."""
 
@@ -64,6 +66,10 @@ class BatchDialog(BatchResults, QDialog):
         self.classifier, self.thresholds = classifier, thresholds
         self.folder = QLineEdit(folder)
         self.out = QLineEdit(str(default_output(Path(folder))) if folder else "")
+        # The output follows a typed or browsed images folder until the user picks one himself
+        # (an output that is not the last one proposed).
+        self._proposed_out = self.out.text()
+        self.folder.textChanged.connect(self._follow_folder)
         browse_in, browse_out = QPushButton("Browse…"), QPushButton("Browse…")
         browse_in.clicked.connect(lambda: self._browse(self.folder))
         browse_out.clicked.connect(lambda: self._browse(self.out))
@@ -81,7 +87,8 @@ class BatchDialog(BatchResults, QDialog):
         for key in ("least-likely", "inverse"):
             self.targets[key].setChecked(True)
         self.eps = QLineEdit("8")
-        self.eps.setToolTip("comma-separated eps values in pixel levels 0-255")
+        self.eps.setToolTip("eps values in pixel levels 0-255, separated by spaces or commas: "
+                            "8, or 4 8 16, or 4, 8, 16")
         self.tiers = QComboBox()
         self.tiers.addItem(f"Fixed: high ≥ {100 * thresholds.high_min:g} %, medium ≥ "
                            f"{100 * thresholds.medium_min:g} % (the tier panel's)", "fixed")
@@ -89,11 +96,12 @@ class BatchDialog(BatchResults, QDialog):
         form = QFormLayout()
         form.addRow("Images folder", _path_row(self.folder, browse_in))
         form.addRow("Output folder", _path_row(self.out, browse_out))
-        form.addRow("Images per tier", self.per_tier)
+        # Short fields share a row, so the results keep the height (a 1024x768 screen too).
+        self.eps.setMaximumWidth(160)
+        form.addRow("Images per tier", self._row([self.per_tier, QLabel("  ε (pixel levels)"),
+                                                  self.eps, QLabel("  Tiers"), self.tiers]))
         form.addRow("Methods", self._row(self.methods.values()))
         form.addRow("Targets", self._row(self.targets.values()))
-        form.addRow("ε (pixel levels)", self.eps)
-        form.addRow("Tiers", self.tiers)
         self.transfer = QLineEdit()
         self.transfer.setPlaceholderText("e.g. efficientnet_lite0 (model names or .onnx paths)")
         self.transfer.setToolTip("Score every 8-bit adversarial with these models too "
@@ -102,13 +110,14 @@ class BatchDialog(BatchResults, QDialog):
         self.destroy.setPlaceholderText("e.g. jpeg:75 jpeg:50 blur:1 brightness:+30 contrast:0.8")
         self.destroy.setToolTip("Kurakin's destruction rate of each transformation "
                                 "(destroy.csv, destroy_summary.csv)")
-        form.addRow("Transfer to", self.transfer)
-        form.addRow("Destroy by", self.destroy)
+        form.addRow("Transfer to", self._row([self.transfer, QLabel("  Destroy by"),
+                                              self.destroy], stretch=False))
         self.bar = QProgressBar()
         self.status = QLabel("Ready. An output folder that holds an earlier run is resumed.")
         self.status.setWordWrap(True)
         self.table = QTableWidget(0, 0)
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.plot = pg.PlotWidget(title="Top-1 error by tier")
         self.plot.getAxis("bottom").setTicks([list(enumerate(t.value for t in Tier))])
         self.plot.setXRange(-0.3, len(Tier) - 0.7)
@@ -143,12 +152,25 @@ class BatchDialog(BatchResults, QDialog):
         layout.addLayout(form)
         layout.addWidget(self.bar)
         layout.addWidget(self.status)
-        layout.addWidget(self.table, 2)
-        layout.addWidget(self.figures, 1)
+        # The table and the figures share what the form leaves; the user moves the line
+        # between them (at 1024x768 the table's tier rows all show).
+        self.results = QSplitter(Qt.Orientation.Vertical)
+        self.results.addWidget(self.table)
+        self.results.addWidget(self.figures)
+        self.results.setStretchFactor(0, 3)
+        self.results.setStretchFactor(1, 2)
+        self.results.setChildrenCollapsible(False)
+        self.plot.setMinimumHeight(120)
+        layout.addWidget(self.results, 1)
         layout.addLayout(actions)
         self._run: StudyRun | None = None  # set while a study runs
-        self._t0 = 0.0
-        self._first_done = 0
+        self._clock: StudyClock | None = None
+        self._rows_read = (0.0, -1, 0.0)  # (when images.csv was read, its size, next wait)
+        self._tick = QTimer(self)  # the elapsed time and time left count each second
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._show_clock)
+        self._tiers = ""  # the last progress event's images by tier
+        self.unseen_result = False  # finished while hidden: File › Batch Run shows it again
 
     def _figure_tab(self, title: str, placeholder: str) -> QLabel:
         """A tab for one of the study's PNG figures (scrollable: they are taller than the tab)."""
@@ -162,19 +184,30 @@ class BatchDialog(BatchResults, QDialog):
         return label
 
     @staticmethod
-    def _row(boxes) -> QWidget:
+    def _row(boxes, stretch: bool = True) -> QWidget:
         w = QWidget()
         row = QHBoxLayout(w)
         row.setContentsMargins(0, 0, 0, 0)
         for b in boxes:
-            row.addWidget(b)
-        row.addStretch(1)
+            row.addWidget(b, 0 if stretch or isinstance(b, QLabel) else 1)
+        if stretch:
+            row.addStretch(1)
         return w
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self.fit_table)  # once the layout has sized the splitter
 
     def _browse(self, edit: QLineEdit) -> None:
         path = QFileDialog.getExistingDirectory(self, "Choose a folder", edit.text())
         if path:
             edit.setText(path)
+
+    def _follow_folder(self, text: str) -> None:
+        if self.out.text() != self._proposed_out or not text.strip() or self.running:
+            return  # the user's own output folder stays
+        self._proposed_out = str(default_output(Path(text.strip())))
+        self.out.setText(self._proposed_out)
 
     def config(self) -> StudyConfig:
         folder, out = Path(self.folder.text()), Path(self.out.text())
@@ -182,12 +215,7 @@ class BatchDialog(BatchResults, QDialog):
             raise ValueError(f"images folder not found: {folder}")
         if not self.out.text().strip():
             raise ValueError("choose an output folder")
-        eps: list[float] = []
-        for text in (e.strip() for e in self.eps.text().replace(";", ",").split(",")):
-            try:
-                eps += [float(text)] if text else []
-            except ValueError:
-                raise ValueError(f"ε {text!r} is not a number (pixel levels, e.g. 8 or 4, 8, 16)") from None
+        eps = parse_eps_list(self.eps.text())
         methods = tuple(m for m, b in self.methods.items() if b.isChecked())
         targets = tuple(t for t, b in self.targets.items() if b.isChecked())
         if not (eps and methods and targets):
@@ -195,8 +223,8 @@ class BatchDialog(BatchResults, QDialog):
         cfg = StudyConfig(folder=folder, out=out, per_tier=self.per_tier.value() or None,
                           methods=methods, targets=targets, eps=tuple(eps),
                           thresholds=self.thresholds, tiers=self.tiers.currentData(),
-                          transfer_to=tuple(self.transfer.text().replace(",", " ").split()),
-                          destroy=tuple(self.destroy.text().replace(",", " ").split()))
+                          transfer_to=tuple(split_list(self.transfer.text())),
+                          destroy=tuple(split_list(self.destroy.text())))
         cfg.attacks()  # validates eps with the valid range in the message
         return cfg
 
@@ -211,7 +239,8 @@ class BatchDialog(BatchResults, QDialog):
         self._run.progress.connect(self._progress)
         self._run.finished.connect(self._finished)
         self._run.failed.connect(self._failed)
-        self._t0, self._first_done = time.monotonic(), -1
+        self._clock = StudyClock(cfg, time.monotonic(), earlier_rate(cfg.out))
+        self._rows_read = (0.0, -1, 0.0)
         # A new run shows nothing of the last one until it has results of its own.
         self.table.clear()
         self.table.setRowCount(0)
@@ -223,10 +252,11 @@ class BatchDialog(BatchResults, QDialog):
         self.error_eps.setText("Running…")
         self.start.setEnabled(False)
         self.cancel.setEnabled(True)
-        self.status.setText("Classifying the folder…")
+        self.bar.setRange(0, 0)  # busy until the first count arrives
         self.remember_choices()
         self._run.start()
-        self.progressText.emit("Batch: classifying…")
+        self._tick.start()
+        self._show_clock()
 
     def _cancel(self) -> None:
         if self._run:
@@ -234,21 +264,30 @@ class BatchDialog(BatchResults, QDialog):
             self.status.setText("Cancelling after the current batch; every finished row is kept.")
 
     def _progress(self, ev: StudyProgress) -> None:
-        self.bar.setMaximum(max(ev.total, 1))
+        self.bar.setRange(0, max(ev.total, 1))
         self.bar.setValue(ev.done)
-        if ev.phase == "attack" and self._first_done < 0:
-            self._first_done, self._t0 = ev.done, time.monotonic()
-        eta = ""
-        if ev.phase == "attack" and ev.done > self._first_done:
-            rate = (ev.done - self._first_done) / (time.monotonic() - self._t0)
-            eta = f", ETA {format_duration((ev.total - ev.done) / rate)}"
-        tiers = ", ".join(f"{k} {v}" for k, v in ev.tier_counts.items())
-        self.status.setText(f"{ev.phase}: {ev.done}/{ev.total}{eta} — tiers: {tiers}. {ev.message}")
-        self.progressText.emit(f"Batch {ev.phase}: {ev.done:,}/{ev.total:,}{eta}")
+        self.bar.setFormat(f"{ev.phase} %v/%m (%p %)")
+        if self._clock is not None:
+            self._clock.update(ev, time.monotonic())
+        self._tiers = ", ".join(f"{k} {v}" for k, v in ev.tier_counts.items())
+        self._show_clock()
+        if ev.phase == "attack" and (ev.new or ev.done):  # a resumed study's rows at once
+            self._show_rows_so_far()
+
+    def _show_clock(self) -> None:
+        if self._clock is None or not self.running:
+            return
+        line = self._clock.line(time.monotonic())
+        if self._run.cancelling:  # what the user asked for stays in view while the batch ends
+            line = "Cancelling after the current batch; every finished row is kept. " + line
+        self.status.setText(line + (f" — images by tier: {self._tiers}" if self._tiers else ""))
+        self.progressText.emit("Batch: " + self._clock.short(time.monotonic()))
 
     def _run_over(self) -> None:
         """Its outcome or failure has come: the study's job ends right after it."""
         self._run = None
+        self._tick.stop()
+        self.bar.setRange(0, max(self.bar.maximum(), 1))
         self.start.setEnabled(True)
         self.cancel.setEnabled(False)
 
@@ -279,6 +318,7 @@ class BatchDialog(BatchResults, QDialog):
                          "No error-vs-ε figure: the study has one ε.")
         for b in (self.open_csv, self.open_dir):
             b.setEnabled(True)
+        self.unseen_result = not self.isVisible()
         self.studyFinished.emit(outcome)
 
     def _open(self, path: Path) -> None:
@@ -296,8 +336,9 @@ class BatchDialog(BatchResults, QDialog):
             return
         box = QMessageBox(QMessageBox.Icon.Question, "A study is running",
                           "Keep it running in the background (progress in the status bar; "
-                          "File › Batch Run shows this dialog again), or stop it? Every finished "
-                          "row is kept, and running it again resumes.", parent=self)
+                          "when it ends, the status bar offers to open the study, and File › "
+                          "Batch Run shows this dialog again), or stop it? Every finished row "
+                          "is kept, and running it again resumes.", parent=self)
         keep = box.addButton("Keep running", QMessageBox.ButtonRole.AcceptRole)
         stop = box.addButton("Stop the study", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
@@ -322,48 +363,27 @@ class BatchDialog(BatchResults, QDialog):
         self._run.wait(wait_ms / 1000)
         return True
 
-    # -- the choices persist between runs --------------------------------------------------------
-    def _settings(self):
-        return getattr(self.parentWidget(), "settings", None)
 
-    def remember_choices(self) -> None:
-        settings = self._settings()
-        if settings is None:
-            return
-        settings.setValue("batch/per_tier", self.per_tier.value())
-        settings.setValue("batch/eps", self.eps.text())
-        settings.setValue("batch/tiers", self.tiers.currentData())
-        settings.setValue("batch/transfer", self.transfer.text())
-        settings.setValue("batch/destroy", self.destroy.text())
-        for group, boxes in (("methods", self.methods), ("targets", self.targets)):
-            settings.setValue(f"batch/{group}", ",".join(k for k, b in boxes.items() if b.isChecked()))
+def earlier_rate(out: Path) -> float | None:
+    """Attack rows per second of the study's earlier runs (its manifest), or None."""
+    from advgui.core.study.reports import read_manifest  # noqa: PLC0415
 
-    def restore_choices(self) -> None:
-        settings = self._settings()
-        if settings is None or settings.value("batch/eps") is None:
-            return
-        try:
-            self.per_tier.setValue(int(settings.value("batch/per_tier", 100)))
-        except (TypeError, ValueError):
-            pass
-        self.eps.setText(str(settings.value("batch/eps", "8")))
-        self.transfer.setText(str(settings.value("batch/transfer", "") or ""))
-        self.destroy.setText(str(settings.value("batch/destroy", "") or ""))
-        i = self.tiers.findData(settings.value("batch/tiers", "fixed"))
-        self.tiers.setCurrentIndex(max(i, 0))
-        for group, boxes in (("methods", self.methods), ("targets", self.targets)):
-            chosen = str(settings.value(f"batch/{group}", "")).split(",")
-            if any(c in boxes for c in chosen):
-                for key, box in boxes.items():
-                    box.setChecked(key in chosen)
+    manifest = read_manifest(out)
+    try:
+        rows, seconds = int(manifest.get("rows", 0)), float(manifest.get("seconds_all_runs", 0))
+    except (TypeError, ValueError):
+        return None
+    return rows / seconds if rows > 0 and seconds > 0 else None
 
 
 def open_batch_dialog(window, current: BatchDialog | None) -> BatchDialog | None:
     """File > Batch Run: the study on the window's folder, model and tier thresholds. A running
-    study's dialog (``current``) is shown again; otherwise a new one starts from the window's
-    current state. Returns the dialog now shown, which the window keeps, or None when none could
-    open (the window keeps ``current``). Only reads the window: it owns its dialog."""
-    if current is not None and current.running:
+    study's dialog (``current``), or one whose study finished in the background and was not
+    seen since, is shown again; otherwise a new one starts from the window's current state.
+    Returns the dialog now shown, which the window keeps, or None when none could open (the
+    window keeps ``current``). Only reads the window: it owns its dialog."""
+    if current is not None and (current.running or current.unseen_result):
+        current.unseen_result = False
         current.show()
         current.raise_()
         current.activateWindow()
@@ -382,5 +402,8 @@ def open_batch_dialog(window, current: BatchDialog | None) -> BatchDialog | None
     dialog.setModal(False)
     dialog.restore_choices()
     dialog.progressText.connect(window.batch_label.setText)
+    from advgui.ui.dialogs.study_viewer import offer_finished_study  # noqa: PLC0415
+
+    dialog.studyFinished.connect(lambda outcome: offer_finished_study(window, dialog, outcome))
     dialog.show()
     return dialog

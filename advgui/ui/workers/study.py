@@ -44,6 +44,10 @@ class StudyRun(QObject):
         has (its outcome says cancelled), as advgui-cli study does on Ctrl+C."""
         self._stop.set()
 
+    @property
+    def cancelling(self) -> bool:
+        return self._stop.is_set()
+
     def wait(self, timeout_s: float) -> bool:
         return self.job is None or self.job.wait(timeout_s)
 

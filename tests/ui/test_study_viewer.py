@@ -1,0 +1,184 @@
+"""Issue 24: File › Open Study shows any study folder read only, says what it cannot show, and a
+study that finished in the background is offered and kept for Ctrl+B."""
+
+from __future__ import annotations
+
+import csv
+import os
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton
+
+from advgui.core.model.registry import load_classifier
+from advgui.core.tiers import TierThresholds
+from advgui.ui.dialogs.batch_dialog import BatchDialog
+from advgui.ui.dialogs.study_viewer import StudyViewer, recent_studies
+from tests.helpers.window import open_folder
+
+
+def _snapshot(folder):
+    return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
+
+
+@pytest.fixture
+def finished_study(qtbot, tiny_model, image_folder, tmp_path):
+    """A study of the tiny model on the image folder, run by the batch dialog (two eps)."""
+    dialog = BatchDialog(load_classifier(str(tiny_model), device="cpu"), str(image_folder),
+                         TierThresholds(0.2, 0.12))
+    qtbot.addWidget(dialog)
+    out = tmp_path / "study"
+    dialog.out.setText(str(out))
+    dialog.per_tier.setValue(0)
+    dialog.eps.setText("4 8")
+    with qtbot.waitSignal(dialog.studyFinished, timeout=60_000):
+        dialog.start.click()
+    dialog.close()
+    return out
+
+
+def _viewer(qtbot, folder, names=None) -> StudyViewer:
+    viewer = StudyViewer(folder, names)
+    qtbot.addWidget(viewer)
+    viewer.resize(1024, 740)
+    viewer.show()
+    return viewer
+
+
+def test_the_viewer_shows_a_study_and_changes_nothing(qtbot, finished_study) -> None:
+    before = _snapshot(finished_study)
+    viewer = _viewer(qtbot, finished_study, [f"thing {i}" for i in range(10)])
+    rows = list(csv.DictReader(open(finished_study / "images.csv", newline="")))
+    summary = list(csv.DictReader(open(finished_study / "summary.csv", newline="")))
+    # the seed's table: one line per target, eps and tier, with the Wilson interval in the cells
+    groups = {(r["target"], r["eps"], r["tier"]) for r in summary}
+    assert viewer.table.rowCount() == len(groups)
+    cells = [viewer.table.item(i, j).text() for i in range(viewer.table.rowCount())
+             for j in range(4, viewer.table.columnCount())]
+    assert any("[" in c for c in cells)
+    for name in ("error_by_tier.png", "fragility.png", "error_vs_eps.png"):
+        assert not viewer.figure_labels[name].pixmap().isNull(), name
+    assert viewer.rows.rowCount() == len(rows)
+    # sortable, by number: the clean confidence column in ascending order after a click
+    column = [h for h, _, _ in __import__("advgui.ui.dialogs.study_viewer", fromlist=["x"])
+              .ROW_COLUMNS].index("clean %")
+    viewer.tabs.setCurrentIndex(1)
+    viewer.rows.horizontalHeader().sectionClicked.emit(column)
+    viewer.rows.sortItems(column, Qt.SortOrder.AscendingOrder)
+    shown = [float(viewer.rows.item(i, column).text()) for i in range(viewer.rows.rowCount())]
+    assert shown == sorted(shown)
+    # at 1024x768 the columns that tell a photo's rows apart (method, target, ε) are in view
+    qtbot.waitUntil(lambda: viewer.rows.visualItemRect(viewer.rows.item(0, 3)).right()
+                    <= viewer.rows.viewport().width(), timeout=5_000)
+    # a row: its photo and adversarial, the top-5 as recorded, the attack's settings
+    qtbot.mouseClick(viewer.rows.viewport(), Qt.MouseButton.LeftButton,
+                     pos=viewer.rows.visualItemRect(viewer.rows.item(2, 0)).center())
+    chosen = next(r for r in rows if r["file"] == viewer.rows.item(2, 0).text()
+                  and r["method"] == viewer.rows.item(2, 1).text()
+                  and r["target"] == viewer.rows.item(2, 2).text()
+                  and float(r["eps"]) == float(viewer.rows.item(2, 3).text()))
+    assert viewer.headline.text().startswith(f"clean: {chosen['clean_top1_name']}")
+    assert f"adversarial: {chosen['adv_top1_name']}" in viewer.headline.text()
+    assert not viewer.clean_photo.pixmap().isNull()
+    assert not viewer.adversarial_photo.pixmap().isNull()
+    assert "thing" in viewer.adversarial_top5.text()  # names, not class numbers
+    settings = {viewer.settings.itemAt(i, viewer.settings.ItemRole.LabelRole).widget().text():
+                viewer.settings.itemAt(i, viewer.settings.ItemRole.FieldRole).widget().text()
+                for i in range(viewer.settings.rowCount())}
+    assert settings["method"] == chosen["method"] and chosen["eps"] in settings["ε"]
+    viewer.close()
+    assert _snapshot(finished_study) == before  # read only
+
+
+def test_the_viewer_says_what_it_cannot_show(qtbot, finished_study, image_folder, tmp_path) -> None:
+    viewer = _viewer(qtbot, image_folder)  # not a study
+    assert "not an advgui study folder" in viewer.status.text()
+    assert not viewer.tabs.isEnabled()
+    viewer.close()
+    # a hand-edited row: left out, said so, the rest shown
+    path = finished_study / "images.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    lines[3] = lines[3].replace(",ok,", ",okay,", 1)
+    path.write_text("".join(lines))
+    viewer = _viewer(qtbot, finished_study)
+    assert "left out 1 broken" in viewer.status.text()
+    assert viewer.rows.rowCount() == len(lines) - 2
+    viewer.close()
+    # a study whose run was killed before it finished (the manifest says no "finished");
+    # read again once the run has gone on
+    manifest = (finished_study / "manifest.json")
+    finished = manifest.read_text()
+    manifest.write_text(finished.replace('"finished"', '"killed_at"'))
+    viewer = _viewer(qtbot, finished_study)
+    assert "has not finished" in viewer.status.text()
+    manifest.write_text(finished)
+    qtbot.mouseClick(viewer.reload, Qt.MouseButton.LeftButton)
+    assert "has not finished" not in viewer.status.text()
+    viewer.close()
+    # a PNG deleted by hand: the row says so in place of the picture
+    row = next(csv.DictReader(open(path, newline="")))
+    os.remove(finished_study / row["adversarial_png"])
+    viewer = _viewer(qtbot, finished_study)
+    viewer.show_row(row)
+    assert "missing from the folder" in viewer.adversarial_photo.text()
+    viewer.close()
+    # a manifest edited into something that is not JSON: said, the rows still shown
+    manifest.write_text("{ not json")
+    viewer = _viewer(qtbot, finished_study)
+    assert "manifest.json is missing or unreadable" in viewer.status.text()
+    assert viewer.rows.rowCount() > 0
+    viewer.close()
+    # a header no release wrote
+    path.write_text("name,score\nx,1\n")
+    viewer = _viewer(qtbot, finished_study)
+    assert "images.csv cannot be read" in viewer.status.text()
+    viewer.close()
+
+
+def test_open_study_from_the_menu_and_the_recent_list(make_window, tiny_model, finished_study,
+                                                      qtbot, monkeypatch) -> None:
+    w = make_window(str(tiny_model))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(finished_study))
+    w.menu_actions["open_study"].trigger()
+    viewers = [v for v in w.findChildren(StudyViewer) if v.isVisible()]
+    assert len(viewers) == 1 and viewers[0].rows.rowCount() > 0
+    assert "thing" in viewers[0].record.rows[0]["clean_top1_name"]
+    viewers[0].close()
+    assert recent_studies(w.settings) == [str(finished_study)]
+    menu = w.menu_actions["recent_studies"].menu()
+    menu.aboutToShow.emit()
+    entry = next(a for a in menu.actions() if a.text() == str(finished_study))
+    entry.trigger()
+    assert any(v.isVisible() and v.out.text() == str(finished_study)
+               for v in w.findChildren(StudyViewer))
+
+
+def test_a_study_finished_in_the_background_is_offered_and_kept(make_window, tiny_model,
+                                                                image_folder, tmp_path, qtbot,
+                                                                monkeypatch) -> None:
+    w = make_window(str(tiny_model))
+    open_folder(w, qtbot, image_folder)
+    w.menu_actions["batch_run"].trigger()
+    dialog = w.batch_dialog
+    dialog.out.setText(str(tmp_path / "background"))
+    dialog.per_tier.setValue(0)
+    # the user closes the dialog mid-run and answers "Keep running"
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: 0)
+    monkeypatch.setattr(QMessageBox, "clickedButton", lambda box: next(
+        b for b in box.buttons() if b.text() == "Keep running"))
+    with qtbot.waitSignal(dialog.studyFinished, timeout=60_000):
+        dialog.start.click()
+        dialog.close()
+        assert not dialog.isVisible() and dialog.running
+    offer = w.statusBar().findChild(QPushButton, "open_finished_study")
+    assert offer is not None and offer.isVisibleTo(w)
+    qtbot.mouseClick(offer, Qt.MouseButton.LeftButton)
+    viewers = [v for v in w.findChildren(StudyViewer) if v.isVisible()]
+    assert len(viewers) == 1 and viewers[0].out.text() == str(tmp_path / "background")
+    assert viewers[0].rows.rowCount() == 5 * 2 * 2
+    viewers[0].close()
+    # Ctrl+B shows that run's dialog with its results, not a fresh "Ready." one
+    w.menu_actions["batch_run"].trigger()
+    assert w.batch_dialog is dialog and dialog.isVisible()
+    assert "Finished" in dialog.status.text() and dialog.table.rowCount() > 0
+    dialog.close()
