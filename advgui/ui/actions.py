@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
 
+from advgui.core.app_state.lessons import LESSONS
+
 if TYPE_CHECKING:
     from advgui.ui.main_window import MainWindow
 
@@ -18,7 +20,8 @@ Key = str | QKeySequence.StandardKey
 @dataclass(frozen=True)
 class Action:
     """One menu entry: `handler` names the window's slot it calls (with the checked state when
-    `checkable`); `help` is its line in the F1 list (empty: not listed there)."""
+    `checkable`, with `argument` when given); `help` is its line in the F1 list (empty: not
+    listed there)."""
 
     name: str
     menu: str
@@ -28,7 +31,14 @@ class Action:
     help: str = ""
     checkable: bool = False
     separator_before: bool = False
+    argument: str = ""
 
+
+# The Demo menu: one entry a prepared lesson (advgui.core.app_state.lessons), F5 to F9.
+DEMO_ACTIONS: tuple[Action, ...] = tuple(
+    Action(f"lesson_{item.key}", "&Demo", f"&{i}. {item.title}", "run_lesson", (f"F{4 + i}",),
+           f"demo lesson {i}: {item.title.split(':')[0].lower()}", argument=item.key)
+    for i, item in enumerate(LESSONS, start=1))
 
 ACTIONS: tuple[Action, ...] = (
     Action("open_image", "&File", "Open &Image…", "open_image_dialog",
@@ -72,6 +82,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("previous_image", "&Attack", "Previous Image", "previous_image", ("PgUp",),
            "previous image"),
     Action("next_image", "&Attack", "Next Image", "next_image", ("PgDown",), "next image"),
+    *DEMO_ACTIONS,
     Action("shortcuts", "&Help", "&Keyboard Shortcuts", "show_shortcuts",
            (QKeySequence.StandardKey.HelpContents,), "this list"),
     Action("credits", "&Help", "Sample Photo &Credits", "show_credits"),
@@ -121,6 +132,8 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         slot = getattr(window, spec.handler)
         if spec.checkable:
             action.triggered.connect(slot)
+        elif spec.argument:
+            action.triggered.connect(lambda _checked=False, slot=slot, arg=spec.argument: slot(arg))
         else:  # triggered(bool) must not reach slots that take an optional argument
             action.triggered.connect(lambda _checked=False, slot=slot: slot())
         menu.addAction(action)

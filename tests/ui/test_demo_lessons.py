@@ -1,0 +1,76 @@
+"""Issue 24, Demo menu: each prepared lesson, triggered from its menu entry as a teacher would,
+selects its bundled photo, sets the attack panel, runs through the window's own Run and ends with
+the sentence to read aloud. These use the shipped InceptionV3 (the lessons were measured on it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from advgui.core.app_state.lessons import LESSONS, lesson
+from advgui.core.model.registry import shipped_models
+from advgui.ui.actions import ACTIONS, help_rows
+from advgui.ui.widgets.image_browser import PathRole
+
+pytestmark = pytest.mark.skipif(not any(m.path.exists() for m in shipped_models()),
+                                reason="the shipped models are not installed")
+
+# What each lesson's note must say at its end: the point the room should hear.
+POINT = {"fast-vs-iterative": "many small steps win", "inverse": "nobody chose that class",
+         "least-likely": "least likely", "jpeg": "compression wiped the attack out",
+         "transfer": "does not transfer"}
+
+
+def _run_lesson(w, qtbot, key: str):
+    from advgui.ui.lesson_runner import lesson_runner
+
+    w.menu_actions[f"lesson_{key}"].trigger()
+    runner = lesson_runner(w)
+    qtbot.waitUntil(lambda: not runner.running, timeout=180_000)
+    qtbot.waitUntil(lambda: not w.attacking, timeout=30_000)
+    return runner
+
+
+def test_the_demo_menu_lists_every_lesson_with_its_key_in_the_f1_help(qapp) -> None:
+    demo = [a for a in ACTIONS if a.menu == "&Demo"]
+    assert [a.argument for a in demo] == [item.key for item in LESSONS]
+    assert 3 <= len(demo) <= 5
+    helped = [text for _key, text in help_rows()]
+    for a in demo:
+        assert a.help in helped and a.shortcuts
+
+
+@pytest.mark.parametrize("key", [item.key for item in LESSONS])
+def test_a_lesson_from_the_menu_shows_its_point(make_window, qtbot, key) -> None:
+    w = make_window()
+    w.show()
+    item = lesson(key)
+    runner = _run_lesson(w, qtbot, key)
+    # The lesson's photo is the one selected in the browser.
+    assert Path(w.browser.view.currentIndex().data(PathRole)).name == item.photo
+    assert Path(w.state.path).name == item.photo
+    # The panel shows the last run's settings.
+    last = item.runs[-1]
+    assert w.attack_panel.method.currentData() == last.method
+    assert w.attack_panel.target.currentData() == last.target
+    assert w.attack_panel.eps.value() == last.eps
+    # The caption names the adversarial class, and so does the note read aloud.
+    names = w.state.model.class_names
+    out = w.state.result
+    adversarial = names[int(out.adversarial_probabilities.argmax())]
+    clean = names[int(out.clean_probabilities.argmax())]
+    assert adversarial != clean
+    assert f"now '{adversarial}'" in w.caption.text()
+    note = runner.note
+    assert note.isVisible()
+    assert item.title in note.heading.text()
+    text = note.text.text()
+    assert f"'{adversarial}'" in text and POINT[key] in text, text
+    if key == "fast-vs-iterative":  # the first run's verdict is said too: the clean class kept
+        assert f"leaves '{clean}'" in text
+    if key == "jpeg":
+        assert f"it is '{clean}'" in text
+    if key == "transfer":  # the user sees the second model's verdict on the Inspect tab
+        assert w.tabs.currentWidget() is w.inspect
+        assert "not fooled" in w.inspect.second.text.text()
