@@ -56,14 +56,15 @@ class LessonRunner(QObject):
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._advance)
         self._ended: list[tuple[str, object]] = []  # the engine's replies to the lesson's runs
-        self._answers: list[tuple] = []  # the JPEG check's or the second model's replies
+        self._jpeg: list[tuple[str, object]] = []  # the JPEG check's reply
+        self._second: list[tuple] = []  # the second model's answers, each with what it scored
         self._job: Job | None = None
         self._photo_chosen = False  # before: the folder opening selects its first photo itself
         engine = window.engine
         engine.attackFinished.connect(lambda out: self._ended.append(("finished", out)))
         engine.attackFailed.connect(lambda message: self._ended.append(("failed", message)))
         engine.attackCancelled.connect(lambda: self._ended.append(("cancelled", None)))
-        window.inspect.second.scored.connect(lambda *answer: self._answers.append(answer))
+        window.inspect.second.scored.connect(lambda *answer: self._second.append(answer))
         window.state.subscribe("image", self._image_changed)
         window.installEventFilter(self)
 
@@ -125,7 +126,7 @@ class LessonRunner(QObject):
     def _say(self, text: str) -> None:
         item = self.lesson
         number = LESSONS.index(item) + 1 if item in LESSONS else 0
-        self.note.show_lesson(f"Lesson {number} of {len(LESSONS)}: {item.title}", text)
+        self.note.show_lesson(f"Lesson {number} of {len(LESSONS)} · {item.name}", text)
 
     def _steps(self, item: Lesson) -> Generator[Wait, None, None]:
         w = self.w
@@ -218,12 +219,12 @@ class LessonRunner(QObject):
     def _check_jpeg(self, out, result: LessonResult, names) -> Generator[Wait, None, None]:
         self._say(f"The adversarial says {result.runs[-1]}. Saving it as a JPEG (quality "
                   f"{JPEG.amount:g}) and classifying it again…")
-        self._answers.clear()
+        self._jpeg.clear()
         self._job = Job(jpeg_probabilities, self.w.engine.classifier, out.adversarial_pixels,
-                        connect={"returned": lambda p: self._answers.append(("jpeg", p)),
-                                 "errored": lambda exc: self._answers.append(("error", exc))})
-        yield self._within(lambda: bool(self._answers), "the JPEG check did not answer")
-        kind, answer = self._answers[-1]
+                        connect={"returned": lambda p: self._jpeg.append(("jpeg", p)),
+                                 "errored": lambda exc: self._jpeg.append(("error", exc))})
+        yield self._within(lambda: bool(self._jpeg), "the JPEG check did not answer")
+        kind, answer = self._jpeg[-1]
         if kind == "error":
             raise LessonStopped(f"the JPEG check failed: {answer}")
         result.checked = Scored.top(np.asarray(answer), names)
@@ -235,17 +236,17 @@ class LessonRunner(QObject):
         w.show_inspect()
         self._say(f"The adversarial says {result.runs[-1]}. Asking {SECOND_MODEL} about the "
                   "same two images (Inspect tab)…")
-        mine = [a for a in self._answers if a[4] is out.adversarial_pixels]
-        self._answers[:] = mine  # answers about earlier results are not this lesson's
+        # Answers about earlier results are not this lesson's.
+        self._second[:] = [a for a in self._second if a[4] is out.adversarial_pixels]
         index = second.model.findData(SECOND_MODEL)
         if index < 0:
             raise LessonStopped(f"{SECOND_MODEL} is not installed")
         second.model.setCurrentIndex(index)  # already chosen: it asked when the result came
         yield self._within(
-            lambda: any(a[4] is out.adversarial_pixels for a in self._answers),
+            lambda: any(a[4] is out.adversarial_pixels for a in self._second),
             f"{SECOND_MODEL} did not answer")
         name, clean, adversarial, names, _pixels = next(
-            a for a in self._answers if a[4] is out.adversarial_pixels)
+            a for a in self._second if a[4] is out.adversarial_pixels)
         if clean is None:
             raise LessonStopped(f"{SECOND_MODEL} could not score: {name}")
         result.second_model = name

@@ -48,6 +48,11 @@ class Lesson:
     runs: tuple[PanelSettings, ...]
     check: str = ""  # after the last run: "" | "jpeg" | "second-model"
 
+    @property
+    def name(self) -> str:
+        """The title's first part ("Fast vs iterative"), the note's heading."""
+        return self.title.split(":")[0]
+
 
 @dataclass(frozen=True)
 class Scored:
@@ -126,12 +131,11 @@ def explanation(item: Lesson, result: LessonResult) -> str:
     fooled = last.name != clean.name
     if item.key == "fast-vs-iterative" and len(result.runs) == 2:
         fast, eps = result.runs[0], item.runs[0].eps
-        one = (f"one big step of {eps:g} levels leaves {fast}" if fast.name == clean.name
-               else f"one big step of {eps:g} levels already makes it {fast}")
-        many = (f"many small steps within the same {eps:g} levels make it {last}" if fooled
-                else f"many small steps within the same {eps:g} levels leave {last}")
+        one = (f"one big step leaves {fast}" if fast.name == clean.name
+               else f"one big step already makes it {fast}")
+        many = f"many small steps make it {last}" if fooled else f"many small steps leave {last}"
         win = " — many small steps win." if fooled and fast.name == clean.name else "."
-        return f"Same photo, same budget: {one}; {many}{win}"
+        return f"Same photo, same {eps:g} levels: {one}; {many}{win}"
     if item.key == "inverse":
         if not fooled:
             return f"Pushed away from {clean}, the model still says {last}."

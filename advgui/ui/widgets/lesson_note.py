@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QSizePolicy,
+                               QToolButton, QVBoxLayout, QWidget)
 
-# Larger than the window's text, as the caption is in presentation mode: it is read to a room.
-NOTE_SCALE = 1.25
+# The window's text size (larger in presentation mode): bigger took the charts' room at 1024 x 768.
+NOTE_SCALE = 1.0
 
 
 class LessonNote(QFrame):
@@ -45,6 +45,8 @@ class LessonNote(QFrame):
         row.addWidget(column, 1)
         row.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         self._fit_font()
+        # Its whole text, always: the charts give way, never the sentence read aloud.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.hide()
 
     def show_lesson(self, heading: str, text: str) -> None:
