@@ -18,6 +18,7 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from advgui.core.app_state.lessons import (JPEG, LESSON_MODEL, LESSONS, SECOND_MODEL, Lesson,
                                            LessonResult, PanelSettings, Scored, explanation,
                                            jpeg_probabilities, lesson)
+from advgui.core.model.registry import shipped_models
 from advgui.ui.widgets.lesson_note import LessonNote
 from advgui.ui.workers.job import Job
 
@@ -31,6 +32,14 @@ GIVE_UP_S = 120.0
 
 class LessonStopped(Exception):
     """Why a lesson could not go on; the note says it."""
+
+
+def readable(model: str) -> str:
+    """A shipped model's short title ("EfficientNet-Lite0"), else its name."""
+    for entry in shipped_models():
+        if entry.name == model:
+            return entry.title.split(" (")[0]
+    return model
 
 
 def lesson_runner(window) -> "LessonRunner":
@@ -141,7 +150,7 @@ class LessonRunner(QObject):
             out = yield from self._press_run(settings, path)
             if result is None:
                 result = LessonResult(Scored.top(out.clean_probabilities, names),
-                                      model=w.state.model.name)
+                                      model=readable(w.state.model.name))
             shown = Scored.top(out.adversarial_probabilities, names)
             result.runs.append(shown)
             result.target = Scored(names[out.target], float(out.clean_probabilities[out.target]))
@@ -234,8 +243,8 @@ class LessonRunner(QObject):
         w = self.w
         second = w.inspect.second
         w.show_inspect()
-        self._say(f"The adversarial says {result.runs[-1]}. Asking {SECOND_MODEL} about the "
-                  "same two images (Inspect tab)…")
+        self._say(f"The adversarial says {result.runs[-1]}. Asking "
+                  f"{readable(SECOND_MODEL)} about the same two images (Inspect tab)…")
         # Answers about earlier results are not this lesson's.
         self._second[:] = [a for a in self._second if a[4] is out.adversarial_pixels]
         index = second.model.findData(SECOND_MODEL)
@@ -249,7 +258,7 @@ class LessonRunner(QObject):
             a for a in self._second if a[4] is out.adversarial_pixels)
         if clean is None:
             raise LessonStopped(f"{SECOND_MODEL} could not score: {name}")
-        result.second_model = name
+        result.second_model = readable(name)
         result.checked_clean = Scored.top(clean, names)
         result.checked = Scored.top(adversarial, names)
 

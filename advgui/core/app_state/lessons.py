@@ -62,7 +62,7 @@ class Scored:
     probability: float
 
     def __str__(self) -> str:
-        return f"'{self.name}' at {100 * self.probability:.1f} %"
+        return f"'{self.name}' at {100 * self.probability:.1f}\u00a0%"  # never "99.9" / "%"
 
     @classmethod
     def top(cls, probabilities: np.ndarray, names: tuple[str, ...]) -> "Scored":
