@@ -5,7 +5,7 @@ a teacher reads aloud. Non-modal, above the charts; its text grows with the wind
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QSizePolicy,
                                QToolButton, QVBoxLayout, QWidget)
 
@@ -59,6 +59,8 @@ class LessonNote(QFrame):
         font = QFont(QApplication.font())
         font.setPointSizeF(font.pointSizeF() * NOTE_SCALE)
         self.text.setFont(font)
+        # Three lines at least: the note keeps its height from one message to the next.
+        self.text.setMinimumHeight(3 * QFontMetrics(font).lineSpacing())
         font.setBold(True)
         self.heading.setFont(font)
 
