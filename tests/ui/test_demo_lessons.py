@@ -73,6 +73,14 @@ def test_a_lesson_from_the_menu_shows_its_point(make_window, qtbot, key) -> None
         assert f"leaves '{clean}'" in text
     if key == "jpeg":
         assert f"it is '{clean}'" in text
+    if key == "inverse":  # read to a room: the note grows with presentation mode (Ctrl+Shift+P)
+        before = note.text.fontMetrics().height()
+        w.menu_actions["presentation"].trigger()
+        # the font reaches the note by Qt's posted font-change events
+        qtbot.waitUntil(lambda: note.text.fontMetrics().height() >= 1.4 * before, timeout=5_000)
+        qtbot.waitUntil(lambda: note.text.height()
+                        >= note.text.heightForWidth(note.text.width()), timeout=5_000)  # not cut
+        w.menu_actions["presentation"].trigger()
     if key == "transfer":  # the user sees the second model's verdict on the Inspect tab
         assert w.tabs.currentWidget() is w.inspect
         assert "not fooled" in w.inspect.second.text.text()

@@ -4,13 +4,12 @@ a teacher reads aloud. Non-modal, above the charts; its text grows with the wind
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QFont, QFontMetrics
-from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QSizePolicy,
-                               QToolButton, QVBoxLayout, QWidget)
+from html import escape
 
-# The window's text size (larger in presentation mode): bigger took the charts' room at 1024 x 768.
-NOTE_SCALE = 1.0
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QSizePolicy,
+                               QToolButton, QVBoxLayout, QWidget)
 
 
 class LessonNote(QFrame):
@@ -18,12 +17,18 @@ class LessonNote(QFrame):
         super().__init__(parent)
         self.setObjectName("lesson-note")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet("#lesson-note { background: #fff8dc; border: 1px solid #d4b44a; "
-                           "border-radius: 4px; } QLabel { color: #202020; }")
+        # No font and no style sheet of its own (a style sheet fixes its widgets' fonts): the
+        # application's font, which presentation mode and Larger Text scale, reaches it as it
+        # reaches the attack panel (a larger one took the charts' room at 1024 x 768).
+        palette = self.palette()
+        palette.setColor(QPalette.ColorRole.Window, QColor("#fff8dc"))
+        palette.setColor(QPalette.ColorRole.WindowText, QColor("#202020"))
+        self.setPalette(palette)
+        self.setAutoFillBackground(True)
         self.heading = QLabel()
         self.heading.setObjectName("lesson-heading")
         self.heading.setWordWrap(True)
-        self.heading.setTextFormat(Qt.TextFormat.PlainText)
+        self.heading.setTextFormat(Qt.TextFormat.RichText)
         self.text = QLabel()
         self.text.setObjectName("lesson-text")
         self.text.setWordWrap(True)
@@ -44,27 +49,13 @@ class LessonNote(QFrame):
         row.setContentsMargins(8, 4, 4, 6)
         row.addWidget(column, 1)
         row.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
-        self._fit_font()
         # Its whole text, always: the charts give way, never the sentence read aloud.
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.hide()
 
     def show_lesson(self, heading: str, text: str) -> None:
-        self.heading.setText(heading)
+        self.heading.setText(f"<b>{escape(heading)}</b>")
         self.text.setText(text)
-        self.show()
-
-    def _fit_font(self) -> None:
-        """The application's font (scaled by presentation mode) times NOTE_SCALE."""
-        font = QFont(QApplication.font())
-        font.setPointSizeF(font.pointSizeF() * NOTE_SCALE)
-        self.text.setFont(font)
         # Three lines at least: the note keeps its height from one message to the next.
-        self.text.setMinimumHeight(3 * QFontMetrics(font).lineSpacing())
-        font.setBold(True)
-        self.heading.setFont(font)
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() in (QEvent.Type.ApplicationFontChange, QEvent.Type.FontChange):
-            self._fit_font()
-        super().changeEvent(event)
+        self.text.setMinimumHeight(3 * self.text.fontMetrics().lineSpacing())
+        self.show()
