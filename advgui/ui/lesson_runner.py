@@ -134,8 +134,8 @@ class LessonRunner(QObject):
     # -- the lesson ---------------------------------------------------------------------------
     def _say(self, text: str) -> None:
         item = self.lesson
-        number = LESSONS.index(item) + 1 if item in LESSONS else 0
-        self.note.show_lesson(f"Lesson {number} of {len(LESSONS)} · {item.name}", text)
+        # Short: one line at Larger Text x2 on a 1024-pixel projector.
+        self.note.show_lesson(f"Lesson {LESSONS.index(item) + 1} · {item.name}", text)
 
     def _steps(self, item: Lesson) -> Generator[Wait, None, None]:
         w = self.w

@@ -141,21 +141,23 @@ def explanation(item: Lesson, result: LessonResult) -> str:
             return f"Pushed away from {clean}, the model still says {last}."
         return (f"Pushed only away from {clean}, the model now says {last}: nobody chose that "
                 "class, it is simply where the push led.")
-    if item.key in ("least-likely", "jpeg", "transfer"):
+    if not fooled:
+        return f"The attack did not fool the model: it still says {last}."
+    if item.check == "jpeg" and result.checked is not None:
+        back = result.checked.name == clean.name
+        return (f"The {clean.name} is now {last}; saved as a JPEG at quality {JPEG.amount:g}, "
+                f"it is {result.checked}" + (" again: compression wiped the attack out."
+                                             if back else ": compression changed the verdict."))
+    if item.check == "second-model" and result.checked is not None:
+        same = result.checked_clean is None or result.checked.name == result.checked_clean.name
+        verdict = ("still says " if same else "now says ") + str(result.checked)
+        tail = ": the attack does not transfer." if same else ": the attack transfers."
+        return f"The {clean.name} is now {last} for {result.model}, but {result.second_model} " \
+               f"{verdict}{tail}"
+    if item.key == "least-likely":
         aimed = result.target
-        reached = aimed is not None and last.name == aimed.name
-        first = (f"Aimed at {aimed.name!r}, the class the model found least likely, "
-                 f"the {clean.name} is now {last}"
-                 if aimed is not None and reached else f"The {clean.name} is now {last}")
-        if item.check == "jpeg" and result.checked is not None:
-            back = result.checked.name == clean.name
-            return (f"{first}; saved as a JPEG at quality {JPEG.amount:g}, it is "
-                    f"{result.checked}" + (" again: compression wiped the attack out."
-                                           if back else ": compression changed the verdict."))
-        if item.check == "second-model" and result.checked is not None:
-            same = result.checked_clean is None or result.checked.name == result.checked_clean.name
-            verdict = ("still says " if same else "now says ") + str(result.checked)
-            tail = (": the attack does not transfer." if same else ": the attack transfers.")
-            return f"{first} for {result.model}, but {result.second_model} {verdict}{tail}"
-        return first + "."
+        if aimed is not None and last.name == aimed.name:
+            return (f"Aimed at {aimed.name!r}, the class the model found least likely, the "
+                    f"{clean.name} is now {last}.")
+        return f"The {clean.name} is now {last}."
     return f"The model said {clean}; now {last}."

@@ -50,6 +50,7 @@ def test_the_checks_say_what_the_check_found() -> None:
     assert explanation(transfer, fooled).endswith("the attack transfers.")
     missed = LessonResult(_s("necklace", 0.99), [_s("necklace", 0.6)], target=_s("stage", 1e-6))
     assert "least likely" not in explanation(lesson("least-likely"), missed)
+    assert "did not fool" in explanation(transfer, missed)
 
 
 def test_the_jpeg_check_scores_the_compressed_image(tiny_model) -> None:
