@@ -37,7 +37,7 @@ class Action:
 # The Demo menu: one entry a prepared lesson (advgui.core.app_state.lessons), F5 to F9.
 DEMO_ACTIONS: tuple[Action, ...] = tuple(
     Action(f"lesson_{item.key}", "&Demo", f"&{i}. {item.title}", "run_lesson", (f"F{4 + i}",),
-           f"demo lesson {i}: {item.title.split(':')[0].lower()}", argument=item.key)
+           f"demo {i}: {item.name}", argument=item.key)
     for i, item in enumerate(LESSONS, start=1))
 
 ACTIONS: tuple[Action, ...] = (
