@@ -34,11 +34,16 @@ class Action:
     argument: str = ""
 
 
-# The Demo menu: one entry a prepared lesson (advgui.core.app_state.lessons), F5 to F9.
+# The Demo menu: one entry a prepared lesson (advgui.core.app_state.lessons), reached by its
+# number in the menu (Alt+D, 1-5). One line in the F1 list for all of them: a line each made the
+# list taller than a 1024 x 768 projector in presentation mode (its OK button off the screen).
 DEMO_ACTIONS: tuple[Action, ...] = tuple(
-    Action(f"lesson_{item.key}", "&Demo", f"&{i}. {item.title}", "run_lesson", (f"F{4 + i}",),
-           f"demo {i}: {item.name}", argument=item.key)
+    Action(f"lesson_{item.key}", "&Demo", f"&{i}. {item.title}", "run_lesson",
+           argument=item.key)
     for i, item in enumerate(LESSONS, start=1))
+DEMO_HELP = (f"Alt+D, 1–{len(LESSONS)}",
+             "Demo lessons: " + ", ".join(item.name.lower().replace("jpeg", "JPEG")
+                                          for item in LESSONS))
 
 ACTIONS: tuple[Action, ...] = (
     Action("open_image", "&File", "Open &Image…", "open_image_dialog",
@@ -108,7 +113,8 @@ def shortcut_text(action: Action) -> str:
 
 def help_rows() -> list[tuple[str, str]]:
     """The F1 list: every action with a help line, then the window's own keys."""
-    return [(shortcut_text(a), a.help) for a in ACTIONS if a.help and a.shortcuts] + list(WINDOW_KEYS)
+    return ([(shortcut_text(a), a.help) for a in ACTIONS if a.help and a.shortcuts]
+            + [DEMO_HELP] + list(WINDOW_KEYS))
 
 
 def help_html() -> str:
