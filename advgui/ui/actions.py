@@ -35,15 +35,13 @@ class Action:
 
 
 # The Demo menu: one entry a prepared lesson (advgui.core.app_state.lessons), reached by its
-# number in the menu (Alt+D, 1-5). One line in the F1 list for all of them: a line each made the
-# list taller than a 1024 x 768 projector in presentation mode (its OK button off the screen).
+# number in the menu (Alt+D, 1-5). One short line in the F1 list for all of them: a line each
+# made the list taller than a 1024 x 768 projector in presentation mode (OK off the screen).
 DEMO_ACTIONS: tuple[Action, ...] = tuple(
     Action(f"lesson_{item.key}", "&Demo", f"&{i}. {item.title}", "run_lesson",
            argument=item.key)
     for i, item in enumerate(LESSONS, start=1))
-DEMO_HELP = (f"Alt+D, 1–{len(LESSONS)}",
-             "Demo lessons: " + ", ".join(item.name.lower().replace("jpeg", "JPEG")
-                                          for item in LESSONS))
+DEMO_HELP = (f"Alt+D, 1–{len(LESSONS)}", "a Demo lesson")
 
 ACTIONS: tuple[Action, ...] = (
     Action("open_image", "&File", "Open &Image…", "open_image_dialog",
