@@ -84,3 +84,11 @@ def test_a_lesson_from_the_menu_shows_its_point(make_window, qtbot, key) -> None
     if key == "transfer":  # the user sees the second model's verdict on the Inspect tab
         assert w.tabs.currentWidget() is w.inspect
         assert "not fooled" in w.inspect.second.text.text()
+
+
+def test_a_lesson_switches_to_the_model_it_was_prepared_with(make_window, qtbot) -> None:
+    w = make_window("efficientnet_lite0")
+    assert w.state.model.name == "efficientnet_lite0"
+    runner = _run_lesson(w, qtbot, "inverse")
+    assert w.state.model.name == "inception_v3" and "Model: inception_v3" in w.model_label.text()
+    assert "nobody chose that class" in runner.note.text.text()
