@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
 
+from advgui.core.app_state.lessons import LESSONS
+
 if TYPE_CHECKING:
     from advgui.ui.main_window import MainWindow
 
@@ -18,7 +20,8 @@ Key = str | QKeySequence.StandardKey
 @dataclass(frozen=True)
 class Action:
     """One menu entry: `handler` names the window's slot it calls (with the checked state when
-    `checkable`); `help` is its line in the F1 list (empty: not listed there)."""
+    `checkable`, with `argument` when given); `help` is its line in the F1 list (empty: not
+    listed there)."""
 
     name: str
     menu: str
@@ -29,7 +32,17 @@ class Action:
     checkable: bool = False
     separator_before: bool = False
     submenu: bool = False  # a submenu the handler fills (given the QMenu) each time it opens
+    argument: str = ""  # given to the handler (a Demo lesson's key)
 
+
+# The Demo menu: one entry a prepared lesson (advgui.core.app_state.lessons), reached by its
+# number in the menu (Alt+D, 1-5). One short line in the F1 list for all of them: a line each
+# made the list taller than a 1024 x 768 projector in presentation mode (OK off the screen).
+DEMO_ACTIONS: tuple[Action, ...] = tuple(
+    Action(f"lesson_{item.key}", "&Demo", f"&{i}. {item.title}", "run_lesson",
+           argument=item.key)
+    for i, item in enumerate(LESSONS, start=1))
+DEMO_HELP = (f"Alt+D, 1–{len(LESSONS)}", "a Demo lesson")
 
 ACTIONS: tuple[Action, ...] = (
     Action("open_image", "&File", "Open &Image…", "open_image_dialog",
@@ -76,6 +89,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("previous_image", "&Attack", "Previous Image", "previous_image", ("PgUp",),
            "previous image"),
     Action("next_image", "&Attack", "Next Image", "next_image", ("PgDown",), "next image"),
+    *DEMO_ACTIONS,
     Action("shortcuts", "&Help", "&Keyboard Shortcuts", "show_shortcuts",
            (QKeySequence.StandardKey.HelpContents,), "this list"),
     Action("credits", "&Help", "Sample Photo &Credits", "show_credits"),
@@ -101,7 +115,8 @@ def shortcut_text(action: Action) -> str:
 
 def help_rows() -> list[tuple[str, str]]:
     """The F1 list: every action with a help line, then the window's own keys."""
-    return [(shortcut_text(a), a.help) for a in ACTIONS if a.help and a.shortcuts] + list(WINDOW_KEYS)
+    return ([(shortcut_text(a), a.help) for a in ACTIONS if a.help and a.shortcuts]
+            + [DEMO_HELP] + list(WINDOW_KEYS))
 
 
 def help_html() -> str:
@@ -131,6 +146,8 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         slot = getattr(window, spec.handler)
         if spec.checkable:
             action.triggered.connect(slot)
+        elif spec.argument:
+            action.triggered.connect(lambda _checked=False, slot=slot, arg=spec.argument: slot(arg))
         else:  # triggered(bool) must not reach slots that take an optional argument
             action.triggered.connect(lambda _checked=False, slot=slot: slot())
         menu.addAction(action)

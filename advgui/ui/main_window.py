@@ -536,6 +536,12 @@ class MainWindow(QMainWindow):
     def next_image(self) -> None:
         self.browser.step(+1)
 
+    def run_lesson(self, key: str) -> None:
+        """Demo > a prepared lesson, driven through the panel as a user's clicks would."""
+        from advgui.ui.lesson_runner import lesson_runner  # noqa: PLC0415 (made on first use)
+
+        lesson_runner(self).run(key)
+
     def show_shortcuts(self) -> None:
         show_shortcuts(self)
 

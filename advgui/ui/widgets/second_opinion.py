@@ -41,6 +41,9 @@ class SecondOpinion(QWidget):
     """A model picker and the verdict line; asks its worker whenever the shown result changes."""
 
     wanted = Signal(str, str, object, object)
+    # Each answer about the result on screen: the model's name (or why it failed), its clean and
+    # adversarial probabilities (None: failed), its class names and the adversarial it scored.
+    scored = Signal(str, object, object, object, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,10 +103,12 @@ class SecondOpinion(QWidget):
         self.text.setText(f"<b>{name}</b> on the same images: clean '{names[c]}' "
                           f"({100 * clean[c]:.1f} %), adversarial '{names[a]}' "
                           f"({100 * adv[a]:.1f} %): {verdict}")
+        self.scored.emit(name, clean, adv, names, self._pair[1] if self._pair else None)
 
     def _failed(self, request: str, message: str) -> None:
         if request == self._request:
             self.text.setText(f"Second model failed: {message}")
+            self.scored.emit(message, None, None, (), self._pair[1] if self._pair else None)
 
     def stop(self) -> None:
         for job in self._jobs:
