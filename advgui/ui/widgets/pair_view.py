@@ -145,7 +145,7 @@ class PairView(QWidget):
             self.perturbation.show_image(None, "perturbation")
             return
         adv = record.pixels_at(k)
-        self.adversarial.show_image(as_qimage(adv), f"adversarial · step {k}")
+        self.adversarial.show_image(as_qimage(adv), "adversarial")
         if self.show_perturbation.isChecked():
             view = perturbation_view(clean, adv)
             self.perturbation.show_image(as_qimage(view.amplified),

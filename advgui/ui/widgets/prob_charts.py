@@ -9,7 +9,7 @@ import html
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtCore import QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QTransform
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from superqt.utils import QSignalThrottler
@@ -69,12 +69,13 @@ class ProbabilityCharts(QWidget):
         self._redraw = QSignalThrottler(QSignalThrottler.EmissionPolicy.Leading, self)
         self._redraw.setTimeout(int(1000 * MIN_REDRAW_SECONDS))
         self._redraw.triggered.connect(self._draw_pending)
-        self.bars = pg.PlotWidget(title="Clean (grey) vs adversarial (red)")
+        # No titles: the legend line and the key say what each chart shows, and at 1024 x 768
+        # with larger text every line of height is wanted by the bars.
+        self.bars = pg.PlotWidget()
         self.bars.setMouseEnabled(False, False)
         self.bars.hideButtons()
-        self.bars.getAxis("bottom").setLabel("probability")
         self.bars.getViewBox().invertY(True)  # the clean top-1 on top
-        self.trajectory = pg.PlotWidget(title="Trajectory")
+        self.trajectory = pg.PlotWidget()
         self.trajectory.setMouseEnabled(False, False)
         self.trajectory.hideButtons()
         self.trajectory.getAxis("bottom").setLabel("step")
@@ -117,6 +118,8 @@ class ProbabilityCharts(QWidget):
         self._towards = True
         self._last_step = 10
         self._heights: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
+        self._offered: tuple[list[int], set[int], tuple[np.ndarray, np.ndarray]] = (
+            [], set(), self._heights)
         self._curves: tuple[list, dict[int, list]] = ([], {})
         # Bars drawn upright (x = row, height = probability) and turned on their side by
         # swapping x and y: rows run down the chart and the names sit on the left axis.
@@ -141,8 +144,8 @@ class ProbabilityCharts(QWidget):
         """A selected image before any attack: its clean top-k alone, an empty trajectory."""
         self._drop_pending()
         self.classes, self._target = classes, -1
-        self._shown = list(top[:TOP_K])
-        self._heights = (np.asarray(probabilities[:TOP_K], float), np.zeros(0))
+        self._offer(list(top[:TOP_K]), set(top[:1]),
+                    (np.asarray(probabilities[:TOP_K], float), np.zeros(0)))
         self._curves = ([], {})
         self._lines = []
         self.legend.setText("Grey: the model's clean top-5." if self._shown else "")
@@ -184,9 +187,8 @@ class ProbabilityCharts(QWidget):
         for c in [start.target] + leaders:
             if 0 <= c and c not in shown:
                 shown.append(c)
-        self._shown = shown
         now = record.probabilities_at(index)
-        self._heights = (clean[shown], now[shown])
+        self._offer(shown, {shown[0], start.target, *leaders}, (clean[shown], now[shown]))
         lines = [shown[0]] + [c for c in [start.target] + leaders if c != shown[0]]
         self._lines = list(dict.fromkeys(c for c in lines if c >= 0))
         steps, _, _ = record.trajectory(index, shown[0], shown[0])
@@ -196,9 +198,9 @@ class ProbabilityCharts(QWidget):
         # The axis spans the whole attack: scrubbing back keeps it, the curve stops early.
         self._last_step = max(record.total, len(record.steps), 1)
         way = "pushed up (towards it)" if start.towards else "pushed down (away from it)"
-        self.legend.setText(f"Grey: clean. Red: step {k} of {record.total}"
-                            f"{' (8-bit, as saved)' if record.finished and k == len(record.steps) else ''}. "
-                            f"◎ marks the attack's target, {way}.")
+        saved = " (8-bit, as saved)" if record.finished and k == len(record.steps) else ""
+        self.legend.setText(f"Grey: clean · red: step {k} of {record.total}{saved} · "
+                            f"◎ the target, {way}")
         self._draw()
         self.drawn.emit(k)
 
@@ -215,13 +217,16 @@ class ProbabilityCharts(QWidget):
                 axis = plot.getAxis(name)
                 axis.setTickFont(font)
                 axis.label.setFont(font)
-                axis.setStyle(tickTextOffset=max(3, int(point_size / 3)))
-            plot.setTitle(plot.plotItem.titleLabel.text, size=f"{point_size * 1.2:.0f}pt")
+                # The end ticks ("0 %", "100 %", the last step) drawn even where they reach
+                # past the axis: pyqtgraph hid them.
+                axis.setStyle(tickTextOffset=max(3, int(point_size / 3)),
+                              hideOverlappingLabels=False)
         # The bottom axes hold their ticks and label: their height follows the text.
         metrics = QFontMetrics(font)
         for plot in (self.bars, self.trajectory):
-            plot.getAxis("bottom").setHeight(2 * metrics.height() + 12)
-        self.trajectory.getAxis("left").setWidth(metrics.horizontalAdvance("1e-6") + 14)
+            plot.getAxis("bottom").setHeight(metrics.height() + 12)
+        self.trajectory.getAxis("bottom").setHeight(2 * metrics.height() + 12)
+        self.trajectory.getAxis("left").setWidth(metrics.horizontalAdvance("100 %") + 14)
         self._draw()
 
     # -- drawing ---------------------------------------------------------------------------------
@@ -233,14 +238,15 @@ class ProbabilityCharts(QWidget):
     def _rescale(self) -> None:
         log = self.log_scale.isChecked()
         top = -np.log10(LOG_FLOOR) if log else 1.0
-        self.bars.setXRange(0, top, padding=0.02)
+        self.bars.setXRange(0, top * 1.08, padding=0)  # room for the "100 %" tick
         self.trajectory.setYRange(0, top)
-        for axis in (self.bars.getAxis("bottom"), self.trajectory.getAxis("left")):
+        for axis, marks in ((self.bars.getAxis("bottom"), (0, 0.25, 0.5, 0.75, 1.0)),
+                            (self.trajectory.getAxis("left"), (0, 0.5, 1.0))):
             if log:
                 floor = int(np.log10(LOG_FLOOR))
                 axis.setTicks([[(e - floor, f"1e{e}" if e else "1") for e in range(floor, 1, 2)]])
             else:
-                axis.setTicks([[(v, f"{v:g}") for v in (0, 0.25, 0.5, 0.75, 1.0)]])
+                axis.setTicks([[(v, f"{100 * v:.0f} %") for v in marks]])
         self._draw()
 
     def tick_font(self) -> QFont:
@@ -252,7 +258,36 @@ class ProbabilityCharts(QWidget):
         room = max(NAME_SHARE * self.bars.width(), metrics.horizontalAdvance("M" * 8))
         return [wrap_name(self._label(c), metrics, room) for c in self._shown]
 
+    def _offer(self, classes: list[int], must: set[int],
+               heights: tuple[np.ndarray, np.ndarray]) -> None:
+        """The classes that may have a bar; those in ``must`` always get one, the rest of the
+        clean top-k only while rows of a readable height are left (a projector at 1024 x 768
+        with larger text: the names must neither shrink nor overlap)."""
+        self._offered = (classes, must, heights)
+        self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        classes, must, (clean, adv) = self._offered
+        keep = len(classes)
+        if self.isVisible() and classes:
+            metrics = QFontMetrics(self.tick_font())
+            room = max(NAME_SHARE * self.bars.width(), metrics.horizontalAdvance("M" * 8))
+            lines = max(wrap_name(self._label(c), metrics, room).count("\n") + 1 for c in classes)
+            pitch = 1.15 * lines * metrics.lineSpacing()
+            height = self.bars.getViewBox().height() or self.bars.height() - 40
+            keep = max(int(height / pitch), 1)
+        chosen = [i for i, c in enumerate(classes) if c in must]
+        for i, c in enumerate(classes):
+            if len(chosen) >= keep:
+                break
+            if c not in must:
+                chosen.append(i)
+        chosen.sort()
+        self._shown = [classes[i] for i in chosen]
+        self._heights = (clean[chosen], adv[[i for i in chosen if i < len(adv)]])
+
     def _draw(self) -> None:
+        self._fit_rows()
         shown = self._shown
         labels = self.name_labels()
         axis = self.bars.getAxis("left")
@@ -295,10 +330,9 @@ class ProbabilityCharts(QWidget):
                 curve.setData([], [])
         keys = []
         for i, c in enumerate(lines):
-            role = ("clean top-1" if i == 0 else "target ◎" if c == self._target else "took the lead")
-            name = html.escape(self.classes[c] if c < len(self.classes) else str(c))
-            keys.append(f"<span style='color:{self._colour(c, i)}'>━━</span>&nbsp;{name}"
-                        f" <span style='color:gray'>({role})</span>")
+            name = html.escape(self._label(c)).replace(" ", "&nbsp;")
+            role = " (clean)" if i == 0 else ""  # the others: the target ◎ and the leaders
+            keys.append(f"<span style='color:{self._colour(c, i)}'>━━</span>&nbsp;{name}{role}")
         self.key.setText(" &nbsp; ".join(keys))
         whole = max(1, int(np.ceil(self._last_step / 10)))  # whole steps: no 0.5 ticks
         self.trajectory.getAxis("bottom").setTickSpacing(whole, whole)
@@ -316,8 +350,8 @@ class ProbabilityCharts(QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name): names rewrap at the new width
         super().resizeEvent(event)
-        if self._shown:
-            self._draw()
+        if self._offered[0]:  # once the plots inside have their new size too
+            QTimer.singleShot(0, self._draw)
 
     # -- saving ----------------------------------------------------------------------------------
     def render_image(self, caption: str, scale: float = 2.0) -> QImage:
