@@ -176,10 +176,27 @@ class PairView(QWidget):
             self._fit_headline()
         return super().event(event)
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name): the headline's width
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._fit_headline)
+
     def _fit_headline(self) -> None:
+        """HEADLINE_SCALE times the text, smaller (down to the text's size) until a long
+        headline fits two lines of the width it has."""
+        base = self.font().pointSizeF()
         font = QFont(self.font())
-        font.setPointSizeF(font.pointSizeF() * HEADLINE_SCALE)
         font.setBold(True)
+        width = max(self.headline.width(), 200)
+        sample = "clean: Chesapeake Bay retriever 100 % → adversarial: pay-phone 100 %"
+        size = base * HEADLINE_SCALE
+        while size > base:
+            font.setPointSizeF(size)
+            metrics = QFontMetrics(font)
+            if metrics.boundingRect(QRect(0, 0, width, 100_000), int(Qt.TextFlag.TextWordWrap),
+                                    sample).height() <= 2 * metrics.lineSpacing():
+                break
+            size -= 0.5
+        font.setPointSizeF(max(size, base))
         self.headline.setFont(font)
         # Two lines always: a headline that wraps at one step and not the next must not move
         # the charts under it.

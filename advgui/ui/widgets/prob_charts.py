@@ -98,18 +98,20 @@ class ProbabilityCharts(QWidget):
         under = QHBoxLayout()
         under.addWidget(self.legend, 1)
         under.addWidget(self.log_scale)
+        # The bars beside the photos; the trajectory and its key under both, the whole width
+        # (at 1024 x 768 with larger text the key wrapped onto four lines in a narrow column).
         self.plots = QVBoxLayout()
         self.plots.setContentsMargins(0, 0, 0, 0)
-        self.plots.addWidget(self.bars, 3)
+        self.plots.addWidget(self.bars, 1)
         self.plots.addLayout(under)
-        self.plots.addWidget(self.trajectory, 2)
-        self.plots.addWidget(self.key)
         self.row = QHBoxLayout()
         self.row.setContentsMargins(0, 0, 0, 0)
         self.row.addLayout(self.plots, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(self.row, 1)
+        layout.addLayout(self.row, 3)
+        layout.addWidget(self.trajectory, 2)
+        layout.addWidget(self.key)
         self._side = None
         self.classes: tuple[str, ...] = ()
         self._shown: list[int] = []
