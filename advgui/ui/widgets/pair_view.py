@@ -178,7 +178,7 @@ class PairView(QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name): the headline's width
         super().resizeEvent(event)
-        QTimer.singleShot(0, self._fit_headline)
+        QTimer.singleShot(0, self, self._fit_headline)
 
     def _fit_headline(self) -> None:
         """HEADLINE_SCALE times the text, smaller (down to the text's size) until a long

@@ -62,7 +62,7 @@ class PlaybackBar(QWidget):
 
     def event(self, event) -> bool:
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
-            QTimer.singleShot(0, self._relayout)
+            QTimer.singleShot(0, self, self._relayout)
         return super().event(event)
 
     def _relayout(self) -> None:

@@ -353,7 +353,7 @@ class ProbabilityCharts(QWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name): names rewrap at the new width
         super().resizeEvent(event)
         if self._offered[0]:  # once the plots inside have their new size too
-            QTimer.singleShot(0, self._draw)
+            QTimer.singleShot(0, self, self._draw)
 
     # -- saving ----------------------------------------------------------------------------------
     def render_image(self, caption: str, scale: float = 2.0) -> QImage:
