@@ -54,8 +54,8 @@ class PhotoPane(QWidget):
         super().__init__()
         self.title = title
         self.image: QImage | None = None
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(60, 60)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        self.setMinimumSize(60, 40)
 
     def show_image(self, image: QImage | None, title: str) -> None:
         self.image, self.title = image, title
@@ -104,7 +104,7 @@ class PairView(QWidget):
         layout.addWidget(self.adversarial, 1)
         layout.addWidget(self.perturbation, 1)
         layout.addWidget(self.show_perturbation)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         self._state = None
         self._photo: tuple[str, QImage | None] = ("", None)
         self._live = QTimer(self)
@@ -214,7 +214,8 @@ class PairView(QWidget):
         text_rect = metrics.boundingRect(QRect(0, 0, width - 32, 100_000),
                                          int(Qt.TextFlag.TextWordWrap), text)
         band = text_rect.height() + 24
-        side = (width - 16 * (len(panes) + 1)) // len(panes)
+        side = min((width - 16 * (len(panes) + 1)) // len(panes), int(0.4 * width))
+        left = (width - len(panes) * side - 16 * (len(panes) - 1)) // 2
         title_font = QFont(self.font())
         title_font.setPointSizeF(font.pointSizeF() * 0.6)
         title_band = QFontMetrics(title_font).height() + 8
@@ -226,7 +227,7 @@ class PairView(QWidget):
         painter.drawText(QRect(16, 12, width - 32, band), int(Qt.TextFlag.TextWordWrap), text)
         painter.setFont(title_font)
         for i, pane in enumerate(panes):
-            x = 16 + i * (side + 16)
+            x = left + i * (side + 16)
             painter.drawText(QRect(x, band, side, title_band),
                              int(Qt.AlignmentFlag.AlignCenter), pane.title)
             if pane.image is not None:

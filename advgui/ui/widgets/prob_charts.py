@@ -10,7 +10,8 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
 from PySide6.QtCore import QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QTransform
+from PySide6.QtGui import (QColor, QFont, QFontMetrics, QImage, QPainter, QTextDocument,
+                           QTransform)
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from superqt.utils import QSignalThrottler
 
@@ -112,6 +113,7 @@ class ProbabilityCharts(QWidget):
         layout.addLayout(self.row, 3)
         layout.addWidget(self.trajectory, 2)
         layout.addWidget(self.key)
+        self._fit_trajectory()
         self._side = None
         self.classes: tuple[str, ...] = ()
         self._shown: list[int] = []
@@ -210,6 +212,14 @@ class ProbabilityCharts(QWidget):
         self._redraw.cancel()
         self._pending = None
 
+    def _fit_trajectory(self, font: QFont | None = None) -> None:
+        """The trajectory never squashed to a strip (it was about 40 px at 1024 x 768): room
+        for its step axis and a readable rise from 0 to 100 %, at any text size."""
+        self.trajectory.setMinimumHeight(9 * QFontMetrics(font or self.font()).height())
+        for plot in (self.bars, self.trajectory):
+            for name in ("bottom", "left"):
+                plot.getAxis(name).setStyle(hideOverlappingLabels=False)
+
     def set_font_scale(self, point_size: float) -> None:
         """Tick labels, axis labels and titles at ``point_size`` (presentation mode)."""
         font = QFont()
@@ -229,6 +239,7 @@ class ProbabilityCharts(QWidget):
             plot.getAxis("bottom").setHeight(metrics.height() + 12)
         self.trajectory.getAxis("bottom").setHeight(2 * metrics.height() + 12)
         self.trajectory.getAxis("left").setWidth(metrics.horizontalAdvance("100 %") + 14)
+        self._fit_trajectory(font)
         self._draw()
 
     # -- drawing ---------------------------------------------------------------------------------
@@ -356,6 +367,22 @@ class ProbabilityCharts(QWidget):
             QTimer.singleShot(0, self, self._draw)
 
     # -- saving ----------------------------------------------------------------------------------
+    def _key_picture(self, width: int, point_size: float) -> QImage:
+        """The trajectory's key drawn anew at the saved size (a grab of it was cut)."""
+        doc = QTextDocument()
+        font = QFont()
+        font.setPointSizeF(point_size)
+        doc.setDefaultFont(font)
+        doc.setHtml(self.key.text())
+        doc.setTextWidth(width - 16)
+        image = QImage(width, int(doc.size().height()) + 8, QImage.Format.Format_RGB32)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        painter.translate(8, 4)
+        doc.drawContents(painter)
+        painter.end()
+        return image
+
     def render_image(self, caption: str, scale: float = 2.0) -> QImage:
         """The photo pair with its headline and both charts at ``scale`` times their size on
         screen, under a caption naming the image, the model and the attack (a figure that says
@@ -369,9 +396,7 @@ class ProbabilityCharts(QWidget):
         if self._side is not None and hasattr(self._side, "picture"):
             parts.insert(0, self._side.picture(width))
         if self.key.text():
-            parts.append(self.key.grab().toImage().scaledToWidth(
-                min(width, int(self.key.width() * scale)),
-                Qt.TransformationMode.SmoothTransformation))
+            parts.append(self._key_picture(width, 11 * scale))
         font = QFont()
         font.setPointSizeF(11 * scale)
         caption = f"{caption}\n{self.legend.text()}" if self.legend.text() else caption
