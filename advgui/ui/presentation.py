@@ -10,11 +10,11 @@ from PySide6.QtWidgets import QApplication, QLabel
 PRESENTATION_SCALE = 1.5
 SCALES = (0.8, 1.0, 1.25, 1.5, 1.75, 2.0)
 _BASE: dict[str, float] = {}
-# A long caption a step writes: the caption's height is fitted to it at the label's
+# A typical caption (a longer one grows the label once, when it is painted): the caption's height is fitted to it at the label's
 # width, so that it neither clips a longer one ("now 'X' at Y %" was lost at Larger Text x2)
 # nor jumps between line counts while stepping.
-LONGEST_CAPTION = ("Step 100 of 100: pushing 'turnstile' down, 'goldfish' up; 12 of 255 levels "
-                   "per pixel so far; now 'pay-phone' at 100.0 %.")
+LONGEST_CAPTION = ("Step 10 of 10: pushing 'turnstile' down; 8 of 255 levels per pixel so far; "
+                   "now 'pay-phone' at 100.0 %.")
 
 
 def apply_font_scale(scale: float, charts, caption, browser, tiers) -> None:

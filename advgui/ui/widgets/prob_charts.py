@@ -110,7 +110,7 @@ class ProbabilityCharts(QWidget):
         self.row.addLayout(self.plots, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(self.row, 3)
+        layout.addLayout(self.row, 5)
         layout.addWidget(self.trajectory, 2)
         layout.addWidget(self.key)
         self._fit_trajectory()
@@ -215,7 +215,7 @@ class ProbabilityCharts(QWidget):
     def _fit_trajectory(self, font: QFont | None = None) -> None:
         """The trajectory never squashed to a strip (it was about 40 px at 1024 x 768): room
         for its step axis and a readable rise from 0 to 100 %, at any text size."""
-        self.trajectory.setMinimumHeight(9 * QFontMetrics(font or self.font()).height())
+        self.trajectory.setMinimumHeight(7 * QFontMetrics(font or self.font()).height())
         for plot in (self.bars, self.trajectory):
             for name in ("bottom", "left"):
                 plot.getAxis(name).setStyle(hideOverlappingLabels=False)
@@ -251,9 +251,9 @@ class ProbabilityCharts(QWidget):
     def _rescale(self) -> None:
         log = self.log_scale.isChecked()
         top = -np.log10(LOG_FLOOR) if log else 1.0
-        self.bars.setXRange(0, top * 1.08, padding=0)  # room for the "100 %" tick
+        self.bars.setXRange(-0.02 * top, top * 1.12, padding=0)  # room for "0 %" and "100 %"
         self.trajectory.setYRange(0, top)
-        for axis, marks in ((self.bars.getAxis("bottom"), (0, 0.25, 0.5, 0.75, 1.0)),
+        for axis, marks in ((self.bars.getAxis("bottom"), (0, 0.5, 1.0)),
                             (self.trajectory.getAxis("left"), (0, 0.5, 1.0))):
             if log:
                 floor = int(np.log10(LOG_FLOOR))
