@@ -43,7 +43,6 @@ class TierPanel(QGroupBox):
         self.counts = QLabel("")
         self.counts.setWordWrap(True)
         form = QFormLayout()  # one row each: side by side they were cut in presentation mode
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # labels stay at x2 text
         form.addRow("High ≥", self.high)
         form.addRow("Medium ≥", self.medium)
         layout = QVBoxLayout(self)
