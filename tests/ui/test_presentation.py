@@ -91,7 +91,7 @@ def test_every_leader_has_a_bar_and_a_line_and_scrubbing_keeps_the_axis(qtbot) -
     drawn = {round(float(c.getData()[1][-1]), 3) for c in charts.leader_curves
              if c.getData()[0] is not None and len(c.getData()[0])}
     assert round(float(record.steps[-1].probabilities[8]), 3) in drawn  # quill's line
-    assert "quill" in charts.key.text()
+    assert "quill" in key_text(charts)
     i = charts._shown.index(8)
     assert charts.adv_bars.opts["height"][i] == pytest.approx(record.steps[-1].probabilities[8])
     high = charts.trajectory.getViewBox().viewRange()[0][1]
@@ -159,3 +159,54 @@ def test_inspect_names_the_step_shown_and_keeps_its_layout(qtbot) -> None:
                               "'b' 90 %: fooled as well; a long line that wraps twice over")
     qtbot.wait(20)
     assert [p.geometry() for p in (panel.original, panel.adversarial, panel.perturbation)] == where
+
+
+def test_caption_headline_bars_and_trajectory_agree_at_every_step_of_an_inverse_attack(
+        make_window, tiny_model, image_folder, qtbot) -> None:
+    """As a teacher does it: an inverse attack, then the slider through every step."""
+    from PySide6.QtCore import Qt
+
+    from tests.helpers.window import open_folder, settled
+
+    w = make_window(str(tiny_model))
+    w.show()
+    open_folder(w, qtbot, image_folder)
+    w.select_image(str(image_folder / "n00000001_sample1.png"))
+    panel = w.attack_panel
+    panel.method.setCurrentIndex(panel.method.findData("iterative"))
+    panel.target.setCurrentIndex(panel.target.findData("inverse"))
+    panel.eps.setValue(16)
+    with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
+        qtbot.mouseClick(panel.run, Qt.MouseButton.LeftButton)
+    settled(w, qtbot)
+    record, names = w.state.attack, w.info.class_names
+    for k in range(len(record.steps) + 1):
+        w.playback.slider.setValue(k)
+        probs = record.probabilities_at(k)
+        leader = int(np.argmax(probs))
+        assert leader in w.charts._shown and names[leader] in key_text(w.charts)
+        row = w.charts._shown.index(leader)
+        bars = w.charts.adv_bars.opts["height"] if k else w.charts.clean_bars.opts["height"]
+        assert bars[row] == pytest.approx(probs[leader])
+        if k:
+            assert f"now '{names[leader]}' at {100 * probs[leader]:.1f} %" in w.caption.text()
+            assert w.pair.headline.text().endswith(
+                f"→ adversarial: {names[leader]} {pair_percent(probs[leader])}")
+        assert len(w.charts.clean_curve.getData()[0]) == k + 1
+    for c in record.leaders(None):  # every class that ever led keeps its bar and its line
+        assert c in w.charts._shown and names[c] in key_text(w.charts)
+
+
+def pair_percent(p: float) -> str:
+    from advgui.ui.widgets.pair_view import percent
+
+    return percent(p)
+
+
+def key_text(charts) -> str:
+    """The trajectory's key as the user reads it (no markup)."""
+    from PySide6.QtGui import QTextDocument
+
+    doc = QTextDocument()
+    doc.setHtml(charts.key.text())
+    return doc.toPlainText().replace("\xa0", " ")
