@@ -10,6 +10,7 @@ from PySide6.QtCore import QEvent, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QCheckBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from advgui.core.analysis import palette
 from advgui.core.app_state.attack_record import AttackRecord
 from advgui.core.app_state.perturbation import perturbation_view
 
@@ -50,9 +51,10 @@ class PhotoPane(QWidget):
     """One image scaled to fit (aspect kept) with a one-line title over it; the layout never
     depends on the image, so stepping does not move anything."""
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, colour: str = "") -> None:
         super().__init__()
         self.title = title
+        self.colour = colour  # the title in its bars' colour: the photo is the key to the bars
         self.image: QImage | None = None
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         self.setMinimumSize(60, 40)
@@ -66,8 +68,13 @@ class PhotoPane(QWidget):
 
     def paintEvent(self, _event) -> None:  # noqa: N802 (Qt's name)
         painter = QPainter(self)
-        metrics = QFontMetrics(self.font())
+        font = QFont(self.font())
+        font.setBold(True)
+        painter.setFont(font)
+        metrics = QFontMetrics(font)
         band = metrics.height() + 2
+        if self.colour:
+            painter.setPen(QColor(self.colour))
         painter.drawText(QRect(0, 0, self.width(), band), int(Qt.AlignmentFlag.AlignCenter),
                          metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, self.width()))
         room = QRect(0, band, self.width(), self.height() - band)
@@ -91,8 +98,8 @@ class PairView(QWidget):
         self.headline.setWordWrap(True)
         self.headline.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.clean = PhotoPane("clean")
-        self.adversarial = PhotoPane("adversarial")
+        self.clean = PhotoPane("clean", palette.CLEAN)
+        self.adversarial = PhotoPane("adversarial", palette.ADVERSARIAL)
         self.perturbation = PhotoPane("perturbation")
         self.perturbation.setVisible(False)
         self.show_perturbation = QCheckBox("Perturbation")
@@ -218,6 +225,7 @@ class PairView(QWidget):
         left = (width - len(panes) * side - 16 * (len(panes) - 1)) // 2
         title_font = QFont(self.font())
         title_font.setPointSizeF(font.pointSizeF() * 0.6)
+        title_font.setBold(True)
         title_band = QFontMetrics(title_font).height() + 8
         image = QImage(width, band + title_band + side + 16, QImage.Format.Format_RGB32)
         image.fill(QColor("white"))
@@ -228,6 +236,7 @@ class PairView(QWidget):
         painter.setFont(title_font)
         for i, pane in enumerate(panes):
             x = left + i * (side + 16)
+            painter.setPen(QColor(pane.colour or "black"))
             painter.drawText(QRect(x, band, side, title_band),
                              int(Qt.AlignmentFlag.AlignCenter), pane.title)
             if pane.image is not None:

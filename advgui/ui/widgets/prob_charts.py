@@ -251,8 +251,8 @@ class ProbabilityCharts(QWidget):
     def _rescale(self) -> None:
         log = self.log_scale.isChecked()
         top = -np.log10(LOG_FLOOR) if log else 1.0
-        self.bars.setXRange(-0.02 * top, top * 1.12, padding=0)  # room for "0 %" and "100 %"
-        self.trajectory.setYRange(0, top)
+        self.bars.setXRange(-0.02 * top, top * 1.16, padding=0)  # room for "0 %" and "100 %"
+        self.trajectory.setYRange(-0.04 * top, top * 1.1, padding=0)  # the "100 %" tick whole
         for axis, marks in ((self.bars.getAxis("bottom"), (0, 0.5, 1.0)),
                             (self.trajectory.getAxis("left"), (0, 0.5, 1.0))):
             if log:
