@@ -34,6 +34,7 @@ from advgui.ui.widgets.playback_bar import PlaybackBar
 from advgui.ui.presentation import (PRESENTATION_SCALE, apply_font_scale, fit_caption,
                                     next_font_scale)
 from advgui.ui.state_views import StateViews
+from advgui.ui.widgets.pair_view import PairView
 from advgui.ui.widgets.prob_charts import ProbabilityCharts
 from advgui.ui.widgets.status_bar import ElidingStatusBar
 from advgui.ui.widgets.status_label import StatusLabel
@@ -67,6 +68,8 @@ class MainWindow(QMainWindow):
         self.tiers = TierPanel()
         self.attack_panel = AttackPanel()
         self.charts = ProbabilityCharts()
+        self.pair = PairView()  # the photo and its adversarial beside the charts
+        self.charts.add_beside(self.pair, self.pair.headline)
         self.inspect = InspectPanel()
         self.playback = PlaybackBar()
         self.caption = QLabel("Select an image, then run an attack.")
@@ -135,6 +138,7 @@ class MainWindow(QMainWindow):
         self.flow = AttackFlow(self)
 
         self.views = StateViews(self)
+        self.pair.bind(self.state)
         self.browser.imageSelected.connect(self.state.select)
         self.browser.priorityWanted.connect(self.engine.prioritise)  # the selected image first
         self.tiers.thresholdsChanged.connect(self._thresholds_changed)

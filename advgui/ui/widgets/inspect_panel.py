@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget)
 
 from advgui.core.app_state.attack_record import AttackRecord
@@ -78,6 +79,25 @@ class InspectPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(grid, 3)
         layout.addLayout(bottom, 1)
+        self._fit_text()
+
+    def event(self, event) -> bool:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange) and \
+                hasattr(self, "second"):
+            self._fit_text()
+        return super().event(event)
+
+    def _fit_text(self) -> None:
+        """Fixed room for the texts that change while scrubbing (titles of one or two lines,
+        a top-5 of seven, a second model's verdict): the images must not jump."""
+        line = QFontMetrics(self.font()).lineSpacing()
+        for pane in (self.original, self.adversarial, self.perturbation):
+            pane.title.setFixedHeight(2 * line + 4)
+        self.verdict.setFixedHeight(7 * line + 6)
+        self.verdict.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.second.text.setWordWrap(True)
+        self.second.text.setFixedHeight(3 * line + 6)
+        self.second.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
 
     def show_clean(self, pixels: np.ndarray) -> None:
         self._clean, self._adv = pixels, None
@@ -122,8 +142,9 @@ class InspectPanel(QWidget):
             head, tail = f"Step {k} of {record.total}: top-5", ""
         self.show_result(clean, adv, perturbation_view(clean, adv),
                          f"<b>{head}</b><br>{lines}" + (f"<br>{tail}" if tail else ""))
-        if not last:
-            self.adversarial.title.setText(f"Adversarial, step {k}")
+        # The step shown, always (it said 'step 8' at step 10 after scrubbing back and forth).
+        self.adversarial.title.setText(f"Adversarial, step {k} (8-bit)" if last
+                                       else f"Adversarial, step {k}")
 
     def show_result(self, clean: np.ndarray, adv: np.ndarray, view: PerturbationView,
                     top5_text: str) -> None:

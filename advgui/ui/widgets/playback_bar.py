@@ -3,7 +3,7 @@ step (the attack waits for Next step before each one), for a lecturer to show it
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton,
                                QSlider, QVBoxLayout, QWidget)
 
@@ -25,8 +25,9 @@ class PlaybackBar(QWidget):
         self.pace.setRange(0.1, 10.0)
         self.pace.setSingleStep(0.25)
         self.pace.setValue(1.0)
+        self.pace.setDecimals(1)
         self.pace.setSuffix(" s/step")
-        self.pace.setToolTip("Seconds each step stays on screen during Play")
+        self.pace.setToolTip("Pace: seconds each step stays on screen during Play")
         self.stepping = QCheckBox("Step by step")
         self.stepping.setToolTip("The attack waits after each step until Next step is pressed")
         self.next = QPushButton("Next step ▶")
@@ -39,7 +40,8 @@ class PlaybackBar(QWidget):
         top.addWidget(self.play)
         top.addWidget(self.slider, 1)
         top.addWidget(self.position)
-        bottom.addWidget(QLabel("Pace"))
+        # No "Pace" label: the unit says it, and its width kept "Next step" on screen at
+        # 1024 x 768 with Larger Text x2 (it showed as "lext step").
         bottom.addWidget(self.pace)
         bottom.addStretch(1)
         bottom.addWidget(self.stepping)
@@ -57,6 +59,19 @@ class PlaybackBar(QWidget):
         self.stepping.toggled.connect(lambda _on: self._refresh_next())
         self.next.clicked.connect(self.nextStepRequested)
         self.show_record(0, 0, None, live=False)
+
+    def event(self, event) -> bool:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
+            QTimer.singleShot(0, self, self._relayout)
+        return super().event(event)
+
+    def _relayout(self) -> None:
+        """Sizes from the new text size: the buttons kept the old ones after a font change and
+        "Next step" was cut ("lext step") with Larger Text."""
+        for child in self.findChildren(QWidget):
+            child.updateGeometry()
+        self.layout().invalidate()
+        self.layout().activate()
 
     def show_record(self, recorded: int, total: int, index: int | None, live: bool) -> None:
         """What the state holds: ``recorded`` steps of ``total``, step ``index`` on screen."""
@@ -103,6 +118,8 @@ class PlaybackBar(QWidget):
         self._choose(value)
         if value == self.slider.maximum():
             self.stop()
+        else:  # the next step a full pace after this one was drawn, never sooner after a slow one
+            self._timer.start()
 
     def _choose(self, value: int) -> None:
         self.slider.setValue(value)  # emits positionChosen through _moved

@@ -1,13 +1,17 @@
 """Live probability charts: clean top-k beside the same classes on the current adversarial
-image, and the trajectory of the clean top-1 and the target against the step."""
+image (horizontal bars, the class names whole on their axis), and the trajectory of every class
+that matters (clean top-1, target, each class that took the lead) against the step."""
 
 from __future__ import annotations
+
+import html
 
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QRect, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
+from PySide6.QtCore import QRect, Qt, QTimer, Signal
+from PySide6.QtGui import (QColor, QFont, QFontMetrics, QImage, QPainter, QTextDocument,
+                           QTransform)
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from superqt.utils import QSignalThrottler
 
@@ -15,26 +19,41 @@ from advgui.core.analysis import palette
 from advgui.core.app_state.attack_record import AttackRecord
 
 TOP_K = 5
-MAX_BARS = 8  # the clean top-5, the target, and the classes that took the lead
 LOG_FLOOR = 1e-6  # the log scale's bottom: smaller probabilities are drawn at the floor
 CLEAN, ADV, TARGET = palette.CLEAN, palette.ADVERSARIAL, palette.TARGET
+# The classes that took the lead get a line each, in colours apart from grey, red and blue.
+LEADER_COLOURS = ("#e08a00", "#2e9d5b", "#8e44ad", "#c2185b", "#00838f", "#6d4c41", "#7cb342")
 # Drawing both charts takes about 3 ms; steps can come faster than that (a small model, a GPU),
 # and would then queue up behind the window. Steps closer together than this share one redraw;
 # every step still goes into the trajectory.
 MIN_REDRAW_SECONDS = 0.03
-
+# A class name takes at most this share of the bar chart's width before it wraps onto a second
+# line (whole words; never cut: the name is the most important text on a slide).
+NAME_SHARE = 0.42
 
 LABEL_CHARS = 16
 
 
 def short_name(name: str, chars: int = LABEL_CHARS) -> str:
-    """A class name that fits under its bar; a cut one ends in '…' (at a word if it can)."""
+    """A class name cut to ``chars`` ending in '…' (at a word if it can); for tight places
+    other than the charts, which show names whole."""
     if len(name) <= chars:
         return name
     cut = name[:chars - 1]
     if " " in cut:
         cut = cut[:cut.rfind(" ")]
     return cut.rstrip(" ,") + "…"
+
+
+def wrap_name(name: str, metrics: QFontMetrics, room: float) -> str:
+    """The whole name, on as many lines as it needs to fit ``room`` pixels (at its spaces)."""
+    lines: list[str] = []
+    for word in name.split(" "):
+        if lines and metrics.horizontalAdvance(f"{lines[-1]} {word}") <= room:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return "\n".join(lines)
 
 
 class ProbabilityCharts(QWidget):
@@ -51,19 +70,28 @@ class ProbabilityCharts(QWidget):
         self._redraw = QSignalThrottler(QSignalThrottler.EmissionPolicy.Leading, self)
         self._redraw.setTimeout(int(1000 * MIN_REDRAW_SECONDS))
         self._redraw.triggered.connect(self._draw_pending)
-        self.bars = pg.PlotWidget(title="Clean (grey) vs adversarial (red)")
+        # No titles: the legend line and the key say what each chart shows, and at 1024 x 768
+        # with larger text every line of height is wanted by the bars.
+        self.bars = pg.PlotWidget()
         self.bars.setMouseEnabled(False, False)
-        self.bars.getAxis("left").setLabel("probability")
-        self.trajectory = pg.PlotWidget(title="Trajectory")
+        self.bars.hideButtons()
+        self.bars.getViewBox().invertY(True)  # the clean top-1 on top
+        self.trajectory = pg.PlotWidget()
+        self.trajectory.setMouseEnabled(False, False)
+        self.trajectory.hideButtons()
         self.trajectory.getAxis("bottom").setLabel("step")
-        self.trajectory.addLegend(offset=(-10, 10))
         self.clean_curve = self.trajectory.plot([], [], pen=pg.mkPen(CLEAN, width=2),
-                                                symbol="o", symbolSize=5, name="clean top-1")
+                                                symbol="o", symbolSize=5)
         self.target_curve = self.trajectory.plot([], [], pen=pg.mkPen(TARGET, width=2),
-                                                 symbol="o", symbolSize=5, name="target ◎")
+                                                 symbol="o", symbolSize=5)
+        self.leader_curves: list[pg.PlotDataItem] = []
         self.legend = QLabel()
         self.legend.setWordWrap(True)
         self.legend.setStyleSheet("color: gray")
+        # The trajectory's key, under it and never over its curves: it wraps and grows with the
+        # text like every label.
+        self.key = QLabel()
+        self.key.setWordWrap(True)
         self.log_scale = QCheckBox("Log scale")
         self.log_scale.setToolTip("Shows probabilities down to 1e-6: a least-likely target starts "
                                   "far below what a linear axis can show")
@@ -71,23 +99,48 @@ class ProbabilityCharts(QWidget):
         under = QHBoxLayout()
         under.addWidget(self.legend, 1)
         under.addWidget(self.log_scale)
+        # The bars beside the photos; the trajectory and its key under both, the whole width
+        # (at 1024 x 768 with larger text the key wrapped onto four lines in a narrow column).
+        self.plots = QVBoxLayout()
+        self.plots.setContentsMargins(0, 0, 0, 0)
+        self.plots.addWidget(self.bars, 1)
+        self.plots.addLayout(under)
+        self.row = QHBoxLayout()
+        self.row.setContentsMargins(0, 0, 0, 0)
+        self.row.addLayout(self.plots, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.bars, 3)
-        layout.addLayout(under)
+        layout.addLayout(self.row, 5)
         layout.addWidget(self.trajectory, 2)
+        layout.addWidget(self.key)
+        self._fit_trajectory()
+        self._side = None
         self.classes: tuple[str, ...] = ()
         self._shown: list[int] = []
+        self._lines: list[int] = []  # the classes the trajectory draws, in the key's order
         self._target = -1
         self._towards = True
+        self._last_step = 10
         self._heights: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
-        self._curves: tuple[list, list, list] = ([], [], [])
+        self._offered: tuple[list[int], set[int], tuple[np.ndarray, np.ndarray]] = (
+            [], set(), self._heights)
+        self._curves: tuple[list, dict[int, list]] = ([], {})
+        # Bars drawn upright (x = row, height = probability) and turned on their side by
+        # swapping x and y: rows run down the chart and the names sit on the left axis.
         self.clean_bars = pg.BarGraphItem(x=[], height=[], width=0.38, brush=CLEAN)
         self.adv_bars = pg.BarGraphItem(x=[], height=[], width=0.38, brush=ADV)
-        self.bars.addItem(self.clean_bars)
-        self.bars.addItem(self.adv_bars)
+        for item in (self.clean_bars, self.adv_bars):
+            item.setTransform(QTransform(0, 1, 1, 0, 0, 0))
+            self.bars.addItem(item)
         self._empty_trajectory()
         self._rescale()
+
+    def add_beside(self, side: QWidget, headline: QWidget) -> None:
+        """The photo pair on the left of the charts and its headline over both (the slide)."""
+        self._side = side
+        self.layout().insertWidget(0, headline)
+        self.row.insertWidget(0, side, 2)
+        self.row.setStretch(1, 5)
 
     # -- what is shown --------------------------------------------------------------------------
     def show_clean(self, classes: tuple[str, ...], top: tuple[int, ...],
@@ -95,12 +148,13 @@ class ProbabilityCharts(QWidget):
         """A selected image before any attack: its clean top-k alone, an empty trajectory."""
         self._drop_pending()
         self.classes, self._target = classes, -1
-        self._shown = list(top[:TOP_K])
-        self._heights = (np.asarray(probabilities[:TOP_K], float), np.zeros(0))
-        self._curves = ([], [], [])
+        self._offer(list(top[:TOP_K]), set(top[:1]),
+                    (np.asarray(probabilities[:TOP_K], float), np.zeros(0)))
+        self._curves = ([], {})
+        self._lines = []
         self.legend.setText("Grey: the model's clean top-5." if self._shown else "")
-        self._draw()
         self._empty_trajectory()
+        self._draw()
 
     def clear(self) -> None:
         """No probabilities to show (an unreadable file is selected)."""
@@ -129,24 +183,42 @@ class ProbabilityCharts(QWidget):
         self.classes, self._target, self._towards = classes, start.target, start.towards
         clean = start.clean_probabilities
         shown = [int(i) for i in np.argsort(-clean)[:TOP_K]]
-        for c in [start.target] + record.leaders(index):
-            if c not in shown and len(shown) < MAX_BARS:
+        # Every class that led up to the shown step has a bar and a line, however many: the
+        # winner of an inverse attack is often none of the clean top-5 (issue 24: 'quill').
+        # A finished attack keeps one set of bars for its whole playback, so that scrubbing
+        # moves no row; a running one adds each new leader as it takes over.
+        leaders = record.leaders(None if record.finished else index)
+        for c in [start.target] + leaders:
+            if 0 <= c and c not in shown:
                 shown.append(c)
-        self._shown = shown
         now = record.probabilities_at(index)
-        self._heights = (clean[shown], now[shown])
-        self._curves = record.trajectory(index, shown[0], start.target)
+        self._offer(shown, {shown[0], start.target, *leaders}, (clean[shown], now[shown]))
+        lines = [shown[0]] + [c for c in [start.target] + leaders if c != shown[0]]
+        self._lines = list(dict.fromkeys(c for c in lines if c >= 0))
+        steps, _, _ = record.trajectory(index, shown[0], shown[0])
         k = record.clamp(index)
+        probs = [clean] + [s.probabilities for s in record.steps[:k]]
+        self._curves = (steps, {c: [float(p[c]) for p in probs] for c in self._lines})
+        # The axis spans the whole attack: scrubbing back keeps it, the curve stops early.
+        self._last_step = max(record.total, len(record.steps), 1)
         way = "pushed up (towards it)" if start.towards else "pushed down (away from it)"
-        self.legend.setText(f"Grey: clean. Red: step {k} of {record.total}"
-                            f"{' (8-bit, as saved)' if record.finished and k == len(record.steps) else ''}. "
-                            f"◎ marks the attack's target, {way}.")
+        saved = " (8-bit, as saved)" if record.finished and k == len(record.steps) else ""
+        self.legend.setText(f"Grey: clean · red: step {k} of {record.total}{saved} · "
+                            f"◎ the target, {way}")
         self._draw()
         self.drawn.emit(k)
 
     def _drop_pending(self) -> None:
         self._redraw.cancel()
         self._pending = None
+
+    def _fit_trajectory(self, font: QFont | None = None) -> None:
+        """The trajectory never squashed to a strip (it was about 40 px at 1024 x 768): room
+        for its step axis and a readable rise from 0 to 100 %, at any text size."""
+        self.trajectory.setMinimumHeight(7 * QFontMetrics(font or self.font()).height())
+        for plot in (self.bars, self.trajectory):
+            for name in ("bottom", "left"):
+                plot.getAxis(name).setStyle(hideOverlappingLabels=False)
 
     def set_font_scale(self, point_size: float) -> None:
         """Tick labels, axis labels and titles at ``point_size`` (presentation mode)."""
@@ -157,7 +229,17 @@ class ProbabilityCharts(QWidget):
                 axis = plot.getAxis(name)
                 axis.setTickFont(font)
                 axis.label.setFont(font)
-            plot.setTitle(plot.plotItem.titleLabel.text, size=f"{point_size * 1.2:.0f}pt")
+                # The end ticks ("0 %", "100 %", the last step) drawn even where they reach
+                # past the axis: pyqtgraph hid them.
+                axis.setStyle(tickTextOffset=max(3, int(point_size / 3)),
+                              hideOverlappingLabels=False)
+        # The bottom axes hold their ticks and label: their height follows the text.
+        metrics = QFontMetrics(font)
+        for plot in (self.bars, self.trajectory):
+            plot.getAxis("bottom").setHeight(metrics.height() + 12)
+        self.trajectory.getAxis("bottom").setHeight(2 * metrics.height() + 12)
+        self.trajectory.getAxis("left").setWidth(metrics.horizontalAdvance("100 %") + 14)
+        self._fit_trajectory(font)
         self._draw()
 
     # -- drawing ---------------------------------------------------------------------------------
@@ -169,70 +251,154 @@ class ProbabilityCharts(QWidget):
     def _rescale(self) -> None:
         log = self.log_scale.isChecked()
         top = -np.log10(LOG_FLOOR) if log else 1.0
-        for plot in (self.bars, self.trajectory):
-            plot.setYRange(0, top)
-            axis = plot.getAxis("left")
+        self.bars.setXRange(-0.02 * top, top * 1.16, padding=0)  # room for "0 %" and "100 %"
+        self.trajectory.setYRange(-0.04 * top, top * 1.1, padding=0)  # the "100 %" tick whole
+        for axis, marks in ((self.bars.getAxis("bottom"), (0, 0.5, 1.0)),
+                            (self.trajectory.getAxis("left"), (0, 0.5, 1.0))):
             if log:
                 floor = int(np.log10(LOG_FLOOR))
-                axis.setTicks([[(e - floor, f"1e{e}" if e else "1") for e in range(floor, 1)]])
+                axis.setTicks([[(e - floor, f"1e{e}" if e else "1") for e in range(floor, 1, 2)]])
             else:
-                axis.setTicks(None)
+                axis.setTicks([[(v, f"{100 * v:.0f} %") for v in marks]])
         self._draw()
 
+    def tick_font(self) -> QFont:
+        return self.bars.getAxis("left").style.get("tickFont") or self.font()
+
+    def name_labels(self) -> list[str]:
+        """The bar chart's class labels as drawn (whole names, wrapped at spaces)."""
+        metrics = QFontMetrics(self.tick_font())
+        room = max(NAME_SHARE * self.bars.width(), metrics.horizontalAdvance("M" * 8))
+        return [wrap_name(self._label(c), metrics, room) for c in self._shown]
+
+    def _offer(self, classes: list[int], must: set[int],
+               heights: tuple[np.ndarray, np.ndarray]) -> None:
+        """The classes that may have a bar; those in ``must`` always get one, the rest of the
+        clean top-k only while rows of a readable height are left (a projector at 1024 x 768
+        with larger text: the names must neither shrink nor overlap)."""
+        self._offered = (classes, must, heights)
+        self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        classes, must, (clean, adv) = self._offered
+        keep = len(classes)
+        if self.isVisible() and classes:
+            metrics = QFontMetrics(self.tick_font())
+            room = max(NAME_SHARE * self.bars.width(), metrics.horizontalAdvance("M" * 8))
+            lines = max(wrap_name(self._label(c), metrics, room).count("\n") + 1 for c in classes)
+            pitch = 1.15 * lines * metrics.lineSpacing()
+            height = self.bars.getViewBox().height() or self.bars.height() - 40
+            keep = max(int(height / pitch), 1)
+        chosen = [i for i, c in enumerate(classes) if c in must]
+        for i, c in enumerate(classes):
+            if len(chosen) >= keep:
+                break
+            if c not in must:
+                chosen.append(i)
+        chosen.sort()
+        self._shown = [classes[i] for i in chosen]
+        self._heights = (clean[chosen], adv[[i for i in chosen if i < len(adv)]])
+
     def _draw(self) -> None:
+        self._fit_rows()
         shown = self._shown
-        ticks = [(i, self._label(c)) for i, c in enumerate(shown)]
-        self.bars.getAxis("bottom").setTicks([ticks])
-        self.bars.setXRange(-0.6, max(len(shown), 1) - 0.4)
+        labels = self.name_labels()
+        axis = self.bars.getAxis("left")
+        axis.setTicks([list(enumerate(labels))])
+        metrics = QFontMetrics(self.tick_font())
+        widest = max((metrics.horizontalAdvance(line) for label in labels
+                      for line in label.split("\n")), default=40)
+        axis.setWidth(widest + 16)  # every name whole, whatever the font
+        self.bars.setYRange(-0.6, max(len(shown), 1) - 0.4, padding=0)
         clean, adv = self._heights
         x = np.arange(len(shown))
         self.clean_bars.setOpts(x=x - 0.2, height=self._y(clean))
         self.adv_bars.setOpts(x=(x + 0.2)[:len(adv)], height=self._y(adv))
-        steps, top1, target = self._curves
-        self.clean_curve.setData(steps, self._y(top1) if steps else [])
-        self.target_curve.setData(steps, self._y(target) if steps else [])
-        if steps:
-            whole = max(1, int(np.ceil(max(steps) / 10)))  # whole steps: no 0.5 ticks
-            self.trajectory.getAxis("bottom").setTickSpacing(whole, whole)
-            self.trajectory.setXRange(0, max(max(steps), 1), padding=0.02)
+        self._draw_lines()
+
+    def _colour(self, c: int, i: int) -> str:
+        if i == 0:
+            return CLEAN
+        if c == self._target:
+            return TARGET
+        return LEADER_COLOURS[(i - 1) % len(LEADER_COLOURS)]
+
+    def _draw_lines(self) -> None:
+        steps, values = self._curves
+        lines = self._lines
+        others = [c for c in lines[1:] if c != self._target]
+        while len(self.leader_curves) < len(others):
+            self.leader_curves.append(self.trajectory.plot([], [], symbol="o", symbolSize=4))
+        self.clean_curve.setData(steps, self._y(values[lines[0]]) if steps and lines else [])
+        target_on = steps and self._target in values and self._target != (lines[0] if lines else -1)
+        self.target_curve.setData(steps, self._y(values[self._target]) if target_on else [])
+        for j, curve in enumerate(self.leader_curves):
+            if j < len(others) and steps:
+                colour = self._colour(others[j], lines.index(others[j]))
+                curve.setPen(pg.mkPen(colour, width=2))
+                curve.setSymbolBrush(colour)
+                curve.setSymbolPen(colour)
+                curve.setData(steps, self._y(values[others[j]]))
+            else:
+                curve.setData([], [])
+        keys = []
+        for i, c in enumerate(lines):
+            name = html.escape(self._label(c)).replace(" ", "&nbsp;")
+            role = " (clean)" if i == 0 else ""  # the others: the target ◎ and the leaders
+            keys.append(f"<span style='color:{self._colour(c, i)}'>━━</span>&nbsp;{name}{role}")
+        self.key.setText(" &nbsp; ".join(keys))
+        whole = max(1, int(np.ceil(self._last_step / 10)))  # whole steps: no 0.5 ticks
+        self.trajectory.getAxis("bottom").setTickSpacing(whole, whole)
+        self.trajectory.setXRange(0, self._last_step, padding=0.04)
 
     def _empty_trajectory(self) -> None:
         """Whole steps from 0 to 10 until an attack draws its own (not pyqtgraph's 0.1 ... 0.9)."""
+        self._last_step = 10
         self.trajectory.setXRange(0, 10, padding=0.02)
         self.trajectory.getAxis("bottom").setTickSpacing(1, 1)
 
     def _label(self, c: int) -> str:
-        """The class name cut until it fits under its bar at the chart's width and font (bar
-        labels overlapped at 1024 pixels with a fixed 16 characters)."""
         name = self.classes[c] if c < len(self.classes) else str(c)
-        mark = " ◎" if c == self._target else ""
-        font = self.bars.getAxis("bottom").style.get("tickFont") or self.font()
-        metrics = QFontMetrics(font)
-        room = 0.92 * max(self.bars.width() - 70, 100) / max(len(self._shown), 1)
-        for chars in range(LABEL_CHARS + 8, 3, -1):
-            label = f"{short_name(name, chars)}{mark}"
-            if metrics.horizontalAdvance(label) <= room:
-                return label
-        return f"{short_name(name, 4)}{mark}"
+        return f"{name} ◎" if c == self._target else name
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name): labels fit the new width
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name): names rewrap at the new width
         super().resizeEvent(event)
-        if self._shown:
-            self.bars.getAxis("bottom").setTicks(
-                [[(i, self._label(c)) for i, c in enumerate(self._shown)]])
+        if self._offered[0]:  # once the plots inside have their new size too
+            QTimer.singleShot(0, self, self._draw)
 
     # -- saving ----------------------------------------------------------------------------------
+    def _key_picture(self, width: int, point_size: float) -> QImage:
+        """The trajectory's key drawn anew at the saved size (a grab of it was cut)."""
+        doc = QTextDocument()
+        font = QFont()
+        font.setPointSizeF(point_size)
+        doc.setDefaultFont(font)
+        doc.setHtml(self.key.text())
+        doc.setTextWidth(width - 16)
+        image = QImage(width, int(doc.size().height()) + 8, QImage.Format.Format_RGB32)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        painter.translate(8, 4)
+        doc.drawContents(painter)
+        painter.end()
+        return image
+
     def render_image(self, caption: str, scale: float = 2.0) -> QImage:
-        """Both charts at ``scale`` times their size on screen, under a caption naming the image,
-        the model and the attack (a figure that says what it shows)."""
+        """The photo pair with its headline and both charts at ``scale`` times their size on
+        screen, under a caption naming the image, the model and the attack (a figure that says
+        what it shows)."""
         parts = []
         for plot in (self.bars, self.trajectory):
             exporter = pg.exporters.ImageExporter(plot.plotItem)
             exporter.parameters()["width"] = int(plot.width() * scale)
             parts.append(exporter.export(toBytes=True))
+        width = max(p.width() for p in parts)
+        if self._side is not None and hasattr(self._side, "picture"):
+            parts.insert(0, self._side.picture(width))
+        if self.key.text():
+            parts.append(self._key_picture(width, 11 * scale))
         font = QFont()
         font.setPointSizeF(11 * scale)
-        width = max(p.width() for p in parts)
         caption = f"{caption}\n{self.legend.text()}" if self.legend.text() else caption
         text_rect = QFontMetrics(font).boundingRect(
             QRect(0, 0, width - int(16 * scale), 100_000), int(Qt.TextFlag.TextWordWrap), caption)
