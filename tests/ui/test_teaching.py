@@ -277,7 +277,7 @@ def test_batch_runs_in_the_background_while_the_window_is_used(make_window, tiny
     dialog.out.setText(str(tmp_path / "study"))
     dialog.per_tier.setValue(0)
     dialog._start()
-    qtbot.waitUntil(lambda: w.batch_label.text().startswith("Batch attack"), timeout=30_000)
+    qtbot.waitUntil(lambda: w.batch_label.text().startswith("Batch: attack"), timeout=30_000)
     # browsing and a single attack while the study runs
     w.select_image(str(image_folder / "n00000002_sample2.png"))
     _attack(w, qtbot, image_folder, "fast")

@@ -318,7 +318,9 @@ class BatchDialog(BatchChoices, BatchResults, QDialog):
                          "No error-vs-ε figure: the study has one ε.")
         for b in (self.open_csv, self.open_dir):
             b.setEnabled(True)
-        self.unseen_result = not self.isVisible()
+        # A run that ended unseen is shown again by Ctrl+B; one the user stopped on closing was
+        # seen to stop, and Ctrl+B starts afresh (with the same choices, resuming its rows).
+        self.unseen_result = not self.isVisible() and not outcome.cancelled
         self.studyFinished.emit(outcome)
 
     def _open(self, path: Path) -> None:
