@@ -21,8 +21,11 @@ class Context:
     """Shapes, constants and node emission shared by every backward rule."""
 
     def __init__(self, model: onnx.ModelProto, shapes: dict[str, list[int | None]],
-                 dtype: np.dtype) -> None:
+                 dtype: np.dtype, pinned: set[str] | None = None) -> None:
         self.model = model
+        # Tensors whose gradient is read out (gradients with respect to an intermediate tensor):
+        # each counts as one more reader, so no rule folds a ReLU's mask into its gradient.
+        self.pinned = pinned or set()
         self.shapes = shapes
         self.dtype = np.dtype(dtype)
         # Converted on first use: most initializers (the weights) are never read here.
@@ -107,6 +110,8 @@ class Context:
                     counts[i] = counts.get(i, 0) + 1
             for o in self.model.graph.output:
                 counts[o.name] = counts.get(o.name, 0) + 1
+            for name in self.pinned:
+                counts[name] = counts.get(name, 0) + 1
             self._readers = counts
         return self._readers.get(name, 0)
 
