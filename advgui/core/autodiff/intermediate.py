@@ -15,7 +15,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from advgui.core.autodiff.build import _gradient_infos, backpropagate, prepare
+from advgui.core.autodiff.build import (_gradient_infos, _shapes, _with_static_input,
+                                        backpropagate, prepare)
 from advgui.core.autodiff.context import UnsupportedModel
 
 
@@ -100,3 +101,12 @@ def build_tensor_gradient_model(
                             producer_name="advgui-autodiff")
     out.ir_version = p.model.ir_version
     return out, spec
+
+
+def tensor_shapes(model: onnx.ModelProto,
+                  input_size: tuple[int, ...] | None = None) -> dict[str, list[int | None]]:
+    """Every tensor's dims as shape inference gives them with the image's dims fixed (None where
+    symbolic: the batch), for choosing which tensors to explain."""
+    inits = {t.name for t in model.graph.initializer}
+    image = next(i.name for i in model.graph.input if i.name not in inits)
+    return _shapes(_with_static_input(model, image, input_size))[0]
