@@ -76,6 +76,12 @@ def _cuts(model: onnx.ModelProto, image: str, logits: str) -> list[tuple[str, on
     return cuts
 
 
+def _flattens(model: onnx.ModelProto, name: str, source: str) -> bool:
+    node = next((n for n in model.graph.node if name in n.output), None)
+    return node is not None and node.op_type in ("Flatten", "Reshape", "Squeeze") and \
+        node.input[0] == source
+
+
 def find_parts(model: onnx.ModelProto, input_size: tuple[int, ...] | None = None) -> GraphParts:
     """The blocks, the Grad-CAM layer and the penultimate features of a classifier."""
     inits = {t.name for t in model.graph.initializer}
@@ -104,6 +110,10 @@ def find_parts(model: onnx.ModelProto, input_size: tuple[int, ...] | None = None
             break
     blocks = list(chosen.values())
     if features is not None and features.name not in chosen:
+        # Features that only flatten the last block (a global pool's [N, C, 1, 1]) replace it:
+        # the same numbers twice would read as a plateau.
+        if blocks and _flattens(model, features.name, blocks[-1].name):
+            blocks.pop()
         blocks.append(features)
     if len(blocks) > MAX_BLOCKS:
         step = len(blocks) / MAX_BLOCKS

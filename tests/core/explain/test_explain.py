@@ -27,7 +27,8 @@ def test_tiny_parts_are_the_cuts_named_as_the_model_names_them(explainer: Explai
     assert parts.spatial_map is not None and parts.spatial_map.op_type == "Conv"
     assert parts.spatial_map.shape[2:] == (8, 8)
     # The Conv is the last cut before the global pool shrinks the map to 1 x 1.
-    assert [b.op_type for b in parts.blocks] == ["MaxPool", "Conv", "GlobalAveragePool", "Flatten"]
+    # (the global pool itself is left out: the features are its flattened copy)
+    assert [b.op_type for b in parts.blocks] == ["MaxPool", "Conv", "Flatten"]
     assert parts.features is not None and parts.features.name == parts.blocks[-1].name
     names = {o for n in explainer.classifier.model.graph.node for o in n.output}
     assert {b.name for b in parts.blocks} <= names and "Gemm" in ops
@@ -39,7 +40,7 @@ def test_inception_parts() -> None:
     assert parts.spatial_map is not None and parts.spatial_map.name == "mixed_10"
     names = [b.name for b in parts.blocks]
     assert names[names.index("mixed"):] == ["mixed"] + [f"mixed_{i}" for i in range(1, 11)] + [
-        "pool", "features"]
+        "features"]
     assert "maxpool_1" in names and "maxpool_2" in names
 
 
