@@ -72,11 +72,18 @@ class Divergence:
 
 def divergence(blocks: tuple[str, ...], clean: list[np.ndarray],
                adversarial: list[np.ndarray]) -> Divergence:
-    """Relative L2 distance and cosine similarity of each block's flattened activation."""
+    """Relative L2 distance and cosine similarity of each block's flattened activation.
+
+    Float32 dot products (BLAS): InceptionV3's 6.5 M activations in about 0.05 s instead of
+    0.3-0.6 s in float64; their relative rounding (about 1e-6) is far below what a strip shows.
+    """
     rel, cos = [], []
     for a, b in zip(clean, adversarial):
-        a64, b64 = a.astype(np.float64).ravel(), b.astype(np.float64).ravel()
-        na, nb = np.linalg.norm(a64), np.linalg.norm(b64)
-        rel.append(np.linalg.norm(b64 - a64) / na if na > 0 else np.nan)
-        cos.append(float(a64 @ b64) / (na * nb) if na > 0 and nb > 0 else np.nan)
+        a32 = np.ascontiguousarray(a, np.float32).ravel()
+        b32 = np.ascontiguousarray(b, np.float32).ravel()
+        d = b32 - a32
+        na, nb = float(np.sqrt(np.dot(a32, a32))), float(np.sqrt(np.dot(b32, b32)))
+        rel.append(float(np.sqrt(np.dot(d, d))) / na if na > 0 else np.nan)
+        cos.append(min(1.0, float(np.dot(a32, b32)) / (na * nb)) if na > 0 and nb > 0
+                   else np.nan)
     return Divergence(blocks, np.asarray(rel), np.asarray(cos))
