@@ -296,12 +296,14 @@ class Prepared:
 
 
 def prepare(model: onnx.ModelProto, input_size: tuple[int, ...] | None = None,
-            sources: tuple[str, ...] | None = None, pinned: tuple[str, ...] = ()) -> Prepared:
+            sources: tuple[str, ...] | None = None, pinned: tuple[str, ...] = (),
+            constants: dict[str, np.ndarray] | None = None) -> Prepared:
     """Check a classifier and set up the differentiation of its logits.
 
     ``sources``: the tensors whose gradients are wanted (default: the image); only the nodes
     downstream of them are differentiated. ``pinned``: tensors whose own gradient is read out,
-    so no rule may fold a ReLU mask into it (see Context.pinned).
+    so no rule may fold a ReLU mask into it (see Context.pinned). ``constants``: initializer
+    values the model's graph does not hold (stored elsewhere).
     """
     if len(model.graph.input) < 1 or len(model.graph.output) < 1:
         raise UnsupportedModel("model must have an input and an output")
@@ -336,6 +338,7 @@ def prepare(model: onnx.ModelProto, input_size: tuple[int, ...] | None = None,
 
     shapes, infos = _shapes(model)
     ctx = Context(full, shapes, dtype, pinned=set(pinned))
+    ctx.add_constants(constants or {})
     ctx.add_constants(_measure_unknown_shapes(full, model, image, needed, shapes,
                                               ctx.known_constants()))
     return Prepared(full, model, image, image_info, elem, max(opset, MIN_OPSET), logits, forward,

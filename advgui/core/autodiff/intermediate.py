@@ -50,11 +50,17 @@ def _info_like(info: onnx.ValueInfoProto | None, name: str) -> onnx.ValueInfoPro
 
 
 def build_tensor_gradient_model(
-    model: onnx.ModelProto, tensors: tuple[str, ...], input_size: tuple[int, ...] | None = None
+    model: onnx.ModelProto, tensors: tuple[str, ...], input_size: tuple[int, ...] | None = None,
+    constants: dict[str, np.ndarray] | None = None,
+    external: dict[str, np.ndarray] | None = None
 ) -> tuple[onnx.ModelProto, TensorGradientSpec]:
     """One graph returning the logits, and the value and class-score gradient of each tensor.
 
     ``tensors`` are tensor names of the model's graph (its input's name for the image).
+    ``constants``: initializer values by name, for a model whose large initializers are stored
+    elsewhere (explain/weights.py: the graph without its weights' bytes). ``external``: if
+    given, the large constants the reversed rules make (flipped kernels) are put there and
+    marked external in the graph, instead of in it.
     Raises UnsupportedModel if a tensor is unknown, is not on the way to the logits, or a node
     between it and the logits has no backward rule.
     """
@@ -62,8 +68,10 @@ def build_tensor_gradient_model(
     unknown = [t for t in tensors if t not in produced]
     if unknown:
         raise UnsupportedModel(f"no tensor named {', '.join(map(repr, unknown))} in the graph")
-    p = prepare(model, input_size, sources=tuple(tensors), pinned=tuple(tensors))
+    p = prepare(model, input_size, sources=tuple(tensors), pinned=tuple(tensors),
+                constants=constants)
     ctx, logits = p.ctx, p.logits
+    ctx.external = external
     depth = ctx.static(logits, slice(1, 2))[0]
     target = "target"
     # A negative target asks for the image's own top-1 class: chosen inside the graph, so one

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 
 from advgui.core.autodiff.intermediate import build_tensor_gradient_model
 from advgui.core.explain.graph_parts import GraphParts, find_parts
@@ -19,6 +20,7 @@ from advgui.core.explain.maps import (CAM_NORMALISATION, GRADIENT_NORMALISATION,
                                       ExplainMap, divergence, grad_cam, gradient_magnitude)
 from advgui.core.model.classifier import Classifier
 from advgui.core.model.session import create_session
+from advgui.core.explain.weights import light_model
 
 TOP1 = -1  # a class index that asks for each image's own top-1 class
 
@@ -46,6 +48,7 @@ class Explainer:
         self.input_size = (3, size, size)
         self.parts: GraphParts = find_parts(classifier.model, self.input_size)
         self._sessions: dict[str, tuple] = {}
+        self._light: tuple[onnx.ModelProto, dict, dict] | None = None
         self._clean_cache: tuple[bytes, list[np.ndarray], ExplainMap | None] | None = None
 
     # -- sessions ----------------------------------------------------------------------------
@@ -53,22 +56,38 @@ class Explainer:
         used = self.classifier.device.used
         return used if used.startswith("cuda") else "cpu"
 
+    def _weightless(self) -> tuple[onnx.ModelProto, dict, dict]:
+        if self._light is None:
+            self._light = light_model(self.classifier.model)
+        return self._light
+
+    def _open(self, graph: onnx.ModelProto, more: dict[str, np.ndarray] | None = None):
+        _, _, weights = self._weightless()
+        names = {t.name for t in graph.graph.initializer}
+        given = {k: v for k, v in weights.items() if k in names}
+        given.update({k: ort.OrtValue.ortvalue_from_numpy(v) for k, v in (more or {}).items()})
+        session, _ = create_session(graph.SerializeToString(), self._device(), given)
+        # ONNX Runtime reads these from memory while it runs: they live as long as the session.
+        session.advgui_weights = (given, more)
+        return session
+
     def _gradient_session(self, key: str, tensor: str):
         if key not in self._sessions:
-            graph, spec = build_tensor_gradient_model(self.classifier.model, (tensor,),
-                                                      self.input_size)
-            session, _ = create_session(graph.SerializeToString(), self._device())
-            self._sessions[key] = (session, spec)
+            light, arrays, _ = self._weightless()
+            made: dict[str, np.ndarray] = {}
+            graph, spec = build_tensor_gradient_model(light, (tensor,), self.input_size,
+                                                      constants=arrays, external=made)
+            self._sessions[key] = (self._open(graph, made), spec)
         return self._sessions[key]
 
     def _blocks_session(self):
         if "blocks" not in self._sessions:
+            light, _, _ = self._weightless()
             model = onnx.ModelProto()
-            model.CopyFrom(self.classifier.model)
+            model.CopyFrom(light)
             del model.graph.output[:]
             model.graph.output.extend(onnx.ValueInfoProto(name=b.name) for b in self.parts.blocks)
-            session, _ = create_session(model.SerializeToString(), self._device())
-            self._sessions["blocks"] = (session, None)
+            self._sessions["blocks"] = (self._open(model), None)
         return self._sessions["blocks"]
 
     def prepare(self) -> None:
