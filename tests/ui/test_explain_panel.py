@@ -41,7 +41,7 @@ def test_explain_tab_shows_maps_and_a_strip_that_grows(make_window, tiny_model, 
     assert titles[1] == f"Adversarial, step {steps} of {steps}"
     assert "∂ logit / ∂ pixel" in titles[2] and f"step {steps}" in titles[2]
     layer = w.explain._holder.explainer.parts.spatial_map.name
-    assert f"Grad-CAM at {layer}" in titles[3] and "(photo)" in titles[3]
+    assert f"Grad-CAM at {layer}" in titles[3] and "photo" in titles[3]
     assert f"Grad-CAM at {layer}" in titles[4]
     assert "99th percentile" in w.explain.note.text()
 

@@ -26,6 +26,7 @@ from advgui.ui.workers.job import Job
 
 STRIP_TOP = 1.25  # relative L2 shown as the brightest colour (and above): one scale for all steps
 STEPS_PER_JOB = 6  # divergences per job, so the maps of a newly shown step are never far behind
+LABEL_PX = 13  # the least height a block name needs on the strip's axis
 UNKNOWN = np.array([60, 60, 60], np.uint8)  # a step not computed yet (or without a kept image)
 
 
@@ -51,11 +52,12 @@ def _work(holder: _Holder, classifier, asked: StepsAsked):
     return done, overlays, holder.explainer.parts
 
 
-def _title(m: ExplainMap | None, whose: str) -> str:
+def _title(m: ExplainMap | None, whose: str, names: tuple[str, ...]) -> str:
     if m is None:
         return f"Grad-CAM ({whose}): the model has no spatial feature map"
+    name = names[m.class_index] if m.class_index < len(names) else m.class_name
     what = "|∂ logit / ∂ pixel|" if m.kind == "input gradient" else f"Grad-CAM at {m.layer}"
-    return f"{what} of '{m.class_name}' ({whose})"
+    return f"{what} of '{name}', {whose}"
 
 
 class ExplainPanel(QWidget):
@@ -92,9 +94,11 @@ class ExplainPanel(QWidget):
         self.note.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(grid, 3)
+        # Five images side by side are about as tall as they are wide: the strip gets the rest,
+        # so that a block name per row stays readable at 1024 x 768.
+        layout.addLayout(grid)
         layout.addWidget(self.note)
-        layout.addWidget(self.strip, 2)
+        layout.addWidget(self.strip, 1)
         layout.addWidget(self.strip_caption)
         self._holder = _Holder()
         self._job: Job | None = None
@@ -108,6 +112,14 @@ class ExplainPanel(QWidget):
             state.subscribe(event, self.refresh)
 
     # -- what is shown ---------------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # Square image panes (a photo is square): the strip below gets the rest of the height.
+        side = max(80, min(self.width() // len(self.panes) - 6, self.height() // 2))
+        for pane in self.panes:
+            pane.setFixedHeight(side)
+        self._draw_strip()  # the names shown on the strip's axis depend on its height
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self.refresh()
@@ -129,7 +141,7 @@ class ExplainPanel(QWidget):
         self.panes[1].show(record.pixels_at(k))
         self.panes[1].title.setText(f"Adversarial, step {k} of {record.total}" if k else
                                     "Step 0: the clean photo")
-        self.cursor_line.setPos(k + 0.5)
+        self.cursor_line.setPos(k)
         self._ask()
 
     def _clear(self) -> None:
@@ -194,12 +206,13 @@ class ExplainPanel(QWidget):
             position, frame = done.frame
             self._maps_at = position
             self.panes[2].show(overlays[0])
-            self.panes[2].title.setText(_title(frame.gradient, f"step {position}"))
+            names = self.state.model.class_names if self.state.model else ()
+            self.panes[2].title.setText(_title(frame.gradient, f"step {position}", names))
             for pane, image, m, whose in ((self.panes[3], overlays[1], frame.cam_clean, "photo"),
                                           (self.panes[4], overlays[2], frame.cam_adversarial,
                                            f"step {position}")):
                 pane.show(image)
-                pane.title.setText(_title(m, whose))
+                pane.title.setText(_title(m, whose, names))
             last = frame.divergence
             self.note.setText(
                 f"Step {position}: last block '{last.blocks[-1]}' relative L2 "
@@ -223,11 +236,17 @@ class ExplainPanel(QWidget):
                 level = np.nan_to_num(values / STRIP_TOP, nan=0.0)
                 rgb[:, position] = lut[(np.clip(level, 0, 1) * 255).astype(np.int32)]
         self.strip_image.setImage(rgb)
-        self.strip.getAxis("left").setTicks([[(i + 0.5, name)
-                                              for i, name in enumerate(self._blocks)]])
-        self.strip.getViewBox().setLimits(xMin=0, xMax=columns, yMin=0, yMax=len(self._blocks))
-        self.strip.getViewBox().setRange(xRange=(0, columns), yRange=(0, len(self._blocks)),
-                                         padding=0)
+        # Column p centred on step p, row i on block i (its name's tick at i + 0.5).
+        self.strip_image.setRect(-0.5, 0, columns, len(self._blocks))
+        # One name per row where the rows are tall enough to read, else every n-th name.
+        row_px = max(1.0, self.strip.getViewBox().height() / max(1, len(self._blocks)))
+        every = max(1, int(np.ceil(LABEL_PX / row_px)))
+        self.strip.getAxis("left").setTicks([[(i + 0.5, name) for i, name in
+                                              enumerate(self._blocks) if i % every == 0]])
+        self.strip.getViewBox().setLimits(xMin=-0.5, xMax=columns - 0.5, yMin=0,
+                                          yMax=len(self._blocks))
+        self.strip.getViewBox().setRange(xRange=(-0.5, columns - 0.5),
+                                         yRange=(0, len(self._blocks)), padding=0)
 
     def stop(self) -> None:
         """Join the running job (the window is closing)."""
