@@ -10,8 +10,6 @@ from pathlib import Path
 from advgui.cli.options import add_model_arguments, load_model, model_options
 from advgui.cli.progress import ProgressBar
 from advgui.core.attacks import METHODS, Target, attack_from_settings, run_to_end
-from advgui.core.explain import Explainer
-from advgui.core.explain.figure import divergence_csv, divergence_rows, explain_png
 from advgui.core.model.images import ImageError, load_rgb
 from advgui.core.records.safe_write import atomic_write_bytes
 
@@ -41,6 +39,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
         image_in = load_rgb(args.image)
     except ImageError as exc:
         raise ImageError(f"{args.image}: {exc}") from None
+    # Loaded here: the parser (advgui-cli --help, summary, merge) never loads onnx.
+    from advgui.core.explain import Explainer  # noqa: PLC0415
+    from advgui.core.explain.figure import (divergence_csv, divergence_rows,  # noqa: PLC0415
+                                            explain_png)
+
     clf = load_model(model_options(args))
     clf.ensure_gradient()
     explainer = Explainer(clf)
