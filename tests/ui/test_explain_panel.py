@@ -32,9 +32,10 @@ def test_explain_tab_shows_maps_and_a_strip_that_grows(make_window, tiny_model, 
     qtbot.waitUntil(lambda: _computed_everything(w), timeout=60_000)
     steps = len(w.state.attack.steps)
     strip = _strip_colours(w)
-    blocks = [b for b, in [(t[1],) for t in w.explain.strip.getAxis("left")._tickLevels[0]]]
-    assert strip.shape[:2] == (len(blocks), steps + 1)
-    assert blocks[-1].startswith("flatten")  # the model's own tensor names
+    blocks = [name for _, name in w.explain.strip.getAxis("left")._tickLevels[0]]
+    assert strip.shape[:2] == (len(w.explain._blocks), steps + 1)
+    assert blocks[0] == w.explain._blocks[0]  # the model's own tensor names, input first
+    assert w.explain._blocks[-1].startswith("flatten")
     # Every step is computed: no grey column left.
     assert not (strip[:, 1:] == [60, 60, 60]).all(axis=2).all(axis=0).any()
     titles = [p.title.text() for p in w.explain.panes]
