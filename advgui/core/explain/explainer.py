@@ -14,6 +14,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
+from advgui.core.autodiff import UnsupportedModel
 from advgui.core.autodiff.intermediate import build_tensor_gradient_model
 from advgui.core.explain.graph_parts import GraphParts, find_parts
 from advgui.core.explain.maps import (CAM_NORMALISATION, GRADIENT_NORMALISATION, Divergence,
@@ -91,11 +92,15 @@ class Explainer:
         return self._sessions["blocks"]
 
     def prepare(self) -> None:
-        """Build every session now (InceptionV3: a few seconds), off the GUI thread."""
-        self._gradient_session("image", self.parts.image)
-        if self.parts.spatial_map is not None:
-            self._gradient_session("cam", self.parts.spatial_map.name)
+        """Build every session now (InceptionV3: a few seconds), off the GUI thread; the
+        gradient ones are left to their first use where the model cannot be differentiated."""
         self._blocks_session()
+        try:
+            self._gradient_session("image", self.parts.image)
+            if self.parts.spatial_map is not None:
+                self._gradient_session("cam", self.parts.spatial_map.name)
+        except UnsupportedModel:
+            pass
 
     # -- views -------------------------------------------------------------------------------
     def _label(self, index: int) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from advgui.core.autodiff import UnsupportedModel
 from advgui.core.explain.explainer import ExplainFrame, Explainer
 from advgui.core.explain.maps import Divergence
 
@@ -27,6 +28,7 @@ class StepsExplained:
     key: object
     divergence: dict[int, Divergence] = field(default_factory=dict)
     frame: tuple[int, ExplainFrame] | None = None
+    problem: str = ""  # why there are no maps (a model without gradient rules): the strip stays
 
 
 def explain_steps(explainer: Explainer, asked: StepsAsked) -> StepsExplained:
@@ -39,6 +41,12 @@ def explain_steps(explainer: Explainer, asked: StepsAsked) -> StepsExplained:
         out.divergence[position] = explainer.divergence(clean, pre.to_model(pixels[None])[0])
     if asked.maps_at is not None:
         position, pixels = asked.maps_at
-        out.frame = (position, explainer.frame(clean, pre.to_model(pixels[None])[0], clean_top1))
-        out.divergence[position] = out.frame[1].divergence
+        adversarial = pre.to_model(pixels[None])[0]
+        try:
+            out.frame = (position, explainer.frame(clean, adversarial, clean_top1))
+        except UnsupportedModel as exc:  # the divergence needs no gradient: it is still given
+            out.problem = f"no maps: {exc}"
+            out.divergence[position] = explainer.divergence(clean, adversarial)
+        else:
+            out.divergence[position] = out.frame[1].divergence
     return out

@@ -104,6 +104,7 @@ class ExplainPanel(QWidget):
         self._job: Job | None = None
         self._again = False
         self._failed_for: object = None
+        self._no_maps_for: object = None  # a model without gradient rules: the strip only
         self._record: AttackRecord | None = None
         self._divergence: dict[int, np.ndarray] = {}
         self._blocks: tuple[str, ...] = ()
@@ -160,7 +161,8 @@ class ExplainPanel(QWidget):
         if record.finished and len(record.steps) not in self._divergence:
             missing = [m for m in missing if m[0] != len(record.steps)]
             missing.append((len(record.steps), record.outcome.adversarial_pixels))
-        maps = None if k == self._maps_at else (k, record.pixels_at(k))
+        no_maps = self._no_maps_for is not None and self._no_maps_for is self._classifier()
+        maps = None if k == self._maps_at or no_maps else (k, record.pixels_at(k))
         if not missing and maps is None:
             return None
         # The newest steps first: live, the strip grows at its right end.
@@ -202,6 +204,10 @@ class ExplainPanel(QWidget):
         self._blocks = tuple(b.name for b in parts.blocks)
         for position, div in done.divergence.items():
             self._divergence[position] = div.relative_l2
+        if done.problem:
+            self._no_maps_for = self._classifier()  # not asked again for this model
+            self.note.setText(f"No maps for this model ({done.problem}); the divergence strip "
+                              "needs no gradient and is shown.")
         if done.frame is not None:
             position, frame = done.frame
             self._maps_at = position

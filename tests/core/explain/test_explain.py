@@ -106,3 +106,24 @@ def test_frame_keeps_the_clean_views(explainer: Explainer) -> None:
     assert frame.cam_clean.class_index == top1
     adv_top1 = int(explainer.classifier.probabilities(adv[None])[0].argmax())
     assert frame.cam_adversarial.class_index == adv_top1
+
+
+def test_a_model_without_gradient_rules_still_gets_its_divergence() -> None:
+    """An operator without a backward rule (here Sin) stops the maps, not the strip."""
+    from onnx import helper
+
+    from advgui.core.explain.steps import StepsAsked, explain_steps
+
+    model = tiny_classifier_model()
+    conv = next(n for n in model.graph.node if n.op_type == "Conv")
+    conv_out = conv.output[0]
+    conv.output[0] = conv_out + "_pre"
+    position = list(model.graph.node).index(conv) + 1
+    model.graph.node.insert(position, helper.make_node("Sin", [conv_out + "_pre"], [conv_out]))
+    explainer = Explainer(Classifier(model, name="sin", device="cpu"))
+    explainer.prepare()
+    pre = explainer.classifier.preprocessing
+    clean, adv = (pre.to_uint8(x[None])[0] for x in images(2, seed=5))
+    done = explain_steps(explainer, StepsAsked("k", clean, ((1, adv),), (1, adv)))
+    assert done.frame is None and "Sin" in done.problem
+    assert done.divergence[1].relative_l2.shape == (len(explainer.parts.blocks),)
