@@ -6,10 +6,12 @@ import argparse
 import logging
 import sys
 
-from advgui.cli import attack, classify, install_desktop, merge, models, study, summary
+from advgui.cli import (attack, classify, explain, explain_study, install_desktop, merge, models,
+                        study, summary)
 
 # The subcommands in the order --help lists them; each module adds its own parser.
-COMMANDS = (classify, attack, study, merge, summary, models, install_desktop)
+COMMANDS = (classify, attack, explain, study, explain_study, merge, summary, models,
+            install_desktop)
 
 
 class _Version(argparse.Action):

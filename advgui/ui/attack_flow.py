@@ -72,7 +72,8 @@ class AttackFlow(QObject):
     def _attack_started(self, start) -> None:
         self.requested = False
         self.w.state.attack_started(start)
-        if self.w.state.path == start.request.path and self.w.tabs.currentWidget() is not self.w.inspect:
+        if self.w.state.path == start.request.path and \
+                self.w.tabs.currentWidget() not in (self.w.inspect, self.w.explain):
             self.w.tabs.setCurrentWidget(self.w.charts)
         names = self.w.state.model.class_names if self.w.state.model else ()
         way = "towards" if start.towards else "away from"

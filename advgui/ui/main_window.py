@@ -25,6 +25,7 @@ from advgui.ui.dialogs.ground_truth import FolderTruth
 from advgui.ui.dialogs.model_preprocessing import (ModelAnswer, PreprocessingDialog,
                                                    needs_preprocessing)
 from advgui.ui.widgets.image_browser import ImageBrowser, ImageListModel
+from advgui.ui.widgets.explain_panel import ExplainPanel
 from advgui.ui.widgets.inspect_panel import InspectPanel
 from advgui.ui.actions import build_menus
 from advgui.ui.dialogs.about import open_log, show_about, show_credits, show_shortcuts
@@ -86,6 +87,9 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.charts, "Probabilities")
         self.tabs.addTab(self.inspect, "Inspect")
+        self.explain = ExplainPanel(self.state, lambda: self.engine.classifier)
+        self.tabs.addTab(self.explain, "Explain")
+        self.tabs.currentChanged.connect(lambda _i: self.explain.refresh())
         middle = QWidget()
         mv = QVBoxLayout(middle)
         mv.setContentsMargins(0, 0, 0, 0)
@@ -271,6 +275,7 @@ class MainWindow(QMainWindow):
         self.scan.stop()
         self.thumbs.stop()
         self.inspect.second.stop()
+        self.explain.stop()
 
     # -- opening -----------------------------------------------------------------------------------
     def open_image_dialog(self) -> None:

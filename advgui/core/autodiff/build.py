@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import onnx
@@ -275,13 +276,34 @@ def _check_rule_result(node: onnx.NodeProto, gins: object) -> None:
             f"for {describe(node)} with {len(node.input)} inputs (one entry per input expected)")
 
 
-def build_gradient_model(
-    model: onnx.ModelProto, input_size: tuple[int, ...] | None = None
-) -> tuple[onnx.ModelProto, GradientSpec]:
-    """Return the one-run probabilities / loss / gradient graph of a classifier.
+@dataclass
+class Prepared:
+    """A classifier made ready to differentiate: its forward nodes, shapes and emission context."""
 
-    ``input_size`` gives the non-batch dims (C, H, W) when the model leaves them symbolic.
-    Raises UnsupportedModel naming the first node that cannot be differentiated.
+    full: onnx.ModelProto  # with its weights
+    model: onnx.ModelProto  # the skeleton, its input dims fixed
+    image: str
+    image_info: onnx.ValueInfoProto
+    elem: int
+    opset: int
+    logits: str
+    forward: list[onnx.NodeProto]
+    inits: set[str]
+    ctx: Context
+    infos: dict[str, onnx.ValueInfoProto]
+    active: set[str]
+    needed: list[onnx.NodeProto]
+
+
+def prepare(model: onnx.ModelProto, input_size: tuple[int, ...] | None = None,
+            sources: tuple[str, ...] | None = None, pinned: tuple[str, ...] = (),
+            constants: dict[str, np.ndarray] | None = None) -> Prepared:
+    """Check a classifier and set up the differentiation of its logits.
+
+    ``sources``: the tensors whose gradients are wanted (default: the image); only the nodes
+    downstream of them are differentiated. ``pinned``: tensors whose own gradient is read out,
+    so no rule may fold a ReLU mask into it (see Context.pinned). ``constants``: initializer
+    values the model's graph does not hold (stored elsewhere).
     """
     if len(model.graph.input) < 1 or len(model.graph.output) < 1:
         raise UnsupportedModel("model must have an input and an output")
@@ -302,9 +324,12 @@ def build_gradient_model(
         raise UnsupportedModel(f"input element type {dtype} is not a float type")
 
     logits = _logits_of(model)
-    active = _active(model, image)
+    active: set[str] = set()
+    for source in sources or (image,):
+        active |= _active(model, source)
     if logits not in active:
-        raise UnsupportedModel("the model output does not depend on its input")
+        what = "its input" if sources is None else ", ".join(sources)
+        raise UnsupportedModel(f"the model output does not depend on {what}")
     forward = [onnx.NodeProto.FromString(n.SerializeToString()) for n in model.graph.node]
     needed = [n for n in forward if any(o in active for o in n.output)]
     missing = _unsupported(forward, needed, active)
@@ -312,10 +337,63 @@ def build_gradient_model(
         raise UnsupportedOperators(missing, len(forward))
 
     shapes, infos = _shapes(model)
-    ctx = Context(full, shapes, dtype)
+    ctx = Context(full, shapes, dtype, pinned=set(pinned))
+    ctx.add_constants(constants or {})
     ctx.add_constants(_measure_unknown_shapes(full, model, image, needed, shapes,
                                               ctx.known_constants()))
+    return Prepared(full, model, image, image_info, elem, max(opset, MIN_OPSET), logits, forward,
+                    inits, ctx, infos, active, needed)
 
+
+def backpropagate(p: Prepared, seed: str) -> tuple[Callable[[str], str | None], dict[str, str]]:
+    """Emit the reversed rules from ``seed`` = d objective / d logits.
+
+    Returns the total gradient of a tensor (None where the objective does not reach it) and
+    the map from each gradient tensor to the tensor it belongs to.
+    """
+    ctx = p.ctx
+    grads: dict[str, list[str]] = {p.logits: [seed]}
+    grad_of: dict[str, str] = {seed: p.logits}  # gradient tensor -> the tensor it belongs to
+
+    def total(name: str) -> str | None:
+        parts = grads.get(name)
+        if not parts:
+            return None
+        if len(parts) > 1:
+            grads[name] = [ctx.op("Sum", parts)]
+            grad_of[grads[name][0]] = name
+        return grads[name][0]
+
+    for node in reversed(p.needed):
+        if node.op_type in NON_DIFFERENTIABLE:
+            continue
+        gouts = [total(o) if o else None for o in node.output]
+        if all(g is None for g in gouts):
+            continue
+        needs = [bool(i) and i in p.active and i not in p.inits for i in node.input]
+        if not any(needs):
+            continue
+        ctx.current = node
+        gins = RULES[node.op_type](ctx, node, gouts, needs)
+        _check_rule_result(node, gins)
+        for name, g, need in zip(node.input, gins, needs):
+            if need and g is not None:
+                grads.setdefault(name, []).append(g)
+                grad_of.setdefault(g, name)
+    ctx.current = None
+    return total, grad_of
+
+
+def build_gradient_model(
+    model: onnx.ModelProto, input_size: tuple[int, ...] | None = None
+) -> tuple[onnx.ModelProto, GradientSpec]:
+    """Return the one-run probabilities / loss / gradient graph of a classifier.
+
+    ``input_size`` gives the non-batch dims (C, H, W) when the model leaves them symbolic.
+    Raises UnsupportedModel naming the first node that cannot be differentiated.
+    """
+    p = prepare(model, input_size)
+    ctx, logits, image, elem = p.ctx, p.logits, p.image, p.elem
     spec = GradientSpec(image=image)
     # Cross-entropy head: d CE / d logits = softmax - onehot, scaled by the direction.
     depth = ctx.static(logits, slice(1, 2))[0]
@@ -327,36 +405,7 @@ def build_gradient_model(
     ctx.nodes.clear()
     direction = ctx.op("Unsqueeze", [spec.direction, ctx.ints([1])])
     seed = ctx.op("Mul", [ctx.op("Sub", [probs, onehot]), direction])
-
-    grads: dict[str, list[str]] = {logits: [seed]}
-    grad_of: dict[str, str] = {seed: logits}  # gradient tensor -> the tensor it belongs to
-
-    def total(name: str) -> str | None:
-        parts = grads.get(name)
-        if not parts:
-            return None
-        if len(parts) > 1:
-            grads[name] = [ctx.op("Sum", parts)]
-            grad_of[grads[name][0]] = name
-        return grads[name][0]
-
-    for node in reversed(needed):
-        if node.op_type in NON_DIFFERENTIABLE:
-            continue
-        gouts = [total(o) if o else None for o in node.output]
-        if all(g is None for g in gouts):
-            continue
-        needs = [bool(i) and i in active and i not in inits for i in node.input]
-        if not any(needs):
-            continue
-        ctx.current = node
-        gins = RULES[node.op_type](ctx, node, gouts, needs)
-        _check_rule_result(node, gins)
-        for name, g, need in zip(node.input, gins, needs):
-            if need and g is not None:
-                grads.setdefault(name, []).append(g)
-                grad_of.setdefault(g, name)
-    ctx.current = None
+    total, grad_of = backpropagate(p, seed)
     grad_image = total(image)
     if grad_image is None:
         grad_image = ctx.zeros_like(image)
@@ -366,21 +415,21 @@ def build_gradient_model(
         helper.make_node("Neg", [picked], [spec.loss], name="out/loss"),
         helper.make_node("Identity", [grad_image], [spec.gradient], name="out/gradient"),
     ]
-    grad_info = onnx.ValueInfoProto.FromString(image_info.SerializeToString())
+    grad_info = onnx.ValueInfoProto.FromString(p.image_info.SerializeToString())
     grad_info.name = spec.gradient
     graph = helper.make_graph(
-        forward + head_nodes + backward + outputs,
-        f"{model.graph.name}_gradient",
-        [image_info,
+        p.forward + head_nodes + backward + outputs,
+        f"{p.model.graph.name}_gradient",
+        [p.image_info,
          helper.make_tensor_value_info(spec.target, TensorProto.INT64, ["N"]),
          helper.make_tensor_value_info(spec.direction, elem, ["N"])],
         [helper.make_tensor_value_info(spec.probabilities, elem, ["N", depth]),
          helper.make_tensor_value_info(spec.loss, elem, ["N"]),
          grad_info],
-        list(full.graph.initializer) + ctx.initializers,
-        value_info=_gradient_infos(grad_of, infos),
+        list(p.full.graph.initializer) + ctx.initializers,
+        value_info=_gradient_infos(grad_of, p.infos),
     )
-    out = helper.make_model(graph, opset_imports=[helper.make_opsetid("", max(opset, MIN_OPSET))],
+    out = helper.make_model(graph, opset_imports=[helper.make_opsetid("", p.opset)],
                             producer_name="advgui-autodiff")
-    out.ir_version = model.ir_version
+    out.ir_version = p.model.ir_version
     return out, spec

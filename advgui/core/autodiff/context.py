@@ -13,6 +13,22 @@ class UnsupportedModel(ValueError):
     """The forward model cannot be differentiated; the message names the node and the reason."""
 
 
+EXTERNAL_MIN = 4096  # elements: smaller constants always stay in the graph
+MEMORY = "advgui-memory"  # the external-data location of initializers handed over from memory
+
+
+def external_stub(name: str, array: np.ndarray) -> onnx.TensorProto:
+    """An initializer without its bytes: ONNX Runtime is given them from memory
+    (create_session's ``weights``), so a large graph serializes in milliseconds."""
+    stub = onnx.TensorProto(name=name, dims=array.shape,
+                            data_type=helper.np_dtype_to_tensor_dtype(array.dtype),
+                            data_location=onnx.TensorProto.EXTERNAL)
+    for key, value in (("location", MEMORY), ("offset", "0"), ("length", str(array.nbytes))):
+        entry = stub.external_data.add()
+        entry.key, entry.value = key, value
+    return stub
+
+
 def describe(node: onnx.NodeProto) -> str:
     return f"node '{node.name or node.output[0]}' ({node.op_type})"
 
@@ -21,8 +37,11 @@ class Context:
     """Shapes, constants and node emission shared by every backward rule."""
 
     def __init__(self, model: onnx.ModelProto, shapes: dict[str, list[int | None]],
-                 dtype: np.dtype) -> None:
+                 dtype: np.dtype, pinned: set[str] | None = None) -> None:
         self.model = model
+        # Tensors whose gradient is read out (gradients with respect to an intermediate tensor):
+        # each counts as one more reader, so no rule folds a ReLU's mask into its gradient.
+        self.pinned = pinned or set()
         self.shapes = shapes
         self.dtype = np.dtype(dtype)
         # Converted on first use: most initializers (the weights) are never read here.
@@ -39,6 +58,8 @@ class Context:
         self._producers: dict[str, onnx.NodeProto] | None = None
         # Tensors whose gradient already carries their ReLU's mask (see the Concat rule).
         self.premasked: set[str] = set()
+        # Where large new constants go instead of the graph (None: into the graph).
+        self.external: dict[str, np.ndarray] | None = None
 
     # -- emission -------------------------------------------------------------------------------
     def fresh(self, hint: str) -> str:
@@ -53,7 +74,11 @@ class Context:
     def const(self, value: Any, dtype: Any = None, hint: str = "c") -> str:
         array = np.asarray(value, dtype=self.dtype if dtype is None else dtype)
         name = self.fresh(hint)
-        self.initializers.append(numpy_helper.from_array(array, name))
+        if self.external is not None and array.size > EXTERNAL_MIN:
+            self.external[name] = np.ascontiguousarray(array)
+            self.initializers.append(external_stub(name, array))
+        else:
+            self.initializers.append(numpy_helper.from_array(array, name))
         return name
 
     def ints(self, values: list[int]) -> str:
@@ -107,6 +132,8 @@ class Context:
                     counts[i] = counts.get(i, 0) + 1
             for o in self.model.graph.output:
                 counts[o.name] = counts.get(o.name, 0) + 1
+            for name in self.pinned:
+                counts[name] = counts.get(name, 0) + 1
             self._readers = counts
         return self._readers.get(name, 0)
 

@@ -57,8 +57,10 @@ def describe_runtime() -> str:
     return f"{' and '.join(packages)} {ort.__version__}{both}, providers {providers}"
 
 
-def _options() -> ort.SessionOptions:
+def _options(weights: dict | None = None) -> ort.SessionOptions:
     opts = ort.SessionOptions()
+    if weights:  # initializers marked external in the graph, given from memory (OrtValues)
+        opts.add_external_initializers(list(weights), list(weights.values()))
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.log_severity_level = 3
     # Several studies on one node (Ray tasks, a Slurm job with --cpus-per-task) each get their
@@ -78,8 +80,13 @@ def check_device(device: str) -> str:
                      f"got {device!r}")
 
 
-def create_session(model: bytes | str, device: str = "auto") -> tuple[ort.InferenceSession, DeviceChoice]:
-    """Create a session on the device asked for; 'auto' falls back to CPU with the reason."""
+def create_session(model: bytes | str, device: str = "auto",
+                   weights: dict | None = None) -> tuple[ort.InferenceSession, DeviceChoice]:
+    """Create a session on the device asked for; 'auto' falls back to CPU with the reason.
+
+    ``weights``: name -> OrtValue for the initializers the graph marks external (a graph
+    serialized without its weights; the caller keeps the values alive as long as the session).
+    """
     check_device(device)
     gpu = int(device.split(":")[1]) if device.startswith("cuda:") else 0
     if device == "auto" or device.startswith("cuda"):
@@ -91,7 +98,7 @@ def create_session(model: bytes | str, device: str = "auto") -> tuple[ort.Infere
         else:
             try:
                 session = ort.InferenceSession(
-                    model, _options(),
+                    model, _options(weights),
                     providers=[("CUDAExecutionProvider", {**CUDA_OPTIONS, "device_id": str(gpu)}),
                                "CPUExecutionProvider"])
                 if session.get_providers()[0] == "CUDAExecutionProvider":
@@ -104,7 +111,8 @@ def create_session(model: bytes | str, device: str = "auto") -> tuple[ort.Infere
         choice = DeviceChoice(device, "cpu", reason)
     else:
         choice = DeviceChoice(device, "cpu")
-    return ort.InferenceSession(model, _options(), providers=["CPUExecutionProvider"]), choice
+    return (ort.InferenceSession(model, _options(weights), providers=["CPUExecutionProvider"]),
+            choice)
 
 
 def probe_device(device: str = "auto") -> DeviceChoice:

@@ -1,0 +1,260 @@
+"""Explain: why the model is fooled, at the step shown (live and in playback).
+
+Five images side by side — the photo, the adversarial at the step shown, the input-gradient map
+and the Grad-CAMs of the clean and the adversarial top-1 — and the layer-divergence strip, one
+row per block (input at the top), one column per step, growing as the attack goes. Everything is
+computed by one job at a time on the thread pool (workers/job.py), only while this tab is shown;
+the GUI thread only puts finished arrays on screen.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from advgui.core.app_state.attack_record import AttackRecord
+from advgui.core.app_state.window_state import WindowState
+from advgui.core.explain import Explainer, ExplainMap
+from advgui.core.explain.figure import _inferno, overlay
+from advgui.core.explain.steps import StepsAsked, StepsExplained, explain_steps
+from advgui.ui.widgets.inspect_panel import ImagePane
+from advgui.ui.workers.job import Job
+
+STRIP_TOP = 1.25  # relative L2 shown as the brightest colour (and above): one scale for all steps
+STEPS_PER_JOB = 6  # divergences per job, so the maps of a newly shown step are never far behind
+LABEL_PX = 13  # the least height a block name needs on the strip's axis
+UNKNOWN = np.array([60, 60, 60], np.uint8)  # a step not computed yet (or without a kept image)
+
+
+class _Holder:
+    """The explainer of the loaded classifier, built (seconds) inside the first job."""
+
+    def __init__(self) -> None:
+        self.explainer: Explainer | None = None
+
+
+def _work(holder: _Holder, classifier, asked: StepsAsked):
+    if holder.explainer is None or holder.explainer.classifier is not classifier:
+        holder.explainer = Explainer(classifier)
+        holder.explainer.prepare()
+    done = explain_steps(holder.explainer, asked)
+    overlays = None
+    if done.frame is not None:  # the heat maps over their photos, here rather than on the GUI
+        _, frame = done.frame
+        adv = asked.maps_at[1]
+        overlays = (overlay(adv, frame.gradient.values),
+                    overlay(asked.clean, frame.cam_clean.values) if frame.cam_clean else None,
+                    overlay(adv, frame.cam_adversarial.values) if frame.cam_adversarial else None)
+    return done, overlays, holder.explainer.parts
+
+
+def _title(m: ExplainMap | None, whose: str, names: tuple[str, ...]) -> str:
+    if m is None:
+        return f"Grad-CAM ({whose}): the model has no spatial feature map"
+    name = names[m.class_index] if m.class_index < len(names) else m.class_name
+    what = "|∂ logit / ∂ pixel|" if m.kind == "input gradient" else f"Grad-CAM at {m.layer}"
+    return f"{what} of '{name}', {whose}"
+
+
+class ExplainPanel(QWidget):
+    sigComputed = Signal()  # a job's answer is on screen (tests wait for it)
+
+    def __init__(self, state: WindowState, classifier: Callable[[], object],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state, self._classifier = state, classifier
+        self.panes = [ImagePane(t) for t in ("Photo", "Adversarial", "Input gradient",
+                                             "Grad-CAM, clean top-1", "Grad-CAM, adversarial top-1")]
+        for pane in self.panes[1:]:
+            pane.viewbox.setXLink(self.panes[0].viewbox)
+            pane.viewbox.setYLink(self.panes[0].viewbox)
+        grid = QGridLayout()
+        for col, pane in enumerate(self.panes):
+            grid.addWidget(pane.title, 0, col)
+            grid.addWidget(pane, 1, col)
+            grid.setColumnStretch(col, 1)
+        self.strip = pg.PlotWidget()
+        self.strip.setMenuEnabled(False)
+        self.strip.getViewBox().invertY(True)
+        self.strip.setLabel("bottom", "step")
+        self.strip_image = pg.ImageItem(axisOrder="row-major")
+        self.strip.addItem(self.strip_image)
+        self.cursor_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#2a9df4", width=2))
+        self.strip.addItem(self.cursor_line)
+        self.strip_caption = QLabel(
+            f"Layer divergence ‖a_adv − a_clean‖ / ‖a_clean‖ per block (rows, the model's own "
+            f"names, input at the top) and step (columns); black 0, yellow ≥ {STRIP_TOP}, "
+            "grey: not computed yet")
+        self.strip_caption.setWordWrap(True)
+        self.note = QLabel("Run an attack to see why the model is fooled.")
+        self.note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        # Five images side by side are about as tall as they are wide: the strip gets the rest,
+        # so that a block name per row stays readable at 1024 x 768.
+        layout.addLayout(grid)
+        layout.addWidget(self.note)
+        layout.addWidget(self.strip, 1)
+        layout.addWidget(self.strip_caption)
+        self._holder = _Holder()
+        self._job: Job | None = None
+        self._again = False
+        self._failed_for: object = None
+        self._no_maps_for: object = None  # a model without gradient rules: the strip only
+        self._record: AttackRecord | None = None
+        self._divergence: dict[int, np.ndarray] = {}
+        self._blocks: tuple[str, ...] = ()
+        self._maps_at: int | None = None
+        for event in ("attack", "step", "cursor", "image", "model"):
+            state.subscribe(event, self.refresh)
+
+    # -- what is shown ---------------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # Square image panes (a photo is square): the strip below gets the rest of the height.
+        side = max(80, min(self.width() // len(self.panes) - 6, self.height() // 2))
+        for pane in self.panes:
+            pane.setFixedHeight(side)
+        self._draw_strip()  # the names shown on the strip's axis depend on its height
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Put the photo and the step on screen and ask for what is missing (tab shown only)."""
+        if not self.isVisibleTo(self.window()):  # another tab is shown: nothing to compute
+            return
+        record = self.state.shown
+        if record is None:
+            if self._record is not None:
+                self._clear()
+            return
+        if record is not self._record:
+            self._clear()
+            self._record = record
+            self.panes[0].show(record.start.clean_pixels)
+        k = record.clamp(self.state.cursor)
+        self.panes[1].show(record.pixels_at(k))
+        self.panes[1].title.setText(f"Adversarial, step {k} of {record.total}" if k else
+                                    "Step 0: the clean photo")
+        self.cursor_line.setPos(k)
+        self._ask()
+
+    def _clear(self) -> None:
+        self._record, self._maps_at = None, None
+        self._divergence.clear()
+        for pane in self.panes:
+            pane.show(None)
+        self.strip_image.clear()
+        self.note.setText("Run an attack to see why the model is fooled.")
+
+    # -- the job -------------------------------------------------------------------------------
+    def _asked(self, record: AttackRecord) -> StepsAsked | None:
+        k = record.clamp(self.state.cursor)
+        missing = [(i + 1, s.pixels) for i, s in enumerate(record.steps)
+                   if s.pixels is not None and i + 1 not in self._divergence]
+        if record.finished and len(record.steps) not in self._divergence:
+            missing = [m for m in missing if m[0] != len(record.steps)]
+            missing.append((len(record.steps), record.outcome.adversarial_pixels))
+        no_maps = self._no_maps_for is not None and self._no_maps_for is self._classifier()
+        maps = None if k == self._maps_at or no_maps else (k, record.pixels_at(k))
+        if not missing and maps is None:
+            return None
+        # The newest steps first: live, the strip grows at its right end.
+        return StepsAsked(record, record.start.clean_pixels,
+                          tuple(sorted(missing, reverse=True)[:STEPS_PER_JOB]), maps)
+
+    def _ask(self) -> None:
+        if self._job is not None and not self._job.done:
+            self._again = True
+            return
+        classifier = self._classifier()
+        if classifier is None or self._record is None or classifier is self._failed_for:
+            return
+        asked = self._asked(self._record)
+        if asked is None:
+            return
+        if asked.maps_at is not None and self._maps_at is None:
+            self.note.setText("Computing the maps (the first time builds the model's "
+                              "explanation graphs: a few seconds)…")
+        self._again = False
+        self._job = Job(_work, self._holder, classifier, asked,
+                        connect={"returned": self._answered, "errored": self._failed,
+                                 "finished": self._ended})
+
+    def _ended(self) -> None:
+        """Next: what was asked meanwhile, or the steps left over from this job's share."""
+        if self._failed_for is not self._classifier():
+            self._ask()
+
+    def _failed(self, exc: Exception) -> None:
+        self.note.setText(f"No explanation for this model: {exc}")
+        self._failed_for = self._classifier()  # not asked again until another model is loaded
+
+    def _answered(self, answer: tuple) -> None:
+        done, overlays, parts = answer
+        done: StepsExplained
+        if done.key is not self._record:  # about an attack no longer shown
+            return
+        self._blocks = tuple(b.name for b in parts.blocks)
+        for position, div in done.divergence.items():
+            self._divergence[position] = div.relative_l2
+        if done.problem:
+            self._no_maps_for = self._classifier()  # not asked again for this model
+            self.note.setText(f"No maps for this model ({done.problem}); the divergence strip "
+                              "needs no gradient and is shown.")
+        if done.frame is not None:
+            position, frame = done.frame
+            self._maps_at = position
+            self.panes[2].show(overlays[0])
+            names = self.state.model.class_names if self.state.model else ()
+            self.panes[2].title.setText(_title(frame.gradient, f"step {position}", names))
+            for pane, image, m, whose in ((self.panes[3], overlays[1], frame.cam_clean, "photo"),
+                                          (self.panes[4], overlays[2], frame.cam_adversarial,
+                                           f"step {position}")):
+                pane.show(image)
+                pane.title.setText(_title(m, whose, names))
+            last = frame.divergence
+            self.note.setText(
+                f"Step {position}: last block '{last.blocks[-1]}' relative L2 "
+                f"{last.relative_l2[-1]:.2f}, cosine {last.cosine[-1]:.2f}. Maps: input gradient "
+                f"{frame.gradient.normalisation}; Grad-CAM "
+                f"{frame.cam_clean.normalisation if frame.cam_clean else 'unavailable'}.")
+        self._draw_strip()
+        self.sigComputed.emit()
+
+    def _draw_strip(self) -> None:
+        record = self._record
+        if record is None or not self._blocks:
+            return
+        columns = len(record.steps) + 1
+        rgb = np.empty((len(self._blocks), columns, 3), np.uint8)
+        rgb[:] = UNKNOWN
+        rgb[:, 0] = _inferno()[0]  # step 0: the clean photo against itself
+        lut = _inferno()
+        for position, values in self._divergence.items():
+            if 0 <= position < columns:
+                level = np.nan_to_num(values / STRIP_TOP, nan=0.0)
+                rgb[:, position] = lut[(np.clip(level, 0, 1) * 255).astype(np.int32)]
+        self.strip_image.setImage(rgb)
+        # Column p centred on step p, row i on block i (its name's tick at i + 0.5).
+        self.strip_image.setRect(-0.5, 0, columns, len(self._blocks))
+        # One name per row where the rows are tall enough to read, else every n-th name.
+        row_px = max(1.0, self.strip.getViewBox().height() / max(1, len(self._blocks)))
+        every = max(1, int(np.ceil(LABEL_PX / row_px)))
+        self.strip.getAxis("left").setTicks([[(i + 0.5, name) for i, name in
+                                              enumerate(self._blocks) if i % every == 0]])
+        self.strip.getViewBox().setLimits(xMin=-0.5, xMax=columns - 0.5, yMin=0,
+                                          yMax=len(self._blocks))
+        self.strip.getViewBox().setRange(xRange=(-0.5, columns - 0.5),
+                                         yRange=(0, len(self._blocks)), padding=0)
+
+    def stop(self) -> None:
+        """Join the running job (the window is closing)."""
+        if self._job is not None:
+            self._job.wait(30)
