@@ -112,6 +112,12 @@ class BatchDialog(BatchChoices, BatchResults, QDialog):
                                 "(destroy.csv, destroy_summary.csv)")
         form.addRow("Transfer to", self._row([self.transfer, QLabel("  Destroy by"),
                                               self.destroy], stretch=False))
+        # What a running study was started with: locked while it runs, or a folder typed
+        # mid-run stood beside another folder's progress, and an output typed mid-run was where
+        # the finished run's figures, Open CSV and "Batch finished: … in" looked.
+        self._choices = [self.folder, self.out, browse_in, browse_out, self.per_tier, self.eps,
+                         self.tiers, *self.methods.values(), *self.targets.values(),
+                         self.transfer, self.destroy]
         self.bar = QProgressBar()
         self.status = QLabel("Ready. An output folder that holds an earlier run is resumed.")
         self.status.setWordWrap(True)
@@ -252,6 +258,8 @@ class BatchDialog(BatchChoices, BatchResults, QDialog):
         self.error_eps.setText("Running…")
         self.start.setEnabled(False)
         self.cancel.setEnabled(True)
+        for w in self._choices:
+            w.setEnabled(False)
         self.bar.setRange(0, 0)  # busy until the first count arrives
         self.remember_choices()
         self._run.start()
@@ -290,6 +298,8 @@ class BatchDialog(BatchChoices, BatchResults, QDialog):
         self.bar.setRange(0, max(self.bar.maximum(), 1))
         self.start.setEnabled(True)
         self.cancel.setEnabled(False)
+        for w in self._choices:
+            w.setEnabled(True)
 
     def _failed(self, message: str) -> None:
         self._run_over()
