@@ -182,3 +182,22 @@ def test_a_study_finished_in_the_background_is_offered_and_kept(make_window, tin
     assert w.batch_dialog is dialog and dialog.isVisible()
     assert "Finished" in dialog.status.text() and dialog.table.rowCount() > 0
     dialog.close()
+
+
+def test_eps_to_flip_is_said_in_pixel_levels_as_the_table_says_it(qtbot, finished_study) -> None:
+    """The detail showed the bare eps_to_flip_float ('0.078125') beside 'ε 8 pixel levels',
+    while the table's column said 1: read as a [0,1] value and disagreeing with the table."""
+    viewer = _viewer(qtbot, finished_study)
+    viewer.tabs.setCurrentIndex(1)
+    column = [h for h, _, _ in __import__("advgui.ui.dialogs.study_viewer", fromlist=["x"])
+              .ROW_COLUMNS].index("ε to flip")
+    row = next(i for i in range(viewer.rows.rowCount())
+               if viewer.rows.item(i, 1).text() == "fast"
+               and viewer.rows.item(i, column).text() not in ("", "-1", "inf"))
+    viewer.rows.selectRow(row)
+    settings = {viewer.settings.itemAt(i, viewer.settings.ItemRole.LabelRole).widget().text():
+                viewer.settings.itemAt(i, viewer.settings.ItemRole.FieldRole).widget().text()
+                for i in range(viewer.settings.rowCount())}
+    levels = viewer.rows.item(row, column).text()
+    assert settings["ε to flip"].startswith(f"{levels} pixel level"), settings["ε to flip"]
+    viewer.close()

@@ -104,7 +104,7 @@ def read_study(folder: Path) -> StudyRecord:
 def settings_text(record: StudyRecord, row: dict) -> list[tuple[str, str]]:
     """The attack settings of one row, as (name, value) lines, then the study's model."""
     model = record.manifest.get("model") if isinstance(record.manifest.get("model"), dict) else {}
-    flip = row.get("eps_to_flip_float") or row.get("eps_to_flip") or ""
+    flip = _flip_text(row)
     lines = [("method", row["method"]),
              ("target", f"{row['target']} → {row.get('target_name', '')} "
                         f"(class {row.get('target_class', '')})"),
@@ -117,6 +117,21 @@ def settings_text(record: StudyRecord, row: dict) -> list[tuple[str, str]]:
              ("model", str(model.get("name", ""))), ("status", row["status"]
                                                      + (f": {row['error']}" if row.get("error") else ""))]
     return [(k, str(v)) for k, v in lines if str(v).strip() not in ("", "-1")]
+
+
+def _flip_text(row: dict) -> str:
+    """eps-to-flip in pixel levels, as the table's column, the unrounded image's beside it: the
+    bare eps_to_flip_float ('0.078125' beside 'ε 8 pixel levels') read as a [0,1] value and
+    disagreed with the table's '1'."""
+    levels, unrounded = row.get("eps_to_flip", "").strip(), row.get("eps_to_flip_float", "").strip()
+    if levels in ("", "-1"):
+        return ""
+    if levels == "inf":
+        return "never within ε"
+    text = f"{levels} pixel level{'' if levels == '1' else 's'}"
+    if unrounded and unrounded not in (levels, "inf", "-1"):
+        text += f" ({unrounded} before rounding to 8 bits)"
+    return text
 
 
 def top5(text: str, names: list[str] | None) -> list[tuple[str, float]]:
