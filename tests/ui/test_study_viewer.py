@@ -8,6 +8,7 @@ import os
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton
 
 from advgui.core.model.registry import load_classifier
@@ -200,4 +201,38 @@ def test_eps_to_flip_is_said_in_pixel_levels_as_the_table_says_it(qtbot, finishe
                 for i in range(viewer.settings.rowCount())}
     levels = viewer.rows.item(row, column).text()
     assert settings["ε to flip"].startswith(f"{levels} pixel level"), settings["ε to flip"]
+    viewer.close()
+
+
+def test_a_missing_pngs_long_name_wraps_inside_its_place(qtbot, finished_study) -> None:
+    """'adversarial/ILSVRC2012_val_00027513-72fe8f29__fast_least-likely_eps8.png is missing'
+    has no space: it ran past both edges of the photo's place, cut at both ends."""
+    path = finished_study / "images.csv"
+    row = next(csv.DictReader(open(path, newline="")))
+    long_name = "ILSVRC2012_val_00027513-72fe8f29__fast_least-likely_eps8.png"
+    os.remove(finished_study / row["adversarial_png"])
+    row["adversarial_png"] = "adversarial/" + long_name  # a real study's name, deleted
+    viewer = _viewer(qtbot, finished_study)
+    viewer.tabs.setCurrentIndex(1)
+    viewer.show_row(row)
+    label = viewer.adversarial_photo
+    qtbot.waitUntil(lambda: label.width() > 0)
+    metrics = QFontMetrics(label.font())
+    import re
+    chunks = [c for c in re.split(r"[\s\u200b]+", label.text()) if c]
+    assert max(metrics.horizontalAdvance(c) for c in chunks) <= label.width(), label.text()
+    viewer.close()
+
+
+def test_the_top5_line_says_the_headlines_percentage(qtbot, finished_study) -> None:
+    """The top-5 cell keeps 4 decimals: '17.6 %' under a headline's '17.7 %' (0.176529)."""
+    rows = list(csv.DictReader(open(finished_study / "images.csv", newline="")))
+    row = next(r for r in rows if r["status"] == "ok")
+    first = row["adv_top5"].split(";")[0]
+    row["adv_top1_probability"] = "0.176529"  # as a real study wrote it beside 0.1765
+    row["adv_top5"] = row["adv_top5"].replace(first, first.split(":")[0] + ":0.1765", 1)
+    viewer = _viewer(qtbot, finished_study)
+    viewer.show_row(row)
+    assert viewer.headline.text().endswith("17.7 %")
+    assert viewer.adversarial_top5.text().split("<br>")[0].endswith("17.7 %")
     viewer.close()

@@ -20,6 +20,7 @@ from advgui.ui.dialogs.study_record import FIGURES, read_study, settings_text, t
 
 RECENT_KEY, RECENT_MAX = "studies/recent", 8
 PHOTO_PX = 230
+ZWSP = "\u200b"  # zero-width space: where a long file name may wrap
 FILE_COLUMN_PX = 170  # file names elided in the middle: the attack's columns stay in view
 # The per-image table: (heading, images.csv column, numeric). Numeric columns sort as numbers.
 # What tells one row of a photo from another (the attack) comes first, then what it did.
@@ -248,16 +249,29 @@ class StudyViewer(BatchResults, QDialog):
             pixmap = QPixmap(str(path)) if path else QPixmap()
             if pixmap.isNull():
                 label.setPixmap(QPixmap())
-                label.setText(why or f"{path} is not an image Qt can read")
+                # A break chance after each separator: a study's PNG name has no space, and
+                # "…/ILSVRC2012_val_00027513-72fe8f29__fast_least-likely_eps8.png is missing"
+                # ran past both edges of the photo's place, cut at both ends.
+                text = why or f"{path} is not an image Qt can read"
+                for sep in "/_-":
+                    text = text.replace(sep, sep + ZWSP)
+                label.setText(text)
             else:
                 side = max(PHOTO_PX, min(480, (self.headline.width() - 30) // 2))
                 label.setPixmap(pixmap.scaled(side, side,
                                               Qt.AspectRatioMode.KeepAspectRatio,
                                               Qt.TransformationMode.SmoothTransformation))
-        for label, column in ((self.clean_top5, "clean_top5"),
-                              (self.adversarial_top5, "adv_top5")):
-            label.setText("<br>".join(f"{name}: {100 * p:.1f} %"
-                                      for name, p in top5(row.get(column, ""), self.class_names)))
+        for label, column, first in ((self.clean_top5, "clean_top5", "clean_top1"),
+                                     (self.adversarial_top5, "adv_top5", "adv_top1")):
+            lines = top5(row.get(column, ""), self.class_names)
+            # The top-5 cell keeps 4 decimals: its 0.1765 said "17.6 %" under a headline's
+            # "17.7 %" (0.176529). The top-1 line says the headline's number.
+            if lines and row.get(column, "").partition(":")[0] == row.get(first):
+                try:
+                    lines[0] = (lines[0][0], float(row[f"{first}_probability"]))
+                except (KeyError, ValueError):
+                    pass
+            label.setText("<br>".join(f"{name}: {100 * p:.1f} %" for name, p in lines))
         while self.settings.rowCount():
             self.settings.removeRow(0)
         for name, value in settings_text(record, row):
