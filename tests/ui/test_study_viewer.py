@@ -173,6 +173,13 @@ def test_a_study_finished_in_the_background_is_offered_and_kept(make_window, tin
         assert not dialog.isVisible() and dialog.running
     offer = w.statusBar().findChild(QPushButton, "open_finished_study")
     assert offer is not None and offer.isVisibleTo(w)
+    # at 1024x768 the message beside the offer is whole (it was "The batch stud…")
+    w.resize(1024, 740)
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.wait(200)  # the bar cuts its message once the layout has settled
+    assert "Ctrl+B" in w.statusBar().currentMessage()
+    assert w.statusBar().currentMessage() == w.statusBar().full_message()
     qtbot.mouseClick(offer, Qt.MouseButton.LeftButton)
     viewers = [v for v in w.findChildren(StudyViewer) if v.isVisible()]
     assert len(viewers) == 1 and viewers[0].out.text() == str(tmp_path / "background")

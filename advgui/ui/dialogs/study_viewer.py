@@ -354,6 +354,9 @@ def offer_finished_study(window, dialog, outcome) -> None:
         open_study(window, folder)
     button.clicked.connect(open_it)
     bar.addPermanentWidget(button)
+    # The button names the study (its folder in the tooltip): the batch label saying it again
+    # and the folder in the message left "The batch stud…" at 1024x768.
+    window.batch_label.setText("")
     state = "was cancelled" if outcome.cancelled else "finished"
-    bar.showMessage(f"The batch study {state}: {outcome.rows:,} rows in {folder}. "
-                    "Ctrl+B shows its dialog.", 15000)
+    bar.showMessage(f"Batch study {state}: {outcome.rows:,} rows. Ctrl+B shows its dialog.",
+                    15000)
