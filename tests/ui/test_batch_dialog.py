@@ -237,5 +237,12 @@ def test_the_choices_are_locked_while_a_study_runs(qtbot, tiny_model, image_fold
         assert dialog.running
         assert not dialog.folder.isEnabled() and not dialog.out.isEnabled()
         assert not dialog.eps.isEnabled() and not dialog.methods["fast"].isEnabled()
+    assert dialog.open_csv.isEnabled()
+    dialog.out.setText(str(tmp_path / "second"))
+    with qtbot.waitSignal(dialog.studyFinished, timeout=60_000):
+        dialog.start.click()
+        # the first run's Open CSV would open the second output, which has no summary.csv yet
+        assert not dialog.open_csv.isEnabled() and not dialog.open_dir.isEnabled()
+    assert dialog.open_csv.isEnabled()
     assert dialog.folder.isEnabled() and dialog.out.isEnabled() and dialog.eps.isEnabled()
     dialog.close()

@@ -260,6 +260,8 @@ class BatchDialog(BatchChoices, BatchResults, QDialog):
         self.cancel.setEnabled(True)
         for w in self._choices:
             w.setEnabled(False)
+        for b in (self.open_csv, self.open_dir):  # the last run's: they would open the new
+            b.setEnabled(False)                   # output, which has no summary.csv yet
         self.bar.setRange(0, 0)  # busy until the first count arrives
         self.remember_choices()
         self._run.start()
