@@ -243,3 +243,15 @@ def test_the_top5_line_says_the_headlines_percentage(qtbot, finished_study) -> N
     assert viewer.headline.text().endswith("17.7 %")
     assert viewer.adversarial_top5.text().split("<br>")[0].endswith("17.7 %")
     viewer.close()
+
+
+def test_the_top5_names_classes_with_another_model_in_the_window(qtbot, finished_study) -> None:
+    """With another model in the window (no class names passed) the top-5 said 'class 406:
+    17.7 %' under a headline's 'altar 17.7 %': the names the study's rows give are used."""
+    rows = list(csv.DictReader(open(finished_study / "images.csv", newline="")))
+    row = next(r for r in rows if r["status"] == "ok")
+    viewer = _viewer(qtbot, finished_study)  # no class names: not the window's model
+    viewer.show_row(row)
+    assert viewer.adversarial_top5.text().split("<br>")[0].startswith(row["adv_top1_name"] + ":")
+    assert viewer.clean_top5.text().split("<br>")[0].startswith(row["clean_top1_name"] + ":")
+    viewer.close()

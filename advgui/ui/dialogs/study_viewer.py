@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QFormLay
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from advgui.ui.dialogs.batch_results import BatchResults
-from advgui.ui.dialogs.study_record import FIGURES, read_study, settings_text, top5
+from advgui.ui.dialogs.study_record import (FIGURES, names_in_rows, read_study, settings_text,
+                                             top5)
 
 RECENT_KEY, RECENT_MAX = "studies/recent", 8
 PHOTO_PX = 230
@@ -263,7 +264,7 @@ class StudyViewer(BatchResults, QDialog):
                                               Qt.TransformationMode.SmoothTransformation))
         for label, column, first in ((self.clean_top5, "clean_top5", "clean_top1"),
                                      (self.adversarial_top5, "adv_top5", "adv_top1")):
-            lines = top5(row.get(column, ""), self.class_names)
+            lines = top5(row.get(column, ""), self.class_names or names_in_rows(record.rows))
             # The top-5 cell keeps 4 decimals: its 0.1765 said "17.6 %" under a headline's
             # "17.7 %" (0.176529). The top-1 line says the headline's number.
             if lines and row.get(column, "").partition(":")[0] == row.get(first):
