@@ -189,7 +189,23 @@ def test_a_study_finished_in_the_background_is_offered_and_kept(make_window, tin
     w.menu_actions["batch_run"].trigger()
     assert w.batch_dialog is dialog and dialog.isVisible()
     assert "Finished" in dialog.status.text() and dialog.table.rowCount() > 0
+    # a new run from that dialog: the old offer does not stay beside the new run's progress
+    w.statusBar().findChild(QPushButton, "open_finished_study") or offer_again(w, dialog)
+    dialog.out.setText(str(tmp_path / "another"))
+    with qtbot.waitSignal(dialog.studyFinished, timeout=60_000):
+        dialog.start.click()
+        assert w.statusBar().findChild(QPushButton, "open_finished_study") is None, \
+            "the last study's offer stayed beside the new run's progress"
     dialog.close()
+
+
+def offer_again(w, dialog) -> None:
+    """The offer as the background run left it (the test opened it: that took it away)."""
+    from advgui.ui.dialogs.study_viewer import offer_finished_study
+    dialog.hide()
+    offer_finished_study(w, dialog, type("Outcome", (), {"cancelled": False, "rows": 1})())
+    dialog.show()
+    assert w.statusBar().findChild(QPushButton, "open_finished_study") is not None
 
 
 def test_eps_to_flip_is_said_in_pixel_levels_as_the_table_says_it(qtbot, finished_study) -> None:

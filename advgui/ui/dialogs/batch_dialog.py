@@ -414,7 +414,10 @@ def open_batch_dialog(window, current: BatchDialog | None) -> BatchDialog | None
     dialog.setModal(False)
     dialog.restore_choices()
     dialog.progressText.connect(window.batch_label.setText)
-    from advgui.ui.dialogs.study_viewer import offer_finished_study  # noqa: PLC0415
+    from advgui.ui.dialogs.study_viewer import drop_offer, offer_finished_study  # noqa: PLC0415
+
+    dialog.progressText.connect(lambda text: drop_offer(window) if text.startswith("Batch: ")
+                                else None)
 
     dialog.studyFinished.connect(lambda outcome: offer_finished_study(window, dialog, outcome))
     dialog.show()

@@ -333,6 +333,17 @@ def fill_recent_menu(window, menu: QMenu) -> None:
         menu.addAction("Clear the List", lambda: window.settings.remove(RECENT_KEY))
 
 
+def drop_offer(window) -> None:
+    """Take a finished study's offer off the status bar (a new study has started: the offer
+    stood beside its progress, 'Open the finished study (bg run)' beside 'Batch cancelled')."""
+    bar = window.statusBar()
+    old = bar.findChild(QPushButton, "open_finished_study")
+    if old is not None:
+        bar.removeWidget(old)
+        old.setObjectName("")  # gone at once, though deleted later
+        old.deleteLater()
+
+
 def offer_finished_study(window, dialog, outcome) -> None:
     """A study has finished: it joins the recent list; when its dialog was closed (the study
     kept running in the background), the status bar offers to open it."""
@@ -341,10 +352,7 @@ def offer_finished_study(window, dialog, outcome) -> None:
     if dialog.isVisible():
         return
     bar = window.statusBar()
-    old = bar.findChild(QPushButton, "open_finished_study")  # an earlier study's offer
-    if old is not None:
-        bar.removeWidget(old)
-        old.deleteLater()
+    drop_offer(window)  # an earlier study's
     button = QPushButton(f"Open the finished study ({folder.name})", bar)
     button.setObjectName("open_finished_study")
     button.setToolTip(str(folder))
