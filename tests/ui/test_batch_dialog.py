@@ -222,3 +222,27 @@ def test_batch_dialog_runs_transfer_destruction_and_the_new_methods(qtbot, tiny_
     assert any("jpeg:50 destroys" in h for h in headers)
     assert (out / "error_vs_eps.png").exists() and dialog.error_eps.pixmap() is not None
     dialog.close()
+
+
+def test_the_choices_are_locked_while_a_study_runs(qtbot, tiny_model, image_folder, tmp_path) -> None:
+    """A folder typed mid-run stood beside another folder's progress, and an output typed
+    mid-run was where the finished run's figures and Open CSV looked: locked while it runs."""
+    clf = load_classifier(str(tiny_model), device="cpu")
+    dialog = BatchDialog(clf, str(image_folder), TierThresholds(0.2, 0.12))
+    qtbot.addWidget(dialog)
+    dialog.out.setText(str(tmp_path / "study"))
+    dialog.per_tier.setValue(0)
+    with qtbot.waitSignal(dialog.studyFinished, timeout=60_000):
+        dialog.start.click()
+        assert dialog.running
+        assert not dialog.folder.isEnabled() and not dialog.out.isEnabled()
+        assert not dialog.eps.isEnabled() and not dialog.methods["fast"].isEnabled()
+    assert dialog.open_csv.isEnabled()
+    dialog.out.setText(str(tmp_path / "second"))
+    with qtbot.waitSignal(dialog.studyFinished, timeout=60_000):
+        dialog.start.click()
+        # the first run's Open CSV would open the second output, which has no summary.csv yet
+        assert not dialog.open_csv.isEnabled() and not dialog.open_dir.isEnabled()
+    assert dialog.open_csv.isEnabled()
+    assert dialog.folder.isEnabled() and dialog.out.isEnabled() and dialog.eps.isEnabled()
+    dialog.close()

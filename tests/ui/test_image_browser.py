@@ -220,3 +220,18 @@ def test_page_keys_follow_the_filtered_order(make_window, tiny_model, image_fold
     for path in reversed(order[:-1]):
         w.previous_image()  # PgUp
         assert w.state.path == path
+
+
+def test_an_empty_filtered_grid_fills_as_matching_verdicts_arrive(qtbot) -> None:
+    """'wrong only' chosen before any verdict (or kept over a model switch, which clears them)
+    showed '0 of N so far' and an empty grid until ↻, with hundreds of wrong ones known."""
+    paths = VAL[:40]
+    browser = _browser(qtbot, paths)
+    model = browser.model
+    browser.verdicts.setCurrentIndex(browser.verdicts.findData(Verdicts.WRONG))
+    assert _shown(browser) == [] and browser.count.text() == "0 of 40 so far"
+    for p in paths[:20]:
+        model.set_truth(p, 1, "one")
+        model.set_verdict(p, 0.9, "y", "", 2)  # all wrong
+    assert _shown(browser), "the empty grid stayed empty with 20 wrong verdicts known"
+    assert browser.count.text() == f"{len(_shown(browser))} of 40 so far"

@@ -159,3 +159,25 @@ def test_another_folder_shows_nothing_of_the_one_before(make_window, tiny_model,
     assert w.tiers.counts.text() == "" and "6" not in w.progress_label.text()
     assert "red.png" in w.tiers.verdict.text() and "classifying…" in w.tiers.verdict.text()
     assert "Run an attack" in w.caption.text()
+
+
+def test_the_step_timing_says_the_done_messages_ms_per_step(make_window, tiny_model, image_folder,
+                                                            qtbot) -> None:
+    """At 1920x1080: 'Done: ocarina …; 1331 ms per step' beside 'step 10/10 · 581 ms/step' (the
+    last step's time against the median): once done, one figure."""
+    import dataclasses
+    import re
+
+    from tests.helpers.window import open_folder
+
+    w = make_window(str(tiny_model))
+    open_folder(w, qtbot, image_folder)
+    attacked = image_folder / "n00000001_sample1.png"
+    _attack_once(w, qtbot, attacked)
+    record = w.state.shown
+    # a slow first step, a quick last one (a shared CPU): the median is not the last step's
+    record.steps[-1] = dataclasses.replace(record.steps[-1], seconds=0.581)
+    record.outcome = dataclasses.replace(record.outcome, seconds_per_step=1.331)
+    w.select_image(str(image_folder / "n00000002_sample2.png"))
+    w.select_image(str(attacked))  # back: its result and timing shown again
+    assert re.search(r"· (\d+) ms/step", w.step_label.text()).group(1) == "1331", w.step_label.text()

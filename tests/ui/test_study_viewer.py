@@ -8,6 +8,7 @@ import os
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton
 
 from advgui.core.model.registry import load_classifier
@@ -172,6 +173,13 @@ def test_a_study_finished_in_the_background_is_offered_and_kept(make_window, tin
         assert not dialog.isVisible() and dialog.running
     offer = w.statusBar().findChild(QPushButton, "open_finished_study")
     assert offer is not None and offer.isVisibleTo(w)
+    # at 1024x768 the message beside the offer is whole (it was "The batch stud…")
+    w.resize(1024, 740)
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.wait(200)  # the bar cuts its message once the layout has settled
+    assert "Ctrl+B" in w.statusBar().currentMessage()
+    assert w.statusBar().currentMessage() == w.statusBar().full_message()
     qtbot.mouseClick(offer, Qt.MouseButton.LeftButton)
     viewers = [v for v in w.findChildren(StudyViewer) if v.isVisible()]
     assert len(viewers) == 1 and viewers[0].out.text() == str(tmp_path / "background")
@@ -181,4 +189,85 @@ def test_a_study_finished_in_the_background_is_offered_and_kept(make_window, tin
     w.menu_actions["batch_run"].trigger()
     assert w.batch_dialog is dialog and dialog.isVisible()
     assert "Finished" in dialog.status.text() and dialog.table.rowCount() > 0
+    # a new run from that dialog: the old offer does not stay beside the new run's progress
+    w.statusBar().findChild(QPushButton, "open_finished_study") or offer_again(w, dialog)
+    dialog.out.setText(str(tmp_path / "another"))
+    with qtbot.waitSignal(dialog.studyFinished, timeout=60_000):
+        dialog.start.click()
+        assert w.statusBar().findChild(QPushButton, "open_finished_study") is None, \
+            "the last study's offer stayed beside the new run's progress"
     dialog.close()
+
+
+def offer_again(w, dialog) -> None:
+    """The offer as the background run left it (the test opened it: that took it away)."""
+    from advgui.ui.dialogs.study_viewer import offer_finished_study
+    dialog.hide()
+    offer_finished_study(w, dialog, type("Outcome", (), {"cancelled": False, "rows": 1})())
+    dialog.show()
+    assert w.statusBar().findChild(QPushButton, "open_finished_study") is not None
+
+
+def test_eps_to_flip_is_said_in_pixel_levels_as_the_table_says_it(qtbot, finished_study) -> None:
+    """The detail showed the bare eps_to_flip_float ('0.078125') beside 'ε 8 pixel levels',
+    while the table's column said 1: read as a [0,1] value and disagreeing with the table."""
+    viewer = _viewer(qtbot, finished_study)
+    viewer.tabs.setCurrentIndex(1)
+    column = [h for h, _, _ in __import__("advgui.ui.dialogs.study_viewer", fromlist=["x"])
+              .ROW_COLUMNS].index("ε to flip")
+    row = next(i for i in range(viewer.rows.rowCount())
+               if viewer.rows.item(i, 1).text() == "fast"
+               and viewer.rows.item(i, column).text() not in ("", "-1", "inf"))
+    viewer.rows.selectRow(row)
+    settings = {viewer.settings.itemAt(i, viewer.settings.ItemRole.LabelRole).widget().text():
+                viewer.settings.itemAt(i, viewer.settings.ItemRole.FieldRole).widget().text()
+                for i in range(viewer.settings.rowCount())}
+    levels = viewer.rows.item(row, column).text()
+    assert settings["ε to flip"].startswith(f"{levels} pixel level"), settings["ε to flip"]
+    viewer.close()
+
+
+def test_a_missing_pngs_long_name_wraps_inside_its_place(qtbot, finished_study) -> None:
+    """'adversarial/ILSVRC2012_val_00027513-72fe8f29__fast_least-likely_eps8.png is missing'
+    has no space: it ran past both edges of the photo's place, cut at both ends."""
+    path = finished_study / "images.csv"
+    row = next(csv.DictReader(open(path, newline="")))
+    long_name = "ILSVRC2012_val_00027513-72fe8f29__fast_least-likely_eps8.png"
+    os.remove(finished_study / row["adversarial_png"])
+    row["adversarial_png"] = "adversarial/" + long_name  # a real study's name, deleted
+    viewer = _viewer(qtbot, finished_study)
+    viewer.tabs.setCurrentIndex(1)
+    viewer.show_row(row)
+    label = viewer.adversarial_photo
+    qtbot.waitUntil(lambda: label.width() > 0)
+    metrics = QFontMetrics(label.font())
+    import re
+    chunks = [c for c in re.split(r"[\s\u200b]+", label.text()) if c]
+    assert max(metrics.horizontalAdvance(c) for c in chunks) <= label.width(), label.text()
+    viewer.close()
+
+
+def test_the_top5_line_says_the_headlines_percentage(qtbot, finished_study) -> None:
+    """The top-5 cell keeps 4 decimals: '17.6 %' under a headline's '17.7 %' (0.176529)."""
+    rows = list(csv.DictReader(open(finished_study / "images.csv", newline="")))
+    row = next(r for r in rows if r["status"] == "ok")
+    first = row["adv_top5"].split(";")[0]
+    row["adv_top1_probability"] = "0.176529"  # as a real study wrote it beside 0.1765
+    row["adv_top5"] = row["adv_top5"].replace(first, first.split(":")[0] + ":0.1765", 1)
+    viewer = _viewer(qtbot, finished_study)
+    viewer.show_row(row)
+    assert viewer.headline.text().endswith("17.7 %")
+    assert viewer.adversarial_top5.text().split("<br>")[0].endswith("17.7 %")
+    viewer.close()
+
+
+def test_the_top5_names_classes_with_another_model_in_the_window(qtbot, finished_study) -> None:
+    """With another model in the window (no class names passed) the top-5 said 'class 406:
+    17.7 %' under a headline's 'altar 17.7 %': the names the study's rows give are used."""
+    rows = list(csv.DictReader(open(finished_study / "images.csv", newline="")))
+    row = next(r for r in rows if r["status"] == "ok")
+    viewer = _viewer(qtbot, finished_study)  # no class names: not the window's model
+    viewer.show_row(row)
+    assert viewer.adversarial_top5.text().split("<br>")[0].startswith(row["adv_top1_name"] + ":")
+    assert viewer.clean_top5.text().split("<br>")[0].startswith(row["clean_top1_name"] + ":")
+    viewer.close()

@@ -112,6 +112,12 @@ class BatchDialog(BatchChoices, BatchResults, QDialog):
                                 "(destroy.csv, destroy_summary.csv)")
         form.addRow("Transfer to", self._row([self.transfer, QLabel("  Destroy by"),
                                               self.destroy], stretch=False))
+        # What a running study was started with: locked while it runs, or a folder typed
+        # mid-run stood beside another folder's progress, and an output typed mid-run was where
+        # the finished run's figures, Open CSV and "Batch finished: … in" looked.
+        self._choices = [self.folder, self.out, browse_in, browse_out, self.per_tier, self.eps,
+                         self.tiers, *self.methods.values(), *self.targets.values(),
+                         self.transfer, self.destroy]
         self.bar = QProgressBar()
         self.status = QLabel("Ready. An output folder that holds an earlier run is resumed.")
         self.status.setWordWrap(True)
@@ -252,6 +258,10 @@ class BatchDialog(BatchChoices, BatchResults, QDialog):
         self.error_eps.setText("Running…")
         self.start.setEnabled(False)
         self.cancel.setEnabled(True)
+        for w in self._choices:
+            w.setEnabled(False)
+        for b in (self.open_csv, self.open_dir):  # the last run's: they would open the new
+            b.setEnabled(False)                   # output, which has no summary.csv yet
         self.bar.setRange(0, 0)  # busy until the first count arrives
         self.remember_choices()
         self._run.start()
@@ -290,6 +300,8 @@ class BatchDialog(BatchChoices, BatchResults, QDialog):
         self.bar.setRange(0, max(self.bar.maximum(), 1))
         self.start.setEnabled(True)
         self.cancel.setEnabled(False)
+        for w in self._choices:
+            w.setEnabled(True)
 
     def _failed(self, message: str) -> None:
         self._run_over()
@@ -404,7 +416,10 @@ def open_batch_dialog(window, current: BatchDialog | None) -> BatchDialog | None
     dialog.setModal(False)
     dialog.restore_choices()
     dialog.progressText.connect(window.batch_label.setText)
-    from advgui.ui.dialogs.study_viewer import offer_finished_study  # noqa: PLC0415
+    from advgui.ui.dialogs.study_viewer import drop_offer, offer_finished_study  # noqa: PLC0415
+
+    dialog.progressText.connect(lambda text: drop_offer(window) if text.startswith("Batch: ")
+                                else None)
 
     dialog.studyFinished.connect(lambda outcome: offer_finished_study(window, dialog, outcome))
     dialog.show()

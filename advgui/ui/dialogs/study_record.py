@@ -104,7 +104,7 @@ def read_study(folder: Path) -> StudyRecord:
 def settings_text(record: StudyRecord, row: dict) -> list[tuple[str, str]]:
     """The attack settings of one row, as (name, value) lines, then the study's model."""
     model = record.manifest.get("model") if isinstance(record.manifest.get("model"), dict) else {}
-    flip = row.get("eps_to_flip_float") or row.get("eps_to_flip") or ""
+    flip = _flip_text(row)
     lines = [("method", row["method"]),
              ("target", f"{row['target']} → {row.get('target_name', '')} "
                         f"(class {row.get('target_class', '')})"),
@@ -119,9 +119,40 @@ def settings_text(record: StudyRecord, row: dict) -> list[tuple[str, str]]:
     return [(k, str(v)) for k, v in lines if str(v).strip() not in ("", "-1")]
 
 
-def top5(text: str, names: list[str] | None) -> list[tuple[str, float]]:
-    """A top-5 cell ('208:0.8123;...') as (class name, probability); class numbers without
-    the study's class names."""
+def _flip_text(row: dict) -> str:
+    """eps-to-flip in pixel levels, as the table's column, the unrounded image's beside it: the
+    bare eps_to_flip_float ('0.078125' beside 'ε 8 pixel levels') read as a [0,1] value and
+    disagreed with the table's '1'."""
+    levels, unrounded = row.get("eps_to_flip", "").strip(), row.get("eps_to_flip_float", "").strip()
+    if levels in ("", "-1"):
+        return ""
+    if levels == "inf":
+        return "never within ε"
+    text = f"{levels} pixel level{'' if levels == '1' else 's'}"
+    if unrounded and unrounded not in (levels, "inf", "-1"):
+        text += f" ({unrounded} before rounding to 8 bits)"
+    return text
+
+
+def names_in_rows(rows: list[dict]) -> dict[int, str]:
+    """The class names the study's own rows name (truth, top-1s, targets): with another model
+    in the window, the top-5 said 'class 406: 17.7 %' under a headline's 'altar 17.7 %'."""
+    names: dict[int, str] = {}
+    for row in rows:
+        for index, name in (("truth", "truth_name"), ("clean_top1", "clean_top1_name"),
+                            ("adv_top1", "adv_top1_name"), ("target_class", "target_name")):
+            try:
+                i = int(row.get(index, ""))
+            except ValueError:
+                continue
+            if i >= 0 and row.get(name):
+                names.setdefault(i, row[name])
+    return names
+
+
+def top5(text: str, names: list[str] | dict[int, str] | None) -> list[tuple[str, float]]:
+    """A top-5 cell ('208:0.8123;...') as (class name, probability); class numbers where the
+    names (the model's list, or those the study's rows name) do not say it."""
     out = []
     for part in text.split(";"):
         index, _, p = part.partition(":")
@@ -129,5 +160,9 @@ def top5(text: str, names: list[str] | None) -> list[tuple[str, float]]:
             i, prob = int(index), float(p)
         except ValueError:
             continue
-        out.append((names[i] if names and 0 <= i < len(names) else f"class {i}", prob))
+        if isinstance(names, dict):
+            name = names.get(i)
+        else:
+            name = names[i] if names and 0 <= i < len(names) else None
+        out.append((name or f"class {i}", prob))
     return out

@@ -16,10 +16,12 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QFormLay
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from advgui.ui.dialogs.batch_results import BatchResults
-from advgui.ui.dialogs.study_record import FIGURES, read_study, settings_text, top5
+from advgui.ui.dialogs.study_record import (FIGURES, names_in_rows, read_study, settings_text,
+                                             top5)
 
 RECENT_KEY, RECENT_MAX = "studies/recent", 8
 PHOTO_PX = 230
+ZWSP = "\u200b"  # zero-width space: where a long file name may wrap
 FILE_COLUMN_PX = 170  # file names elided in the middle: the attack's columns stay in view
 # The per-image table: (heading, images.csv column, numeric). Numeric columns sort as numbers.
 # What tells one row of a photo from another (the attack) comes first, then what it did.
@@ -248,16 +250,29 @@ class StudyViewer(BatchResults, QDialog):
             pixmap = QPixmap(str(path)) if path else QPixmap()
             if pixmap.isNull():
                 label.setPixmap(QPixmap())
-                label.setText(why or f"{path} is not an image Qt can read")
+                # A break chance after each separator: a study's PNG name has no space, and
+                # "…/ILSVRC2012_val_00027513-72fe8f29__fast_least-likely_eps8.png is missing"
+                # ran past both edges of the photo's place, cut at both ends.
+                text = why or f"{path} is not an image Qt can read"
+                for sep in "/_-":
+                    text = text.replace(sep, sep + ZWSP)
+                label.setText(text)
             else:
                 side = max(PHOTO_PX, min(480, (self.headline.width() - 30) // 2))
                 label.setPixmap(pixmap.scaled(side, side,
                                               Qt.AspectRatioMode.KeepAspectRatio,
                                               Qt.TransformationMode.SmoothTransformation))
-        for label, column in ((self.clean_top5, "clean_top5"),
-                              (self.adversarial_top5, "adv_top5")):
-            label.setText("<br>".join(f"{name}: {100 * p:.1f} %"
-                                      for name, p in top5(row.get(column, ""), self.class_names)))
+        for label, column, first in ((self.clean_top5, "clean_top5", "clean_top1"),
+                                     (self.adversarial_top5, "adv_top5", "adv_top1")):
+            lines = top5(row.get(column, ""), self.class_names or names_in_rows(record.rows))
+            # The top-5 cell keeps 4 decimals: its 0.1765 said "17.6 %" under a headline's
+            # "17.7 %" (0.176529). The top-1 line says the headline's number.
+            if lines and row.get(column, "").partition(":")[0] == row.get(first):
+                try:
+                    lines[0] = (lines[0][0], float(row[f"{first}_probability"]))
+                except (KeyError, ValueError):
+                    pass
+            label.setText("<br>".join(f"{name}: {100 * p:.1f} %" for name, p in lines))
         while self.settings.rowCount():
             self.settings.removeRow(0)
         for name, value in settings_text(record, row):
@@ -318,6 +333,17 @@ def fill_recent_menu(window, menu: QMenu) -> None:
         menu.addAction("Clear the List", lambda: window.settings.remove(RECENT_KEY))
 
 
+def drop_offer(window) -> None:
+    """Take a finished study's offer off the status bar (a new study has started: the offer
+    stood beside its progress, 'Open the finished study (bg run)' beside 'Batch cancelled')."""
+    bar = window.statusBar()
+    old = bar.findChild(QPushButton, "open_finished_study")
+    if old is not None:
+        bar.removeWidget(old)
+        old.setObjectName("")  # gone at once, though deleted later
+        old.deleteLater()
+
+
 def offer_finished_study(window, dialog, outcome) -> None:
     """A study has finished: it joins the recent list; when its dialog was closed (the study
     kept running in the background), the status bar offers to open it."""
@@ -326,10 +352,7 @@ def offer_finished_study(window, dialog, outcome) -> None:
     if dialog.isVisible():
         return
     bar = window.statusBar()
-    old = bar.findChild(QPushButton, "open_finished_study")  # an earlier study's offer
-    if old is not None:
-        bar.removeWidget(old)
-        old.deleteLater()
+    drop_offer(window)  # an earlier study's
     button = QPushButton(f"Open the finished study ({folder.name})", bar)
     button.setObjectName("open_finished_study")
     button.setToolTip(str(folder))
@@ -340,6 +363,9 @@ def offer_finished_study(window, dialog, outcome) -> None:
         open_study(window, folder)
     button.clicked.connect(open_it)
     bar.addPermanentWidget(button)
+    # The button names the study (its folder in the tooltip): the batch label saying it again
+    # and the folder in the message left "The batch stud…" at 1024x768.
+    window.batch_label.setText("")
     state = "was cancelled" if outcome.cancelled else "finished"
-    bar.showMessage(f"The batch study {state}: {outcome.rows:,} rows in {folder}. "
-                    "Ctrl+B shows its dialog.", 15000)
+    bar.showMessage(f"Batch study {state}: {outcome.rows:,} rows. Ctrl+B shows its dialog.",
+                    15000)

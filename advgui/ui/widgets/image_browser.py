@@ -304,6 +304,11 @@ class ImageBrowser(QWidget):
 
     def _verdict_arrived(self) -> None:
         self._fresh += 1
+        if self.proxy.rowCount() == 0 and self._fresh % 16 == 1:
+            # An empty grid has no row to move under the pointer: filter again, or "wrong only"
+            # after a model switch said "0 of 1,278 so far" with hundreds of wrong ones known.
+            self._applied()
+            return
         self.refresh.setEnabled(True)
         self.refresh.setToolTip(f"Filter and sort again with the {self._fresh:,} verdicts that "
                                 "arrived since (rows stay put while the folder is classified)")
