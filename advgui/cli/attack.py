@@ -40,7 +40,8 @@ def add_parser(sub) -> None:
 
 def cmd_attack(args: argparse.Namespace) -> int:
     attack = attack_from_settings(args.method, eps=args.eps, alpha=args.alpha, steps=args.steps,
-                                  seed=getattr(args, "seed", 0), queries=getattr(args, "queries", None))
+                                  seed=getattr(args, "seed", 0),
+                                  queries=getattr(args, "queries", None))
     if args.out.suffix.lower() != ".png":  # before the model loads: a typo should fail at once
         raise ValueError("adversarial images are saved losslessly: --out must end in .png")
     if not args.out.parent.is_dir():  # before the attack: its result would be lost

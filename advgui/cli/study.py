@@ -81,7 +81,8 @@ def study_config(args: argparse.Namespace) -> StudyConfig:
     return StudyConfig(
         folder=args.folder, out=args.out, per_tier=args.per_tier, methods=tuple(args.methods),
         targets=tuple(args.targets), eps=tuple(args.eps), alpha=args.alpha, steps=args.steps,
-        seed=args.seed, batch=args.batch, queries=getattr(args, "queries", None), thresholds=thresholds(args),
+        seed=args.seed, batch=args.batch, queries=getattr(args, "queries", None),
+        thresholds=thresholds(args),
         labels_csv=args.truth_labels, tiers=args.tiers, shard=args.shard,
         clean_from=args.clean_from, classify_only=args.classify_only,
         transfer_to=tuple(args.transfer_to or ()), destroy=tuple(args.destroy or ()))

@@ -1,6 +1,6 @@
 """Gradient-sign attacks and a gradient-free one (Square Attack): one attack a module, all
-subclasses of :class:`Attack` sharing its
-checked entry, the step record and the result; the registry makes them by name."""
+subclasses of :class:`Attack` sharing its checked entry, the step record and the result; the
+registry makes them by name."""
 
 from advgui.core.attacks.base import (Attack, AttackInvariantError, AttackResult, AttackRun,
                                       StepRecord, finish, run_to_end)
@@ -16,6 +16,6 @@ from advgui.core.attacks.targets import Target, TargetKind
 
 __all__ = ["Attack", "AttackInvariantError", "AttackResult", "AttackRun", "StepRecord", "finish",
            "run_to_end", "FastGradientSign", "IterativeGradientSign", "ProjectedGradientDescent",
-           "MomentumGradientSign", "RandomSignNoise", "SquareAttack", "ATTACKS", "METHODS", "STEPPED",
-           "attack_class",
-           "attack_from_settings", "make_attack", "kurakin_steps", "Target", "TargetKind"]
+           "MomentumGradientSign", "RandomSignNoise", "SquareAttack", "ATTACKS", "METHODS",
+           "STEPPED", "attack_class", "attack_from_settings", "make_attack", "kurakin_steps",
+           "Target", "TargetKind"]
