@@ -4,6 +4,7 @@ noise baseline beside it, and a study of it alone runs on a model whose gradient
 
 from __future__ import annotations
 
+import numpy as np
 import onnx
 
 from tests.helpers.cli import cli, rows
@@ -32,6 +33,18 @@ def test_square_runs_through_the_study_transfer_and_destruction(tmp_path) -> Non
         if r["target"] == "inverse":
             assert (q != "inf") == (r["top1_error_clean"] == "1")
     assert any(r["queries_to_flip"] != "inf" for r in square)
+    # queries.csv: per attack and tier, the flipped images and their median queries
+    table = {(r["target"], r["tier"]): r for r in rows(out / "queries.csv")}
+    assert {r["method"] for r in rows(out / "queries.csv")} == {"square"}
+    for target in ("inverse", "least-likely"):
+        mine = [r for r in square if r["target"] == target]
+        flips = sorted(int(r["queries_to_flip"]) for r in mine if r["queries_to_flip"] != "inf")
+        whole = table[target, "all"]
+        assert (int(whole["images"]), int(whole["flipped"])) == (len(mine), len(flips))
+        if flips:
+            assert float(whole["median_queries_flipped"]) == float(np.median(flips))
+    printed = cli("summary", out).stdout
+    assert "Queries to flip" in printed and "square  inverse" in printed
     # The same study again: each image's squares are drawn from its name, so the rows repeat.
     again = tmp_path / "again"
     cli(*study_args(folder, again, model, *args[args.index("--eps"):]), options=False)
