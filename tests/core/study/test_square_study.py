@@ -67,3 +67,11 @@ def test_a_square_study_runs_on_a_model_without_gradient_rules(tmp_path) -> None
     assert {r["method"] for r in found} == {"square", "noise"}
     assert all(r["status"] == "ok" for r in found)
     assert {r["method"] for r in rows(out / "summary.csv")} == {"square", "noise"}
+
+
+def test_the_dry_run_counts_square_as_forward_queries() -> None:
+    from advgui.core.study.cost_model import study_work
+
+    work = study_work(100, 10, [("square", 8.0, 1000), ("iterative", 8.0, 10)], targets=2)
+    assert (work["square eps 8"].forward, work["square eps 8"].gradient) == (20_000, 0)
+    assert work["iterative eps 8"].gradient == 200
