@@ -69,7 +69,8 @@ def new_manifest(classifier, config, attacks, started: float) -> dict:
         "device": c.device.describe(),
         "config": config.to_dict(),
         "attacks": [{"method": m, "eps": e, **({} if a.alpha is None else {"alpha": a.alpha}),
-                     "steps": a.steps} for m, e, a in attacks],
+                     "steps": a.steps, **({"queries": a.queries} if hasattr(a, "queries") else {})}
+                    for m, e, a in attacks],
         "versions": {"python": platform.python_version(), "numpy": np.__version__,
                      "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__,
                      "pillow": PIL.__version__},

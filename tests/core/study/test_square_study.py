@@ -4,6 +4,8 @@ noise baseline beside it, and a study of it alone runs on a model whose gradient
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import onnx
 
@@ -43,6 +45,9 @@ def test_square_runs_through_the_study_transfer_and_destruction(tmp_path) -> Non
         assert (int(whole["images"]), int(whole["flipped"])) == (len(mine), len(flips))
         if flips:
             assert float(whole["median_queries_flipped"]) == float(np.median(flips))
+    manifest = json.loads((out / "manifest.json").read_text())
+    # a step record a query below 50 queries
+    assert {"method": "square", "eps": 8.0, "steps": 40, "queries": 40} in manifest["attacks"]
     printed = cli("summary", out).stdout
     assert "Queries to flip" in printed and "square  inverse" in printed
     # The same study again: each image's squares are drawn from its name, so the rows repeat.
