@@ -30,6 +30,9 @@ def add_parser(sub) -> None:
     p.add_argument("--eps", type=float, default=8.0, help="L-inf budget in pixel levels 0-255")
     p.add_argument("--alpha", type=float, help="step size in pixel levels (default 1)")
     p.add_argument("--steps", type=int, help="iterations (default min(eps+4, 1.25 eps))")
+    p.add_argument("--queries", type=int,
+                   help="square: model queries at most (default 1000; gradient-free, so it runs "
+                        "on a model whose gradient cannot be built)")
     p.add_argument("--out", type=Path, required=True)
     add_model_arguments(p)
     p.set_defaults(func=cmd_attack)
@@ -37,7 +40,8 @@ def add_parser(sub) -> None:
 
 def cmd_attack(args: argparse.Namespace) -> int:
     attack = attack_from_settings(args.method, eps=args.eps, alpha=args.alpha, steps=args.steps,
-                                  seed=getattr(args, "seed", 0))
+                                  seed=getattr(args, "seed", 0),
+                                  queries=getattr(args, "queries", None))
     if args.out.suffix.lower() != ".png":  # before the model loads: a typo should fail at once
         raise ValueError("adversarial images are saved losslessly: --out must end in .png")
     if not args.out.parent.is_dir():  # before the attack: its result would be lost
@@ -48,7 +52,8 @@ def cmd_attack(args: argparse.Namespace) -> int:
     except ImageError as exc:
         raise ImageError(f"{args.image}: {exc}") from None
     clf = load_model(model_options(args))
-    clf.ensure_gradient()  # an unsupported operator is reported now, naming the node
+    if attack.uses_gradient:
+        clf.ensure_gradient()  # an unsupported operator is reported now, naming the node
     target = Target.parse(args.target, clf.num_classes)
     pixels = clf.preprocessing.load(image_in)
     x = clf.preprocessing.to_model(pixels[None])
@@ -78,5 +83,9 @@ def cmd_attack(args: argparse.Namespace) -> int:
     print("\n".join(top5_lines(clf, result.pixel_probabilities[0])))
     linf, l2, psnr = norms(pixels, result.pixels[0])
     print(f"perturbation: Linf {linf} levels, L2 {l2:.1f} levels, PSNR {psnr:.2f} dB")
+    if result.queries_used is not None:
+        flip = int(result.queries_to_flip[0])
+        print(f"queries: {int(result.queries_used[0])} of {attack.queries}; top-1 changed "
+              + (f"at query {flip}" if flip > 0 else "at none"))
     print(f"saved {args.out}")
     return 0

@@ -89,7 +89,7 @@ def dry_run(options: ModelOptions, config: StudyConfig) -> int:
     destroy_scorers(clf, config)
     targets = len({str(Target.parse(t, clf.num_classes)) for t in config.targets})
     attacks = [] if config.classify_only else [
-        (m, e, a.steps) for m, e, a in config.attacks()]
+        (m, e, getattr(a, "queries", a.steps)) for m, e, a in config.attacks()]
     work = study_work(classify, sampled, attacks, targets)
     fwd = conv_flops(clf.model, {"N": 1}) / 1e9
     grad_model, _ = build_gradient_model(clf.model, (3, clf.size, clf.size))

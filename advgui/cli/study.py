@@ -29,13 +29,16 @@ def add_parser(sub) -> None:
     p.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), choices=METHODS,
                    help="fast, iterative (the seed's two, the default), pgd (Madry et al. 2018: "
                         "random start, alpha 2, 10 steps), momentum (MI-FGSM, Dong et al. 2018: "
-                        "decay 1, 10 steps, alpha eps/10)")
+                        "decay 1, 10 steps, alpha eps/10), noise (the control), square (Square "
+                        "Attack, Andriushchenko et al. 2020: gradient-free, --queries per image)")
     p.add_argument("--targets", nargs="+", default=["least-likely", "inverse"])
     p.add_argument("--eps", nargs="+", default=["8"],
                    help="pixel levels 0-255: 4 8 16, or 4,8,16 (the window's convention too)")
     p.add_argument("--alpha", type=float)
     p.add_argument("--steps", type=int)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--queries", type=int,
+                   help="square: model queries per image (default 1000)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--truth", "--labels-csv", dest="truth_labels", type=Path, metavar="FILE",
                    help="ground truth: labels.csv (file,class_index), Caffe val.txt or Kaggle "
@@ -81,7 +84,8 @@ def study_config(args: argparse.Namespace) -> StudyConfig:
         folder=args.folder, out=args.out, per_tier=args.per_tier, methods=tuple(args.methods),
         targets=tuple(args.targets), eps=tuple(parse_eps_list(" ".join(map(str, args.eps)))),
         alpha=args.alpha, steps=args.steps,
-        seed=args.seed, batch=args.batch, thresholds=thresholds(args),
+        seed=args.seed, batch=args.batch, queries=getattr(args, "queries", None),
+        thresholds=thresholds(args),
         labels_csv=args.truth_labels, tiers=args.tiers, shard=args.shard,
         clean_from=args.clean_from, classify_only=args.classify_only,
         transfer_to=tuple(args.transfer_to or ()), destroy=tuple(args.destroy or ()))

@@ -46,3 +46,15 @@ def tiny_classifier_model(seed: int = 0, classes: int = 10) -> onnx.ModelProto:
 def images(n: int = 3, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return PRE.to_model(rng.integers(0, 256, size=(n, SIZE, SIZE, 3)).astype(np.uint8))
+
+
+def no_gradient_model(seed: int = 0) -> onnx.ModelProto:
+    """The tiny classifier with a Sin on its logits: an operator outside the gradient rules, so
+    it classifies but its gradient graph cannot be built."""
+    model = tiny_classifier_model(seed=seed)
+    out = model.graph.output[0].name
+    for node in model.graph.node:
+        if node.output[0] == out:
+            node.output[0] = "pre_sin"
+    model.graph.node.append(helper.make_node("Sin", ["pre_sin"], [out], name="odd_sin"))
+    return model

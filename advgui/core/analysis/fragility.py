@@ -36,7 +36,8 @@ FAST_GRID = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 32, 48, 64)
 # Forward runs of the search at most: every level (8-bit and float images in one run), then the
 # bisection of the float measure to 1/64 level.
 FAST_SEARCH_RUNS = FAST_MAX + 6
-UNMEASURED = ("pgd", "noise")  # no fragility measure: the first flip is at the ball's radius
+UNMEASURED = ("pgd", "noise", "square")  # no eps-to-flip: the first flip is at the radius
+# (square: its stripes move every pixel by eps at query 1; its measure is queries_to_flip)
 MEASURES = {
     "fast": "smallest 8-bit level 1-64 whose rounded one-step image flips the top-1",
     "fast_float": "smallest real eps (to 1/64 level) whose float one-step image flips the top-1",

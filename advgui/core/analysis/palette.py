@@ -5,6 +5,7 @@ from __future__ import annotations
 
 TIERS = {"high": "#2e9d5b", "medium": "#e0a321", "low": "#d0473c"}
 METHODS = {"iterative": "#d0473c", "fast": "#2060d0", "pgd": "#2e8b57", "momentum": "#8e44ad",
+           "square": "#e07b00",  # the gradient-free attack
            "noise": "#999999"}  # the control: grey, beside the attacks
 OTHER = "#555555"  # a method this palette does not know (a later one)
 

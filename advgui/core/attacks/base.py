@@ -58,6 +58,10 @@ class AttackResult:
     problems: list[str]  # per image: "" or why the result is not trustworthy
     # [N] L-infinity (pixel levels) of the image at the first flipped step; inf if none
     first_flip_linf: np.ndarray | None = None
+    # [N] for a query-based attack: the query at which the top-1 first changed (-1 if never),
+    # and the queries each image used; None for the gradient attacks
+    queries_to_flip: np.ndarray | None = None
+    queries_used: np.ndarray | None = None
 
 
 class AttackInvariantError(AssertionError):
@@ -122,6 +126,7 @@ class Attack(ABC):
     name: ClassVar[str]
     is_iterative: ClassVar[bool]  # several steps of size alpha (so alpha/steps can be chosen)
     uses_random_start: ClassVar[bool] = False  # starts from a point drawn per image from its key
+    uses_gradient: ClassVar[bool] = True  # False: forward passes only (any model that classifies)
 
     eps: float  # radius of the L-infinity ball, pixel levels 0-255
     alpha: float | None  # step size in pixel levels; None for a single step of size eps

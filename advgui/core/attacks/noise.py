@@ -25,6 +25,7 @@ class RandomSignNoise(Attack):
     name: ClassVar[str] = "noise"
     is_iterative: ClassVar[bool] = False
     uses_random_start: ClassVar[bool] = True  # the whole perturbation is drawn from the key
+    uses_gradient: ClassVar[bool] = False  # a coin per pixel: runs on any model that classifies
 
     def __init__(self, *, eps: float = 8.0, seed: int = 0) -> None:
         self.eps = check_eps(eps)

@@ -15,10 +15,11 @@ from advgui.core.attacks.iterative import IterativeGradientSign
 from advgui.core.attacks.momentum import MomentumGradientSign
 from advgui.core.attacks.noise import RandomSignNoise
 from advgui.core.attacks.pgd import ProjectedGradientDescent
+from advgui.core.attacks.square import SquareAttack
 
 ATTACKS: Mapping[str, type[Attack]] = MappingProxyType({
     cls.name: cls for cls in (FastGradientSign, IterativeGradientSign, ProjectedGradientDescent,
-                              MomentumGradientSign, RandomSignNoise)})
+                              MomentumGradientSign, RandomSignNoise, SquareAttack)})
 METHODS: tuple[str, ...] = tuple(ATTACKS)
 # methods with a step size and a number of steps
 STEPPED: tuple[str, ...] = tuple(name for name, cls in ATTACKS.items() if cls.is_iterative)
@@ -45,7 +46,7 @@ def make_attack(name: str, /, **params: float | int | None) -> Attack:
 
 def attack_from_settings(name: str, /, **settings: float | int | None) -> Attack:
     """One attack from settings shared by several methods (a study's or the CLI's eps, alpha,
-    steps and seed): each method takes those it has, so the fast method ignores alpha and steps
-    and only a random start uses the seed."""
+    steps, queries and seed): each method takes those it has, so the fast method ignores alpha
+    and steps, only a random start uses the seed and only Square Attack the query budget."""
     accepted = attack_class(name).hyperparameters()
     return make_attack(name, **{k: v for k, v in settings.items() if k in accepted})

@@ -43,9 +43,9 @@ class GradientResult:
 _IR_LIMIT = re.compile(r"Unsupported model IR version: (\d+), max supported IR version: (\d+)")
 
 # What a model without a gradient rule can still do, for the refusal.
-STILL_WORKS = ("classification (advgui-cli classify, study --classify-only) and transfer scoring "
-               "(--transfer-to) still work; README 'The gradient graph' lists the supported "
-               "operators")
+STILL_WORKS = ("classification (advgui-cli classify, study --classify-only), transfer scoring "
+               "(--transfer-to) and the gradient-free Square Attack (--method square) still "
+               "work; README 'The gradient graph' lists the supported operators")
 
 
 class Classifier:

@@ -24,6 +24,7 @@ IMAGE_COLUMNS = [
     # Appended by later releases (an older images.csv reads with these cells empty):
     "eps_to_flip_float",  # the fast attack's float-domain eps-to-flip, to 1/64 level
     "adversarial_sha256",  # SHA-256 of the PNG's bytes as the study wrote them (merge checks it)
+    "queries_to_flip",  # a query-based attack's model queries until the top-1 changed; inf: never
 ]
 # The columns every images.csv a release wrote has (study_id aside: the oldest had none).
 REQUIRED_IMAGE_COLUMNS = [c for c in IMAGE_COLUMNS[:IMAGE_COLUMNS.index("study_id")]]
@@ -58,8 +59,9 @@ DESTROY_SUMMARY_COLUMNS = ["transform", "tier", "method", "target", "eps", "imag
 
 _INT_COLUMNS = ("truth", "clean_top1", "target_class", "adv_top1", "steps", "first_flip_step", "linf")
 _FLOAT_COLUMNS = ("clean_top1_probability", "adv_top1_probability", "l2", "eps_to_flip",
-                  "eps_to_flip_float")
-_MAY_BE_EMPTY = ("eps_to_flip", "eps_to_flip_float")  # not measured (older studies, other methods)
+                  "eps_to_flip_float", "queries_to_flip")
+# not measured (older studies, other methods)
+_MAY_BE_EMPTY = ("eps_to_flip", "eps_to_flip_float", "queries_to_flip")
 _FLAG_COLUMNS = ("top1_error_clean", "top5_error_clean")
 _TRUTH_FLAGS = ("truth_in_clean_top5", "top1_error_truth", "top5_error_truth")
 TIERS = {t.value for t in Tier}

@@ -45,13 +45,16 @@ class Rates:
 def study_work(images: int, sampled: int, attacks: list[tuple[str, float, int]],
                targets: int, transfer_models: int = 0,
                flip_search: int = FLIP_SEARCH_TYPICAL) -> dict[str, Work]:
-    """Evaluations by phase. ``attacks``: (method, eps, steps); transfer models score every
-    adversarial image once each (forward runs of other models, counted like ours)."""
+    """Evaluations by phase. ``attacks``: (method, eps, steps; square: its query budget, each a
+    forward run, the worst case); transfer models score every adversarial image once each
+    (forward runs of other models, counted like ours)."""
     out = {"classify": Work(images, 0)}
     for method, eps, steps in attacks:
         n = sampled * targets
         if method == "fast":
             work = Work(n * (1 + flip_search), n)
+        elif method == "square":  # gradient-free: ``steps`` is its query budget (the worst case)
+            work = Work(n * steps, 0)
         else:
             work = Work(n, n * steps)
         if transfer_models:

@@ -13,6 +13,7 @@ from typing import Callable, Generator
 
 import numpy as np
 
+from advgui.core.attacks import attack_class
 from advgui.core.model.classifier import Classifier
 from advgui.core.model.hashing import sha256_file
 from advgui.core.model.images import load_batch
@@ -120,6 +121,8 @@ class Study:
             "seed": cfg.seed, "per_tier": cfg.per_tier,
             "alpha": 1.0 if cfg.alpha is None else cfg.alpha,  # --alpha 1 is the default
             "steps": cfg.steps,
+            # only when set: a study from before the query budget existed keeps its id
+            **({"queries": cfg.queries} if cfg.queries is not None else {}),
             "class_ids": hashlib.sha256("\n".join(c.classes.ids).encode()).hexdigest()[:16],
         }))
 
@@ -278,7 +281,8 @@ class Study:
         is the first thing written (it proves the folder writable): a run killed at any later
         point leaves a folder that is recognisably a study."""
         cfg = self.config
-        self.classifier.ensure_gradient()
+        if any(attack_class(m).uses_gradient for m in cfg.methods) and not cfg.classify_only:
+            self.classifier.ensure_gradient()  # a gradient-free study runs on any classifier
         check_out_folder(cfg.out)
         if cfg.out.is_symlink() and not cfg.out.exists():
             raise OutputError(f"--out {cfg.out} is a link to {os.readlink(cfg.out)}, which does "

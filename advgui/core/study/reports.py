@@ -13,6 +13,7 @@ import numpy as np
 from advgui import __version__
 
 from advgui.core.analysis.fragility import CORRELATION_COLUMNS, FRAGILITY_COLUMNS, fragility_rows
+from advgui.core.analysis.queries import QUERIES_COLUMNS, queries_rows
 from advgui.core.analysis.plots import plot_error_by_tier, plot_error_vs_eps, plot_fragility
 from advgui.core.records.row_log import write_csv
 from advgui.core.records.safe_write import atomic_write_json
@@ -32,6 +33,9 @@ def write_reports(out: Path, rows: list[dict], manifest: dict, title: str) -> li
     # its figures say in the panel why one is empty.
     write_csv(out / "fragility.csv", FRAGILITY_COLUMNS, bins)
     write_csv(out / "fragility_correlation.csv", CORRELATION_COLUMNS, correlations)
+    queries = queries_rows(rows)
+    if queries:  # a query-based attack's queries-to-flip (Square Attack), per tier
+        write_csv(out / "queries.csv", QUERIES_COLUMNS, queries)
     plot_fragility(bins, correlations, out / "fragility.png", title)
     plot_error_vs_eps(summary, out / "error_vs_eps.png", title)  # not for one eps: no curve
     plot_error_by_tier(summary, out / "error_by_tier.png", title)
@@ -65,7 +69,8 @@ def new_manifest(classifier, config, attacks, started: float) -> dict:
         "device": c.device.describe(),
         "config": config.to_dict(),
         "attacks": [{"method": m, "eps": e, **({} if a.alpha is None else {"alpha": a.alpha}),
-                     "steps": a.steps} for m, e, a in attacks],
+                     "steps": a.steps, **({"queries": a.queries} if hasattr(a, "queries") else {})}
+                    for m, e, a in attacks],
         "versions": {"python": platform.python_version(), "numpy": np.__version__,
                      "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__,
                      "pillow": PIL.__version__},

@@ -34,6 +34,8 @@ def norms(clean: np.ndarray, adv: np.ndarray) -> tuple[int, float, float]:
 def image_row(classifier: Classifier, clean_row: dict, method: str, target: Target, eps: float,
               attack, result: AttackResult, j: int, pixels: np.ndarray, png: str,
               eps_to_flip: float | None = None, eps_to_flip_float: float | None = None) -> dict:
+    """The row of image ``j`` of ``result``; ``queries_to_flip`` comes from the result (a
+    query-based attack's; empty for the gradient attacks, "inf" when it never flipped)."""
     names = classifier.classes.names
     clean, adv = result.clean_probabilities[j], result.pixel_probabilities[j]
     truth = int(clean_row["truth"])
@@ -63,4 +65,12 @@ def image_row(classifier: Classifier, clean_row: dict, method: str, target: Targ
         "psnr": f"{psnr:.2f}", "adversarial_png": png,
         "status": "error" if result.problems[j] else "ok", "error": result.problems[j],
         "eps_to_flip_float": "" if eps_to_flip_float is None else f"{eps_to_flip_float:.6g}",
+        "queries_to_flip": _queries(result.queries_to_flip, j),
     }
+
+
+def _queries(queries_to_flip: np.ndarray | None, j: int) -> str:
+    if queries_to_flip is None:
+        return ""
+    value = float(queries_to_flip[j])
+    return "inf" if value < 0 or math.isinf(value) else f"{int(value)}"

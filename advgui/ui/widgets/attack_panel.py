@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDoubleSpinBo
                                QHBoxLayout, QLabel, QMessageBox, QPushButton, QSpinBox, QWidget)
 from superqt import QSearchableComboBox
 
-from advgui.core.attacks import STEPPED, make_attack
+from advgui.core.attacks import STEPPED, attack_class, make_attack
 from advgui.core.attacks.params import eps_units
 from advgui.ui.widgets.eliding_combo import fit_combo
 
@@ -56,6 +56,7 @@ class AttackPanel(QGroupBox):
         self.method.addItem("Fast gradient sign (Goodfellow 2014)", "fast")
         self.method.addItem("PGD: random start (Madry 2018)", "pgd")
         self.method.addItem("Momentum, MI-FGSM (Dong 2018)", "momentum")
+        self.method.addItem("Square: gradient-free, 1,000 queries (Andriushchenko 2020)", "square")
         self.target = QComboBox()
         for label, key in TARGETS:
             self.target.addItem(label, key)
@@ -151,10 +152,13 @@ class AttackPanel(QGroupBox):
             self.steps.setValue(defaults.steps)
         self.picker.setEnabled(self.target.currentData() == "class")
         self.eps_units.setText(eps_units(self.eps.value(), self._std))
+        if hasattr(self, "_running"):
+            self.set_running(self._running)  # a gradient-free method runs where others cannot
 
     def set_running(self, running: bool) -> None:
         self._running = running
-        self.run.setEnabled(not running and not self.unavailable.text())
+        gradient_free = not attack_class(self.method.currentData()).uses_gradient
+        self.run.setEnabled(not running and (not self.unavailable.text() or gradient_free))
         self.cancel.setEnabled(running)
 
     def set_unavailable(self, reason: str) -> None:

@@ -156,14 +156,14 @@ def attack_image(clf: Classifier, request: AttackRequest, gate: StepGate
     (cancelled: checked, with the step-by-step permit, between two steps)."""
     gate.drain()
     try:
-        if not clf.has_gradient:  # a model without gradient rules: the panel says why
+        attack = attack_from_settings(request.method, eps=request.eps, alpha=request.alpha,
+                                      steps=request.steps)
+        if attack.uses_gradient and not clf.has_gradient:  # no gradient rules: the panel says why
             try:
                 clf.ensure_gradient()
             except ModelError as exc:
                 yield ModelWarning(str(exc))
                 return str(exc)
-        attack = attack_from_settings(request.method, eps=request.eps, alpha=request.alpha,
-                                      steps=request.steps)
         target = Target.parse(request.target, clf.num_classes)
         pixels = clf.preprocessing.load(load_rgb(Path(request.path)))
         x = clf.preprocessing.to_model(pixels[None])

@@ -96,7 +96,7 @@ def test_image_keys_must_name_every_image(clf) -> None:
 
 def test_the_registry_is_typed_and_derives_the_method_lists() -> None:
     assert METHODS == tuple(ATTACKS) == ("fast", "iterative", "pgd", "momentum",
-                                               "noise")
+                                               "noise", "square")
     assert STEPPED == ("iterative", "pgd", "momentum")
     for name, cls in ATTACKS.items():
         assert issubclass(cls, Attack) and cls.name == name
@@ -105,7 +105,7 @@ def test_the_registry_is_typed_and_derives_the_method_lists() -> None:
         assert (attack.alpha is None) == (not cls.is_iterative)
         with pytest.raises(TypeError):
             cls(8)  # hyper-parameters are keyword-only
-    assert [n for n, c in ATTACKS.items() if c.uses_random_start] == ["pgd", "noise"]
+    assert [n for n, c in ATTACKS.items() if c.uses_random_start] == ["pgd", "noise", "square"]
     with pytest.raises(TypeError):
         ATTACKS["deepfool"] = FastGradientSign  # type: ignore[index]
 

@@ -16,7 +16,7 @@ EVERY_FIELD = dict(
     targets=("inverse",), eps=(2.0, 16.0), alpha=0.5, steps=9, seed=4, batch=5,
     thresholds=TierThresholds(high_min=0.6, medium_min=0.2), labels_csv=Path("/labels.csv"),
     tiers="quantile", shard="2/3", clean_from=Path("/classified"), classify_only=False,
-    transfer_to=("resnet", "/m/other.onnx"), destroy=("jpeg:75", "blur:1"))
+    transfer_to=("resnet", "/m/other.onnx"), destroy=("jpeg:75", "blur:1"), queries=300)
 
 
 def test_every_field_round_trips_through_json() -> None:
