@@ -56,7 +56,8 @@ def _why_empty(rows: list[dict], record, kept: list[dict], missing: int) -> str:
     if not rows:
         return "no attack rows: nothing to project"
     if not any(r["status"] == "ok" for r in rows):
-        return f"all {count_noun(len(rows), 'attack row')} are errors: nothing to project"
+        return ("its one attack row is an error" if len(rows) == 1 else
+                f"all {len(rows):,} attack rows are errors") + ": nothing to project"
     if record is None:
         return (f"no {FEATURES_FILE} in this folder: the features were not recorded (a study "
                 "run before advgui recorded them, or a merged study: a merge does not combine "
