@@ -6,6 +6,7 @@ feature_projection.json (the tensor, the explained variance, what was left out a
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,8 @@ def pca_2d(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     centred = vectors.astype(np.float64) - vectors.astype(np.float64).mean(axis=0)
     _, s, vt = np.linalg.svd(centred, full_matrices=False)
     total = float((s ** 2).sum())
-    k = min(2, len(s))
+    # a direction with no variance beyond float rounding (one image: one arrow) is no component
+    k = int(min(2, np.sum(s > (s[0] if len(s) else 0) * 1e-7)))
     coords = np.zeros((len(vectors), 2))
     coords[:, :k] = centred @ vt[:k].T
     ratio = np.zeros(2)
@@ -162,5 +164,8 @@ def _draw(points: list[dict], meta: dict, path: Path, title: str) -> None:
     if meta["rows_without_features"] and points:
         notes.append(f"{count_noun(meta['rows_without_features'], 'attack row')} without "
                      "features left out")
-    fig.suptitle(f"{title}\n" + "; ".join(notes), fontsize=9)
+    if not points:
+        notes = ["penultimate-feature projection (PCA)"]
+    # wrapped to the figure's width: a one-panel figure is narrow
+    fig.suptitle(f"{title}\n" + textwrap.fill("; ".join(notes), 30 + 55 * cols), fontsize=9)
     _save(fig, path)
