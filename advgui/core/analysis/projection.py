@@ -62,8 +62,8 @@ def _why_empty(rows: list[dict], record, kept: list[dict], missing: int) -> str:
                 f"all {len(rows):,} attack rows are errors") + ": nothing to project"
     if record is None:
         return (f"no {FEATURES_FILE} in this folder: the features were not recorded (a study "
-                "run before advgui recorded them, or a merged study: a merge does not combine "
-                "its parts' features)")
+                "run before advgui recorded them, or a merge of parts that did not all record "
+                "them with one model)")
     if record.unavailable:
         return f"no features: {record.unavailable}"
     if not kept:

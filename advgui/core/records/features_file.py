@@ -73,3 +73,33 @@ def read_features(path: Path) -> FeatureRecord | None:
     except (OSError, ValueError, KeyError):
         return None
     return record
+
+
+def merge_features(folders: list[Path], out: Path, rows: list[dict]) -> bool:
+    """A merge's features.npz: the parts' records joined, kept to the merged rows. Only when
+    every part has one, of the same tensor and model, and no two disagree on an entry; else
+    none is written (the projection then says the features were not combined, never mixes)."""
+    path = out / FEATURES_FILE
+    records = [read_features(f / FEATURES_FILE) for f in folders]
+    merged = FeatureRecord()
+    usable = bool(records) and all(r is not None and not r.unavailable for r in records)
+    if usable:
+        merged.tensor, merged.model_sha256 = records[0].tensor, records[0].model_sha256
+        for r in records:
+            if (r.tensor, r.model_sha256) != (merged.tensor, merged.model_sha256):
+                usable = False
+                break
+            for mine, theirs in ((merged.clean, r.clean), (merged.adversarial, r.adversarial)):
+                for k, v in theirs.items():
+                    if k in mine and not np.array_equal(mine[k], v):
+                        usable = False
+                    mine[k] = v
+    if not usable:
+        path.unlink(missing_ok=True)
+        return False
+    files = {r["file"] for r in rows}
+    wanted = {(row_key(r), r.get("adversarial_sha256", "")) for r in rows if r["status"] == "ok"}
+    merged.clean = {f: v for f, v in merged.clean.items() if f in files}
+    merged.adversarial = {k: v for k, v in merged.adversarial.items() if k in wanted}
+    write_features(path, merged)
+    return True

@@ -141,7 +141,7 @@ def test_a_folder_without_features_says_so(tmp_path) -> None:
              "method": "fast", "target": "inverse", "eps": "4", "tier": "high"}]
     meta = plot_feature_projection(rows, tmp_path, "merged")
     assert meta["empty"].startswith("no features.npz in this folder")
-    assert "merged study" in meta["empty"]
+    assert "merge of parts" in meta["empty"]
     assert (tmp_path / "feature_projection.png").stat().st_size > 0
 
 
@@ -150,3 +150,26 @@ def test_pca_of_points_on_a_line_has_one_component() -> None:
     coords, ratio = pca_2d(line)
     assert ratio.tolist() == pytest.approx([1.0, 0.0])
     assert np.abs(np.diff(coords[:, 0])).tolist() == pytest.approx([5.0] * 4)
+
+
+def test_a_merge_joins_its_shards_features_and_refuses_to_mix(tmp_path) -> None:
+    model, folder, whole = model_and_images(tmp_path)
+    args = ("--methods", "fast", "--targets", "inverse", "--per-tier", "4")
+    cli(*study_args(folder, whole, model, *args), options=False)
+    parts = [tmp_path / f"part{k}" for k in (1, 2)]
+    for k, part in enumerate(parts, 1):
+        cli(*study_args(folder, part, model, *args, "--shard", f"{k}/2"), options=False)
+    merged = tmp_path / "merged"
+    cli("merge", *parts, "--out", merged)
+    meta, points = _record(merged)
+    assert meta["arrows"] == len(points) == _record(whole)[0]["arrows"] > 0
+    joined, alone = read_features(merged / "features.npz"), read_features(whole / "features.npz")
+    assert joined.adversarial.keys() == alone.adversarial.keys()
+    for key, value in alone.adversarial.items():
+        np.testing.assert_allclose(joined.adversarial[key], value, rtol=1e-5, atol=1e-6)
+    # a part without its record: the merged folder has none, and its figure says why
+    (parts[1] / "features.npz").unlink()
+    again = tmp_path / "merged-again"
+    cli("merge", *parts, "--out", again)
+    assert not (again / "features.npz").exists()
+    assert _record(again)[0]["empty"].startswith("no features.npz in this folder")
