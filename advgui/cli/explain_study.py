@@ -1,11 +1,9 @@
 """advgui-cli explain-study: for a study, where in the network clean and adversarial images part.
 
-Writes beside the study's reports:
-- feature_projection.png / .csv: each image's penultimate features, clean and adversarial,
-  projected to 2-D by PCA (fitted on all of them), an arrow from clean to adversarial, coloured
-  by the image's confidence tier; the CSV holds every point drawn.
+Writes into its own --out folder (never into the study: a study folder has one writer, its study):
 - divergence_by_tier.png / .csv: per tier, the mean relative L2 and cosine of every block
   (docs/explain.md), so the seed's question gets one more angle: do confident images part later?
+The study's own feature_projection.png (its features phase) is the 2-D view of the same rows.
 Reads the study's rows and images; never changes its records.
 """
 
@@ -26,9 +24,11 @@ TIERS = ("high", "medium", "low")
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("explain-study", help="feature projection and layer divergence per tier "
-                                             "of a study's clean and adversarial images")
-    p.add_argument("study", type=Path, help="the study folder")
+    p = sub.add_parser("explain-study", help="layer divergence per tier of a study's clean and "
+                                             "adversarial images")
+    p.add_argument("study", type=Path, help="the study folder (read only)")
+    p.add_argument("--out", type=Path, required=True,
+                   help="where divergence_by_tier.png and .csv go (outside the study folder)")
     p.add_argument("--method", help="which method's adversarials (default: the first row's)")
     p.add_argument("--eps", help="which eps (default: the first row's)")
     p.add_argument("--images", type=Path, help="the folder the study read (default: the one in "
@@ -66,37 +66,26 @@ def cmd_explain_study(args: argparse.Namespace) -> int:
     if want and want != clf.sha256:
         raise ValueError(f"{study} was run with another model (sha256 {want[:12]}…); give it "
                          "with --model")
+    out = args.out
+    if out.resolve() == study.resolve() or study.resolve() in out.resolve().parents:
+        raise ValueError(f"{out}: inside the study folder; its only writer is its study")
     explainer = Explainer(clf)
     parts = explainer.parts
-    if parts.features is None:
-        raise ValueError(f"{clf.name}: no penultimate features found (no final Gemm/MatMul)")
     names = tuple(b.name for b in parts.blocks)
     pre = clf.preprocessing
-    feats, divs, kept = [], [], []
+    divs, kept = [], []
     bar = ProgressBar(len(rows), "explain-study")
     for row in rows:
         clean = pre.to_model(pre.load(load_rgb(images / row["file"]))[None])[0]
         adv_pixels = np.asarray(load_rgb(study / row["adversarial_png"]))
         adv = pre.to_model(adv_pixels[None])[0]
         a_clean, a_adv = explainer.activations(clean), explainer.activations(adv)
-        feats.append((a_clean[-1].ravel(), a_adv[-1].ravel()))
         divs.append(divergence(names, a_clean, a_adv))
         kept.append(row)
         bar.update()
     bar.close()
-    # PCA of all clean and adversarial features together (centred, by SVD).
-    stacked = np.concatenate([np.stack([f[0] for f in feats]), np.stack([f[1] for f in feats])])
-    centred = stacked - stacked.mean(axis=0)
-    _, singular, vt = np.linalg.svd(centred, full_matrices=False)
-    xy = centred @ vt[:2].T
-    explained = (singular[:2] ** 2).sum() / max((singular ** 2).sum(), 1e-300)
     n = len(kept)
     method, eps = kept[0]["method"], kept[0]["eps"]
-    proj_rows = [{"file": r["file"], "tier": r["tier"], "target": r["target"],
-                  "clean_top1": r["clean_top1_name"], "adv_top1": r["adv_top1_name"],
-                  "clean_x": f"{xy[i, 0]:.6g}", "clean_y": f"{xy[i, 1]:.6g}",
-                  "adv_x": f"{xy[n + i, 0]:.6g}", "adv_y": f"{xy[n + i, 1]:.6g}"}
-                 for i, r in enumerate(kept)]
     tier_rows = []
     for tier in TIERS:
         mine = [d for d, r in zip(divs, kept) if r["tier"] == tier]
@@ -106,14 +95,11 @@ def cmd_explain_study(args: argparse.Namespace) -> int:
                                   "mean_relative_l2": f"{np.nanmean([d.relative_l2[b] for d in mine]):.6g}",
                                   "mean_cosine": f"{np.nanmean([d.cosine[b] for d in mine]):.6g}"})
     title = f"{clf.name}, {method} eps {eps}, {n} images"
-    atomic_write_bytes(study / "feature_projection.csv", _csv(proj_rows).encode())
-    atomic_write_bytes(study / "divergence_by_tier.csv", _csv(tier_rows).encode())
-    atomic_write_bytes(study / "feature_projection.png",
-                       _projection_png(xy, kept, explained, parts.features.name, title))
-    atomic_write_bytes(study / "divergence_by_tier.png", _profile_png(tier_rows, names, title))
-    for name in ("feature_projection.png", "feature_projection.csv", "divergence_by_tier.png",
-                 "divergence_by_tier.csv"):
-        print(f"saved {study / name}")
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out / "divergence_by_tier.csv", _csv(tier_rows).encode())
+    atomic_write_bytes(out / "divergence_by_tier.png", _profile_png(tier_rows, names, title))
+    for name in ("divergence_by_tier.png", "divergence_by_tier.csv"):
+        print(f"saved {out / name}")
     return 0
 
 
@@ -139,27 +125,6 @@ def _png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()
-
-
-def _projection_png(xy, rows, explained, layer, title) -> bytes:
-    from advgui.core.analysis.palette import TIERS as COLOURS  # noqa: PLC0415
-
-    n = len(rows)
-    fig = _figure()
-    ax = fig.add_subplot()
-    for i, r in enumerate(rows):
-        colour = COLOURS.get(r["tier"], "#555555")
-        ax.annotate("", xy=xy[n + i], xytext=xy[i],
-                    arrowprops={"arrowstyle": "->", "color": colour, "lw": 1.0, "alpha": 0.8})
-        ax.plot(*xy[i], "o", color=colour, ms=4)
-    for tier in TIERS:
-        ax.plot([], [], "o-", color=COLOURS[tier], label=f"{tier} ({sum(r['tier'] == tier for r in rows)})")
-    ax.legend(title="tier: clean (dot) → adversarial (arrow head)", fontsize=8)
-    ax.set_xlabel("PC 1")
-    ax.set_ylabel("PC 2")
-    ax.set_title(f"Penultimate features '{layer}', PCA of clean and adversarial "
-                 f"({100 * explained:.0f} % of the variance)\n{title}", fontsize=10)
-    return _png(fig)
 
 
 def _profile_png(tier_rows, names, title) -> bytes:

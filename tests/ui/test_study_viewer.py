@@ -271,3 +271,24 @@ def test_the_top5_names_classes_with_another_model_in_the_window(qtbot, finished
     assert viewer.adversarial_top5.text().split("<br>")[0].startswith(row["adv_top1_name"] + ":")
     assert viewer.clean_top5.text().split("<br>")[0].startswith(row["clean_top1_name"] + ":")
     viewer.close()
+def test_the_viewer_shows_the_feature_projection(qtbot, finished_study, tmp_path) -> None:
+    """Issue 27: the study's feature_projection.png in its own figure tab, at the file's size
+    where it fits; a study without one says so in the tab."""
+    import shutil  # noqa: PLC0415
+
+    from PySide6.QtGui import QImage  # noqa: PLC0415
+
+    viewer = _viewer(qtbot, finished_study)
+    titles = [viewer.figures.tabText(i) for i in range(viewer.figures.count())]
+    assert "Feature projection" in titles
+    viewer.figures.setCurrentIndex(titles.index("Feature projection"))
+    shown = viewer.figure_labels["feature_projection.png"].pixmap()
+    image = QImage(str(finished_study / "feature_projection.png"))
+    assert not shown.isNull() and not image.isNull()
+    assert abs(shown.width() / shown.height() - image.width() / image.height()) < 0.02
+    older = tmp_path / "older"
+    shutil.copytree(finished_study, older)
+    (older / "feature_projection.png").unlink()
+    viewer = _viewer(qtbot, older)
+    text = viewer.figure_labels["feature_projection.png"].text()
+    assert text.startswith("No feature_projection.png in this folder") and "before" in text

@@ -32,6 +32,7 @@ from advgui.core.records.folder import (StudyLock, check_out_folder, folders_to_
 from advgui.core.study.batch import BatchAttacker
 from advgui.core.records.identity import (PARTIAL_CLEAN, check_clean_record, check_folder,
                                           check_inputs, preprocessing_definition, study_id)
+from advgui.core.study.feature_record import record_features
 from advgui.core.study.parts import check_part, import_clean
 from advgui.core.study.extras import (SCORINGS, PairLog, check_transfer_record, destroy_scorers,
                                       transfer_scorers)
@@ -217,8 +218,8 @@ class Study:
     # phases in INTERRUPTIBLE stop on a cancel (should_stop) or a failed write and keep what is
     # finished; the phases after them then close the files and write the reports as usual.
     PHASES = ("extras", "lock", "identity", "manifest", "extra_logs", "classify", "resume_checks", "catch_up",
-              "attack", "close", "reports")
-    INTERRUPTIBLE = ("classify", "resume_checks", "catch_up", "attack")
+              "attack", "features", "close", "reports")
+    INTERRUPTIBLE = ("classify", "resume_checks", "catch_up", "attack", "features")
     # A run that fails in these phases has done no work: it is a refusal (a mistyped transfer
     # model, a foreign --clean-from...), and the output folders it created are removed again.
     BEFORE_WORK = ("lock", "identity", "manifest", "extras")
@@ -424,6 +425,13 @@ class Study:
                 finished += len(batch)
                 yield StudyProgress("attack", finished, total, self._tier_counts(chosen),
                                     f"{method} {target} eps {eps:g}", new=finished - before)
+
+    def _features(self, run: "_Run") -> Generator[StudyProgress, None, None]:
+        """features.npz brought up to the attack rows (feature_record.py), for the projection."""
+        if run.log is not None:
+            record_features(self.classifier, self.config.folder, self.config.out, run.log.rows,
+                            self.config.batch, run.should_stop, self.notes)
+        yield from ()
 
     def _close(self, run: "_Run") -> Generator[StudyProgress, None, None]:
         """images.csv and the extras' files are closed (the extras write their summaries)."""

@@ -34,6 +34,7 @@ from advgui.core.records.config import (CLEAN_COLUMNS, StudyConfig, Target, samp
 from advgui.core.records.folder import (DEFINITION_NAME, StudyLock, check_out_folder,
                                        is_study_folder, read_definition, write_definition)
 from advgui.core.records.identity import _differences, study_id
+from advgui.core.records.features_file import merge_features
 from advgui.core.study.reports import read_manifest, write_reports
 from advgui.core.wording import count_noun
 
@@ -395,6 +396,7 @@ def merge_studies(folders: list[Path], out: Path) -> MergeOutcome:
         # The columns the parts have: shards of an older release merge into an older file.
         write_csv(out / "images.csv", IMAGE_COLUMNS[:max(len(p.columns) for p in parts)], rows)
         _merge_transfer(parts, rows, out)
+        merge_features([p.folder for p in parts], out, rows)  # the feature projection's record
         manifest = _merged_manifest(parts, out, len(rows))
         summary = write_reports(out, rows, manifest, f"{first.manifest['model']['name']} on "
                                 f"{Path(first.manifest['config']['folder']).name}: "

@@ -14,6 +14,7 @@ from advgui import __version__
 
 from advgui.core.analysis.fragility import CORRELATION_COLUMNS, FRAGILITY_COLUMNS, fragility_rows
 from advgui.core.analysis.queries import QUERIES_COLUMNS, queries_rows
+from advgui.core.analysis.projection import PROJECTION_FILES, plot_feature_projection
 from advgui.core.analysis.plots import plot_error_by_tier, plot_error_vs_eps, plot_fragility
 from advgui.core.records.row_log import write_csv
 from advgui.core.records.safe_write import atomic_write_json
@@ -21,7 +22,8 @@ from advgui.core.analysis.summary import summary_rows
 from advgui.core.records.schema import SUMMARY_COLUMNS
 
 REPORT_FILES = ("summary.csv", "fragility.csv", "fragility_correlation.csv", "fragility.png",
-                "error_vs_eps.png")  # error_vs_eps.png: a study of two eps or more
+                "error_vs_eps.png",  # error_vs_eps.png: a study of two eps or more
+                *PROJECTION_FILES)
 
 
 def write_reports(out: Path, rows: list[dict], manifest: dict, title: str) -> list[dict]:
@@ -39,7 +41,10 @@ def write_reports(out: Path, rows: list[dict], manifest: dict, title: str) -> li
     plot_fragility(bins, correlations, out / "fragility.png", title)
     plot_error_vs_eps(summary, out / "error_vs_eps.png", title)  # not for one eps: no curve
     plot_error_by_tier(summary, out / "error_by_tier.png", title)
+    projection = plot_feature_projection(rows, out, title)
     manifest["fragility"] = correlations
+    manifest["feature_projection"] = {k: projection[k] for k in
+                                      ("tensor", "explained_variance_ratio", "arrows", "empty")}
     atomic_write_json(out / "manifest.json", manifest)
     return summary
 

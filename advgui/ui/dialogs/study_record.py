@@ -18,7 +18,7 @@ from advgui.core.records.schema import (IMAGE_COLUMNS, REQUIRED_IMAGE_COLUMNS, i
 from advgui.core.study.reports import read_manifest
 
 FIGURES = (("Error by tier", "error_by_tier.png"), ("Confidence vs fragility", "fragility.png"),
-           ("Error vs ε", "error_vs_eps.png"))
+           ("Error vs ε", "error_vs_eps.png"), ("Feature projection", "feature_projection.png"))
 
 
 @dataclass

@@ -204,6 +204,9 @@ class StudyViewer(BatchResults, QDialog):
                 self.figure_labels[name].setText(
                     f"No {name} in this folder" + (" (a study of one ε draws none)."
                                                    if name == "error_vs_eps.png" else
+                                                   " (a study run before advgui drew it, or one "
+                                                   "that has not written its reports yet)."
+                                                   if name == "feature_projection.png" else
                                                    " (the study has not written its reports yet)."))
         self._fit_figures()
         self._fill_rows()
