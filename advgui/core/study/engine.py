@@ -428,10 +428,13 @@ class Study:
 
     def _features(self, run: "_Run") -> Generator[StudyProgress, None, None]:
         """features.npz brought up to the attack rows (feature_record.py), for the projection."""
-        if run.log is not None:
-            record_features(self.classifier, self.config.folder, self.config.out, run.log.rows,
-                            self.config.batch, run.should_stop, self.notes)
-        yield from ()
+        if run.log is None:
+            return
+        counts = self._tier_counts(run.chosen) if run.chosen else {}
+        for done, total in record_features(self.classifier, self.config.folder, self.config.out,
+                                           run.log.rows, self.config.batch, run.should_stop,
+                                           self.notes):
+            yield StudyProgress("features", done, total, counts, "penultimate features", new=done)
 
     def _close(self, run: "_Run") -> Generator[StudyProgress, None, None]:
         """images.csv and the extras' files are closed (the extras write their summaries)."""

@@ -6,7 +6,7 @@ record never mixes rows of another run or model."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -18,10 +18,13 @@ from advgui.core.study.transfer import backfill_inputs
 
 
 def record_features(classifier: Classifier, folder: Path, out: Path, rows: list[dict],
-                    batch: int, should_stop: Callable[[], bool], notes: list[str]) -> None:
+                    batch: int, should_stop: Callable[[], bool],
+                    notes: list[str]) -> Iterator[tuple[int, int]]:
     """Bring out/features.npz up to the attack rows: entries of rows no longer there (or of
-    another model) are dropped, missing ones computed batch by batch. A cancel keeps what is
-    computed (it is written before the KeyboardInterrupt goes on)."""
+    another model) are dropped, missing ones computed batch by batch, yielding (rows done, rows
+    to do) as they go so that the study's progress names this phase (a large study spends
+    minutes here). A cancel keeps what is computed (it is written before the KeyboardInterrupt
+    goes on)."""
     path = out / FEATURES_FILE
     old = read_features(path)
     ok = [r for r in rows if r["status"] == "ok" and r.get("adversarial_png")]
@@ -40,6 +43,7 @@ def record_features(classifier: Classifier, folder: Path, out: Path, rows: list[
     lost: list[tuple[str, str]] = []
     pre = classifier.preprocessing
     try:
+        yield 0, len(todo)
         for i in range(0, len(todo), batch):
             if should_stop():
                 raise KeyboardInterrupt
@@ -47,6 +51,7 @@ def record_features(classifier: Classifier, folder: Path, out: Path, rows: list[
                                                                 todo[i:i + batch])
             lost += missing
             if not kept:
+                yield min(i + batch, len(todo)), len(todo)
                 continue
             new_clean = [j for j, r in enumerate(kept) if r["file"] not in record.clean]
             if new_clean:
@@ -55,6 +60,7 @@ def record_features(classifier: Classifier, folder: Path, out: Path, rows: list[
             values = extractor.features(pre.to_model(np.stack(adversarial)))
             record.adversarial.update({(row_key(r), r.get("adversarial_sha256", "")): v
                                        for r, v in zip(kept, values)})
+            yield min(i + batch, len(todo)), len(todo)
     finally:
         write_features(path, record)
     if lost:

@@ -18,6 +18,7 @@ from advgui.core.study.cost_model import format_duration, study_work
 GRADIENT_COST = 3.0
 
 PHASE_NAMES = {"classify": "Classifying the folder", "attack": "Attacking",
+               "features": "Recording features (for the projection)",
                "starting": "Starting (loading, checking the folder)"}
 
 
