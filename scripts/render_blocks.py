@@ -26,6 +26,7 @@ PAGES = ("results.md", "performance.md", "gradient.md", "guide.md", "models.md")
 VAL = "study-imagenet-val-eps8"
 INCEPTION = "family-imagenet-val-inception"
 EFFICIENTNET = "family-imagenet-val-efficientnet"
+SQUARE = "square-imagenet-val-eps8"
 NAMES = {"inception_v3": "InceptionV3", "efficientnet_lite0": "EfficientNet-Lite0"}
 TARGET = {"inverse": "inverse", "least-likely": "least likely"}
 # Below this many images a rate's interval says little: the cell gives the count instead.
@@ -118,12 +119,43 @@ def l2_order() -> str:
     return _table(list(methods), [[f"{R.median_l2(INCEPTION, m, 8):,.0f}" for m in methods]])
 
 
+def square_table() -> str:
+    """Square Attack beside the white-box methods and the noise control: top-1 and top-5 error
+    vs truth per tier (inverse, eps 8)."""
+    methods = ("square", "iterative", "fast", "noise")
+    body = []
+    for tier in R.rr.TIERS:
+        n1 = R.error(SQUARE, tier, "square", "inverse", 8, 1).n
+        n5 = R.error(SQUARE, tier, "square", "inverse", 8, 5).n
+        size = R.images(SQUARE, tier)
+        over = [f"top-1 over {n1}" if n1 else "none right when clean"]
+        over += [f"top-5 over {n5}"] if n5 != size else []
+        body.append([f"{tier} ({size}; {', '.join(over)})"]
+                    + [_cell(R.error(SQUARE, tier, m, "inverse", 8, top))
+                       for top in (1, 5) for m in methods])
+    return _table(["tier"] + [f"{m} top-{top}" for top in (1, 5) for m in methods], body)
+
+
+def square_queries() -> str:
+    """Queries to flip per tier (queries.csv): flipped within the budget, median, mean."""
+    budget = R.manifest(SQUARE)["config"]["queries"]
+    body = []
+    for tier in R.rr.TIERS + ["all"]:
+        c, row = R.flipped(SQUARE, tier)
+        body.append([tier, f"{c.k} of {c.n} ({c.pct(1)} % [{c.cell(1).split(' [')[1]})",
+                     row["median_queries_flipped"], row["mean_queries_flipped"]])
+    return _table(["tier", f"flipped within {budget:,}", "median queries (flipped)",
+                   "mean queries (flipped)"], body)
+
+
 BLOCKS = {
     "seed-table": seed_table,
     "deciles": deciles,
     "family-inception": lambda: family(INCEPTION),
     "family-efficientnet": lambda: family(EFFICIENTNET),
     "l2-order": l2_order,
+    "square-table": square_table,
+    "square-queries": square_queries,
     **benchmark_blocks.BLOCKS,
 }
 

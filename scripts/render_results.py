@@ -47,7 +47,7 @@ DOCS = ROOT / "docs"
 RESULTS = "results"  # docs/results/FOLDER.md
 # The committed study folders whose results the docs publish.
 FOLDERS = ("study-imagenet-val-eps8", "family-imagenet-val-inception",
-           "family-imagenet-val-efficientnet", "pilot-nips17-family")
+           "family-imagenet-val-efficientnet", "pilot-nips17-family", "square-imagenet-val-eps8")
 TIERS = [t.value for t in Tier]
 FIGURES = {  # what each figure a study writes shows (others are listed by file name)
     "fragility.png": "Flip rate and eps-to-flip against clean confidence",

@@ -20,6 +20,8 @@ from math import comb
 
 import render_results as rr
 
+from advgui.core.analysis.queries import QUERIES_COLUMNS  # noqa: E402  (rr put the repo on the path)
+
 DOCS = rr.DOCS
 
 
@@ -192,3 +194,34 @@ def exact_sign_p(a: int, b: int) -> float:
     """Two-sided exact sign test (McNemar's exact) of a against b discordant pairs."""
     n, low = a + b, min(a, b)
     return min(1.0, 2 * sum(comb(n, i) for i in range(low + 1)) / 2 ** n)
+
+
+@lru_cache(maxsize=None)
+def queries(folder: str) -> tuple[dict, ...]:
+    """queries.csv (a query-based attack's queries to flip, per tier), each flip rate recomputed
+    from its integer count."""
+    return tuple(rr.exact_rate(row, "flip_rate", int(row["images"]),
+                               rr._where(folder, "queries.csv", row), k=int(row["flipped"]))
+                 for row in rr._read(DOCS / folder, "queries.csv", QUERIES_COLUMNS))
+
+
+def flipped(folder: str, tier: str, method: str = "square") -> tuple[Count, dict]:
+    """(images whose top-1 changed within the budget, the queries.csv row) of a tier."""
+    row = _one([r for r in queries(folder) if _match(r, tier=tier, method=method)],
+               f"{folder} queries {tier}")
+    return Count(int(row["flipped"]), int(row["images"])), row
+
+
+def queries_to_flip(folder: str, method: str = "square", tier: str | None = None,
+                    right_when_clean: bool = False) -> list[float]:
+    """Each image's queries to flip from images.csv (inf where the budget ran out), in a tier
+    (None: all) and, if asked, only over the images whose clean top-1 was the truth."""
+    return [float(r["queries_to_flip"]) for r in rows(folder, "images")
+            if r["method"] == method and r["status"] == "ok"
+            and (tier is None or r["tier"] == tier)
+            and (not right_when_clean or r["clean_top1"] == r["truth"])]
+
+
+def median_psnr(folder: str, method: str) -> float:
+    return statistics.median(float(r["psnr"]) for r in rows(folder, "images")
+                             if r["method"] == method and r["status"] == "ok")

@@ -9,6 +9,7 @@ unchecked. `claims()` holds the readings that are orderings, not numbers."""
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from tests.docs.prose_numbers import flat, unchecked  # noqa: E402
 
 PAGE = ROOT / "docs" / "results.md"
 VAL, INC, EFF = render_blocks.VAL, render_blocks.INCEPTION, render_blocks.EFFICIENTNET
+SQ = render_blocks.SQUARE
 FAMILY = (INC, EFF)
 METHODS = ("fast", "iterative", "pgd", "momentum")
 TARGETS = ("inverse", "least-likely")
@@ -34,7 +36,10 @@ CITED = ["the seed's 75–83 %", "against the seed's 12 %", "against 48 %",
          "Dong et al. report about 72 % for FGSM on Inc-v3 at ε 16",
          "Inc-v3 → Inc-v4, about 28 / 23 / 49 %", "Dong et al. (2018)", "Kurakin et al. 2016",
          "Figure 2", "arXiv 2102.10343", "every ε they showed below about 48",
-         "its own 1,500 images"]
+         "its own 1,500 images",
+         # Andriushchenko et al. 2020 (Square Attack), Table 2: untargeted L∞ on ImageNet.
+         "Andriushchenko et al. 2020, Table 2", "eps = 0.05 (12.75 levels), a budget of 10,000 "
+         "queries, failure rate 0.0 % and 197 queries"]
 # Parameters and settings, not results: the attacks' defaults, the commands, the hardware.
 SETTINGS = ["α 1, min(ε+4, 1.25ε) steps", "α 2, 10 steps", "μ 1.0, 10 steps of ε/10",
             "17-level grid (1–8, 10, 12, 14, 16, 20, 24, 32, 48, 64)", "above 8", "at most 8",
@@ -189,6 +194,70 @@ def quotes() -> list[str]:
         f"took {(sec[INC] + sec[EFF]) / 60:.0f} minutes of attack time",
         f"{sec[INC]:,.0f} s for InceptionV3's {WORDS[R.manifest(INC)['runs']]} runs",
         f"{sec[EFF]:,.0f} s for EfficientNet-Lite0's {WORDS[R.manifest(EFF)['runs']]}",
+        *square_quotes(),
+    ]
+
+
+def square_quotes() -> list[str]:
+    """The readings of the Square Attack study (docs/square-imagenet-val-eps8/)."""
+    m = R.manifest(SQ)
+    budget, (eps,) = m["config"]["queries"], [int(e) for e in m["config"]["eps"]]
+    thresholds = m["tier_thresholds_used"]
+    steps = {a["method"]: a["steps"] for a in m["attacks"]}
+    e = lambda method, tier, top=1: R.error(SQ, tier, method, "inverse", eps, top)
+    of = lambda c: f"{c.k} of {c.n}"
+    rows = [r for r in R.rows(SQ, "images") if r["method"] == "square" and r["status"] == "ok"]
+    right = R.queries_to_flip(SQ, right_when_clean=True)
+    done = [q for q in right if q != float("inf")]
+    high = R.queries_to_flip(SQ, tier="high", right_when_clean=True)
+    high_done = [q for q in high if q != float("inf")]
+    first = {t: sum(q == 1 for q in R.queries_to_flip(SQ, tier=t)) for t in R.rr.TIERS}
+    failed = [r for r in rows if r["queries_to_flip"] == "inf"]
+    failure = R.Count(len(right) - len(done), len(right))
+    lo, hi = failure.interval
+    noise = {t: next(round(r["top1_error_clean"] * int(r["images"])) for r in R.summary(SQ)
+                     if (r["method"], r["tier"]) == ("noise", t)) for t in ("high", "medium")}
+    d_sq, d_it = R.destroyed(SQ, "square", "inverse", eps, "high"), \
+        R.destroyed(SQ, "iterative", "inverse", eps, "high")
+    psnr = {mm: R.median_psnr(SQ, mm) for mm in ("square", "fast", "iterative")}
+    low = R.clean(SQ)["tiers"]["low"]
+    return [
+        f"{m['seconds']:,.0f} s for the attacks",
+        f"fixed tiers ({100 * thresholds['high_min']:.0f} % / "
+        f"{100 * thresholds['medium_min']:.0f} %)",
+        f"{R.images(SQ, 'high')} high-tier, {R.images(SQ, 'medium')} medium and "
+        + ("all " if R.images(SQ, "low") == low else "")
+        + f"{R.images(SQ, 'low')} low-tier photos ({R.images(SQ, 'all')})",
+        f"a budget of\n{budget:,} queries per image",
+        f"{len(done)} of {len(right)} flipped, median {statistics.median(done):g} and mean\n"
+        f"{statistics.mean(done):.1f} queries; of them the high tier, {len(high_done)} of "
+        f"{len(high)}, median {statistics.median(high_done):g}, mean "
+        f"{statistics.mean(high_done):.1f} (the slowest {max(high_done):g})",
+        f"At query 1, the vertical stripes alone, {sum(first.values())} photos flipped "
+        f"({first['high']} high, {first['medium']} medium, {first['low']} low)",
+        *[f"the\n{WORDS[len(failed)]} failure is a {r['tier']}-tier photo at "
+          f"{100 * float(r['clean_top1_probability']):.2f} % clean confidence, "
+          + ("right" if r["clean_top1"] == r["truth"] else "wrong") + " when clean"
+          for r in failed[:1]],
+        f"the same ±{eps} levels with random signs, changed the top-1 of {noise['high']} of the "
+        f"{R.images(SQ, 'high')} high-tier and\n{noise['medium']} of the {R.images(SQ, 'medium')}"
+        " medium photos",
+        f"the {steps['iterative']}-step white-box iterative attack ({of(e('square', 'high'))} vs "
+        f"{of(e('iterative', 'high'))}\nhigh-tier top-1)",
+        f"the one-step fast attack ({of(e('fast', 'high'))})" if steps["fast"] == 1 else "fast",
+        f"({of(e('square', 'high', 5))} high)", f"({of(e('iterative', 'high', 5))})",
+        f"puts {d_sq.k} of the {d_sq.n}\nhigh-tier photos it fooled back to the right class "
+        f"(destruction rate {d_sq.cell(1).replace(' [', ' % [')})",
+        f"against {d_it.k} of {d_it.n} for the iterative attack ({d_it.pct(1)} %)",
+        f"median PSNR is the fast attack's ({psnr['square']:.1f}\ndB: every pixel moved by "
+        f"±{eps}), the iterative one's {psnr['iterative']:.1f} dB"
+        if f"{psnr['square']:.1f}" == f"{psnr['fast']:.1f}" else "PSNR differs",
+        f"Here eps is {eps}/255 ≈ {eps / 255:.3f} (smaller), the\nbudget {budget:,} (a tenth)",
+        f"the photos the {len(right)} right when\nclean: {failure.k} failure of {failure.n} "
+        f"({failure.pct(1)} %, Wilson [{100 * lo:.1f}, {100 * hi:.1f}]) and "
+        f"{statistics.mean(done):.1f} queries on average over the\n{len(done)} successes",
+        f"({WORDS[failure.k]} needed more than {budget:,})",
+        f"(its {budget:,}-query budget",
     ]
 
 
