@@ -70,6 +70,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("show_probabilities", "&View", "&Probabilities", "show_probabilities", ("Ctrl+1",),
            "the Probabilities tab"),
     Action("show_inspect", "&View", "&Inspect", "show_inspect", ("Ctrl+2",), "the Inspect tab"),
+    Action("show_explain", "&View", "&Explain", "show_explain", ("Ctrl+3",),
+           "the Explain tab (gradient map, Grad-CAM, layer divergence)"),
     Action("presentation", "&View", "P&resentation", "set_presentation", ("Ctrl+Shift+P",),
            "presentation mode (larger text and charts)", checkable=True, separator_before=True),
     Action("full_screen", "&View", "&Full Screen", "toggle_full_screen", ("F11",), "full screen"),

@@ -504,6 +504,9 @@ class MainWindow(QMainWindow):
     def show_inspect(self) -> None:
         self.tabs.setCurrentWidget(self.inspect)
 
+    def show_explain(self) -> None:
+        self.tabs.setCurrentWidget(self.explain)
+
     @property
     def font_scale(self) -> float:
         return self.state.font_scale

@@ -36,3 +36,12 @@ def test_no_shortcut_is_bound_twice() -> None:
             key = seq.toString(QKeySequence.SequenceFormat.PortableText)
             assert key not in seen, f"{key} bound to {seen.get(key)} and {spec.name}"
             seen[key] = spec.name
+
+
+def test_the_view_menu_shows_each_tab(make_window, tiny_model) -> None:
+    """View › Probabilities / Inspect / Explain (Ctrl+1/2/3) bring their tab to the front."""
+    w = make_window(str(tiny_model))
+    for name, tab in (("show_explain", w.explain), ("show_inspect", w.inspect),
+                      ("show_probabilities", w.charts)):
+        w.menu_actions[name].trigger()
+        assert w.tabs.currentWidget() is tab
