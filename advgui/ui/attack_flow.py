@@ -62,7 +62,8 @@ class AttackFlow(QObject):
         self.w.attack_panel.set_running(True)
         self.w.state.tell("Attacking…", image=path)
         self.w.requestAttack.emit(AttackRequest(path, values["method"], values["target"],
-                                              values["eps"], values["alpha"], values["steps"], truth))
+                                              values["eps"], values["alpha"], values["steps"], truth,
+                                              values.get("queries")))
 
     def cancel(self) -> None:
         if self.w.attacking:

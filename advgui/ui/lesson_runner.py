@@ -43,11 +43,9 @@ def readable(model: str) -> str:
 
 
 def lesson_runner(window) -> "LessonRunner":
-    """The window's runner, made the first time a lesson is asked for."""
-    runner = getattr(window, "_lesson_runner", None)
-    if runner is None:
-        runner = window._lesson_runner = LessonRunner(window)
-    return runner
+    """The window's runner (the window makes and keeps it the first time a lesson is asked for:
+    it owns its attributes)."""
+    return window.lesson_runner()
 
 
 class LessonRunner(QObject):

@@ -548,11 +548,18 @@ class MainWindow(QMainWindow):
     def next_image(self) -> None:
         self.browser.step(+1)
 
+    def lesson_runner(self):
+        """The Demo lessons' runner, made on first use (most sessions never run a lesson)."""
+        if getattr(self, "_lesson_runner", None) is None:
+            from advgui.ui.lesson_runner import LessonRunner  # noqa: PLC0415
+
+            self._lesson_runner = LessonRunner(self)
+        return self._lesson_runner
+
     def run_lesson(self, key: str) -> None:
         """Demo > a prepared lesson, driven through the panel as a user's clicks would."""
-        from advgui.ui.lesson_runner import lesson_runner  # noqa: PLC0415 (made on first use)
 
-        lesson_runner(self).run(key)
+        self.lesson_runner().run(key)
 
     def show_shortcuts(self) -> None:
         show_shortcuts(self)

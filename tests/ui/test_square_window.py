@@ -38,3 +38,25 @@ def test_square_runs_in_the_window_on_a_model_without_gradient_rules(
     assert np.abs(out.adversarial_pixels.astype(int) - out.clean_pixels.astype(int)).max() <= 8
     panel.method.setCurrentIndex(panel.method.findData("fast"))
     assert not panel.run.isEnabled()
+
+
+def test_the_query_budget_is_chosen_in_the_panel(make_window, image_folder, tmp_path, qtbot) -> None:
+    """Queries is enabled for Square Attack only, and its budget is the one the attack runs:
+    30 queries give at most 30 step records (one a query), never the default 1,000's 50."""
+    model = tmp_path / "sines.onnx"
+    onnx.save(no_gradient_model(), model)
+    w = make_window(str(model))
+    open_folder(w, qtbot, image_folder)
+    panel = w.attack_panel
+    assert not panel.queries.isEnabled()  # the default method has no query budget
+    panel.method.setCurrentIndex(panel.method.findData("square"))
+    assert panel.queries.isEnabled() and panel.queries.value() == 1000
+    panel.queries.setValue(30)
+    panel.target.setCurrentIndex(panel.target.findData("inverse"))
+    w.select_image(str(sorted(image_folder.glob("*.png"))[0]))
+    totals = []
+    w.engine.attackStep.connect(lambda s: totals.append(s.total))
+    with qtbot.waitSignal(w.engine.attackFinished, timeout=60_000):
+        panel.run.click()
+    settled(w, qtbot)
+    assert totals and set(totals) == {30}

@@ -23,6 +23,7 @@ class AttackRequest:
     alpha: float | None = None
     steps: int | None = None
     truth: int = -1
+    queries: int | None = None  # Square Attack's budget (None: its default)
 
 
 @dataclass(frozen=True)

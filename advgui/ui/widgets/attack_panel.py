@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDoubleSpinBo
 from superqt import QSearchableComboBox
 
 from advgui.core.attacks import STEPPED, attack_class, make_attack
+from advgui.core.attacks.square import MAX_QUERIES, SQUARE_QUERIES
 from advgui.core.attacks.params import eps_units
 from advgui.ui.widgets.eliding_combo import fit_combo
 
@@ -56,7 +57,7 @@ class AttackPanel(QGroupBox):
         self.method.addItem("Fast gradient sign (Goodfellow 2014)", "fast")
         self.method.addItem("PGD: random start (Madry 2018)", "pgd")
         self.method.addItem("Momentum, MI-FGSM (Dong 2018)", "momentum")
-        self.method.addItem("Square: gradient-free, 1,000 queries (Andriushchenko 2020)", "square")
+        self.method.addItem("Square: gradient-free (Andriushchenko 2020)", "square")
         self.target = QComboBox()
         for label, key in TARGETS:
             self.target.addItem(label, key)
@@ -87,6 +88,13 @@ class AttackPanel(QGroupBox):
         self.alpha.setValue(1.0)
         self.steps = QSpinBox()
         self.steps.setRange(1, 10_000)
+        # Square Attack's budget: model queries per image (its steps are queries, not gradients).
+        self.queries = QSpinBox()
+        self.queries.setRange(1, MAX_QUERIES)
+        self.queries.setSingleStep(100)
+        self.queries.setGroupSeparatorShown(True)
+        self.queries.setValue(SQUARE_QUERIES)
+        self.queries.setToolTip("Square Attack's query budget per image (the paper: 10,000)")
         self.kurakin = QCheckBox("Paper defaults")
         self.kurakin.setToolTip("Iterative (Kurakin et al. 2016): α = 1 level, steps = min(ε + 4, "
                                 "1.25 ε). PGD (Madry et al. 2018): α = 2, 10 steps. Momentum (Dong "
@@ -111,6 +119,7 @@ class AttackPanel(QGroupBox):
         form.addRow(self.kurakin)
         form.addRow("Step size α", self.alpha)
         form.addRow("Steps", self.steps)
+        form.addRow("Queries", self.queries)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run)
         buttons.addWidget(self.cancel)
@@ -146,6 +155,7 @@ class AttackPanel(QGroupBox):
         self.kurakin.setEnabled(stepped)
         self.alpha.setEnabled(stepped and custom)
         self.steps.setEnabled(stepped and custom)
+        self.queries.setEnabled(method == "square")
         if self.kurakin.isChecked() and stepped and self.eps.value() >= 0.5:
             defaults = make_attack(method, eps=self.eps.value())
             self.alpha.setValue(defaults.alpha)
@@ -200,14 +210,16 @@ class AttackPanel(QGroupBox):
                              "levels (of 255)")
         return {"method": self.method.currentData(), "target": target, "eps": self.eps.value(),
                 "alpha": self.alpha.value() if stepped else None,
-                "steps": self.steps.value() if stepped else None}
+                "steps": self.steps.value() if stepped else None,
+                "queries": self.queries.value() if self.method.currentData() == "square" else None}
 
     def restore(self, values: dict) -> None:
         for combo, key in ((self.method, "method"), (self.target, "target")):
             i = combo.findData(values.get(key))
             if i >= 0:
                 combo.setCurrentIndex(i)
-        for box, key in ((self.eps, "eps"), (self.alpha, "alpha"), (self.steps, "steps")):
+        for box, key in ((self.eps, "eps"), (self.alpha, "alpha"), (self.steps, "steps"),
+                         (self.queries, "queries")):
             try:
                 if values.get(key) is not None:
                     box.setValue(type(box.value())(float(values[key])))

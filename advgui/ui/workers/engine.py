@@ -157,7 +157,7 @@ def attack_image(clf: Classifier, request: AttackRequest, gate: StepGate
     gate.drain()
     try:
         attack = attack_from_settings(request.method, eps=request.eps, alpha=request.alpha,
-                                      steps=request.steps)
+                                      steps=request.steps, queries=request.queries)
         if attack.uses_gradient and not clf.has_gradient:  # no gradient rules: the panel says why
             try:
                 clf.ensure_gradient()
