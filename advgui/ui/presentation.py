@@ -90,3 +90,50 @@ def next_font_scale(now: float, direction: int) -> float:
     if direction < 0 and smaller:
         return smaller[-1]
     return now
+
+
+class PresentationLayout:
+    """The window's columns for a room: the browser column steps aside (PgUp/PgDown still
+    change the photo), the tier panel goes under the attack panel into the room that stayed
+    empty under Run, and the charts get the width. Leaving restores the splitter sizes the
+    user had. At 1024 x 768 with Larger Text x2 three columns left the charts 330 px: class rows
+    stacked into each other, the photos shrank to icons, "Next step" was cut."""
+
+    # The controls' column in a room: its combos elide, the charts need the width more.
+    RIGHT_WIDTH = 350
+
+    def __init__(self, splitter, left, tiers, right, toolbar) -> None:
+        self.splitter, self.left, self.tiers, self.right = splitter, left, tiers, right
+        self.toolbar = toolbar  # the model picker: the status bar names the model on a slide
+        self.right_width = right.maximumWidth()
+        self.home = left.layout()  # where the tier panel lives outside presentation
+        self.saved: list[int] | None = None
+
+    @property
+    def on(self) -> bool:
+        return self.saved is not None
+
+    def apply(self, on: bool) -> None:
+        if on == self.on:
+            return
+        if on:
+            self.saved = self.splitter.sizes()
+            self.right.layout().insertWidget(1, self.tiers)
+            self.left.hide()
+            self.toolbar.hide()
+            self.right.setMaximumWidth(self.RIGHT_WIDTH)
+            return
+        saved, self.saved = self.saved, None
+        self.home.addWidget(self.tiers)
+        self.left.show()
+        self.toolbar.show()
+        self.right.setMaximumWidth(self.right_width)
+        self.splitter.setSizes(saved)
+
+    def fit_trajectory(self, charts, scale: float) -> None:
+        """Above x1.5 on a slide the bars' rows need the height more than the trajectory its
+        seven lines (at 1024 x 768, x2 the bars were left 120 px for ten rows): five lines
+        still show its rise from 0 to 100 % and its step axis."""
+        if self.on and scale > PRESENTATION_SCALE:
+            lines = QFontMetrics(charts.font()).height()
+            charts.trajectory.setMinimumHeight(5 * lines)
