@@ -518,6 +518,7 @@ class MainWindow(QMainWindow):
         self.presentation_layout.apply(scale >= PRESENTATION_SCALE)
         apply_font_scale(scale, self.charts, self.caption, self.browser, self.tiers)
         self.presentation_layout.fit_trajectory(self.charts, scale)
+        self.presentation_layout.settle()
         self.presentation_action.blockSignals(True)
         self.presentation_action.setChecked(scale == PRESENTATION_SCALE)
         self.presentation_action.blockSignals(False)

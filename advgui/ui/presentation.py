@@ -3,7 +3,7 @@ scale setting) and full screen (F11)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QRect, Qt
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QApplication, QLabel
 
@@ -108,6 +108,7 @@ class PresentationLayout:
         self.right_width = right.maximumWidth()
         self.home = left.layout()  # where the tier panel lives outside presentation
         self.saved: list[int] | None = None
+        self.restore: list[int] | None = None
 
     @property
     def on(self) -> bool:
@@ -128,7 +129,14 @@ class PresentationLayout:
         self.left.show()
         self.toolbar.show()
         self.right.setMaximumWidth(self.right_width)
-        self.splitter.setSizes(saved)
+        # Once the text is back at its size (the panels' wishes follow it) and again after the
+        # layout's pass: set at once, the large text's wider panel took the sizes back.
+        self.restore = saved
+        QTimer.singleShot(0, self.settle)
+
+    def settle(self) -> None:
+        if self.restore is not None and not self.on:
+            self.splitter.setSizes(self.restore)
 
     def fit_trajectory(self, charts, scale: float) -> None:
         """Above x1.5 on a slide the bars' rows need the height more than the trajectory its
