@@ -517,7 +517,8 @@ class MainWindow(QMainWindow):
         self.state.font_scale = scale
         self.presentation_layout.apply(scale >= PRESENTATION_SCALE)
         apply_font_scale(scale, self.charts, self.caption, self.browser, self.tiers)
-        self.presentation_layout.fit_trajectory(self.charts, scale)
+        self.presentation_layout.fit_charts(self.charts, self.pair, scale)
+        self.presentation_layout.fit_controls(self.attack_panel, self.tiers)
         self.presentation_layout.settle()
         self.presentation_action.blockSignals(True)
         self.presentation_action.setChecked(scale == PRESENTATION_SCALE)

@@ -138,10 +138,24 @@ class PresentationLayout:
         if self.restore is not None and not self.on:
             self.splitter.setSizes(self.restore)
 
-    def fit_trajectory(self, charts, scale: float) -> None:
+    def fit_charts(self, charts, pair, scale: float) -> None:
         """Above x1.5 on a slide the bars' rows need the height more than the trajectory its
-        seven lines (at 1024 x 768, x2 the bars were left 120 px for ten rows): five lines
-        still show its rise from 0 to 100 % and its step axis."""
-        if self.on and scale > PRESENTATION_SCALE:
-            lines = QFontMetrics(charts.font()).height()
-            charts.trajectory.setMinimumHeight(5 * lines)
+        seven lines (at 1024 x 768, x2 the bars were left 120 px for ten rows): its axis label
+        goes (the caption says "Step k of n") and five lines still show the rise from 0 to
+        100 % over the step numbers."""
+        big = self.on and scale > PRESENTATION_SCALE
+        pair.set_side_by_side(big)  # two photos in a row, beside the bars: half the width
+        charts.row.setStretch(charts.row.indexOf(pair), 5 if big else 2)
+        axis = charts.trajectory.getAxis("bottom")
+        axis.showLabel(not big)
+        if big:
+            line = QFontMetrics(charts.font()).height()
+            axis.setHeight(line + 12)
+            charts.trajectory.setMinimumHeight(5 * line)
+
+    def fit_controls(self, attack_panel, tiers) -> None:
+        """The right column holds the attack panel and the tier panel at x2: the folder's tier
+        counts (its browser is aside) and the small-print units under epsilon make room for
+        the tier panel's verdict and its band's ticks."""
+        tiers.counts.setVisible(not self.on)
+        attack_panel.eps_units.setVisible(not self.on)
