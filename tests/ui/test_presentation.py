@@ -237,6 +237,16 @@ def test_presentation_layout_at_1024_by_768_gives_the_charts_room(make_window, t
         qtbot.wait(50)
         w.charts.render_now(LONG, record, None)
         _assert_names_whole(w.charts, rows_apart=True)
+        # The photos readable (they were icons at x2) under titles drawn whole.
+        for pane in (w.pair.clean, w.pair.adversarial):
+            bold = pane.font()
+            bold.setBold(True)
+            band = QFontMetrics(bold).height() + 2
+            assert min(pane.width(), pane.height() - band) >= 90, (pane.size(), scale)
+            assert pane.width() >= QFontMetrics(bold).horizontalAdvance("adversarial")
+        # The trajectory's 100 %, 50 % and 0 % ticks apart.
+        tick = QFontMetrics(w.charts.trajectory.getAxis("left").style["tickFont"])
+        assert w.charts.trajectory.getViewBox().height() >= 2.5 * tick.height()
         assert not w.browser.isVisible()
         assert w.charts.width() >= 600  # the width went to the charts
         # Tier labels are there, each whole beside its field.
