@@ -557,7 +557,9 @@ class MainWindow(QMainWindow):
         """Demo > a prepared lesson, driven through the panel as a user's clicks would."""
         from advgui.ui.lesson_runner import lesson_runner  # noqa: PLC0415 (made on first use)
 
-        lesson_runner(self).run(key)
+        runner = lesson_runner(self)
+        self.presentation_layout.place_note(runner.note)
+        runner.run(key)
 
     def show_shortcuts(self) -> None:
         show_shortcuts(self)

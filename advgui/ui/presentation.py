@@ -92,7 +92,7 @@ def next_font_scale(now: float, direction: int) -> float:
     return now
 
 
-class PresentationLayout:
+class PresentationLayout(QObject):
     """The window's columns for a room: the browser column steps aside (PgUp/PgDown still
     change the photo), the tier panel goes under the attack panel into the room that stayed
     empty under Run, and the charts get the width. Leaving restores the splitter sizes the
@@ -103,6 +103,9 @@ class PresentationLayout:
     RIGHT_WIDTH = 350
 
     def __init__(self, splitter, left, tiers, right, toolbar) -> None:
+        super().__init__(splitter)
+        self.note = None  # a lesson's note, once a lesson has been given
+        self.note_home = None
         self.splitter, self.left, self.tiers, self.right = splitter, left, tiers, right
         self.toolbar = toolbar  # the model picker: the status bar names the model on a slide
         self.right_width = right.maximumWidth()
@@ -123,16 +126,43 @@ class PresentationLayout:
             self.left.hide()
             self.toolbar.hide()
             self.right.setMaximumWidth(self.RIGHT_WIDTH)
+            self._place_note()
             return
         saved, self.saved = self.saved, None
         self.home.addWidget(self.tiers)
         self.left.show()
         self.toolbar.show()
         self.right.setMaximumWidth(self.right_width)
+        self._place_note()
         # Once the text is back at its size (the panels' wishes follow it) and again after the
         # layout's pass: set at once, the large text's wider panel took the sizes back.
         self.restore = saved
         QTimer.singleShot(0, self.settle)
+
+    def place_note(self, note) -> None:
+        """A lesson's note: under the caption outside presentation; in it, in the right column
+        under Run in place of the tier panel while it is open (at x2 under the caption it
+        took the charts' row down to one bar and two icons)."""
+        if self.note is not note:
+            self.note = note
+            self.note_home = note.parentWidget().layout()
+            note.installEventFilter(self)
+        self._place_note()
+
+    def _place_note(self) -> None:
+        if self.note is None:
+            return
+        is_open = not self.note.isHidden()  # before the move: moving hides it until shown again
+        if self.on:
+            self.right.layout().insertWidget(1, self.note)
+        elif self.note_home.indexOf(self.note) < 0:
+            self.note_home.insertWidget(1, self.note)  # under the caption, its first place
+        self.tiers.setVisible(not (self.on and is_open))
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() in (QEvent.Type.Show, QEvent.Type.Hide) and self.on:
+            self.tiers.setVisible(event.type() == QEvent.Type.Hide)
+        return False
 
     def settle(self) -> None:
         if self.restore is not None and not self.on:
