@@ -99,7 +99,8 @@ class PresentationLayout(QObject):
     user had. At 1024 x 768 with Larger Text x2 three columns left the charts 330 px: class rows
     stacked into each other, the photos shrank to icons, "Next step" was cut."""
 
-    # The controls' column in a room: its combos elide, the charts need the width more.
+    # The controls' column in a room: at 1024 x 768 its combos elide, the charts need the width
+    # more; a wide screen gives it a quarter of the width (at 1920 its combos were cut too).
     RIGHT_WIDTH = 350
 
     def __init__(self, splitter, left, tiers, right, toolbar) -> None:
@@ -109,6 +110,7 @@ class PresentationLayout(QObject):
         self.splitter, self.left, self.tiers, self.right = splitter, left, tiers, right
         self.toolbar = toolbar  # the model picker: the status bar names the model on a slide
         self.right_width = right.maximumWidth()
+        splitter.installEventFilter(self)
         self.home = left.layout()  # where the tier panel lives outside presentation
         self.saved: list[int] | None = None
         self.restore: list[int] | None = None
@@ -125,7 +127,7 @@ class PresentationLayout(QObject):
             self.right.layout().insertWidget(1, self.tiers)
             self.left.hide()
             self.toolbar.hide()
-            self.right.setMaximumWidth(self.RIGHT_WIDTH)
+            self._fit_right()
             self._place_note()
             return
         saved, self.saved = self.saved, None
@@ -159,7 +161,14 @@ class PresentationLayout(QObject):
             self.note_home.insertWidget(1, self.note)  # under the caption, its first place
         self.tiers.setVisible(not (self.on and is_open))
 
+    def _fit_right(self) -> None:
+        self.right.setMaximumWidth(max(self.RIGHT_WIDTH, self.splitter.width() // 4))
+
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self.splitter:
+            if event.type() == QEvent.Type.Resize and self.on:
+                self._fit_right()
+            return False
         if event.type() in (QEvent.Type.Show, QEvent.Type.Hide) and self.on:
             self.tiers.setVisible(event.type() == QEvent.Type.Hide)
         return False
