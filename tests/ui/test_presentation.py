@@ -290,3 +290,41 @@ def test_page_keys_change_the_photo_in_presentation_mode(make_window, tiny_model
         qtbot.waitUntil(lambda: w.current_path == first, timeout=2000)
     finally:
         w.set_font_scale(1.0)
+
+
+def test_a_lessons_note_sits_under_run_in_presentation_mode(make_window, tiny_model, qtbot) -> None:
+    """At x2 under the caption the note left the charts one bar and two icons: in a room it goes
+    under Run, whole, in place of the tier panel, which is back once the note is closed."""
+    from advgui.ui.lesson_runner import lesson_runner
+
+    w = make_window(str(tiny_model))
+    w.show()
+    w.resize(1024, 768)
+    qtbot.waitUntil(lambda: w.width() == 1024, timeout=2000)
+    note = lesson_runner(w).note
+    w.presentation_layout.place_note(note)  # as Demo > a lesson does before it runs
+    text = ("Same photo, same 4 levels: one big step leaves 'cash machine' at 92.8 %; many small "
+            "steps make it 'web site' at 94.0 % — many small steps win.")
+    note.show_lesson("Lesson 1 · Fast vs iterative", text)
+    try:
+        w.set_font_scale(2.0)
+        qtbot.wait(50)
+        run = w.attack_panel.run
+        assert note.isVisible() and not w.tiers.isVisible()
+        assert note.mapTo(w, note.rect().topLeft()).y() > run.mapTo(w, run.rect().topLeft()).y()
+        assert note.mapTo(w, note.rect().topLeft()).x() >= w.charts.mapTo(
+            w, w.charts.rect().topRight()).x()  # beside the charts, not over them
+        label = note.text
+        needed = QFontMetrics(label.font()).boundingRect(
+            QRect(0, 0, label.contentsRect().width(), 100_000), int(Qt.TextFlag.TextWordWrap),
+            text).height()
+        assert label.contentsRect().height() >= needed  # the sentence read aloud is whole
+        assert note.mapTo(w, note.rect().bottomLeft()).y() <= w.statusBar().y()
+        qtbot.mouseClick(note.close_button, Qt.MouseButton.LeftButton)
+        assert w.tiers.isVisible()
+        note.show_lesson("Lesson 1 · Fast vs iterative", text)
+    finally:
+        w.set_font_scale(1.0)
+    qtbot.wait(20)
+    assert note.parentWidget() is w.caption.parentWidget() and note.isVisible()
+    assert w.tiers.isVisible() and w.tiers.parentWidget() is w.browser.parentWidget()
