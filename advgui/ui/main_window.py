@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSizePolicy,
-                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
+                               QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget)
 
 from advgui.core.model.images import IMAGE_SUFFIXES
 from advgui.core.model.sidecar import sidecar_path, write_model_sidecar
@@ -32,8 +32,8 @@ from advgui.ui.dialogs.about import open_log, show_about, show_credits, show_sho
 from advgui.ui.widgets.model_picker import ModelPicker
 from advgui.ui.widgets.eliding_combo import KeepPanelWidth, fit_combo
 from advgui.ui.widgets.playback_bar import PlaybackBar
-from advgui.ui.presentation import (PRESENTATION_SCALE, apply_font_scale, fit_caption,
-                                    next_font_scale)
+from advgui.ui.presentation import (PRESENTATION_SCALE, PresentationLayout, apply_font_scale,
+                                    fit_caption, next_font_scale)
 from advgui.ui.state_views import StateViews
 from advgui.ui.widgets.pair_view import PairView
 from advgui.ui.widgets.prob_charts import ProbabilityCharts
@@ -99,7 +99,13 @@ class MainWindow(QMainWindow):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(middle)
-        split.addWidget(self.attack_panel)
+        right = QWidget()  # the attack panel; the tier panel joins it in presentation mode
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.addWidget(self.attack_panel)
+        rv.addStretch(1)
+        right.setMaximumWidth(420)
+        split.addWidget(right)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 5)
         split.setStretchFactor(2, 0)  # the attack panel keeps its width: its combos stay whole
@@ -109,6 +115,7 @@ class MainWindow(QMainWindow):
         self.attack_panel.setMaximumWidth(420)
         left.setMinimumWidth(240)
         self.setCentralWidget(split)
+        self.splitter = split
         self.setStatusBar(ElidingStatusBar(self))
         # Long texts are cut with '…' (whole in the tooltip), never widen the window.
         # Narrow, so that messages keep most of the bar.
@@ -154,6 +161,8 @@ class MainWindow(QMainWindow):
         self.menu_actions = build_menus(self)
         self.presentation_action = self.menu_actions["presentation"]
         self._build_model_picker()
+        self.presentation_layout = PresentationLayout(split, left, self.tiers, right,
+                                                      self.findChild(QToolBar, "model-toolbar"))
         self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)
         persistence.restore(self)
         spec = model or self.state.model_spec
@@ -514,7 +523,11 @@ class MainWindow(QMainWindow):
     def set_font_scale(self, scale: float) -> None:
         """Text and charts at `scale` times the size at start (1.5: presentation mode)."""
         self.state.font_scale = scale
+        self.presentation_layout.apply(scale >= PRESENTATION_SCALE)
         apply_font_scale(scale, self.charts, self.caption, self.browser, self.tiers)
+        self.presentation_layout.fit_charts(self.charts, self.pair, scale)
+        self.presentation_layout.fit_controls(self.attack_panel, self.tiers)
+        self.presentation_layout.settle()
         self.presentation_action.blockSignals(True)
         self.presentation_action.setChecked(scale == PRESENTATION_SCALE)
         self.presentation_action.blockSignals(False)
@@ -558,8 +571,9 @@ class MainWindow(QMainWindow):
 
     def run_lesson(self, key: str) -> None:
         """Demo > a prepared lesson, driven through the panel as a user's clicks would."""
-
-        self.lesson_runner().run(key)
+        runner = self.lesson_runner()
+        self.presentation_layout.place_note(runner.note)
+        runner.run(key)
 
     def show_shortcuts(self) -> None:
         show_shortcuts(self)

@@ -3,7 +3,7 @@ scale setting) and full screen (F11)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QRect, Qt
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QApplication, QLabel
 
@@ -90,3 +90,111 @@ def next_font_scale(now: float, direction: int) -> float:
     if direction < 0 and smaller:
         return smaller[-1]
     return now
+
+
+class PresentationLayout(QObject):
+    """The window's columns for a room: the browser column steps aside (PgUp/PgDown still
+    change the photo), the tier panel goes under the attack panel into the room that stayed
+    empty under Run, and the charts get the width. Leaving restores the splitter sizes the
+    user had. At 1024 x 768 with Larger Text x2 three columns left the charts 330 px: class rows
+    stacked into each other, the photos shrank to icons, "Next step" was cut."""
+
+    # The controls' column in a room: at 1024 x 768 its combos elide, the charts need the width
+    # more; a wide screen gives it a quarter of the width (at 1920 its combos were cut too).
+    RIGHT_WIDTH = 350
+
+    def __init__(self, splitter, left, tiers, right, toolbar) -> None:
+        super().__init__(splitter)
+        self.note = None  # a lesson's note, once a lesson has been given
+        self.note_home = None
+        self.splitter, self.left, self.tiers, self.right = splitter, left, tiers, right
+        self.toolbar = toolbar  # the model picker: the status bar names the model on a slide
+        self.right_width = right.maximumWidth()
+        splitter.installEventFilter(self)
+        self.home = left.layout()  # where the tier panel lives outside presentation
+        self.saved: list[int] | None = None
+        self.restore: list[int] | None = None
+
+    @property
+    def on(self) -> bool:
+        return self.saved is not None
+
+    def apply(self, on: bool) -> None:
+        if on == self.on:
+            return
+        if on:
+            self.saved = self.splitter.sizes()
+            self.right.layout().insertWidget(1, self.tiers)
+            self.left.hide()
+            self.toolbar.hide()
+            self._fit_right()
+            self._place_note()
+            return
+        saved, self.saved = self.saved, None
+        self.home.addWidget(self.tiers)
+        self.left.show()
+        self.toolbar.show()
+        self.right.setMaximumWidth(self.right_width)
+        self._place_note()
+        # Once the text is back at its size (the panels' wishes follow it) and again after the
+        # layout's pass: set at once, the large text's wider panel took the sizes back.
+        self.restore = saved
+        QTimer.singleShot(0, self.settle)
+
+    def place_note(self, note) -> None:
+        """A lesson's note: under the caption outside presentation; in it, in the right column
+        under Run in place of the tier panel while it is open (at x2 under the caption it
+        took the charts' row down to one bar and two icons)."""
+        if self.note is not note:
+            self.note = note
+            self.note_home = note.parentWidget().layout()
+            note.installEventFilter(self)
+        self._place_note()
+
+    def _place_note(self) -> None:
+        if self.note is None:
+            return
+        is_open = not self.note.isHidden()  # before the move: moving hides it until shown again
+        if self.on:
+            self.right.layout().insertWidget(1, self.note)
+        elif self.note_home.indexOf(self.note) < 0:
+            self.note_home.insertWidget(1, self.note)  # under the caption, its first place
+        self.tiers.setVisible(not (self.on and is_open))
+
+    def _fit_right(self) -> None:
+        self.right.setMaximumWidth(max(self.RIGHT_WIDTH, self.splitter.width() // 4))
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self.splitter:
+            if event.type() == QEvent.Type.Resize and self.on:
+                self._fit_right()
+            return False
+        if event.type() in (QEvent.Type.Show, QEvent.Type.Hide) and self.on:
+            self.tiers.setVisible(event.type() == QEvent.Type.Hide)
+        return False
+
+    def settle(self) -> None:
+        if self.restore is not None and not self.on:
+            self.splitter.setSizes(self.restore)
+
+    def fit_charts(self, charts, pair, scale: float) -> None:
+        """Above x1.5 on a slide the bars' rows need the height more than the trajectory its
+        seven lines (at 1024 x 768, x2 the bars were left 120 px for ten rows): its axis label
+        goes (the caption says "Step k of n") and five lines still show the rise from 0 to
+        100 % over the step numbers."""
+        big = self.on and scale > PRESENTATION_SCALE
+        pair.set_side_by_side(big)  # two photos in a row, beside the bars: half the width
+        charts.row.setStretch(charts.row.indexOf(pair), 5 if big else 2)
+        axis = charts.trajectory.getAxis("bottom")
+        axis.showLabel(not big)
+        if big:
+            line = QFontMetrics(charts.font()).height()
+            axis.setHeight(line + 12)
+            charts.trajectory.setMinimumHeight(5 * line)
+
+    def fit_controls(self, attack_panel, tiers) -> None:
+        """The right column holds the attack panel and the tier panel at x2: the folder's tier
+        counts (its browser is aside) and the small-print units under epsilon make room for
+        the tier panel's verdict and its band's ticks."""
+        tiers.counts.setVisible(not self.on)
+        attack_panel.eps_units.setVisible(not self.on)

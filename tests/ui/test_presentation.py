@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QLabel
 
 from advgui.core.app_state.attack_record import AttackRecord, AttackRequest, AttackStart, AttackStep
+from advgui.ui.presentation import LONGEST_CAPTION
 
 # Long ImageNet names: the ones a projector cut to three letters ("tur… pay… cas…").
 # The names InceptionV3 shows for the turnstile photo, with the longest of ImageNet's.
@@ -210,3 +213,118 @@ def key_text(charts) -> str:
     doc = QTextDocument()
     doc.setHtml(charts.key.text())
     return doc.toPlainText().replace("\xa0", " ")
+
+
+@pytest.mark.parametrize("scale", [1.5, 2.0])
+def test_presentation_layout_at_1024_by_768_gives_the_charts_room(make_window, tiny_model,
+                                                                  qtbot, scale) -> None:
+    """Presentation then Larger Text: the browser column steps aside, the tier panel (labels
+    and all) sits under Run, the class rows are a text line apart, Next step and the caption's
+    last words are whole; leaving restores the user's splitter sizes."""
+    w = make_window(str(tiny_model))
+    w.show()
+    w.resize(1024, 768)
+    qtbot.waitUntil(lambda: w.width() == 1024, timeout=2000)
+    split = w.centralWidget()
+    split.setSizes([200, 472, 352])  # the user dragged the browser narrower
+    qtbot.wait(20)
+    before = split.sizes()
+    try:
+        w.set_font_scale(scale)
+        qtbot.wait(50)
+        record = _inverse_record("x.png")
+        w.charts.render_now(LONG, record, None)
+        qtbot.wait(50)
+        w.charts.render_now(LONG, record, None)
+        _assert_names_whole(w.charts, rows_apart=True)
+        # The photos readable (they were icons at x2) under titles drawn whole.
+        for pane in (w.pair.clean, w.pair.adversarial):
+            bold = pane.font()
+            bold.setBold(True)
+            band = QFontMetrics(bold).height() + 2
+            assert min(pane.width(), pane.height() - band) >= 90, (pane.size(), scale)
+            assert pane.width() >= QFontMetrics(bold).horizontalAdvance("adversarial")
+        # The trajectory's 100 %, 50 % and 0 % ticks apart.
+        tick = QFontMetrics(w.charts.trajectory.getAxis("left").style["tickFont"])
+        assert w.charts.trajectory.getViewBox().height() >= 2.5 * tick.height()
+        assert not w.browser.isVisible()
+        assert w.charts.width() >= 600  # the width went to the charts
+        # Tier labels are there, each whole beside its field.
+        for label_text in ("High ≥", "Medium ≥"):
+            label = next(lb for lb in w.tiers.findChildren(QLabel) if lb.text() == label_text)
+            assert label.isVisible()
+            assert label.width() >= QFontMetrics(label.font()).horizontalAdvance(label_text)
+        assert w.tiers.isVisible() and w.tiers.geometry().bottom() <= w.tiers.parent().height()
+        assert w.tiers.mapTo(w, w.tiers.rect().topLeft()).y() > w.attack_panel.run.mapTo(
+            w, w.attack_panel.run.rect().topLeft()).y()  # under Run, in its empty room
+        for button in (w.playback.next, w.playback.play, w.attack_panel.run):
+            assert button.width() >= QFontMetrics(button.font()).horizontalAdvance(button.text())
+        w.caption.setText(LONGEST_CAPTION)
+        qtbot.wait(50)
+        metrics = QFontMetrics(w.caption.font())
+        needed = metrics.boundingRect(QRect(0, 0, w.caption.contentsRect().width(), 100_000),
+                                      int(Qt.TextFlag.TextWordWrap), LONGEST_CAPTION).height()
+        assert w.caption.contentsRect().height() >= needed  # "now 'X' at Y %" never cut
+        charts_bottom = w.charts.mapTo(w, w.charts.rect().bottomLeft()).y()
+        assert charts_bottom < w.playback.mapTo(w, w.playback.rect().topLeft()).y()
+    finally:
+        w.set_font_scale(1.0)
+    qtbot.wait(20)
+    assert w.browser.isVisible() and split.sizes() == before
+    assert w.tiers.parent() is w.browser.parent()  # back under the browser
+
+
+def test_page_keys_change_the_photo_in_presentation_mode(make_window, tiny_model, image_folder,
+                                                         qtbot) -> None:
+    from tests.helpers.window import open_folder
+
+    w = make_window(str(tiny_model))
+    w.show()
+    open_folder(w, qtbot, image_folder)
+    w.set_font_scale(1.5)
+    try:
+        first = w.current_path
+        w.next_image()
+        qtbot.waitUntil(lambda: w.current_path != first, timeout=2000)
+        w.previous_image()
+        qtbot.waitUntil(lambda: w.current_path == first, timeout=2000)
+    finally:
+        w.set_font_scale(1.0)
+
+
+def test_a_lessons_note_sits_under_run_in_presentation_mode(make_window, tiny_model, qtbot) -> None:
+    """At x2 under the caption the note left the charts one bar and two icons: in a room it goes
+    under Run, whole, in place of the tier panel, which is back once the note is closed."""
+    from advgui.ui.lesson_runner import lesson_runner
+
+    w = make_window(str(tiny_model))
+    w.show()
+    w.resize(1024, 768)
+    qtbot.waitUntil(lambda: w.width() == 1024, timeout=2000)
+    note = lesson_runner(w).note
+    w.presentation_layout.place_note(note)  # as Demo > a lesson does before it runs
+    text = ("Same photo, same 4 levels: one big step leaves 'cash machine' at 92.8 %; many small "
+            "steps make it 'web site' at 94.0 % — many small steps win.")
+    note.show_lesson("Lesson 1 · Fast vs iterative", text)
+    try:
+        w.set_font_scale(2.0)
+        qtbot.wait(50)
+        run = w.attack_panel.run
+        assert note.isVisible() and not w.tiers.isVisible()
+        assert note.mapTo(w, note.rect().topLeft()).y() > run.mapTo(w, run.rect().topLeft()).y()
+        assert note.mapTo(w, note.rect().topLeft()).x() >= w.charts.mapTo(
+            w, w.charts.rect().topRight()).x()  # beside the charts, not over them
+        label = note.text
+        needed = QFontMetrics(label.font()).boundingRect(
+            QRect(0, 0, label.contentsRect().width(), 100_000), int(Qt.TextFlag.TextWordWrap),
+            text).height()
+        assert label.contentsRect().height() >= needed  # the sentence read aloud is whole
+        assert note.mapTo(w, note.rect().bottomLeft()).y() <= w.statusBar().y()
+        qtbot.mouseClick(note.close_button, Qt.MouseButton.LeftButton)
+        assert w.tiers.isVisible()
+        note.show_lesson("Lesson 1 · Fast vs iterative", text)
+    finally:
+        w.set_font_scale(1.0)
+    qtbot.wait(20)
+    assert note.parentWidget() is w.caption.parentWidget() and note.isVisible()
+    assert w.tiers.isVisible() and w.tiers.parentWidget() is w.browser.parentWidget()

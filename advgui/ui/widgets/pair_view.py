@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import QEvent, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
-from PySide6.QtWidgets import QCheckBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QCheckBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from advgui.core.analysis import palette
 from advgui.core.app_state.attack_record import AttackRecord
@@ -105,11 +105,12 @@ class PairView(QWidget):
         self.show_perturbation = QCheckBox("Perturbation")
         self.show_perturbation.setToolTip("Also show the change, amplified (grey = unchanged)")
         self.show_perturbation.toggled.connect(self._toggle_perturbation)
+        self.tiles = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        for pane in (self.clean, self.adversarial, self.perturbation):
+            self.tiles.addWidget(pane, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.clean, 1)
-        layout.addWidget(self.adversarial, 1)
-        layout.addWidget(self.perturbation, 1)
+        layout.addLayout(self.tiles, 1)
         layout.addWidget(self.show_perturbation)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         self._state = None
@@ -119,6 +120,12 @@ class PairView(QWidget):
         self._live.setInterval(LIVE_REDRAW_MS)
         self._live.timeout.connect(self.render)
         self._fit_headline()
+
+    def set_side_by_side(self, on: bool) -> None:
+        """The photos in a row (presentation at large text: the charts' row is short and wide;
+        stacked, two photos were icons at 1024 x 768)."""
+        self.tiles.setDirection(QBoxLayout.Direction.LeftToRight if on
+                                else QBoxLayout.Direction.TopToBottom)
 
     def bind(self, state) -> None:
         """Follow the window's state: a new image, verdict, attack, step or playback position."""
