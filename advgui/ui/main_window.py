@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         split.setStretchFactor(1, 5)
         split.setStretchFactor(2, 0)  # the attack panel keeps its width: its combos stay whole
         split.setSizes([600, 800, 300])  # room for a grid of thumbnails, not one column
-        KeepPanelWidth(split, 2, donor=1)
+        KeepPanelWidth(split, 2, donors=(1, 0))
         split.setChildrenCollapsible(False)
         self.attack_panel.setMaximumWidth(420)
         left.setMinimumWidth(240)

@@ -73,6 +73,7 @@ def test_combos_are_whole_at_1024x768_and_the_window_shrinks_to_800x600(make_win
     combos = (panel.method, panel.target, w.model_picker)
     w.resize(1004, 690)  # 1024 x 768 less a window frame, a panel and a task bar
     qtbot.waitUntil(lambda: w.width() == 1004)
+    qtbot.wait(50)  # the panel's width is given back once the splitter has laid out
     for combo in combos:
         for i in range(combo.count()):
             combo.setCurrentIndex(i)
@@ -89,4 +90,5 @@ def test_combos_are_whole_at_1024x768_and_the_window_shrinks_to_800x600(make_win
     assert panel.run.isVisible() and panel.run.geometry().bottom() < panel.height()
     w.resize(1004, 690)  # and enlarged again: the room goes back to the combos first
     qtbot.waitUntil(lambda: w.width() == 1004)
+    qtbot.wait(50)
     assert all(shown_text(c) == c.currentText() for c in (panel.method, panel.target))

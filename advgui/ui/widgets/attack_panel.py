@@ -57,7 +57,7 @@ class AttackPanel(QGroupBox):
         self.method.addItem("Fast gradient sign (Goodfellow 2014)", "fast")
         self.method.addItem("PGD: random start (Madry 2018)", "pgd")
         self.method.addItem("Momentum, MI-FGSM (Dong 2018)", "momentum")
-        self.method.addItem("Square: gradient-free (Andriushchenko 2020)", "square")
+        self.method.addItem("Square Attack, gradient-free (2020)", "square")
         self.target = QComboBox()
         for label, key in TARGETS:
             self.target.addItem(label, key)

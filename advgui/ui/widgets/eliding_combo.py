@@ -5,7 +5,7 @@ combos were cut mid-word at every window size."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (QComboBox, QSizePolicy, QStyle, QStyleOptionComboBox,
                                QStylePainter)
 
@@ -56,28 +56,37 @@ def shown_text(combo: QComboBox) -> str:
 
 class KeepPanelWidth(QObject):
     """On a splitter: whenever it is resized, the panel gets back the width its combos want
-    (taken from the widget at `donor`, down to that one's minimum). Without it a window shown
-    small and then enlarged gave all the new room to the charts, the combos stayed cut."""
+    (taken from the widgets at `donors`, in order, each down to its minimum). Without it a window
+    shown small and then enlarged gave all the new room to the charts, the combos stayed cut; at
+    1024 x 768 the charts' column alone has too little to spare, the browser gives the rest."""
 
-    def __init__(self, splitter, panel_index: int, donor: int) -> None:
+    def __init__(self, splitter, panel_index: int, donors: tuple[int, ...]) -> None:
         super().__init__(splitter)
-        self.splitter, self.panel, self.donor = splitter, panel_index, donor
+        self.splitter, self.panel, self.donors = splitter, panel_index, donors
         splitter.installEventFilter(self)
 
     def eventFilter(self, splitter, event) -> bool:  # noqa: N802 (Qt's name)
         if event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
-            self.give_back()
+            # After the splitter's own resize handler: a filter runs before it, and the splitter
+            # then shares the new width out again, undoing what was given back.
+            QTimer.singleShot(0, self.give_back)
         return False
 
     def give_back(self) -> None:
         sizes = self.splitter.sizes()
-        panel, donor = self.splitter.widget(self.panel), self.splitter.widget(self.donor)
-        if not sizes or panel is None or donor is None:
+        panel = self.splitter.widget(self.panel)
+        if not sizes or panel is None:
             return
-        wanted = min(panel.sizeHint().width(), panel.maximumWidth())
-        spare = sizes[self.donor] - max(donor.minimumSizeHint().width(), donor.minimumWidth())
-        more = min(wanted - sizes[self.panel], spare)
-        if more > 0:
-            sizes[self.panel] += more
-            sizes[self.donor] -= more
+        wanted = min(panel.sizeHint().width(), panel.maximumWidth()) - sizes[self.panel]
+        for index in self.donors:
+            donor = self.splitter.widget(index)
+            if wanted <= 0 or donor is None or not donor.isVisible():
+                continue
+            spare = sizes[index] - max(donor.minimumSizeHint().width(), donor.minimumWidth())
+            more = min(wanted, spare)
+            if more > 0:
+                sizes[self.panel] += more
+                sizes[index] -= more
+                wanted -= more
+        if sizes != self.splitter.sizes():
             self.splitter.setSizes(sizes)
