@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
-                               QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter,
+                               QProgressBar, QPushButton, QSpinBox, QSplitter,
                                QTableWidget, QTabWidget, QVBoxLayout, QWidget)
 
 from advgui.core.attacks.params import parse_eps_list, split_list
@@ -177,17 +177,6 @@ class BatchDialog(BatchChoices, BatchResults, QDialog):
         self._tick.timeout.connect(self._show_clock)
         self._tiers = ""  # the last progress event's images by tier
         self.unseen_result = False  # finished while hidden: File › Batch Run shows it again
-
-    def _figure_tab(self, title: str, placeholder: str) -> QLabel:
-        """A tab for one of the study's PNG figures (scrollable: they are taller than the tab)."""
-        label = QLabel(placeholder)
-        label.setWordWrap(True)
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        view = QScrollArea()
-        view.setWidget(label)
-        view.setWidgetResizable(True)
-        self.figures.addTab(view, title)
-        return label
 
     @staticmethod
     def _row(boxes, stretch: bool = True) -> QWidget:

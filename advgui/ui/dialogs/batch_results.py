@@ -11,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QLabel, QTableWidgetItem
+from PySide6.QtWidgets import QLabel, QScrollArea, QTableWidgetItem
 
 from advgui.core.analysis import palette
 from advgui.core.analysis.fragility import format_fragility
@@ -32,6 +32,18 @@ DODGE = 0.06
 class BatchResults:
     """Mixed into BatchDialog and StudyViewer: expects their table, plot, figures, fragility,
     status and out (the study folder's line edit)."""
+
+    def _figure_tab(self, title: str, placeholder: str = "") -> QLabel:
+        """A tab of self.figures for one of the study's PNG figures (scrollable: they are
+        taller than the tab)."""
+        label = QLabel(placeholder)
+        label.setWordWrap(True)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        view = QScrollArea()
+        view.setWidget(label)
+        view.setWidgetResizable(True)
+        self.figures.addTab(view, title)
+        return label
 
     def _show_rows_so_far(self, every_s: float = 2.0) -> None:
         """The table and the plot fill as rows arrive: images.csv read back (read only, as

@@ -119,16 +119,6 @@ class StudyViewer(BatchResults, QDialog):
         self._show_record()
 
     # -- building ------------------------------------------------------------------------------------
-    def _figure_tab(self, title: str) -> QLabel:
-        label = QLabel()
-        label.setWordWrap(True)
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        view = QScrollArea()
-        view.setWidget(label)
-        view.setWidgetResizable(True)
-        self.figures.addTab(view, title)
-        return label
-
     def _detail_panel(self) -> QWidget:
         panel = QWidget()
         grid = QGridLayout(panel)
