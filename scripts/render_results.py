@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from advgui.core.analysis.beside_table import (Extras, beside_heading, beside_rows,  # noqa: E402
                                                format_beside_markdown, read_extras)
 from advgui.core.analysis.fragility import (CORRELATION_COLUMNS, FRAGILITY_COLUMNS,  # noqa: E402
-                                            MEASURES)
+                                            MEASURES, ties_note)
 from advgui.core.analysis.stats import wilson  # noqa: E402
 from advgui.core.analysis.summary import uses_truth  # noqa: E402
 from advgui.core.analysis.tables import format_markdown, format_rate, method_order  # noqa: E402
@@ -41,6 +41,7 @@ from advgui.core.records.schema import SUMMARY_COLUMNS  # noqa: E402
 from advgui.core.tiers import Tier  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
+import fragility_ties  # noqa: E402
 import record_notes  # noqa: E402
 
 DOCS = ROOT / "docs"
@@ -150,7 +151,8 @@ def exact_fragility(folder: Path) -> tuple[list[dict], list[dict]]:
             where = _where(folder.name, "fragility.csv", row)
             bins.append(exact_rate(row, "flip_rate", int(row["images"]), where,
                                    k=int(row["flipped"])))
-    return bins, _read(folder, "fragility_correlation.csv", CORRELATION_COLUMNS)
+    return bins, fragility_ties.with_ties(
+        folder, _read(folder, "fragility_correlation.csv", CORRELATION_COLUMNS))
 
 
 def tier_sums(summary: list[dict]) -> list[str]:
@@ -343,6 +345,10 @@ def _fragility_section(bins: list[dict], correlations: list[dict]) -> list[str]:
             lines.append(f"- {r['method']} {r['target']} eps {r['eps']}: {below} images flipped "
                          f"at a smaller eps but not at {r['eps']}; {larger} flipped at "
                          f"{r['eps']} but not at a larger eps of the study.")
+    for r in correlations:
+        ties = ties_note(r)
+        if ties:
+            lines.append(f"- {r['method']} {r['target']} eps {r['eps']}, ρ: {ties}.")
     return lines
 
 

@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from advgui.core.analysis.stats import spearman, spearman_interval, wilson
+from advgui.core.analysis.stats import spearman, spearman_bootstrap, wilson
 from advgui.core.analysis.summary import rows_by_attack
 from advgui.core.tiers import Tier
 
@@ -55,7 +55,13 @@ CORRELATION_COLUMNS = ["method", "target", "eps", "images", "spearman", "spearma
                        "median_eps_to_flip_low",
                        # appended: what the numbers measure and where flips are not monotone
                        "measure", "flipped_below_not_at_eps", "flipped_not_at_larger_eps",
-                       "median_eps_to_flip_float", "grid_rows"]
+                       "median_eps_to_flip_float", "grid_rows",
+                       # appended: how much the ranks tie (rho can rest on a handful of images)
+                       "eps_to_flip_distinct", "eps_to_flip_modal", "bootstrap_left_out",
+                       "bootstrap_rounds"]
+BOOTSTRAP_ROUNDS = 2000
+# Below this many images off the commonest eps-to-flip, the text says whom rho rests on.
+FEW_UNTIED = 10
 
 
 def _median(values: np.ndarray, cap: float) -> str:
@@ -126,7 +132,8 @@ def fragility_rows(rows: list[dict]) -> tuple[list[dict], list[dict]]:
                          "flip_rate_hi": f"{hi:.4f}", "median_eps_to_flip": _median(flip_eps[idx], cap),
                          "measure": measure})
         rho = spearman(conf, flip_eps)
-        rlo, rhi = spearman_interval(conf, flip_eps)
+        rlo, rhi, left_out = spearman_bootstrap(conf, flip_eps, BOOTSTRAP_ROUNDS)
+        _, tied = np.unique(flip_eps, return_counts=True)
         floats = np.asarray([_eps_of(r, "eps_to_flip_float") for r in sel
                              if r.get("eps_to_flip_float", "") != ""])
         correlations.append({**head, "images": len(sel), "spearman": f"{rho:.4f}",
@@ -137,7 +144,9 @@ def fragility_rows(rows: list[dict]) -> tuple[list[dict], list[dict]]:
                              "flipped_below_not_at_eps": int(np.sum((flip_eps < eps) & ~flipped)),
                              "flipped_not_at_larger_eps": _lost_at_larger(attacks, method, target, eps),
                              "median_eps_to_flip_float": _median(floats, cap) if method == "fast" else "",
-                             "grid_rows": grid_rows})
+                             "grid_rows": grid_rows,
+                             "eps_to_flip_distinct": len(tied), "eps_to_flip_modal": int(tied.max()),
+                             "bootstrap_left_out": left_out, "bootstrap_rounds": BOOTSTRAP_ROUNDS})
     return bins, correlations
 
 
@@ -146,6 +155,23 @@ def _number(text: str) -> str:
         return f"{float(text):+.3f}"
     except ValueError:
         return "n/a"
+
+
+def ties_note(r: dict) -> str:
+    """What rho rests on when eps-to-flip nearly always ties ('' otherwise, or for rows written
+    before these columns)."""
+    if r.get("eps_to_flip_modal", "") == "":
+        return ""
+    images, modal = int(r["images"]), int(r["eps_to_flip_modal"])
+    left_out = int(r["bootstrap_left_out"])
+    if images - modal >= FEW_UNTIED and not left_out:
+        return ""
+    text = (f"eps-to-flip takes {r['eps_to_flip_distinct']} values, {modal} of {images} images "
+            f"tie: rho rests on the other {images - modal}")
+    if left_out:
+        text += (f"; {left_out} of {r['bootstrap_rounds']} resamples drew one value only and "
+                 "are left out of the interval")
+    return text
 
 
 def format_fragility(correlations: list[dict]) -> str:
@@ -168,6 +194,9 @@ def format_fragility(correlations: list[dict]) -> str:
         if r.get("flipped_not_at_larger_eps"):
             extra.append(f"{r['flipped_not_at_larger_eps']} flipped at {r['eps']}, not at a "
                          "larger eps")
+        ties = ties_note(r)
+        if ties:
+            extra.append(ties)
         if extra:
             lines.append("      " + "; ".join(extra))
     measures = {(r["method"] == "fast", r.get("measure", "")) for r in correlations}

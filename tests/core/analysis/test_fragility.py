@@ -7,7 +7,7 @@ import pytest
 
 from advgui.core.attacks import FastGradientSign, IterativeGradientSign, Target
 from advgui.core.model.classifier import Classifier
-from advgui.core.analysis.fragility import fragility_rows
+from advgui.core.analysis.fragility import format_fragility, fragility_rows
 from advgui.core.analysis.stats import ranks, spearman
 from advgui.core.study.fragility_search import fast_eps_to_flip
 from advgui.core.study.engine import quantile_thresholds
@@ -130,3 +130,40 @@ def test_the_exact_search_is_every_level_and_the_float_measure_flips(clf, target
                 for v in (e, e - 1 / 64)]
         flips = clf.probabilities(np.concatenate(step)).argmax(1) != top1[j]
         assert flips[0] and (not flips[1] or e - 1 / 64 <= np.floor(e - 1e-9))
+
+
+def _tied_rows(method: str, odd_eps: str, n: int = 9) -> list[dict]:
+    """n images, every one flipped at level 1 but the most confident (at odd_eps)."""
+    return [{"status": "ok", "method": method, "target": "inverse", "eps": "8",
+             "clean_top1_probability": f"{(i + 1) / (n + 1):.4f}", "tier": "high",
+             "eps_to_flip": odd_eps if i == n - 1 else "1", "top1_error_clean": "1"}
+            for i in range(n)]
+
+
+def test_rho_of_one_untied_image_is_its_rank_alone_and_the_text_says_so() -> None:
+    """The square study's fast and iterative rows: 36 of 37 photos flip at level 1 and the most
+    confident one at 29 (fast) or 3 (iterative). Whatever the odd value, rho is that of the
+    top rank against the rest, sqrt(3 / (n + 1)) (0.2810 at n = 37); a resample without the odd
+    photo has no rho and is left out, and a resample with it ties some confidences, which only
+    raises rho: the interval's lower end sits at (or above) the estimate."""
+    n = 9
+    _, fast = fragility_rows(_tied_rows("fast", "29", n))
+    _, stepped = fragility_rows(_tied_rows("iterative", "3", n))
+    for corr in (fast[0], stepped[0]):
+        assert float(corr["spearman"]) == pytest.approx(np.sqrt(3 / (n + 1)), abs=1e-4)
+        assert float(corr["spearman_lo"]) >= float(corr["spearman"]) - 1e-4
+        assert (corr["eps_to_flip_distinct"], corr["eps_to_flip_modal"]) == (2, n - 1)
+        # (1 - 1/n)^n of the resamples miss the odd photo: about 35 % of 2000
+        assert 0.25 * 2000 < corr["bootstrap_left_out"] < 0.45 * 2000
+    assert fast[0]["spearman_lo"] == stepped[0]["spearman_lo"]
+    text = format_fragility(fast)
+    assert "eps-to-flip takes 2 values, 8 of 9 images tie: rho rests on the other 1" in text
+    assert f"{fast[0]['bootstrap_left_out']} of 2000 resamples drew one value only" in text
+
+
+def test_untied_eps_to_flip_adds_no_note() -> None:
+    rows = _tied_rows("fast", "29", 30)
+    for i, r in enumerate(rows):
+        r["eps_to_flip"] = str(1 + i % 12)
+    _, corr = fragility_rows(rows)
+    assert corr[0]["bootstrap_left_out"] == 0 and "rests on" not in format_fragility(corr)
