@@ -43,7 +43,8 @@ def record_features(classifier: Classifier, folder: Path, out: Path, rows: list[
     lost: list[tuple[str, str]] = []
     pre = classifier.preprocessing
     try:
-        yield 0, len(todo)
+        if todo:  # nothing to record: no progress line for an empty phase
+            yield 0, len(todo)
         for i in range(0, len(todo), batch):
             if should_stop():
                 raise KeyboardInterrupt

@@ -73,7 +73,8 @@ def test_momentum_matches_a_hand_computation_over_three_steps(clf) -> None:
 
 
 def test_every_method_of_the_family_is_made_by_name_with_its_defaults() -> None:
-    assert METHODS == ("fast", "iterative", "pgd", "momentum", "noise")  # noise: the control
+    # noise: the control; square: the gradient-free attack (issue 27)
+    assert METHODS == ("fast", "iterative", "pgd", "momentum", "noise", "square")
     iterative = make_attack("iterative", eps=8)
     assert iterative.steps == 10 and iterative.alpha == 1.0
     assert make_attack("pgd", eps=8).steps == 10 and make_attack("pgd", eps=8).alpha == 2.0
