@@ -328,3 +328,52 @@ def test_a_lessons_note_sits_under_run_in_presentation_mode(make_window, tiny_mo
     qtbot.wait(20)
     assert note.parentWidget() is w.caption.parentWidget() and note.isVisible()
     assert w.tiers.isVisible() and w.tiers.parentWidget() is w.browser.parentWidget()
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.5, 2.0])
+def test_inspect_texts_never_overlap_at_1024_by_768_in_presentation_mode(make_window, tiny_model,
+                                                                         qtbot, scale) -> None:
+    """The second model's row was drawn over the top-5's last lines ("umbrella: 0.00" under
+    "Second model") at x1.5 on a 1024 x 768 projector; the top-5's last line (the flip) cut."""
+    from PySide6.QtCore import QRect
+
+    from advgui.core.app_state.attack_record import AttackOutcome
+    from advgui.core.app_state.perturbation import perturbation_view
+
+    w = make_window(str(tiny_model))
+    w.show()
+    w.resize(1024, 768)
+    qtbot.waitUntil(lambda: w.width() == 1024, timeout=2000)
+    w.menu_actions["presentation"].trigger()
+    try:
+        w.set_font_scale(scale)
+        w.show_inspect()
+        record = _inverse_record("x.png")
+        last = record.steps[-1]
+        record.outcome = AttackOutcome(record.start.request, record.start.clean_pixels,
+                                       last.pixels, record.start.clean_probabilities,
+                                       last.probabilities, 0, 1,
+                                       perturbation_view(record.start.clean_pixels, last.pixels),
+                                       0.01)
+        panel = w.inspect
+        panel.render(record, 10, LONG)
+        qtbot.wait(100)  # the layouts settle at the new text size
+        where = {name: QRect(widget.mapTo(panel, widget.rect().topLeft()), widget.size())
+                 for name, widget in (("top-5", panel.verdict), ("second", panel.second),
+                                      ("blink", panel.blink), ("histogram", panel.histogram))}
+        names = list(where)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                assert not where[a].intersects(where[b]), (a, where[a], b, where[b])
+            assert panel.rect().contains(where[a]), (a, where[a], panel.rect())
+        verdict = panel.verdict
+        metrics = QFontMetrics(verdict.font())
+        shown = metrics.boundingRect(QRect(0, 0, verdict.contentsRect().width(), 100_000),
+                                     int(Qt.TextFlag.TextWordWrap),
+                                     QLabel(verdict.text()).text().replace("<br>", "\n")
+                                     .replace("<b>", "").replace("</b>", ""))
+        assert shown.height() <= verdict.contentsRect().height()  # the flip line is whole
+        assert "flipped" in verdict.text() or "did not change" in verdict.text()
+    finally:
+        w.menu_actions["presentation"].trigger()
+        w.set_font_scale(1.0)
