@@ -374,6 +374,18 @@ def test_inspect_texts_never_overlap_at_1024_by_768_in_presentation_mode(make_wi
                                      .replace("<b>", "").replace("</b>", ""))
         assert shown.height() <= verdict.contentsRect().height()  # the flip line is whole
         assert "flipped" in verdict.text() or "did not change" in verdict.text()
+        # The second model's verdict whole too (it was cut after "(98.6"), and the histogram's
+        # bars more than a sliver under its axis.
+        second = panel.second.text
+        second.setText("<b>efficientnet_lite0</b> on the same images: clean 'necklace' "
+                       "(97.9 %), adversarial 'necklace' (98.6 %): not fooled")
+        needed = QFontMetrics(second.font()).boundingRect(
+            QRect(0, 0, second.contentsRect().width(), 100_000), int(Qt.TextFlag.TextWordWrap),
+            "efficientnet_lite0 on the same images: clean 'necklace' (97.9 %), adversarial "
+            "'necklace' (98.6 %): not fooled").height()
+        assert needed <= second.contentsRect().height(), (needed, second.contentsRect())
+        bars = panel.histogram.getViewBox().height()
+        assert bars >= 1.5 * metrics.lineSpacing(), bars
     finally:
         w.menu_actions["presentation"].trigger()
         w.set_font_scale(1.0)

@@ -47,8 +47,11 @@ class InspectPanel(QWidget):
             pane.viewbox.setXLink(self.original.viewbox)
             pane.viewbox.setYLink(self.original.viewbox)
         # Short title (it is cut at 1024 px otherwise); the unit goes on the axis.
-        self.histogram = pg.PlotWidget(title="Perturbation histogram")
-        self.histogram.setLabel("bottom", "pixel levels")
+        # The title on the axis and no count axis: at a projector's text size the title, the
+        # counts' ticks and the levels' axis left the bars a few pixels, ticks run together.
+        self.histogram = pg.PlotWidget()
+        self.histogram.setLabel("bottom", "perturbation histogram, pixel levels")
+        self.histogram.hideAxis("left")
         self.blink = QCheckBox("Blink original / adversarial")
         self.blink.toggled.connect(self._toggle_blink)
         self.verdict = QLabel("")
@@ -105,7 +108,7 @@ class InspectPanel(QWidget):
         self.verdict.setFixedHeight(7 * line + 6)
         self.verdict.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.second.text.setWordWrap(True)
-        self.second.text.setFixedHeight(3 * line + 6)
+        self.second.text.setFixedHeight(5 * line + 6)  # its verdict whole at x2
         self.second.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
 
     def show_clean(self, pixels: np.ndarray) -> None:
