@@ -389,3 +389,26 @@ def test_inspect_texts_never_overlap_at_1024_by_768_in_presentation_mode(make_wi
     finally:
         w.menu_actions["presentation"].trigger()
         w.set_font_scale(1.0)
+
+
+def test_inspect_photos_fill_their_panes_again_after_a_squeeze(qtbot) -> None:
+    """Leaving presentation mode left Inspect's photos 40 px icons in 180 px panes: squeezed
+    once, the aspect-locked views never came back."""
+    from advgui.ui.widgets.inspect_panel import InspectPanel
+
+    panel = InspectPanel()
+    qtbot.addWidget(panel)
+    panel.resize(800, 600)
+    panel.show()
+    pixels = np.full((64, 64, 3), 128, np.uint8)
+    panel.show_clean(pixels)
+    qtbot.wait(50)
+    for squeezed in ((260, 600), (800, 330), (120, 300)):  # narrow, low, both
+        panel.resize(*squeezed)
+        qtbot.wait(50)
+        panel.resize(800, 600)
+        qtbot.wait(50)
+    for pane in (panel.original,):
+        drawn = pane.viewbox.mapViewToDevice(pane.item.boundingRect()).boundingRect()
+        room = min(pane.viewbox.width(), pane.viewbox.height())
+        assert min(drawn.width(), drawn.height()) >= 0.9 * room, (drawn, room)

@@ -26,6 +26,13 @@ class ImagePane(pg.GraphicsLayoutWidget):
         self.title.setWordWrap(True)
         self._shape: tuple | None = None
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """The image fills its pane again after a resize: with the aspect locked the view only
+        ever widened, so after presentation mode or a narrow tab the photos stayed icons."""
+        super().resizeEvent(event)
+        if getattr(self, "_shape", None) is not None:  # (a first resize comes in __init__)
+            self.viewbox.autoRange(padding=0)
+
     def show(self, pixels: np.ndarray | None) -> None:  # type: ignore[override]
         if pixels is None:
             self.item.clear()
