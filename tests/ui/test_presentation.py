@@ -412,3 +412,23 @@ def test_inspect_photos_fill_their_panes_again_after_a_squeeze(qtbot) -> None:
         drawn = pane.viewbox.mapViewToDevice(pane.item.boundingRect()).boundingRect()
         room = min(pane.viewbox.width(), pane.viewbox.height())
         assert min(drawn.width(), drawn.height()) >= 0.9 * room, (drawn, room)
+
+
+def test_the_adversarial_photos_title_is_whole_before_an_attack(make_window, tiny_model,
+                                                                image_folder, qtbot) -> None:
+    """At 1024 x 768 it read "adversarial: ru…": the title is one word and what to do is
+    written, wrapped, in the photo's empty place."""
+    from tests.helpers.window import open_folder
+
+    w = make_window(str(tiny_model))
+    w.show()
+    w.resize(1024, 768)
+    qtbot.waitUntil(lambda: w.width() == 1024, timeout=2000)
+    open_folder(w, qtbot, image_folder)
+    w.select_image(str(image_folder / "n00000001_sample1.png"))
+    qtbot.waitUntil(lambda: w.pair.adversarial.title.startswith("adversarial"), timeout=5000)
+    pane = w.pair.adversarial
+    bold = pane.font()
+    bold.setBold(True)
+    assert QFontMetrics(bold).horizontalAdvance(pane.title) <= pane.width()
+    assert pane.image is None and "run an attack" in pane.hint
