@@ -49,7 +49,12 @@ def charts_caption(window) -> str:
     record = state.shown
     if record is not None:
         r = record.start.request
-        attack = f"{r.method} gradient sign, target {r.target}, ε {r.eps:g}/255"
+        if r.method == "square":  # it was called "square gradient sign": it uses no gradient
+            attack = f"Square Attack (gradient-free), target {r.target}, ε {r.eps:g}/255"
+            if r.queries:
+                attack += f", {r.queries:,} queries"
+        else:
+            attack = f"{r.method} gradient sign, target {r.target}, ε {r.eps:g}/255"
         if r.method in ("iterative", "pgd", "momentum"):
             attack += f", α {r.alpha:g}, {r.steps} steps"
         parts.append(attack)

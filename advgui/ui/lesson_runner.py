@@ -139,6 +139,9 @@ class LessonRunner(QObject):
         w = self.w
         yield from self._use_lesson_model()
         path = yield from self._select_photo(item.photo)
+        # The lesson is told by the bars: a previous lesson (the transfer one) or the teacher
+        # left Inspect or Explain in front, and the attack's start keeps the tab it finds.
+        w.show_probabilities()
         names = w.state.model.class_names
         result: LessonResult | None = None
         out = None

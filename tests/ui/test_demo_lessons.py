@@ -92,3 +92,14 @@ def test_a_lesson_switches_to_the_model_it_was_prepared_with(make_window, qtbot)
     runner = _run_lesson(w, qtbot, "inverse")
     assert w.state.model.name == "inception_v3" and "Model: inception_v3" in w.model_label.text()
     assert "nobody chose that class" in runner.note.text.text()
+
+
+def test_a_lesson_brings_the_bars_forward_from_inspect(make_window, qtbot) -> None:
+    """After the transfer lesson (which ends on Inspect) the next lesson's bars were hidden
+    behind the Inspect tab: the room saw the perturbation histogram, not 'web site' win."""
+    w = make_window()
+    w.show()
+    w.show_inspect()
+    _run_lesson(w, qtbot, "inverse")
+    assert w.tabs.currentWidget() is w.charts
+    assert w.tabs.tabText(w.tabs.currentIndex()) == "Probabilities"

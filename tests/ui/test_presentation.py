@@ -328,3 +328,107 @@ def test_a_lessons_note_sits_under_run_in_presentation_mode(make_window, tiny_mo
     qtbot.wait(20)
     assert note.parentWidget() is w.caption.parentWidget() and note.isVisible()
     assert w.tiers.isVisible() and w.tiers.parentWidget() is w.browser.parentWidget()
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.5, 2.0])
+def test_inspect_texts_never_overlap_at_1024_by_768_in_presentation_mode(make_window, tiny_model,
+                                                                         qtbot, scale) -> None:
+    """The second model's row was drawn over the top-5's last lines ("umbrella: 0.00" under
+    "Second model") at x1.5 on a 1024 x 768 projector; the top-5's last line (the flip) cut."""
+    from PySide6.QtCore import QRect
+
+    from advgui.core.app_state.attack_record import AttackOutcome
+    from advgui.core.app_state.perturbation import perturbation_view
+
+    w = make_window(str(tiny_model))
+    w.show()
+    w.resize(1024, 768)
+    qtbot.waitUntil(lambda: w.width() == 1024, timeout=2000)
+    w.menu_actions["presentation"].trigger()
+    try:
+        w.set_font_scale(scale)
+        w.show_inspect()
+        record = _inverse_record("x.png")
+        last = record.steps[-1]
+        record.outcome = AttackOutcome(record.start.request, record.start.clean_pixels,
+                                       last.pixels, record.start.clean_probabilities,
+                                       last.probabilities, 0, 1,
+                                       perturbation_view(record.start.clean_pixels, last.pixels),
+                                       0.01)
+        panel = w.inspect
+        panel.render(record, 10, LONG)
+        qtbot.wait(100)  # the layouts settle at the new text size
+        where = {name: QRect(widget.mapTo(panel, widget.rect().topLeft()), widget.size())
+                 for name, widget in (("top-5", panel.verdict), ("second", panel.second),
+                                      ("blink", panel.blink), ("histogram", panel.histogram))}
+        names = list(where)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                assert not where[a].intersects(where[b]), (a, where[a], b, where[b])
+            assert panel.rect().contains(where[a]), (a, where[a], panel.rect())
+        verdict = panel.verdict
+        metrics = QFontMetrics(verdict.font())
+        shown = metrics.boundingRect(QRect(0, 0, verdict.contentsRect().width(), 100_000),
+                                     int(Qt.TextFlag.TextWordWrap),
+                                     QLabel(verdict.text()).text().replace("<br>", "\n")
+                                     .replace("<b>", "").replace("</b>", ""))
+        assert shown.height() <= verdict.contentsRect().height()  # the flip line is whole
+        assert "flipped" in verdict.text() or "did not change" in verdict.text()
+        # The second model's verdict whole too (it was cut after "(98.6"), and the histogram's
+        # bars more than a sliver under its axis.
+        second = panel.second.text
+        second.setText("<b>efficientnet_lite0</b> on the same images: clean 'necklace' "
+                       "(97.9 %), adversarial 'necklace' (98.6 %): not fooled")
+        needed = QFontMetrics(second.font()).boundingRect(
+            QRect(0, 0, second.contentsRect().width(), 100_000), int(Qt.TextFlag.TextWordWrap),
+            "efficientnet_lite0 on the same images: clean 'necklace' (97.9 %), adversarial "
+            "'necklace' (98.6 %): not fooled").height()
+        assert needed <= second.contentsRect().height(), (needed, second.contentsRect())
+        bars = panel.histogram.getViewBox().height()
+        assert bars >= 1.5 * metrics.lineSpacing(), bars
+    finally:
+        w.menu_actions["presentation"].trigger()
+        w.set_font_scale(1.0)
+
+
+def test_inspect_photos_fill_their_panes_again_after_a_squeeze(qtbot) -> None:
+    """Leaving presentation mode left Inspect's photos 40 px icons in 180 px panes: squeezed
+    once, the aspect-locked views never came back."""
+    from advgui.ui.widgets.inspect_panel import InspectPanel
+
+    panel = InspectPanel()
+    qtbot.addWidget(panel)
+    panel.resize(800, 600)
+    panel.show()
+    pixels = np.full((64, 64, 3), 128, np.uint8)
+    panel.show_clean(pixels)
+    qtbot.wait(50)
+    for squeezed in ((260, 600), (800, 330), (120, 300)):  # narrow, low, both
+        panel.resize(*squeezed)
+        qtbot.wait(50)
+        panel.resize(800, 600)
+        qtbot.wait(50)
+    for pane in (panel.original,):
+        drawn = pane.viewbox.mapViewToDevice(pane.item.boundingRect()).boundingRect()
+        room = min(pane.viewbox.width(), pane.viewbox.height())
+        assert min(drawn.width(), drawn.height()) >= 0.9 * room, (drawn, room)
+
+
+def test_the_adversarial_photos_title_is_whole_before_an_attack(make_window, tiny_model,
+                                                                image_folder, qtbot) -> None:
+    """At 1024 x 768 it read "adversarial: ru…": the title is one word and what to do is
+    written, wrapped, in the photo's empty place."""
+    from tests.helpers.window import open_folder
+
+    w = make_window(str(tiny_model))
+    w.show()
+    w.resize(1024, 768)
+    qtbot.waitUntil(lambda: w.width() == 1024, timeout=2000)
+    open_folder(w, qtbot, image_folder)
+    w.select_image(str(image_folder / "n00000001_sample1.png"))
+    qtbot.waitUntil(lambda: w.pair.adversarial.title.startswith("adversarial"), timeout=5000)
+    pane = w.pair.adversarial
+    bold = pane.font()
+    bold.setBold(True)
+    assert QFontMetrics(bold).horizontalAdvance(pane.title) <= pane.width()
+    assert pane.image is None and "run an attack" in pane.hint

@@ -26,6 +26,13 @@ class ImagePane(pg.GraphicsLayoutWidget):
         self.title.setWordWrap(True)
         self._shape: tuple | None = None
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """The image fills its pane again after a resize: with the aspect locked the view only
+        ever widened, so after presentation mode or a narrow tab the photos stayed icons."""
+        super().resizeEvent(event)
+        if getattr(self, "_shape", None) is not None:  # (a first resize comes in __init__)
+            self.viewbox.autoRange(padding=0)
+
     def show(self, pixels: np.ndarray | None) -> None:  # type: ignore[override]
         if pixels is None:
             self.item.clear()
@@ -47,9 +54,11 @@ class InspectPanel(QWidget):
             pane.viewbox.setXLink(self.original.viewbox)
             pane.viewbox.setYLink(self.original.viewbox)
         # Short title (it is cut at 1024 px otherwise); the unit goes on the axis.
-        self.histogram = pg.PlotWidget(title="Perturbation histogram")
-        self.histogram.setLabel("bottom", "pixel levels")
-        self.histogram.setMaximumHeight(160)
+        # The title on the axis and no count axis: at a projector's text size the title, the
+        # counts' ticks and the levels' axis left the bars a few pixels, ticks run together.
+        self.histogram = pg.PlotWidget()
+        self.histogram.setLabel("bottom", "perturbation histogram, pixel levels")
+        self.histogram.hideAxis("left")
         self.blink = QCheckBox("Blink original / adversarial")
         self.blink.toggled.connect(self._toggle_blink)
         self.verdict = QLabel("")
@@ -65,15 +74,21 @@ class InspectPanel(QWidget):
             grid.addWidget(pane.title, 0, col)
             grid.addWidget(pane, 1, col)
             grid.setColumnStretch(col, 1)  # three images of one size, whatever their titles
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.histogram, 2)
-        side = QVBoxLayout()
-        side.addWidget(self.blink)
-        side.addWidget(self.verdict, 1)
         from advgui.ui.widgets.second_opinion import SecondOpinion  # noqa: PLC0415
 
         self.second = SecondOpinion()
-        side.addWidget(self.second)
+        # The second model under the histogram, the top-5 beside them: stacked in one column
+        # they needed more than the room left at 1024 x 768 in presentation mode, and the
+        # second model's row was drawn over the top-5's last lines.
+        bottom = QHBoxLayout()
+        left = QVBoxLayout()
+        left.addWidget(self.histogram)
+        left.addWidget(self.second)
+        left.addStretch(1)
+        bottom.addLayout(left, 2)
+        side = QVBoxLayout()
+        side.addWidget(self.blink)
+        side.addWidget(self.verdict, 1)
         bottom.addLayout(side, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -93,10 +108,14 @@ class InspectPanel(QWidget):
         line = QFontMetrics(self.font()).lineSpacing()
         for pane in (self.original, self.adversarial, self.perturbation):
             pane.title.setFixedHeight(2 * line + 4)
+        # The histogram over the second model's row about as high as the top-5 beside them
+        # (fixed: the images above must not move when its plot first lays out).
+        self.histogram.setFixedHeight(max(80, 4 * line))
+        # a heading of one line, five classes and the flip: seven lines
         self.verdict.setFixedHeight(7 * line + 6)
         self.verdict.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.second.text.setWordWrap(True)
-        self.second.text.setFixedHeight(3 * line + 6)
+        self.second.text.setFixedHeight(5 * line + 6)  # its verdict whole at x2
         self.second.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
 
     def show_clean(self, pixels: np.ndarray) -> None:
@@ -136,7 +155,8 @@ class InspectPanel(QWidget):
         last = record.finished and k == len(record.steps)
         if last:
             flip = record.outcome.first_flip_step
-            head = "Adversarial top-5 after 8-bit rounding"
+            # One line at x2 in presentation (two cut the flip line under the seven lines' room).
+            head = "Top-5 as saved (8-bit)"
             tail = f"top-1 flipped at step {flip}" if flip > 0 else "top-1 did not change"
         else:
             head, tail = f"Step {k} of {record.total}: top-5", ""

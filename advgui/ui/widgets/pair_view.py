@@ -56,11 +56,14 @@ class PhotoPane(QWidget):
         self.title = title
         self.colour = colour  # the title in its bars' colour: the photo is the key to the bars
         self.image: QImage | None = None
+        # What to do while there is no image, wrapped in its empty place: on the title's one
+        # line "adversarial: run an attack" was cut to "adversarial: ru…" at 1024 x 768.
+        self.hint = ""
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         self.setMinimumSize(60, 40)
 
-    def show_image(self, image: QImage | None, title: str) -> None:
-        self.image, self.title = image, title
+    def show_image(self, image: QImage | None, title: str, hint: str = "") -> None:
+        self.image, self.title, self.hint = image, title, hint
         self.update()
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
@@ -80,6 +83,11 @@ class PhotoPane(QWidget):
         room = QRect(0, band, self.width(), self.height() - band)
         if self.image is None or room.height() < 4:
             painter.fillRect(room.adjusted(4, 4, -4, -4), QColor(128, 128, 128, 40))
+            if self.hint:
+                painter.setFont(self.font())
+                painter.setPen(self.palette().color(self.foregroundRole()))
+                painter.drawText(room.adjusted(8, 8, -8, -8), int(
+                    Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.hint)
         else:
             scaled = self.image.scaled(room.size(), Qt.AspectRatioMode.KeepAspectRatio,
                                        Qt.TransformationMode.SmoothTransformation)
@@ -146,7 +154,7 @@ class PairView(QWidget):
             self.headline.setText(headline(names, None, None, v.top1 if v else -1,
                                            v.confidence if v else -1.0))
             self.clean.show_image(self._file_photo(state.path), "clean")
-            self.adversarial.show_image(None, "adversarial: run an attack")
+            self.adversarial.show_image(None, "adversarial", "run an attack")
             self.perturbation.show_image(None, "perturbation")
             return
         k = record.clamp(state.cursor)
@@ -155,7 +163,7 @@ class PairView(QWidget):
         clean = record.start.clean_pixels
         self.clean.show_image(as_qimage(clean), "clean")
         if k == 0:
-            self.adversarial.show_image(None, f"adversarial: step 0 of {record.total}")
+            self.adversarial.show_image(None, "adversarial", f"step 0 of {record.total}")
             self.perturbation.show_image(None, "perturbation")
             return
         adv = record.pixels_at(k)
