@@ -19,6 +19,7 @@ import numpy as np
 
 from advgui.cli.options import add_model_arguments, load_model, model_options
 from advgui.cli.progress import ProgressBar
+from advgui.core.records.folder import study_folder_holding
 
 TIERS = ("high", "medium", "low")
 
@@ -67,8 +68,10 @@ def cmd_explain_study(args: argparse.Namespace) -> int:
         raise ValueError(f"{study} was run with another model (sha256 {want[:12]}…); give it "
                          "with --model")
     out = args.out
-    if out.resolve() == study.resolve() or study.resolve() in out.resolve().parents:
-        raise ValueError(f"{out}: inside the study folder; its only writer is its study")
+    inside = (study.resolve() if out.resolve() == study.resolve()
+              or study.resolve() in out.resolve().parents else study_folder_holding(out))
+    if inside is not None:  # this study's or another's: a study folder's only writer is its study
+        raise ValueError(f"{out}: inside the study folder {inside}; its only writer is its study")
     explainer = Explainer(clf)
     parts = explainer.parts
     names = tuple(b.name for b in parts.blocks)

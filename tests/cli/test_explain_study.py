@@ -53,3 +53,19 @@ def test_an_out_folder_inside_the_study_is_refused(tmp_path, capsys) -> None:
                  "--device", "cpu"]) == 2
     assert "inside the study folder" in capsys.readouterr().err
     assert not (out / "mine").exists()
+
+
+def test_an_out_folder_inside_another_study_is_refused(tmp_path, capsys) -> None:
+    """explain-study refused only its own study folder: --out inside another study wrote
+    divergence_by_tier.* among that study's records."""
+    model, folder, out = model_and_images(tmp_path)
+    other = tmp_path / "other"
+    for where in (out, other):
+        assert main([str(a) for a in study_args(folder, where, model, "--methods", "fast")]) == 0
+    before = sorted(p.relative_to(other) for p in other.rglob("*"))
+    capsys.readouterr()
+    assert main(["explain-study", str(out), "--out", str(other / "x"), "--model", str(model),
+                 "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "inside the study folder" in err and "Traceback" not in err
+    assert sorted(p.relative_to(other) for p in other.rglob("*")) == before
