@@ -9,6 +9,7 @@ entry is used only for the very row and bytes it was computed from.
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,7 +71,8 @@ def read_features(path: Path) -> FeatureRecord | None:
             record.clean = dict(zip(data["clean_files"].tolist(), clean))
             record.adversarial = dict(zip(zip(data["adversarial_keys"].tolist(),
                                               data["adversarial_sha256"].tolist()), adversarial))
-    except (OSError, ValueError, KeyError):
+    # A truncated .npz is a broken zip (BadZipFile is neither an OSError nor a ValueError)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
     return record
 
