@@ -27,3 +27,11 @@ def test_the_plan_counts_the_features_phase(tmp_path, capsys) -> None:
     assert not out.exists()
     assert main([*args[:-1], "--classify-only", "--dry-run"]) == 0
     assert "features" not in _phases(capsys.readouterr().out)
+
+
+def test_the_cost_page_names_the_phases_the_plan_prints() -> None:
+    from pathlib import Path  # noqa: PLC0415
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "performance.md").read_text()
+    section = page[page.index("**What a study costs**"):page.index("<!-- generated: study-cost")]
+    assert "square =" in section and "`features` phase" in section
