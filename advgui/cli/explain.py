@@ -25,6 +25,8 @@ def add_parser(sub) -> None:
     p.add_argument("--eps", type=float, default=8.0, help="L-inf budget in pixel levels 0-255")
     p.add_argument("--alpha", type=float, help="step size in pixel levels (default 1)")
     p.add_argument("--steps", type=int, help="iterations (default min(eps+4, 1.25 eps))")
+    p.add_argument("--queries", type=int,
+                   help="square: model queries at most (default 1000)")
     p.add_argument("--out", type=Path, required=True,
                    help="folder for NAME_explain.png and NAME_divergence.csv")
     add_model_arguments(p)
@@ -33,7 +35,7 @@ def add_parser(sub) -> None:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     attack = attack_from_settings(args.method, eps=args.eps, alpha=args.alpha, steps=args.steps,
-                                  seed=getattr(args, "seed", 0))
+                                  seed=getattr(args, "seed", 0), queries=args.queries)
     if not args.out.is_dir():  # before the model loads: the result would be lost
         raise ValueError(f"--out {args.out}: no such folder; create it first")
     inside = study_folder_holding(args.out)

@@ -58,3 +58,19 @@ def test_explain_refuses_an_out_folder_inside_a_study(tiny_model, image_folder, 
         err = capsys.readouterr().err
         assert "inside the study folder" in err and "Traceback" not in err
     assert sorted(p.relative_to(study) for p in study.rglob("*")) == before
+
+
+def test_explain_takes_square_query_budget(tiny_model, image_folder, tmp_path, capsys) -> None:
+    """explain offers --method square but had no --queries: its budget was fixed at 1,000."""
+    out = tmp_path / "sq"
+    out.mkdir()
+    photo = image_folder / "n00000000_sample0.png"
+    base = ["explain", str(photo), "--model", str(tiny_model), "--device", "cpu",
+            "--method", "square", "--target", "least-likely", "--out", str(out)]
+    assert main([*base, "--queries", "3"]) == 0
+    table = rows(out / "n00000000_sample0_divergence.csv")
+    assert max(int(r["step"]) for r in table) <= 3
+    capsys.readouterr()
+    assert main([*base, "--queries", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "queries" in err and "Traceback" not in err
