@@ -84,6 +84,12 @@ def merge_features(folders: list[Path], out: Path, rows: list[dict]) -> bool:
     path = out / FEATURES_FILE
     records = [read_features(f / FEATURES_FILE) for f in folders]
     merged = FeatureRecord()
+    if records and all(r is not None and r.unavailable for r in records) and len(
+            {(r.model_sha256, r.unavailable) for r in records}) == 1:
+        # every part's model has no features, for one reason: the merge says that reason
+        merged.model_sha256, merged.unavailable = records[0].model_sha256, records[0].unavailable
+        write_features(path, merged)
+        return True
     usable = bool(records) and all(r is not None and not r.unavailable for r in records)
     if usable:
         merged.tensor, merged.model_sha256 = records[0].tensor, records[0].model_sha256
