@@ -17,7 +17,7 @@ from advgui.core.records.row_log import read_csv
 from advgui.core.model.transforms import Transform
 from advgui.core.records.folder import check_out_folder
 from advgui.core.study.extras import destroy_scorers, transfer_scorers
-from advgui.core.study.cost_model import Rates, format_plan, gpu_estimate, study_work
+from advgui.core.study.cost_model import Rates, Work, format_plan, gpu_estimate, study_work
 from advgui.core.wording import count_noun
 
 
@@ -72,6 +72,16 @@ def _check_like_the_study(config: StudyConfig) -> None:
         Transform.parse(t)
 
 
+def _has_features(model) -> bool:
+    from advgui.core.model.features import FeatureError, penultimate_tensor  # noqa: PLC0415
+
+    try:
+        penultimate_tensor(model)
+    except FeatureError:
+        return False
+    return True
+
+
 def dry_run(options: ModelOptions, config: StudyConfig) -> int:
     from advgui.core.autodiff import build_gradient_model  # noqa: PLC0415
     from advgui.core.model.flops import conv_flops  # noqa: PLC0415
@@ -91,6 +101,10 @@ def dry_run(options: ModelOptions, config: StudyConfig) -> int:
     attacks = [] if config.classify_only else [
         (m, e, getattr(a, "queries", a.steps)) for m, e, a in config.attacks()]
     work = study_work(classify, sampled, attacks, targets)
+    if attacks and _has_features(clf.model):
+        # after the attacks, the penultimate features of each sampled photo and each adversarial
+        # (features.npz): one forward run each, of the graph with that tensor as an output
+        work["features"] = Work(sampled * (1 + targets * len(attacks)), 0)
     fwd = conv_flops(clf.model, {"N": 1}) / 1e9
     grad_model, _ = build_gradient_model(clf.model, (3, clf.size, clf.size))
     grad = conv_flops(grad_model, {"N": 1}) / 1e9

@@ -11,6 +11,7 @@ from advgui.cli.options import add_model_arguments, load_model, model_options
 from advgui.cli.progress import ProgressBar
 from advgui.core.attacks import METHODS, Target, attack_from_settings, run_to_end
 from advgui.core.model.images import ImageError, load_rgb
+from advgui.core.records.folder import study_folder_holding
 from advgui.core.records.safe_write import atomic_write_bytes
 
 
@@ -24,6 +25,8 @@ def add_parser(sub) -> None:
     p.add_argument("--eps", type=float, default=8.0, help="L-inf budget in pixel levels 0-255")
     p.add_argument("--alpha", type=float, help="step size in pixel levels (default 1)")
     p.add_argument("--steps", type=int, help="iterations (default min(eps+4, 1.25 eps))")
+    p.add_argument("--queries", type=int,
+                   help="square: model queries at most (default 1000)")
     p.add_argument("--out", type=Path, required=True,
                    help="folder for NAME_explain.png and NAME_divergence.csv")
     add_model_arguments(p)
@@ -32,9 +35,13 @@ def add_parser(sub) -> None:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     attack = attack_from_settings(args.method, eps=args.eps, alpha=args.alpha, steps=args.steps,
-                                  seed=getattr(args, "seed", 0))
+                                  seed=getattr(args, "seed", 0), queries=args.queries)
     if not args.out.is_dir():  # before the model loads: the result would be lost
         raise ValueError(f"--out {args.out}: no such folder; create it first")
+    inside = study_folder_holding(args.out)
+    if inside is not None:  # a study folder's only writer is its study (it holds no lock here)
+        raise ValueError(f"--out {args.out}: inside the study folder {inside}; its only writer "
+                         "is its study. Choose another folder")
     try:
         image_in = load_rgb(args.image)
     except ImageError as exc:

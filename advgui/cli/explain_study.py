@@ -19,6 +19,7 @@ import numpy as np
 
 from advgui.cli.options import add_model_arguments, load_model, model_options
 from advgui.cli.progress import ProgressBar
+from advgui.core.records.folder import study_folder_holding
 
 TIERS = ("high", "medium", "low")
 
@@ -51,6 +52,14 @@ def _rows(study: Path, method: str | None, eps: str | None) -> list[dict]:
     return chosen
 
 
+def _load(load_rgb, path: Path):
+    """The image at path; a refusal names the file (load_rgb's own message does not)."""
+    try:
+        return load_rgb(path)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
 def cmd_explain_study(args: argparse.Namespace) -> int:
     from advgui.core.explain import Explainer  # noqa: PLC0415
     from advgui.core.explain.maps import divergence  # noqa: PLC0415
@@ -61,14 +70,19 @@ def cmd_explain_study(args: argparse.Namespace) -> int:
     rows = _rows(study, args.method, args.eps)
     manifest = json.loads((study / "manifest.json").read_text())
     images = args.images or Path(manifest.get("config", {}).get("folder", ""))
+    if not images.is_dir():  # the manifest's folder is as the study was given it (often relative)
+        raise ValueError(f"{images}: the study's photos are not there (seen from here); give "
+                         "their folder with --images")
     clf = load_model(model_options(args))
     want = json.loads((study / "study.json").read_text())["definition"].get("model_sha256")
     if want and want != clf.sha256:
         raise ValueError(f"{study} was run with another model (sha256 {want[:12]}…); give it "
                          "with --model")
     out = args.out
-    if out.resolve() == study.resolve() or study.resolve() in out.resolve().parents:
-        raise ValueError(f"{out}: inside the study folder; its only writer is its study")
+    inside = (study.resolve() if out.resolve() == study.resolve()
+              or study.resolve() in out.resolve().parents else study_folder_holding(out))
+    if inside is not None:  # this study's or another's: a study folder's only writer is its study
+        raise ValueError(f"{out}: inside the study folder {inside}; its only writer is its study")
     explainer = Explainer(clf)
     parts = explainer.parts
     names = tuple(b.name for b in parts.blocks)
@@ -76,8 +90,8 @@ def cmd_explain_study(args: argparse.Namespace) -> int:
     divs, kept = [], []
     bar = ProgressBar(len(rows), "explain-study")
     for row in rows:
-        clean = pre.to_model(pre.load(load_rgb(images / row["file"]))[None])[0]
-        adv_pixels = np.asarray(load_rgb(study / row["adversarial_png"]))
+        clean = pre.to_model(pre.load(_load(load_rgb, images / row["file"]))[None])[0]
+        adv_pixels = np.asarray(_load(load_rgb, study / row["adversarial_png"]))
         adv = pre.to_model(adv_pixels[None])[0]
         a_clean, a_adv = explainer.activations(clean), explainer.activations(adv)
         divs.append(divergence(names, a_clean, a_adv))

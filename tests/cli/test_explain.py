@@ -39,3 +39,38 @@ def test_explain_refuses_a_missing_output_folder_before_loading(tmp_path, capsys
     args = ["--model", str(tmp_path / "no-model.onnx"), "--device", "cpu"]
     assert main(["explain", str(tmp_path / "x.png"), "--out", str(tmp_path / "nope"), *args]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+def test_explain_refuses_an_out_folder_inside_a_study(tiny_model, image_folder, tmp_path,
+                                                      capsys) -> None:
+    """A study folder's only writer is its study: explain wrote NAME_explain.png and its CSV
+    into one (or its adversarial/ folder), beside the study's records and without its lock."""
+    from tests.helpers.study import model_and_images, study_args  # noqa: PLC0415
+
+    model, folder, study = model_and_images(tmp_path)
+    assert main([str(a) for a in study_args(folder, study, model, "--methods", "fast")]) == 0
+    before = sorted(p.relative_to(study) for p in study.rglob("*"))
+    photo = image_folder / "n00000000_sample0.png"
+    for out in (study, study / "adversarial"):
+        capsys.readouterr()
+        assert main(["explain", str(photo), "--model", str(tiny_model), "--device", "cpu",
+                     "--steps", "2", "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert "inside the study folder" in err and "Traceback" not in err
+    assert sorted(p.relative_to(study) for p in study.rglob("*")) == before
+
+
+def test_explain_takes_square_query_budget(tiny_model, image_folder, tmp_path, capsys) -> None:
+    """explain offers --method square but had no --queries: its budget was fixed at 1,000."""
+    out = tmp_path / "sq"
+    out.mkdir()
+    photo = image_folder / "n00000000_sample0.png"
+    base = ["explain", str(photo), "--model", str(tiny_model), "--device", "cpu",
+            "--method", "square", "--target", "least-likely", "--out", str(out)]
+    assert main([*base, "--queries", "3"]) == 0
+    table = rows(out / "n00000000_sample0_divergence.csv")
+    assert max(int(r["step"]) for r in table) <= 3
+    capsys.readouterr()
+    assert main([*base, "--queries", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "queries" in err and "Traceback" not in err

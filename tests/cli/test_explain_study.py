@@ -53,3 +53,37 @@ def test_an_out_folder_inside_the_study_is_refused(tmp_path, capsys) -> None:
                  "--device", "cpu"]) == 2
     assert "inside the study folder" in capsys.readouterr().err
     assert not (out / "mine").exists()
+
+
+def test_an_out_folder_inside_another_study_is_refused(tmp_path, capsys) -> None:
+    """explain-study refused only its own study folder: --out inside another study wrote
+    divergence_by_tier.* among that study's records."""
+    model, folder, out = model_and_images(tmp_path)
+    other = tmp_path / "other"
+    for where in (out, other):
+        assert main([str(a) for a in study_args(folder, where, model, "--methods", "fast")]) == 0
+    before = sorted(p.relative_to(other) for p in other.rglob("*"))
+    capsys.readouterr()
+    assert main(["explain-study", str(out), "--out", str(other / "x"), "--model", str(model),
+                 "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "inside the study folder" in err and "Traceback" not in err
+    assert sorted(p.relative_to(other) for p in other.rglob("*")) == before
+
+
+def test_missing_photos_or_adversarials_are_named(tmp_path, capsys) -> None:
+    """The manifest keeps the images folder as the study was given it (often relative), so
+    explain-study from another directory, or after a photo moved, said only 'file not found
+    (broken link?)': now it names the folder or file and the way out (--images)."""
+    model, folder, out = model_and_images(tmp_path)
+    assert main([str(a) for a in study_args(folder, out, model, "--methods", "fast")]) == 0
+    base = ["explain-study", str(out), "--model", str(model), "--device", "cpu"]
+    capsys.readouterr()
+    assert main([*base, "--out", str(tmp_path / "a"), "--images", str(tmp_path / "gone")]) == 2
+    err = capsys.readouterr().err
+    assert "gone" in err and "--images" in err and "Traceback" not in err
+    photo = sorted(folder.glob("*.png"))[0]
+    photo.rename(tmp_path / photo.name)
+    assert main([*base, "--out", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert photo.name in err and "Traceback" not in err

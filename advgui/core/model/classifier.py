@@ -44,8 +44,9 @@ _IR_LIMIT = re.compile(r"Unsupported model IR version: (\d+), max supported IR v
 
 # What a model without a gradient rule can still do, for the refusal.
 STILL_WORKS = ("classification (advgui-cli classify, study --classify-only), transfer scoring "
-               "(--transfer-to) and the gradient-free Square Attack (--method square) still "
-               "work; README 'The gradient graph' lists the supported operators")
+               "(--transfer-to) and the gradient-free Square Attack (attack --method square, "
+               "study --methods square) still work; docs/gradient.md lists the supported "
+               "operators")
 
 
 class Classifier:

@@ -9,6 +9,7 @@ entry is used only for the very row and bytes it was computed from.
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,7 +71,8 @@ def read_features(path: Path) -> FeatureRecord | None:
             record.clean = dict(zip(data["clean_files"].tolist(), clean))
             record.adversarial = dict(zip(zip(data["adversarial_keys"].tolist(),
                                               data["adversarial_sha256"].tolist()), adversarial))
-    except (OSError, ValueError, KeyError):
+    # A truncated .npz is a broken zip (BadZipFile is neither an OSError nor a ValueError)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
     return record
 
@@ -82,6 +84,12 @@ def merge_features(folders: list[Path], out: Path, rows: list[dict]) -> bool:
     path = out / FEATURES_FILE
     records = [read_features(f / FEATURES_FILE) for f in folders]
     merged = FeatureRecord()
+    if records and all(r is not None and r.unavailable for r in records) and len(
+            {(r.model_sha256, r.unavailable) for r in records}) == 1:
+        # every part's model has no features, for one reason: the merge says that reason
+        merged.model_sha256, merged.unavailable = records[0].model_sha256, records[0].unavailable
+        write_features(path, merged)
+        return True
     usable = bool(records) and all(r is not None and not r.unavailable for r in records)
     if usable:
         merged.tensor, merged.model_sha256 = records[0].tensor, records[0].model_sha256

@@ -14,6 +14,7 @@ from typing import Callable, Generator
 import numpy as np
 
 from advgui.core.attacks import attack_class
+from advgui.core.attacks.square import SQUARE_QUERIES
 from advgui.core.model.classifier import Classifier
 from advgui.core.model.hashing import sha256_file
 from advgui.core.model.images import load_batch
@@ -27,7 +28,7 @@ from advgui.core.records.schema import IMAGE_COLUMNS, image_key, rescore_truth, 
 from advgui.core.records.config import (CLEAN_COLUMNS, METHODS, TIER_MODES,  # noqa: F401
                                       StudyConfig, StudyOutcome, StudyProgress,
                                       quantile_thresholds, sample_rows, validate_clean_row)
-from advgui.core.records.folder import (StudyLock, check_out_folder, folders_to_create,
+from advgui.core.records.folder import (StudyLock, read_definition, check_out_folder, folders_to_create,
                                        remove_created, study_folder_holding)
 from advgui.core.study.batch import BatchAttacker
 from advgui.core.records.identity import (PARTIAL_CLEAN, check_clean_record, check_folder,
@@ -115,6 +116,13 @@ class Study:
     def _definition(self) -> dict:
         """What makes two runs one study (its hash is every row's study_id)."""
         c, cfg = self.classifier, self.config
+        queries = cfg.queries
+        kept = read_definition(cfg.out) if cfg.out.is_dir() else None
+        kept_queries = (kept or {}).get("definition", {}).get("queries")
+        if {queries, kept_queries} <= {None, SQUARE_QUERIES}:
+            # --queries 1000 is Square's default: the same study as no --queries, whichever
+            # of the two its first run was given (the id keeps the first run's spelling)
+            queries = kept_queries if kept else queries
         return json.loads(json.dumps({
             "model_sha256": c.sha256, "classes": c.num_classes,
             "preprocessing": preprocessing_definition(c.preprocessing), "tiers": cfg.tiers,
@@ -123,7 +131,7 @@ class Study:
             "alpha": 1.0 if cfg.alpha is None else cfg.alpha,  # --alpha 1 is the default
             "steps": cfg.steps,
             # only when set: a study from before the query budget existed keeps its id
-            **({"queries": cfg.queries} if cfg.queries is not None else {}),
+            **({"queries": queries} if queries is not None else {}),
             "class_ids": hashlib.sha256("\n".join(c.classes.ids).encode()).hexdigest()[:16],
         }))
 
