@@ -342,7 +342,9 @@ def offer_finished_study(window, dialog, outcome) -> None:
     kept running in the background), the status bar offers to open it."""
     folder = Path(dialog.out.text())
     remember_study(window.settings, folder)
-    if dialog.isVisible():
+    if dialog.isVisible() or outcome.cancelled:
+        # A study stopped while hidden was stopped by the user on closing its dialog: they saw
+        # it stop, and the batch label says so ("run it again to resume"); nothing to offer.
         return
     bar = window.statusBar()
     drop_offer(window)  # an earlier study's
@@ -359,6 +361,5 @@ def offer_finished_study(window, dialog, outcome) -> None:
     # The button names the study (its folder in the tooltip): the batch label saying it again
     # and the folder in the message left "The batch stud…" at 1024x768.
     window.batch_label.setText("")
-    state = "was cancelled" if outcome.cancelled else "finished"
-    bar.showMessage(f"Batch study {state}: {outcome.rows:,} rows. Ctrl+B shows its dialog.",
+    bar.showMessage(f"Batch study finished: {outcome.rows:,} rows. Ctrl+B shows its dialog.",
                     15000)
