@@ -60,3 +60,5 @@ def test_the_query_budget_is_chosen_in_the_panel(make_window, image_folder, tmp_
         panel.run.click()
     settled(w, qtbot)
     assert totals and set(totals) == {30}
+    # The caption counts queries, not the records' steps ("Step 31 of 50" read as 50 steps).
+    assert w.caption.text().startswith("Query ") and "of 30 (random squares" in w.caption.text()

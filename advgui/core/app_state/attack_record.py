@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from advgui.core.attacks.square import SQUARE_QUERIES, query_record_every
+
 from advgui.core.app_state.perturbation import PerturbationView
 
 # Each step's 8-bit image is kept for playback; a 299 x 299 image is 268 KB, so an attack of
@@ -143,10 +145,12 @@ def caption(record: AttackRecord, index: int | None, names: tuple[str, ...]) -> 
     def name(i: int) -> str:
         return f"'{names[i]}'" if 0 <= i < len(names) else f"class {i}"
 
+    budget = _query_budget(record)
     if k == 0:
+        to_go = (f"A budget of {budget:,} queries" if budget else
+                 f"{record.total} step{'s' if record.total != 1 else ''} to go")
         return (f"Clean image: the model says {name(clean_top)} "
-                f"({100 * record.start.clean_probabilities[clean_top]:.1f} %). "
-                f"{record.total} step{'s' if record.total != 1 else ''} to go.")
+                f"({100 * record.start.clean_probabilities[clean_top]:.1f} %). {to_go}.")
     probs = record.probabilities_at(k)
     now = int(np.argmax(probs))
     target = record.start.target
@@ -157,5 +161,17 @@ def caption(record: AttackRecord, index: int | None, names: tuple[str, ...]) -> 
         push = f"pushing {name(target)} down"
     levels = record.linf_at(k)
     where = f"now {name(now)} at {100 * probs[now]:.1f} %"
+    if budget:  # Square Attack: its steps are records every few queries, not gradient steps
+        used = min(k * query_record_every(budget), budget)
+        return (f"Query {used:,} of {budget:,} (random squares, no gradient): {push}; "
+                f"{levels} of 255 levels per pixel; {where}.")
     return (f"Step {k} of {record.total}: {push}; {levels} of 255 levels per pixel so far; "
             f"{where}.")
+
+
+def _query_budget(record: AttackRecord) -> int:
+    """Square Attack's query budget (0 for the gradient methods, whose steps are steps)."""
+    request = record.start.request
+    if request.method != "square":
+        return 0
+    return request.queries or SQUARE_QUERIES

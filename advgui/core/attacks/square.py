@@ -35,6 +35,7 @@ from advgui.core.attacks.targets import TOWARDS
 SQUARE_QUERIES = 1000
 SQUARE_P_INIT = 0.05
 MAX_QUERIES = 100_000
+
 # A run yields about this many step records (one every budget/STEP_RECORDS queries): the window
 # charts and replays them; a record a query would hold a thousand images.
 STEP_RECORDS = 50
@@ -43,6 +44,11 @@ _HALVINGS = (10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000)
 # Redraws of a square's signs that would leave the image unchanged before it is queried anyway
 # (only an image pinned at 0 or 255, or eps below one level, gets there).
 _REDRAWS = 10
+
+
+def query_record_every(queries: int) -> int:
+    """A step record every this many queries (about STEP_RECORDS records a full run)."""
+    return max(1, math.ceil(queries / STEP_RECORDS))
 
 
 def p_selection(p_init: float, iteration: int, budget: int) -> float:
@@ -90,7 +96,7 @@ class SquareAttack(Attack):
         self.p_init = _check_p(SQUARE_P_INIT if p_init is None else p_init)
         self.seed = int(seed)
         self.alpha = None  # squares move pixels to the clean image +-eps
-        self.every = max(1, math.ceil(self.queries / STEP_RECORDS))
+        self.every = query_record_every(self.queries)
         self.steps = math.ceil(self.queries / self.every)  # step records of a full run
 
     def _streams(self, run: AttackRun) -> list[np.random.Generator]:

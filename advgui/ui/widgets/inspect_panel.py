@@ -172,8 +172,12 @@ class InspectPanel(QWidget):
         self.original.show(clean)
         self.adversarial.show(adv)
         self.perturbation.show(view.amplified)
-        self.perturbation.title.setText(
-            f"Perturbation ×{view.factor:.1f} (grey = unchanged, L∞ {view.linf})")
+        # Two short lines at most: a third ("grey = unchanged") was cut at 1024 x 768; it is
+        # the tooltip.
+        self.perturbation.title.setText(f"Perturbation ×{view.factor:.1f}, L∞ {view.linf}")
+        self.perturbation.title.setToolTip(
+            f"The change, amplified ×{view.factor:.1f} around grey (grey = unchanged); its "
+            f"largest is {view.linf} of 255 levels")
         self.histogram.clear()
         self.histogram.addItem(pg.BarGraphItem(x=view.levels, height=view.counts, width=0.8,
                                                brush="#d0473c"))
