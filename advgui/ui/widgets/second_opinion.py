@@ -12,6 +12,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from advgui.core.model.registry import load_classifier, shipped_models
+from advgui.ui.widgets.eliding_combo import fit_combo
 from advgui.ui.workers.job import Job
 
 
@@ -51,12 +52,17 @@ class SecondOpinion(QWidget):
         self.model.addItem("none", "")
         for entry in shipped_models():
             self.model.addItem(entry.name, entry.name)
-        self.model.setToolTip("Score the same adversarial image with another model: does the "
-                              "attack transfer?")
+        # Whole where there is room, '…' where not: at its longest name's width the Inspect
+        # tab's minimum took the attack panel's room at 1024 x 768 (its combos were cut).
+        fit_combo(self.model, minimum=90)
         self.text = QLabel("")
         self.text.setWordWrap(True)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Second model"))
+        label = QLabel("Second model")
+        # The combo's own tooltip is its whole choice (fit_combo): the why goes on the label.
+        label.setToolTip("Score the same adversarial image with another model: does the "
+                         "attack transfer?")
+        row.addWidget(label)
         row.addWidget(self.model, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
