@@ -429,7 +429,13 @@ def build_gradient_model(
         list(p.full.graph.initializer) + ctx.initializers,
         value_info=_gradient_infos(grad_of, p.infos),
     )
+    return gradient_model(graph, p), spec
+
+
+def gradient_model(graph, p) -> onnx.ModelProto:
+    """A built graph as a model, at the source model's opset and IR version (shared by the
+    attack's gradient graph and the intermediate-tensor one)."""
     out = helper.make_model(graph, opset_imports=[helper.make_opsetid("", p.opset)],
                             producer_name="advgui-autodiff")
     out.ir_version = p.model.ir_version
-    return out, spec
+    return out

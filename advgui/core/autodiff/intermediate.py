@@ -16,7 +16,7 @@ import onnx
 from onnx import TensorProto, helper
 
 from advgui.core.autodiff.build import (_gradient_infos, _shapes, _with_static_input,
-                                        backpropagate, prepare)
+                                        backpropagate, gradient_model, prepare)
 from advgui.core.autodiff.context import UnsupportedModel
 
 
@@ -105,10 +105,7 @@ def build_tensor_gradient_model(
         list(p.full.graph.initializer) + ctx.initializers,
         value_info=_gradient_infos(grad_of, p.infos),
     )
-    out = helper.make_model(graph, opset_imports=[helper.make_opsetid("", p.opset)],
-                            producer_name="advgui-autodiff")
-    out.ir_version = p.model.ir_version
-    return out, spec
+    return gradient_model(graph, p), spec
 
 
 def tensor_shapes(model: onnx.ModelProto,
