@@ -11,7 +11,8 @@ import numpy as np
 from PIL import Image
 
 from advgui.cli.classify import top5_lines
-from advgui.cli.options import add_model_arguments, load_model, model_options
+from advgui.cli.options import (add_model_arguments, load_model, model_options,
+                                 refuse_study_folder)
 from advgui.cli.progress import ProgressBar
 from advgui.core.study.rows import norms
 from advgui.core.attacks import METHODS, Target, attack_from_settings, run_to_end
@@ -47,6 +48,7 @@ def cmd_attack(args: argparse.Namespace) -> int:
     if not args.out.parent.is_dir():  # before the attack: its result would be lost
         raise ValueError(f"--out {args.out}: the folder {args.out.parent} does not exist; "
                          "nothing was attacked. Create it, or give a path in a folder that exists")
+    refuse_study_folder(args.out, args.out.parent)
     try:
         image_in = load_rgb(args.image)
     except ImageError as exc:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from advgui.cli.options import add_model_arguments, load_model, model_options
+from advgui.cli.options import (add_model_arguments, load_model, model_options,
+                                 refuse_study_folder)
 from advgui.cli.progress import ProgressBar
 from advgui.core.attacks import METHODS, Target, attack_from_settings, run_to_end
 from advgui.core.model.images import ImageError, load_rgb
-from advgui.core.records.folder import study_folder_holding
 from advgui.core.records.safe_write import atomic_write_bytes
 
 
@@ -38,10 +38,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
                                   seed=getattr(args, "seed", 0), queries=args.queries)
     if not args.out.is_dir():  # before the model loads: the result would be lost
         raise ValueError(f"--out {args.out}: no such folder; create it first")
-    inside = study_folder_holding(args.out)
-    if inside is not None:  # a study folder's only writer is its study (it holds no lock here)
-        raise ValueError(f"--out {args.out}: inside the study folder {inside}; its only writer "
-                         "is its study. Choose another folder")
+    refuse_study_folder(args.out, args.out)
     try:
         image_in = load_rgb(args.image)
     except ImageError as exc:

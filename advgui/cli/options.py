@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from advgui.core.model.options import ModelOptions
+from advgui.core.records.folder import study_folder_holding
 from advgui.core.tiers import TierThresholds
 
 if TYPE_CHECKING:
@@ -59,3 +60,12 @@ def load_model(options: ModelOptions) -> Classifier:
               f"first, {outputs[0]!r}, is used as the class scores. If those are not its logits, "
               "export the model with the logits as its first output", file=sys.stderr)
     return clf
+
+
+def refuse_study_folder(out: Path, folder: Path) -> None:
+    """Refuses --out when folder (where out is written) is or lies inside a study folder: its
+    only writer is its study, which holds its lock; a second writer there is not in its record."""
+    inside = study_folder_holding(folder)
+    if inside is not None:
+        raise ValueError(f"--out {out}: inside the study folder {inside}; its only writer "
+                         "is its study. Choose another folder")

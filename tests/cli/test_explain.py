@@ -74,3 +74,22 @@ def test_explain_takes_square_query_budget(tiny_model, image_folder, tmp_path, c
     assert main([*base, "--queries", "0"]) == 2
     err = capsys.readouterr().err
     assert "queries" in err and "Traceback" not in err
+
+
+def test_attack_refuses_an_out_png_inside_a_study(tiny_model, image_folder, tmp_path,
+                                                  capsys) -> None:
+    """attack --out wrote its PNG into a study folder (or its adversarial/), beside the study's
+    records and without its lock: refused like explain's, and nothing is attacked."""
+    from tests.helpers.study import model_and_images, study_args  # noqa: PLC0415
+
+    model, folder, study = model_and_images(tmp_path)
+    assert main([str(a) for a in study_args(folder, study, model, "--methods", "fast")]) == 0
+    before = sorted(p.relative_to(study) for p in study.rglob("*"))
+    photo = image_folder / "n00000000_sample0.png"
+    for out in (study / "mine.png", study / "adversarial" / "mine.png"):
+        capsys.readouterr()
+        assert main(["attack", str(photo), "--model", str(tiny_model), "--device", "cpu",
+                     "--method", "fast", "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert "inside the study folder" in err and "Traceback" not in err
+    assert sorted(p.relative_to(study) for p in study.rglob("*")) == before
