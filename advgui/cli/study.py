@@ -80,6 +80,10 @@ def _add_scale_options(p: argparse.ArgumentParser) -> None:
 
 
 def study_config(args: argparse.Namespace) -> StudyConfig:
+    if getattr(args, "queries", None) is not None and "square" not in args.methods:
+        # It would go into the study's definition (its id) and change nothing it computes.
+        raise ValueError("--queries is Square Attack's budget per image; add square to --methods "
+                         "or leave --queries out")
     return StudyConfig(
         folder=args.folder, out=args.out, per_tier=args.per_tier, methods=tuple(args.methods),
         targets=tuple(args.targets), eps=tuple(parse_eps_list(" ".join(map(str, args.eps)))),

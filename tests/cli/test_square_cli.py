@@ -42,3 +42,17 @@ def test_the_query_budget_is_checked(image_folder, tiny_model, tmp_path, capsys)
     assert main(_args(image, tmp_path / "a.png", tiny_model, "--method", "square",
                       "--queries", "0")) != 0
     assert "queries must be a whole number in 1-100000" in capsys.readouterr().err
+
+
+def test_a_study_refuses_queries_without_square(tmp_path, capsys) -> None:
+    """--queries went into the study's definition (its id) though no method used it: a later
+    run without it was then 'another study'. Refused before anything is written."""
+    from tests.helpers.study import model_and_images, study_args  # noqa: PLC0415
+
+    model, folder, study = model_and_images(tmp_path)
+    args = [str(a) for a in study_args(folder, study, model, "--methods", "fast",
+                                       "--queries", "300")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "add square to --methods" in err and "Traceback" not in err
+    assert not study.exists() or not any(study.iterdir())
