@@ -10,7 +10,7 @@ from pathlib import Path
 from advgui.cli.extras import print_extras, read_extras_noting
 from advgui.core.analysis.beside_table import (TIER_ORDER, beside_heading, beside_rows,
                                                format_beside_markdown)
-from advgui.core.analysis.queries import format_queries, queries_rows
+from advgui.core.analysis.queries import format_queries, format_queries_markdown, queries_rows
 from advgui.core.analysis.summary import summary_rows, uses_truth
 from advgui.core.analysis.tables import format_markdown, format_summary
 from advgui.core.records.schema import (IMAGE_COLUMNS, REQUIRED_IMAGE_COLUMNS, image_key,
@@ -55,14 +55,16 @@ def cmd_summary(args: argparse.Namespace) -> int:
             raise ValueError(f"{args.out} has no rows in the tier{'s' if len(tiers) > 1 else ''} "
                              f"{', '.join(tiers)}")
     extras = read_extras_noting(args.out)
+    queries = [r for r in queries_rows(contents.rows) if not tiers or r["tier"] in tiers]
     if not args.markdown:
         print(format_summary(summary))
-        queries = [r for r in queries_rows(contents.rows) if not tiers or r["tier"] in tiers]
         if queries:
             print(format_queries(queries))
         print_extras(extras, tiers, truth=uses_truth(summary))
         return 0
     print(format_markdown(summary))
+    if queries:
+        print(format_queries_markdown(queries))
     models, transforms, rows = beside_rows(summary, extras)
     if models or transforms:
         print(f"\n{beside_heading(uses_truth(summary))}\n")

@@ -64,3 +64,20 @@ def format_queries(rows: list[dict]) -> str:
                      f"{r['median_queries_flipped'] or '-'}  mean "
                      f"{r['mean_queries_flipped'] or '-'}")
     return "\n".join(lines)
+
+
+def format_queries_markdown(rows: list[dict]) -> str:
+    """The same block as a Markdown table (summary --markdown), or "" when no row has queries."""
+    if not rows:
+        return ""
+    lines = ["\nQueries to flip (query-based attacks: model queries until the top-1 changed; "
+             "median and mean over the flipped images; Wilson 95 % interval of the flip rate):\n",
+             "| method | target | eps | tier | flipped | flip rate [95 % CI] | median queries | "
+             "mean queries |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        rate = (f"{float(r['flip_rate']):.1%} [{float(r['flip_rate_lo']):.1%}, "
+                f"{float(r['flip_rate_hi']):.1%}]")
+        lines.append(f"| {r['method']} | {r['target']} | {r['eps']} | {r['tier']} | "
+                     f"{r['flipped']}/{r['images']} | {rate} | "
+                     f"{r['median_queries_flipped'] or '-'} | {r['mean_queries_flipped'] or '-'} |")
+    return "\n".join(lines)

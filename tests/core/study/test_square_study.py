@@ -9,6 +9,8 @@ import json
 import numpy as np
 import onnx
 
+from advgui.core.analysis.queries import queries_rows
+
 from tests.helpers.cli import cli, rows
 from tests.helpers.models import no_gradient_model
 from tests.helpers.study import study_args, two_models_and_images
@@ -50,6 +52,10 @@ def test_square_runs_through_the_study_transfer_and_destruction(tmp_path) -> Non
     assert {"method": "square", "eps": 8.0, "steps": 40, "queries": 40} in manifest["attacks"]
     printed = cli("summary", out).stdout
     assert "Queries to flip" in printed and "square  inverse" in printed
+    # --markdown (the table a report pastes) has the same block, a row per attack and tier
+    md = cli("summary", out, "--markdown").stdout
+    table = [x for x in md.split("Queries to flip", 1)[1].splitlines() if x.startswith("| square")]
+    assert len(table) == len([r for r in queries_rows(rows(out / "images.csv"))])
     # The same study again: each image's squares are drawn from its name, so the rows repeat.
     again = tmp_path / "again"
     cli(*study_args(folder, again, model, *args[args.index("--eps"):]), options=False)
