@@ -132,7 +132,7 @@ def profile_figure(rows: list[dict], blocks: Sequence[str], title: str):
                                 color=colour, alpha=0.2, linewidth=0)
         ax.set_ylabel(ylabel, fontsize=9)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8, title="tier (images)", title_fontsize=8)
+    axes[0].legend(fontsize=8, title="tier (n = its images)", title_fontsize=8)
     axes[1].set_xticks(x, blocks, rotation=60, ha="right", fontsize=7)
     missing = [t for t in TIERS if not any(r["tier"] == t for r in rows)]
     note = f"bands: {INTERVAL}"
