@@ -18,8 +18,8 @@ import numpy as np
 
 from advgui.cli.options import add_model_arguments, load_model, model_options
 from advgui.cli.progress import ProgressBar
-from advgui.core.analysis.divergence_profile import (TIERS, divergence_by_tier, profile_csv,
-                                                     profile_png)
+from advgui.core.analysis.divergence_profile import (FEW, TIERS, divergence_by_tier,
+                                                     profile_csv, profile_png)
 from advgui.core.records.folder import study_folder_holding
 
 
@@ -110,8 +110,13 @@ def cmd_explain_study(args: argparse.Namespace) -> int:
     atomic_write_bytes(out / "divergence_by_tier.png", profile_png(tier_rows, names, title))
     for name in ("divergence_by_tier.png", "divergence_by_tier.csv"):
         print(f"saved {out / name}")
-    for tier in TIERS:
+    for tier in TIERS:  # said here too: a reader of the CSV alone sees a tier missing or a nan
         count = tiers.count(tier)
-        if count < 2:  # said here too: a reader of the CSV alone sees a tier missing or a nan
-            print(f"tier {tier}: {'no images, left out' if not count else '1 image, no interval'}")
+        if count == 0:
+            print(f"tier {tier}: no images, left out")
+        elif count == 1:
+            print(f"tier {tier}: 1 image, no interval")
+        elif count < FEW:
+            print(f"tier {tier}: {count} images, its intervals hold the mean less often than "
+                  "95 % (a bootstrap of few images; docs/explain.md)")
     return 0

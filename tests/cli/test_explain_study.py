@@ -170,6 +170,7 @@ def test_a_tier_of_one_image_has_no_interval_and_an_empty_tier_is_named(tmp_path
     assert _explain(out, model, tmp_path / "e") == 0
     said = capsys.readouterr().out
     assert "tier low: 1 image, no interval" in said and "tier medium: no images, left out" in said
+    assert "tier high: 7 images, its intervals hold the mean less often than 95 %" in said
     profile = rows(tmp_path / "e" / "divergence_by_tier.csv")
     assert [r["tier"] for r in profile[::len(profile) // 2]] == ["high", "low"]
     for r in profile:

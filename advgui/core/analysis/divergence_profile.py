@@ -7,7 +7,7 @@ The interval is a percentile bootstrap over the tier's images (``stats.mean_inte
 resamples, seed 0: a rerun writes the same file). Percentile, not t: both measures are bounded
 (cosine <= 1, relative L2 >= 0) and skewed near those bounds, where a t interval can cross them and
 a percentile interval stays inside the data's range. Its cost is coverage below 95 % at small n,
-so each mean's n is written beside it. Per block, an image whose measure has no value there (a
+so each mean's n is written beside it and a tier under FEW images is called few. Per block, an image whose measure has no value there (a
 clean activation of all zeros has no relative L2) is left out of that block's mean, interval and n.
 """
 
@@ -24,6 +24,9 @@ from advgui.core.analysis.stats import mean_interval
 TIERS = ("high", "medium", "low")
 BOOTSTRAP_ROUNDS = 10_000
 BOOTSTRAP_SEED = 0
+# Below this many images the percentile interval holds the mean well under 95 % of the time
+# (86-89 % at 10, 71 % at 3: benchmarks/bootstrap_coverage.py); the figure and the CLI say so.
+FEW = 10
 MEASURES = ("relative_l2", "cosine")
 # The first five are the file's columns before it had intervals, in their order: older readers
 # find them where they were.
@@ -90,8 +93,11 @@ def profile_csv(rows: list[dict]) -> str:
 
 
 def tier_label(tier: str, n: int) -> str:
-    """The legend's words for a tier: its n, and that one image has no interval."""
-    return f"{tier} (n = 1, no interval)" if n == 1 else f"{tier} (n = {n})"
+    """The legend's words for a tier: its n, that one image has no interval, and that a few have
+    one too narrow (stats.mean_interval's coverage)."""
+    if n == 1:
+        return f"{tier} (n = 1, no interval)"
+    return f"{tier} (n = {n}, few: band too narrow)" if n < FEW else f"{tier} (n = {n})"
 
 
 def profile_png(rows: list[dict], blocks: Sequence[str], title: str) -> bytes:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from advgui.core.analysis.divergence_profile import (COLUMNS, divergence_by_tier, profile_csv,
-                                                     profile_figure)
+                                                     profile_figure, tier_label)
 from advgui.core.analysis.stats import mean_interval
 
 BLOCKS = ("conv", "mixed", "features")
@@ -71,22 +71,31 @@ def test_the_interval_agrees_with_scipys_percentile_bootstrap() -> None:
 
 
 def test_one_image_has_no_interval_and_an_empty_tier_no_rows() -> None:
-    tiers, rel, cos = _synthetic(6, 6)
-    tiers = ["high"] * 5 + ["low"]
+    tiers, rel, cos = _synthetic(13, 6)
+    tiers = ["high"] * 12 + ["low"]
     rows = divergence_by_tier(BLOCKS, tiers, rel, cos)
     assert [r["tier"] for r in rows] == ["high"] * 3 + ["low"] * 3
     low_rows = [r for r in rows if r["tier"] == "low"]
     for r, b in zip(low_rows, range(len(BLOCKS))):
         assert r["images"] == 1 and r["relative_l2_n"] == 1
-        assert float(r["mean_relative_l2"]) == pytest.approx(rel[5, b], rel=1e-5)
+        assert float(r["mean_relative_l2"]) == pytest.approx(rel[12, b], rel=1e-5)
         assert r["relative_l2_low"] == r["relative_l2_high"] == "nan"
     fig = profile_figure(rows, BLOCKS, "synthetic")
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert legend == ["high (n = 5)", "low (n = 1, no interval)"]
+    assert legend == ["high (n = 12)", "low (n = 1, no interval)"]
     words = " ".join(t.get_text() for t in fig.findobj(lambda o: hasattr(o, "get_text")))
     assert "no images, not drawn: medium" in words and "95 % percentile bootstrap" in words
     # One band per tier of two or more images, in each panel; none for the single image.
     assert [len(ax.collections) for ax in fig.axes] == [1, 1]
+
+
+def test_a_tier_of_few_images_is_called_few() -> None:
+    """Under ten images the percentile interval holds the mean well under 95 % of the time."""
+    rows = divergence_by_tier(BLOCKS, ["medium"] * 4, *_synthetic(4, 9)[1:])
+    legend = [t.get_text() for t in
+              profile_figure(rows, BLOCKS, "few").axes[0].get_legend().get_texts()]
+    assert legend == ["medium (n = 4, few: band too narrow)"]
+    assert tier_label("high", 9) != tier_label("high", 10) == "high (n = 10)"
 
 
 def test_an_image_without_a_value_at_a_block_leaves_that_blocks_mean_only() -> None:
