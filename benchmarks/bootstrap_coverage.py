@@ -42,7 +42,8 @@ def main() -> None:
                 held += bool(low <= true <= high)
             lo, hi = wilson(held, args.trials)
             out["coverage"][name][str(n)] = {"coverage": held / args.trials,
-                                             "wilson_low": round(lo, 4), "wilson_high": round(hi, 4)}
+                                             "wilson_low": round(lo, 4),
+                                             "wilson_high": round(hi, 4)}
             print(f"{name:18s} n = {n:3d}: {held / args.trials:.3f} [{lo:.3f}, {hi:.3f}]",
                   flush=True)
     path = ROOT / "benchmarks" / "results" / "bootstrap_coverage.json"

@@ -7,8 +7,9 @@ The interval is a percentile bootstrap over the tier's images (``stats.mean_inte
 resamples, seed 0: a rerun writes the same file). Percentile, not t: both measures are bounded
 (cosine <= 1, relative L2 >= 0) and skewed near those bounds, where a t interval can cross them and
 a percentile interval stays inside the data's range. Its cost is coverage below 95 % at small n,
-so each mean's n is written beside it and a tier under FEW images is called few. Per block, an image whose measure has no value there (a
-clean activation of all zeros has no relative L2) is left out of that block's mean, interval and n.
+so each mean's n is written beside it and a tier under FEW images is called few. Per block, an
+image whose measure has no value there (a clean activation of all zeros has no relative L2) is left
+out of that block's mean, interval and n.
 """
 
 from __future__ import annotations
