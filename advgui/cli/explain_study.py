@@ -1,8 +1,9 @@
 """advgui-cli explain-study: for a study, where in the network clean and adversarial images part.
 
 Writes into its own --out folder (never into the study: a study folder has one writer, its study):
-- divergence_by_tier.png / .csv: per tier, the mean relative L2 and cosine of every block
-  (docs/explain.md), so the seed's question gets one more angle: do confident images part later?
+- divergence_by_tier.png / .csv: per tier, the mean relative L2 and cosine of every block with
+  each mean's 95 % bootstrap interval and n (advgui/core/analysis/divergence_profile.py,
+  docs/explain.md), so the seed's question gets one more angle: do confident images part later?
 The study's own feature_projection.png (its features phase) is the 2-D view of the same rows.
 Reads the study's rows and images; never changes its records.
 """
@@ -10,8 +11,6 @@ Reads the study's rows and images; never changes its records.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -19,9 +18,9 @@ import numpy as np
 
 from advgui.cli.options import add_model_arguments, load_model, model_options
 from advgui.cli.progress import ProgressBar
+from advgui.core.analysis.divergence_profile import (FEW, TIERS, divergence_by_tier,
+                                                     profile_csv, profile_png)
 from advgui.core.records.folder import study_folder_holding
-
-TIERS = ("high", "medium", "low")
 
 
 def add_parser(sub) -> None:
@@ -49,6 +48,9 @@ def _rows(study: Path, method: str | None, eps: str | None) -> list[dict]:
     chosen = [r for r in rows if r["method"] == method and r["eps"] == eps]
     if not chosen:
         raise ValueError(f"{study}: no rows with method {method} and eps {eps}")
+    if not any(r.get("tier") in TIERS for r in chosen):
+        raise ValueError(f"{study}: no row of method {method} and eps {eps} has a tier "
+                         f"({', '.join(TIERS)})")
     return chosen
 
 
@@ -98,61 +100,23 @@ def cmd_explain_study(args: argparse.Namespace) -> int:
         kept.append(row)
         bar.update()
     bar.close()
-    n = len(kept)
+    tiers = [r["tier"] for r in kept]
+    tier_rows = divergence_by_tier(names, tiers, np.array([d.relative_l2 for d in divs]),
+                                   np.array([d.cosine for d in divs]))
     method, eps = kept[0]["method"], kept[0]["eps"]
-    tier_rows = []
-    for tier in TIERS:
-        mine = [d for d, r in zip(divs, kept) if r["tier"] == tier]
-        for b, name in enumerate(names):
-            if mine:
-                tier_rows.append({"tier": tier, "block": name, "images": len(mine),
-                                  "mean_relative_l2": f"{np.nanmean([d.relative_l2[b] for d in mine]):.6g}",
-                                  "mean_cosine": f"{np.nanmean([d.cosine[b] for d in mine]):.6g}"})
-    title = f"{clf.name}, {method} eps {eps}, {n} images"
+    title = f"{clf.name}, {method} eps {eps}, {sum(t in TIERS for t in tiers)} images"
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out / "divergence_by_tier.csv", _csv(tier_rows).encode())
-    atomic_write_bytes(out / "divergence_by_tier.png", _profile_png(tier_rows, names, title))
+    atomic_write_bytes(out / "divergence_by_tier.csv", profile_csv(tier_rows).encode())
+    atomic_write_bytes(out / "divergence_by_tier.png", profile_png(tier_rows, names, title))
     for name in ("divergence_by_tier.png", "divergence_by_tier.csv"):
         print(f"saved {out / name}")
+    for tier in TIERS:  # said here too: a reader of the CSV alone sees a tier missing or a nan
+        count = tiers.count(tier)
+        if count == 0:
+            print(f"tier {tier}: no images, left out")
+        elif count == 1:
+            print(f"tier {tier}: 1 image, no interval")
+        elif count < FEW:
+            print(f"tier {tier}: {count} images, its intervals hold the mean less often than "
+                  "95 % (a bootstrap of few images; docs/explain.md)")
     return 0
-
-
-def _csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["empty"],
-                            lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
-def _figure():
-    import matplotlib  # noqa: PLC0415
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure  # noqa: PLC0415
-
-    return Figure(figsize=(7.5, 5.5), dpi=110, layout="constrained")
-
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
-
-
-def _profile_png(tier_rows, names, title) -> bytes:
-    from advgui.core.analysis.palette import TIERS as COLOURS  # noqa: PLC0415
-
-    fig = _figure()
-    ax = fig.add_subplot()
-    for tier in TIERS:
-        mine = [r for r in tier_rows if r["tier"] == tier]
-        if mine:
-            ax.plot(range(len(mine)), [float(r["mean_relative_l2"]) for r in mine], "o-",
-                    color=COLOURS[tier], label=f"{tier} ({mine[0]['images']} images)")
-    ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=7)
-    ax.set_ylabel("mean ‖a_adv − a_clean‖ / ‖a_clean‖")
-    ax.set_title(f"Layer divergence per tier (input → output)\n{title}", fontsize=10)
-    ax.legend(fontsize=8)
-    return _png(fig)

@@ -3,6 +3,7 @@ written into its own folder (never into the study, whose only writer is its stud
 
 from __future__ import annotations
 
+import numpy as np
 from PIL import Image
 
 from advgui.cli.main import main
@@ -87,3 +88,107 @@ def test_missing_photos_or_adversarials_are_named(tmp_path, capsys) -> None:
     assert main([*base, "--out", str(tmp_path / "b")]) == 2
     err = capsys.readouterr().err
     assert photo.name in err and "Traceback" not in err
+
+
+def _fast_study(tmp_path, *extra: str):
+    model, folder, out = model_and_images(tmp_path)
+    assert main([str(a) for a in study_args(folder, out, model, "--methods", "fast", "--targets",
+                                             "least-likely", "--eps", "8", *extra)]) == 0
+    return model, folder, out
+
+
+def _explain(out, model, where) -> int:
+    return main(["explain-study", str(out), "--out", str(where), "--model", str(model),
+                 "--device", "cpu"])
+
+
+def test_each_mean_has_its_interval_and_n_and_a_rerun_writes_the_same_files(tmp_path) -> None:
+    """The intervals are a seeded bootstrap: two runs write byte-identical CSVs and figures."""
+    model, _, out = _fast_study(tmp_path)
+    assert _explain(out, model, tmp_path / "a") == 0 and _explain(out, model, tmp_path / "b") == 0
+    for name in ("divergence_by_tier.csv", "divergence_by_tier.png"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    header = (tmp_path / "a" / "divergence_by_tier.csv").read_text().splitlines()[0].split(",")
+    assert header[:5] == ["tier", "block", "images", "mean_relative_l2", "mean_cosine"]
+    profile = rows(tmp_path / "a" / "divergence_by_tier.csv")
+    assert all(int(r["images"]) >= 2 for r in profile)
+    for r in profile:
+        for m in ("relative_l2", "cosine"):
+            assert float(r[f"{m}_low"]) <= float(r[f"mean_{m}"]) <= float(r[f"{m}_high"])
+            assert float(r[f"{m}_low"]) < float(r[f"{m}_high"])
+            assert int(r[f"{m}_n"]) == int(r["images"])
+
+
+def test_the_csv_means_are_numpys_from_the_activations(tmp_path) -> None:
+    """Recomputed here in float64 with numpy's norms from each block's activations, apart from
+    the divergence code the command uses."""
+    from advgui.core.explain import Explainer
+    from advgui.core.model.images import load_rgb
+    from advgui.core.model.registry import load_classifier
+
+    model, folder, out = _fast_study(tmp_path)
+    assert _explain(out, model, tmp_path / "e") == 0
+    clf = load_classifier(str(model), device="cpu")
+    explainer, pre = Explainer(clf), clf.preprocessing
+    rel: dict[str, list] = {}
+    cos: dict[str, list] = {}
+    for r in rows(out / "images.csv"):
+        if r["status"] != "ok":
+            continue
+        clean = pre.to_model(pre.load(load_rgb(folder / r["file"]))[None])[0]
+        adv = pre.to_model(np.asarray(load_rgb(out / r["adversarial_png"]))[None])[0]
+        a = [x.astype(np.float64).ravel() for x in explainer.activations(clean)]
+        b = [x.astype(np.float64).ravel() for x in explainer.activations(adv)]
+        rel.setdefault(r["tier"], []).append(
+            [np.linalg.norm(y - x) / np.linalg.norm(x) for x, y in zip(a, b)])
+        cos.setdefault(r["tier"], []).append(
+            [x @ y / (np.linalg.norm(x) * np.linalg.norm(y)) for x, y in zip(a, b)])
+    profile = rows(tmp_path / "e" / "divergence_by_tier.csv")
+    for tier in rel:
+        mine = [r for r in profile if r["tier"] == tier]
+        np.testing.assert_allclose([float(r["mean_relative_l2"]) for r in mine],
+                                   np.mean(rel[tier], axis=0), rtol=2e-5)
+        np.testing.assert_allclose([float(r["mean_cosine"]) for r in mine],
+                                   np.mean(cos[tier], axis=0), rtol=2e-5)
+
+
+def test_a_tier_of_one_image_has_no_interval_and_an_empty_tier_is_named(tmp_path,
+                                                                        capsys) -> None:
+    """Thresholds put the least confident image alone in low, none in medium, the rest in high."""
+    model, folder, _ = model_and_images(tmp_path)
+    first = tmp_path / "first"
+    assert main([str(a) for a in study_args(folder, first, model, "--classify-only")]) == 0
+    p = sorted(float(r["top1_probability"]) for r in rows(first / "clean.csv"))
+    assert p[0] < p[1]
+    medium = (p[0] + p[1]) / 2
+    high = (medium + p[1]) / 2
+    out = tmp_path / "out"
+    assert main([str(a) for a in study_args(folder, out, model, "--methods", "fast", "--targets",
+                                             "least-likely", "--eps", "8", "--high", repr(high),
+                                             "--medium", repr(medium))]) == 0
+    capsys.readouterr()
+    assert _explain(out, model, tmp_path / "e") == 0
+    said = capsys.readouterr().out
+    assert "tier low: 1 image, no interval" in said and "tier medium: no images, left out" in said
+    assert "tier high: 7 images, its intervals hold the mean less often than 95 %" in said
+    profile = rows(tmp_path / "e" / "divergence_by_tier.csv")
+    assert [r["tier"] for r in profile[::len(profile) // 2]] == ["high", "low"]
+    for r in profile:
+        if r["tier"] == "low":
+            assert r["images"] == "1" and r["relative_l2_low"] == r["cosine_high"] == "nan"
+            assert float(r["mean_relative_l2"]) >= 0
+        else:
+            assert r["images"] == "7"
+            assert float(r["relative_l2_low"]) <= float(r["mean_relative_l2"])
+    with Image.open(tmp_path / "e" / "divergence_by_tier.png") as image:
+        assert image.size[0] > 400
+
+
+def test_a_study_without_adversarials_says_so_in_one_line(tmp_path, capsys) -> None:
+    model, folder, out = model_and_images(tmp_path)
+    assert main([str(a) for a in study_args(folder, out, model, "--classify-only")]) == 0
+    capsys.readouterr()
+    assert _explain(out, model, tmp_path / "e") == 2
+    err = capsys.readouterr().err
+    assert "no adversarial images to explain" in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err and not (tmp_path / "e").exists()

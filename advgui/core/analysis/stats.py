@@ -1,5 +1,5 @@
-"""Intervals and rank correlation: Wilson's interval of a rate, Spearman's rho and its bootstrap
-interval."""
+"""Intervals and rank correlation: Wilson's interval of a rate, the bootstrap interval of a mean,
+Spearman's rho and its bootstrap interval."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 
 # Resamples scored at once: a [chunk, images] table of ranks stays a few tens of MB at 3,000 images.
 _CHUNK = 250
+_RESAMPLED_VALUES = 4_000_000  # values in one chunk of mean_interval's resamples (32 MB)
 
 
 def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
@@ -20,6 +21,35 @@ def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def mean_interval(values: np.ndarray, rounds: int = 10_000,
+                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """95 % percentile-bootstrap interval of the mean of ``values`` [n] or [n, k] along axis 0.
+
+    Rows (images) are resampled with replacement, ``rounds`` times: a resample is
+    ``rng.integers(0, n, n)`` drawn in turn from ``default_rng(seed)``, so a seed gives the same
+    interval on every run; with k columns a resample takes the same rows of every column (one
+    interval per column). The interval is the 2.5th and 97.5th percentile of the resampled means.
+    Returns (low, high) shaped like one row; nan where n < 2 (one value has nothing to resample).
+    values must be finite: leave out the rows a measure has no value for before calling.
+
+    A percentile interval stays within the data's range (a cosine's never exceeds 1, a distance's
+    never goes below 0, where a t interval can) and assumes no normal shape. Like every bootstrap
+    it is too narrow at small n: on two skewed measures it held the mean in 48 % of samples at
+    n = 2, 71 % at 3, 81 % at 5, 86-89 % at 10, 92 % at 30 and 93-94 % at 100
+    (benchmarks/bootstrap_coverage.py), so n goes beside it."""
+    values = np.asarray(values, np.float64)
+    n = values.shape[0]
+    if n < 2:
+        nan = np.full(values.shape[1:], np.nan)
+        return nan, nan.copy()
+    rng = np.random.default_rng(seed)
+    chunk = max(1, _RESAMPLED_VALUES // values.size)  # resamples drawn and averaged at once
+    means = np.concatenate([values[rng.integers(0, n, (min(chunk, rounds - start), n))].mean(axis=1)
+                            for start in range(0, rounds, chunk)])
+    low, high = np.percentile(means, [2.5, 97.5], axis=0)
+    return low, high
 
 
 def ranks(values: np.ndarray) -> np.ndarray:
