@@ -32,7 +32,7 @@ LABEL_PX = 13  # the least height a block name needs on the strip's axis
 # The strip's least height: its step axis and about six block names (every n-th name beyond).
 # The maps get the rest: five in one row were 51 px wide at 1024 x 768, too small for a lecture.
 STRIP_MIN_PX = 120
-TITLE_LINES, NOTE_LINES = 2, 3  # what the map titles and the note may take (whole in tooltips)
+TITLE_LINES, NOTE_LINES = 3, 3  # what the map titles and the note may take (whole in tooltips)
 LAYOUTS = (5, 3, 2)  # maps a row: 5 in one row, 3 + 2, 2 + 2 + 1 (the first of equals wins)
 UNKNOWN = np.array([60, 60, 60], np.uint8)  # a step not computed yet (or without a kept image)
 
@@ -81,7 +81,7 @@ class ExplainPanel(QWidget):
             pane.viewbox.setYLink(self.panes[0].viewbox)
         for pane in self.panes:
             pane.ci.layout.setContentsMargins(0, 0, 0, 0)  # the photo fills its pane
-            # Two lines at most (whole in the tooltip): at x2 they took four from the maps.
+            # Three lines at most (whole in the tooltip): at x2 they took five from the maps.
             pane.title = CappedLabel(pane.title.text(), TITLE_LINES)
         self.grid = QGridLayout()
         self.grid.setVerticalSpacing(2)
