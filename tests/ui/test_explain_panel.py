@@ -4,6 +4,7 @@ strip growing with the steps, live and in playback."""
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel
 
 from tests.helpers.window import open_folder, settled
@@ -63,7 +64,8 @@ def _shown_side(pane) -> int:
 def test_maps_are_large_enough_for_a_lecture_hall_at_1024_by_768(make_window, tiny_model,
                                                                  image_folder, qtbot) -> None:
     """Five maps in one row were 51 px at 1024 x 768 (the strip took the height): the maps get
-    the room (3 + 2 there), the strip keeps its least height and its block names."""
+    the room (3 + 2 there), the strip keeps its least height and its block names, apart (at
+    1920 x 1080 in presentation mode they ran over each other)."""
     w = make_window(str(tiny_model))
     w.show()
     w.resize(1024, 768)
@@ -77,8 +79,11 @@ def test_maps_are_large_enough_for_a_lecture_hall_at_1024_by_768(make_window, ti
     qtbot.waitUntil(lambda: _computed_everything(w), timeout=60_000)
     panel = w.explain
     try:
-        for scale, least in ((1.0, 110), (1.5, 120)):
+        for size, scale, least in (((1024, 768), 1.0, 110), ((1024, 768), 1.5, 120),
+                                   ((1920, 1050), 1.5, 250)):
+            w.resize(*size)
             w.set_font_scale(scale)
+            qtbot.waitUntil(lambda: w.width() == size[0], timeout=2000)
             qtbot.wait(50)
             sides = [_shown_side(p) for p in panel.panes]
             assert min(sides) >= least, (scale, sides, panel.size())
@@ -86,14 +91,25 @@ def test_maps_are_large_enough_for_a_lecture_hall_at_1024_by_768(make_window, ti
             boxes = [p.geometry() for p in panel.panes]
             assert all(panel.rect().contains(b) for b in boxes)
             assert not any(a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+            # The note (over the strip, or in the cell 3 + 2 leaves empty) over no map.
+            assert panel.note.isVisible() and panel.note.height() > 0
+            assert not any(panel.note.geometry().intersects(b) for b in boxes)
             for p in panel.panes:
                 assert p.title.geometry().bottom() <= p.geometry().top()
                 assert p.title.height() >= p.title.fontMetrics().height()  # a title line shows
             assert panel.strip.height() >= 110  # its step axis and a few block names
             assert panel.strip.geometry().top() > max(b.bottom() for b in boxes)
             # Block names on the strip's axis, rows apart enough to read.
-            names = panel.strip.getAxis("left")._tickLevels[0]
+            if size[0] == 1920:  # InceptionV3's 18 blocks, where names are crowded
+                panel._divergence.clear()
+                panel._blocks = tuple(f"mixed_{i}" for i in range(18))
+                panel._draw_strip()
+            axis = panel.strip.getAxis("left")
+            names = axis._tickLevels[0]
             assert names and len(names) >= min(4, len(panel._blocks))
+            apart = (names[1][0] - names[0][0]) * (panel.strip.getViewBox().height()
+                                                   / len(panel._blocks)) if len(names) > 1 else 1e9
+            assert apart >= QFontMetrics(axis.font()).height(), (scale, apart)  # none over another
     finally:
         w.set_font_scale(1.0)
 

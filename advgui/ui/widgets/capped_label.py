@@ -39,6 +39,12 @@ class CappedLabel(QLabel):
         self._fit()
         self.updateGeometry()
 
+    def set_most_lines(self, most: int) -> None:
+        if most != self._most:
+            self._most = most
+            self._fit()
+            self.updateGeometry()
+
     def _lines(self, width: int) -> list[str]:
         return wrapped_lines(self.fontMetrics(), self._full, max(1, width), self._most)
 

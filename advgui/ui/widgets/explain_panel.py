@@ -14,7 +14,8 @@ from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from advgui.core.app_state.attack_record import AttackRecord
@@ -86,7 +87,6 @@ class ExplainPanel(QWidget):
         self.grid = QGridLayout()
         self.grid.setVerticalSpacing(2)
         self._columns = 0
-        self._place(len(self.panes))
         self.strip = pg.PlotWidget()
         self.strip.setMenuEnabled(False)
         self.strip.getViewBox().invertY(True)
@@ -113,6 +113,7 @@ class ExplainPanel(QWidget):
         self.strip.setMinimumHeight(STRIP_MIN_PX)
         layout.addWidget(self.strip, 1)
         layout.addWidget(self.strip_caption)
+        self._place(len(self.panes))
         self._holder = _Holder()
         self._job: Job | None = None
         self._again = False
@@ -142,18 +143,26 @@ class ExplainPanel(QWidget):
         self._fit_maps()
 
     def _place(self, columns: int) -> None:
-        """The panes in rows of `columns`, each under its title."""
+        """The panes in rows of `columns`, each under its title; the note in the last row's
+        empty cells where there are some (3 + 2), else over the strip."""
         if columns == self._columns:
             return
-        for pane in self.panes:
-            self.grid.removeWidget(pane.title)
-            self.grid.removeWidget(pane)
+        for widget in (*(p.title for p in self.panes), *self.panes, self.note):
+            self.grid.removeWidget(widget)
+            self.layout().removeWidget(widget)
         for i, pane in enumerate(self.panes):
             row, col = divmod(i, columns)
             self.grid.addWidget(pane.title, 2 * row, col)
             self.grid.addWidget(pane, 2 * row + 1, col)
         for col in range(len(self.panes)):
             self.grid.setColumnStretch(col, 1 if col < columns else 0)
+        empty = -len(self.panes) % columns
+        if empty:
+            row, col = divmod(len(self.panes), columns)
+            self.grid.addWidget(self.note, 2 * row, col, 2, empty, Qt.AlignmentFlag.AlignTop)
+        else:
+            self.layout().insertWidget(1, self.note)
+            self.note.set_most_lines(NOTE_LINES)
         self._columns = columns
 
     def _map_side(self, columns: int, room: int) -> int:
@@ -169,14 +178,24 @@ class ExplainPanel(QWidget):
         height, the note and the caption allows: in one row, or 3 + 2, or 2 + 2 + 1."""
         if self.layout() is None:  # a font change while being built
             return
-        below = (self.note.heightForWidth(self.width()) + STRIP_MIN_PX
-                 + self.strip_caption.heightForWidth(self.width()) + 4 * self.layout().spacing())
-        room = self.height() - below
-        columns = max(LAYOUTS, key=lambda c: self._map_side(c, room))
-        side = max(48, self._map_side(columns, room))
+        width = self.width()
+        below = (STRIP_MIN_PX + self.strip_caption.heightForWidth(width)
+                 + 4 * self.layout().spacing())
+        over_strip = self.note.heightForWidth(width)  # the note where no cell is left for it
+
+        def side(columns: int) -> int:
+            in_grid = len(self.panes) % columns != 0
+            return self._map_side(columns, self.height() - below - (0 if in_grid else over_strip))
+
+        columns = max(LAYOUTS, key=side)
+        best = max(48, side(columns))
         self._place(columns)
         for pane in self.panes:
-            pane.setFixedHeight(side)
+            pane.setFixedHeight(best)
+        if len(self.panes) % columns:  # in the empty cells: as many lines as beside a map
+            title = max(p.title.heightForWidth(p.width()) for p in self.panes)
+            line = self.note.fontMetrics().lineSpacing()
+            self.note.set_most_lines(max(NOTE_LINES, (title + best) // line))
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -303,9 +322,12 @@ class ExplainPanel(QWidget):
         self.strip_image.setRect(-0.5, 0, columns, len(self._blocks))
         # One name per row where the rows are tall enough to read, else every n-th name.
         row_px = max(1.0, self.strip.getViewBox().height() / max(1, len(self._blocks)))
-        every = max(1, int(np.ceil(LABEL_PX / row_px)))
-        self.strip.getAxis("left").setTicks([[(i + 0.5, name) for i, name in
-                                              enumerate(self._blocks) if i % every == 0]])
+        axis = self.strip.getAxis("left")
+        # A name needs its font's height: at Larger Text 13 px let the names run over each other.
+        name_px = max(LABEL_PX, QFontMetrics(axis.style.get("tickFont") or axis.font()).height())
+        every = max(1, int(np.ceil(name_px / row_px)))
+        axis.setTicks([[(i + 0.5, name) for i, name in enumerate(self._blocks)
+                         if i % every == 0]])
         self.strip.getViewBox().setLimits(xMin=-0.5, xMax=columns - 0.5, yMin=0,
                                           yMax=len(self._blocks))
         self.strip.getViewBox().setRange(xRange=(-0.5, columns - 0.5),
