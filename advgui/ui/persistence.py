@@ -1,5 +1,6 @@
 """What the window remembers between runs: geometry, attack settings, tier thresholds, the model,
-the last folder and the presentation scale (the batch dialog keeps its own choices)."""
+the last folder, the browser's thumbnail size and the presentation scale (the batch dialog keeps
+its own choices)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,11 @@ def restore(window, wanted: tuple[int, int] = (1400, 860)) -> None:
         window.tiers.medium.setValue(medium)
     window.state.model_spec = str(settings.value("model/spec", "") or "")
     try:
+        icon = int(settings.value("browser/thumbnail_size", window.browser.size.value()))
+    except (TypeError, ValueError):
+        icon = window.browser.size.value()
+    window.browser.size.setValue(icon)  # the slider keeps it within its range
+    try:
         scale = float(settings.value("view/font_scale", 1.0))
     except (TypeError, ValueError):
         scale = 1.0
@@ -58,6 +64,7 @@ def remember(window) -> None:
     settings.setValue("tiers/high", window.tiers.high.value())
     settings.setValue("tiers/medium", window.tiers.medium.value())
     settings.setValue("model/spec", window.state.model_spec)
+    settings.setValue("browser/thumbnail_size", window.browser.size.value())
     settings.setValue("view/font_scale", window.state.font_scale)
     if window.folder:
         settings.setValue("browser/last_folder", window.folder)

@@ -4,6 +4,8 @@ strip growing with the steps, live and in playback."""
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QLabel
 
 from tests.helpers.window import open_folder, settled
 
@@ -52,3 +54,79 @@ def test_explain_tab_shows_maps_and_a_strip_that_grows(make_window, tiny_model, 
     assert w.explain.panes[1].title.text() == f"Adversarial, step 2 of {steps}"
     assert "step 2" in w.explain.panes[2].title.text()
     settled(w, qtbot)
+
+
+def _shown_side(pane) -> int:
+    """The side of the square map on screen (the aspect is locked: the smaller of the two)."""
+    return int(min(pane.viewbox.width(), pane.viewbox.height()))
+
+
+def test_maps_are_large_enough_for_a_lecture_hall_at_1024_by_768(make_window, tiny_model,
+                                                                 image_folder, qtbot) -> None:
+    """Five maps in one row were 51 px at 1024 x 768 (the strip took the height): the maps get
+    the room (3 + 2 there), the strip keeps its least height and its block names, apart (at
+    1920 x 1080 in presentation mode they ran over each other)."""
+    w = make_window(str(tiny_model))
+    w.show()
+    w.resize(1024, 768)
+    qtbot.waitUntil(lambda: w.width() == 1024, timeout=2000)
+    open_folder(w, qtbot, image_folder)
+    w.select_image(str(image_folder / "n00000001_sample1.png"))
+    w.tabs.setCurrentWidget(w.explain)
+    with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
+        w.attack_panel.run.click()
+    settled(w, qtbot)
+    qtbot.waitUntil(lambda: _computed_everything(w), timeout=60_000)
+    panel = w.explain
+    try:
+        for size, scale, least in (((1024, 768), 1.0, 110), ((1024, 768), 1.5, 120),
+                                   ((1920, 1050), 1.5, 250)):
+            w.resize(*size)
+            w.set_font_scale(scale)
+            qtbot.waitUntil(lambda: w.width() == size[0], timeout=2000)
+            qtbot.wait(50)
+            sides = [_shown_side(p) for p in panel.panes]
+            assert min(sides) >= least, (scale, sides, panel.size())
+            # Whole on the tab, none over another, each under its title.
+            boxes = [p.geometry() for p in panel.panes]
+            assert all(panel.rect().contains(b) for b in boxes)
+            assert not any(a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+            # The note (over the strip, or in the cell 3 + 2 leaves empty) over no map.
+            assert panel.note.isVisible() and panel.note.height() > 0
+            assert not any(panel.note.geometry().intersects(b) for b in boxes)
+            for p in panel.panes:
+                assert p.title.geometry().bottom() <= p.geometry().top()
+                assert p.title.height() >= p.title.fontMetrics().height()  # a title line shows
+            assert panel.strip.height() >= 110  # its step axis and a few block names
+            assert panel.strip.geometry().top() > max(b.bottom() for b in boxes)
+            # Block names on the strip's axis, rows apart enough to read.
+            if size[0] == 1920:  # InceptionV3's 18 blocks, where names are crowded
+                panel._divergence.clear()
+                panel._blocks = tuple(f"mixed_{i}" for i in range(18))
+                panel._draw_strip()
+            axis = panel.strip.getAxis("left")
+            names = axis._tickLevels[0]
+            assert names and len(names) >= min(4, len(panel._blocks))
+            apart = (names[1][0] - names[0][0]) * (panel.strip.getViewBox().height()
+                                                   / len(panel._blocks)) if len(names) > 1 else 1e9
+            assert apart >= QFontMetrics(axis.font()).height(), (scale, apart)  # none over another
+    finally:
+        w.set_font_scale(1.0)
+
+
+def test_a_capped_title_keeps_its_lines_and_its_whole_text(qtbot) -> None:
+    from advgui.ui.widgets.capped_label import CappedLabel
+
+    text = "Grad-CAM at mixed_10 of 'ocarina', step 10 — " * 4
+    label = CappedLabel(text, 2)
+    qtbot.addWidget(label)
+    label.resize(160, 200)
+    label.show()  # a hidden label is resized only when shown
+    shown = QLabel.text(label).split("\n")
+    metrics = label.fontMetrics()
+    assert len(shown) == 2 and shown[-1].endswith("…")
+    assert all(metrics.horizontalAdvance(line) <= 160 for line in shown)
+    assert label.text() == text and label.toolTip() == text
+    assert label.heightForWidth(160) == 2 * metrics.lineSpacing()
+    label.setText("Photo")
+    assert QLabel.text(label) == "Photo" and label.toolTip() == ""

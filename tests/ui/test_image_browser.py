@@ -235,3 +235,22 @@ def test_an_empty_filtered_grid_fills_as_matching_verdicts_arrive(qtbot) -> None
         model.set_verdict(p, 0.9, "y", "", 2)  # all wrong
     assert _shown(browser), "the empty grid stayed empty with 20 wrong verdicts known"
     assert browser.count.text() == f"{len(_shown(browser))} of 40 so far"
+
+
+def test_thumbnail_size_is_remembered_between_launches(make_window, tiny_model, image_folder,
+                                                       settings, qtbot) -> None:
+    """The size slider came back at its default at every launch: the grid the user chose (big
+    thumbnails for a lecture, small for a big folder) is the grid of the next launch."""
+    from tests.helpers.window import open_folder
+
+    w = make_window(str(tiny_model))
+    open_folder(w, qtbot, image_folder)
+    chosen = image_browser.ICON_SIZES[0] + 10
+    assert w.browser.size.value() != chosen
+    w.browser.size.setValue(chosen)
+    grid = w.browser.view.gridSize()
+    w.close()
+    again = make_window(str(tiny_model), settings)
+    assert again.browser.size.value() == chosen
+    assert again.images.icon == chosen and again.browser.delegate.icon == chosen
+    assert again.browser.view.gridSize() == grid  # the cells drawn at that size

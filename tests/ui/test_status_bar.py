@@ -181,3 +181,44 @@ def test_the_step_timing_says_the_done_messages_ms_per_step(make_window, tiny_mo
     w.select_image(str(image_folder / "n00000002_sample2.png"))
     w.select_image(str(attacked))  # back: its result and timing shown again
     assert re.search(r"· (\d+) ms/step", w.step_label.text()).group(1) == "1331", w.step_label.text()
+
+
+def _whole(label) -> bool:
+    """The label shows its whole text: no '…' and the text's width within the label."""
+    from PySide6.QtGui import QFontMetrics
+    from PySide6.QtWidgets import QLabel
+
+    shown = QLabel.text(label)  # what is drawn (the eliding label keeps the whole in text())
+    width = QFontMetrics(label.font()).horizontalAdvance(label.text())
+    return shown == label.text() and width <= label.contentsRect().width()
+
+
+def test_status_fields_are_whole_at_1024_by_768(make_window, tiny_model, image_folder,
+                                                qtbot) -> None:
+    """At 1024 x 768 they read "Model: ince…" and "… · top-1 rig…" beside an empty bar: the
+    labels take their text's width while the message keeps a third of the bar, and the charts
+    keep their height."""
+    from tests.helpers.window import open_folder
+
+    w = make_window(str(tiny_model))
+    w.show()
+    w.resize(1024, 768)
+    qtbot.waitUntil(lambda: w.width() == 1024, timeout=2000)
+    tabs_height = w.tabs.height()
+    open_folder(w, qtbot, image_folder)
+    _attack_once(w, qtbot, image_folder / "n00000001_sample1.png")
+    # The longest texts these fields get for a big folder and a long model name.
+    w.model_label.setText("Model: efficientnet_lite0")
+    w.progress_label.setText("1,000 / 1,000 classified" + " · ✓ 380 of 412 labelled")
+    bar = w.statusBar()
+    fields = (w.model_label, w.device_label, w.step_label, w.progress_label)
+    qtbot.waitUntil(lambda: all(_whole(f) for f in fields), timeout=2000)
+    assert "labelled" in w.progress_label.text() and w.device_label.text()
+    assert bar._room() >= bar.width() // 3 - 40  # the message keeps its third
+    assert w.width() == 1024 and w.tabs.height() == tabs_height
+    assert bar.height() < 2 * bar.fontMetrics().height() + 12  # one line, not two
+    # A field with a long text still ends in '…' within its room, never widening the window.
+    w.progress_label.setText("a very long message about something that went wrong " * 4)
+    qtbot.wait(50)
+    assert not _whole(w.progress_label) and QLabel.text(w.progress_label).endswith("…")
+    assert w.width() == 1024

@@ -62,6 +62,7 @@ class FolderTruth:
 
     @staticmethod
     def score(images) -> str:
-        """' · 41 of 50 right' over the classified images whose truth is known."""
+        """' · ✓ 41 of 50 labelled': the classified images whose truth is known, and how many of
+        them the model has right (the browser's ✓). Short: it shares the status bar."""
         right, known = images.truth_counts()
-        return f" · top-1 right on {right:,} of {known:,} labelled" if known else ""
+        return f" · ✓ {right:,} of {known:,} labelled" if known else ""

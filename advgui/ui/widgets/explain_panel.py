@@ -1,8 +1,9 @@
 """Explain: why the model is fooled, at the step shown (live and in playback).
 
-Five images side by side — the photo, the adversarial at the step shown, the input-gradient map
-and the Grad-CAMs of the clean and the adversarial top-1 — and the layer-divergence strip, one
-row per block (input at the top), one column per step, growing as the attack goes. Everything is
+Five images — the photo, the adversarial at the step shown, the input-gradient map and the
+Grad-CAMs of the clean and the adversarial top-1 — in the grid (5, 3 + 2 or 2 + 2 + 1 across) that
+shows them largest, and under them the layer-divergence strip, one row per block (input at the
+top), one column per step, growing as the attack goes. Everything is
 computed by one job at a time on the thread pool (workers/job.py), only while this tab is shown;
 the GUI thread only puts finished arrays on screen.
 """
@@ -13,7 +14,8 @@ from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from advgui.core.app_state.attack_record import AttackRecord
@@ -21,12 +23,18 @@ from advgui.core.app_state.window_state import WindowState
 from advgui.core.explain import Explainer, ExplainMap
 from advgui.core.explain.figure import _inferno, overlay
 from advgui.core.explain.steps import StepsAsked, StepsExplained, explain_steps
+from advgui.ui.widgets.capped_label import CappedLabel
 from advgui.ui.widgets.inspect_panel import ImagePane
 from advgui.ui.workers.job import Job
 
 STRIP_TOP = 1.25  # relative L2 shown as the brightest colour (and above): one scale for all steps
 STEPS_PER_JOB = 6  # divergences per job, so the maps of a newly shown step are never far behind
 LABEL_PX = 13  # the least height a block name needs on the strip's axis
+# The strip's least height: its step axis and about six block names (every n-th name beyond).
+# The maps get the rest: five in one row were 51 px wide at 1024 x 768, too small for a lecture.
+STRIP_MIN_PX = 120
+TITLE_LINES, NOTE_LINES = 3, 3  # what the map titles and the note may take (whole in tooltips)
+LAYOUTS = (5, 3, 2)  # maps a row: 5 in one row, 3 + 2, 2 + 2 + 1 (the first of equals wins)
 UNKNOWN = np.array([60, 60, 60], np.uint8)  # a step not computed yet (or without a kept image)
 
 
@@ -72,11 +80,13 @@ class ExplainPanel(QWidget):
         for pane in self.panes[1:]:
             pane.viewbox.setXLink(self.panes[0].viewbox)
             pane.viewbox.setYLink(self.panes[0].viewbox)
-        grid = QGridLayout()
-        for col, pane in enumerate(self.panes):
-            grid.addWidget(pane.title, 0, col)
-            grid.addWidget(pane, 1, col)
-            grid.setColumnStretch(col, 1)
+        for pane in self.panes:
+            pane.ci.layout.setContentsMargins(0, 0, 0, 0)  # the photo fills its pane
+            # Three lines at most (whole in the tooltip): at x2 they took five from the maps.
+            pane.title = CappedLabel(pane.title.text(), TITLE_LINES)
+        self.grid = QGridLayout()
+        self.grid.setVerticalSpacing(2)
+        self._columns = 0
         self.strip = pg.PlotWidget()
         self.strip.setMenuEnabled(False)
         self.strip.getViewBox().invertY(True)
@@ -85,21 +95,25 @@ class ExplainPanel(QWidget):
         self.strip.addItem(self.strip_image)
         self.cursor_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#2a9df4", width=2))
         self.strip.addItem(self.cursor_line)
+        # Short, so that it leaves the maps their room; the formula is in its tooltip.
         self.strip_caption = QLabel(
-            f"Layer divergence ‖a_adv − a_clean‖ / ‖a_clean‖ per block (rows, the model's own "
-            f"names, input at the top) and step (columns); black 0, yellow ≥ {STRIP_TOP}, "
-            "grey: not computed yet")
+            f"Layer divergence per block (input on top) and step: black 0, yellow ≥ {STRIP_TOP}, "
+            "grey not computed yet")
+        self.strip_caption.setToolTip(
+            "Relative L2 ‖a_adv − a_clean‖ / ‖a_clean‖ of each block's activations (rows, the "
+            "model's own names, input at the top) at each step (columns)")
         self.strip_caption.setWordWrap(True)
-        self.note = QLabel("Run an attack to see why the model is fooled.")
-        self.note.setWordWrap(True)
+        self.note = CappedLabel("Run an attack to see why the model is fooled.", NOTE_LINES)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        # Five images side by side are about as tall as they are wide: the strip gets the rest,
-        # so that a block name per row stays readable at 1024 x 768.
-        layout.addLayout(grid)
+        # The maps first (their grid is fitted in resizeEvent), the strip gets what is left and
+        # at least STRIP_MIN_PX.
+        layout.addLayout(self.grid)
         layout.addWidget(self.note)
+        self.strip.setMinimumHeight(STRIP_MIN_PX)
         layout.addWidget(self.strip, 1)
         layout.addWidget(self.strip_caption)
+        self._place(len(self.panes))
         self._holder = _Holder()
         self._job: Job | None = None
         self._again = False
@@ -115,11 +129,73 @@ class ExplainPanel(QWidget):
     # -- what is shown ---------------------------------------------------------------------------
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        # Square image panes (a photo is square): the strip below gets the rest of the height.
-        side = max(80, min(self.width() // len(self.panes) - 6, self.height() // 2))
-        for pane in self.panes:
-            pane.setFixedHeight(side)
+        self._fit_maps()
         self._draw_strip()  # the names shown on the strip's axis depend on its height
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # Larger Text: the titles take more lines
+            self._fit_maps()
+
+    def _say(self, text: str) -> None:
+        """The note over the strip; a longer one takes its lines from the maps."""
+        self.note.setText(text)
+        self._fit_maps()
+
+    def _place(self, columns: int) -> None:
+        """The panes in rows of `columns`, each under its title; the note in the last row's
+        empty cells where there are some (3 + 2), else over the strip."""
+        if columns == self._columns:
+            return
+        for widget in (*(p.title for p in self.panes), *self.panes, self.note):
+            self.grid.removeWidget(widget)
+            self.layout().removeWidget(widget)
+        for i, pane in enumerate(self.panes):
+            row, col = divmod(i, columns)
+            self.grid.addWidget(pane.title, 2 * row, col)
+            self.grid.addWidget(pane, 2 * row + 1, col)
+        for col in range(len(self.panes)):
+            self.grid.setColumnStretch(col, 1 if col < columns else 0)
+        empty = -len(self.panes) % columns
+        if empty:
+            row, col = divmod(len(self.panes), columns)
+            self.grid.addWidget(self.note, 2 * row, col, 2, empty, Qt.AlignmentFlag.AlignTop)
+        else:
+            self.layout().insertWidget(1, self.note)
+            self.note.set_most_lines(NOTE_LINES)
+        self._columns = columns
+
+    def _map_side(self, columns: int, room: int) -> int:
+        """The side of a square map in rows of `columns` within the width and `room` height."""
+        spacing = self.grid.horizontalSpacing()
+        width = (self.width() - (columns - 1) * max(spacing, 0)) // columns
+        rows = -(-len(self.panes) // columns)
+        titles = max(p.title.heightForWidth(width) for p in self.panes)
+        return min(width, (room - rows * (titles + 2 * self.grid.verticalSpacing())) // rows)
+
+    def _fit_maps(self) -> None:
+        """Square panes (a photo is square), as large as the height left by the strip's least
+        height, the note and the caption allows: in one row, or 3 + 2, or 2 + 2 + 1."""
+        if self.layout() is None:  # a font change while being built
+            return
+        width = self.width()
+        below = (STRIP_MIN_PX + self.strip_caption.heightForWidth(width)
+                 + 4 * self.layout().spacing())
+        over_strip = self.note.heightForWidth(width)  # the note where no cell is left for it
+
+        def side(columns: int) -> int:
+            in_grid = len(self.panes) % columns != 0
+            return self._map_side(columns, self.height() - below - (0 if in_grid else over_strip))
+
+        columns = max(LAYOUTS, key=side)
+        best = max(48, side(columns))
+        self._place(columns)
+        for pane in self.panes:
+            pane.setFixedHeight(best)
+        if len(self.panes) % columns:  # in the empty cells: as many lines as beside a map
+            title = max(p.title.heightForWidth(p.width()) for p in self.panes)
+            line = self.note.fontMetrics().lineSpacing()
+            self.note.set_most_lines(max(NOTE_LINES, (title + best) // line))
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -151,7 +227,7 @@ class ExplainPanel(QWidget):
         for pane in self.panes:
             pane.show(None)
         self.strip_image.clear()
-        self.note.setText("Run an attack to see why the model is fooled.")
+        self._say("Run an attack to see why the model is fooled.")
 
     # -- the job -------------------------------------------------------------------------------
     def _asked(self, record: AttackRecord) -> StepsAsked | None:
@@ -180,7 +256,7 @@ class ExplainPanel(QWidget):
         if asked is None:
             return
         if asked.maps_at is not None and self._maps_at is None:
-            self.note.setText("Computing the maps (the first time builds the model's "
+            self._say("Computing the maps (the first time builds the model's "
                               "explanation graphs: a few seconds)…")
         self._again = False
         self._job = Job(_work, self._holder, classifier, asked,
@@ -193,7 +269,7 @@ class ExplainPanel(QWidget):
             self._ask()
 
     def _failed(self, exc: Exception) -> None:
-        self.note.setText(f"No explanation for this model: {exc}")
+        self._say(f"No explanation for this model: {exc}")
         self._failed_for = self._classifier()  # not asked again until another model is loaded
 
     def _answered(self, answer: tuple) -> None:
@@ -206,7 +282,7 @@ class ExplainPanel(QWidget):
             self._divergence[position] = div.relative_l2
         if done.problem:
             self._no_maps_for = self._classifier()  # not asked again for this model
-            self.note.setText(f"No maps for this model ({done.problem}); the divergence strip "
+            self._say(f"No maps for this model ({done.problem}); the divergence strip "
                               "needs no gradient and is shown.")
         if done.frame is not None:
             position, frame = done.frame
@@ -220,7 +296,7 @@ class ExplainPanel(QWidget):
                 pane.show(image)
                 pane.title.setText(_title(m, whose, names))
             last = frame.divergence
-            self.note.setText(
+            self._say(
                 f"Step {position}: last block '{last.blocks[-1]}' relative L2 "
                 f"{last.relative_l2[-1]:.2f}, cosine {last.cosine[-1]:.2f}. Maps: input gradient "
                 f"{frame.gradient.normalisation}; Grad-CAM "
@@ -246,9 +322,12 @@ class ExplainPanel(QWidget):
         self.strip_image.setRect(-0.5, 0, columns, len(self._blocks))
         # One name per row where the rows are tall enough to read, else every n-th name.
         row_px = max(1.0, self.strip.getViewBox().height() / max(1, len(self._blocks)))
-        every = max(1, int(np.ceil(LABEL_PX / row_px)))
-        self.strip.getAxis("left").setTicks([[(i + 0.5, name) for i, name in
-                                              enumerate(self._blocks) if i % every == 0]])
+        axis = self.strip.getAxis("left")
+        # A name needs its font's height: at Larger Text 13 px let the names run over each other.
+        name_px = max(LABEL_PX, QFontMetrics(axis.style.get("tickFont") or axis.font()).height())
+        every = max(1, int(np.ceil(name_px / row_px)))
+        axis.setTicks([[(i + 0.5, name) for i, name in enumerate(self._blocks)
+                         if i % every == 0]])
         self.strip.getViewBox().setLimits(xMin=-0.5, xMax=columns - 0.5, yMin=0,
                                           yMax=len(self._blocks))
         self.strip.getViewBox().setRange(xRange=(-0.5, columns - 0.5),

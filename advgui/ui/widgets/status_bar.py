@@ -1,6 +1,9 @@
 """A status bar whose messages end in '…' when they do not fit (Qt clips them mid-word), with the
 whole message in the bar's tooltip, cut again whenever the room changes: the window resized, or
-a permanent label (step, progress, batch) grown or shrunk beside it."""
+a permanent label (step, progress, batch) grown or shrunk beside it.
+
+The permanent labels (StatusLabel) ask for their whole text while the message keeps at least
+MESSAGE_SHARE of the bar; past that each keeps its own width, as before."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QStatusBar, QWidget
 
 MARGIN = 24  # the size grip and the bar's own padding
+MESSAGE_SHARE = 1 / 3  # the least part of the bar the message keeps beside the permanent labels
 ROOM_EVENTS = (QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.Move)
 
 
@@ -48,7 +52,27 @@ class ElidingStatusBar(QStatusBar):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
+        self._share_room()
         self._recut()
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:  # a label's text or font changed
+            self._share_room()
+        return super().event(event)
+
+    def _share_room(self) -> None:
+        """Each permanent label gets its cap; the room the message can spare goes to the labels
+        whose text is longer, from the left (the folder's count first)."""
+        labels = [w for w in self.children() if hasattr(w, "natural_width") and w.isVisibleTo(self)]
+        if not labels:
+            return
+        spacing = max(0, self.layout().spacing()) if self.layout() else 6
+        spare = (self.width() - MARGIN - round(self.width() * MESSAGE_SHARE)
+                 - spacing * len(labels) - sum(min(w.natural_width(), w.cap()) for w in labels))
+        for label in labels:
+            more = min(max(0, label.natural_width() - label.cap()), max(0, spare))
+            label.allow(label.cap() + more)
+            spare -= more
 
     def _show(self, cut: str) -> None:
         self._cutting = True
