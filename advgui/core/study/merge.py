@@ -35,7 +35,6 @@ class MergeOutcome:
     summary: list[dict]
 
 
-
 def merge_studies(folders: list[Path], out: Path) -> MergeOutcome:
     """Check the parts and write OUT as one run of the whole study would have."""
     if not folders:
@@ -146,4 +145,3 @@ def _merged_manifest(parts: list[Part], out: Path, rows: int) -> dict:
                              "machine": p.manifest.get("machine"),
                              "device": p.manifest.get("device"),
                              "rows": len(p.rows)} for p in sorted(parts, key=lambda p: p.shard.index)]}
-

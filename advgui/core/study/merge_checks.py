@@ -126,11 +126,9 @@ def check_parts(parts: list[Part]) -> tuple[list[dict], list[tuple[str, str, str
     return chosen, jobs
 
 
-
 # A row's columns copied from its photo's clean.csv row (that column there). clean_top1 is not:
 # the attack's own forward pass measures it again (another device may break a near tie).
 _FROM_CLEAN = (("tier", "tier"), ("truth", "truth"))
-
 
 
 def _row_problem(r: dict, own: str, shard: Shard, clean: dict[str, dict], classes: int
@@ -241,4 +239,3 @@ def ordered_rows(parts: list[Part], chosen: list[dict],
         raise ValueError(f"a part holds rows the study does not sample (e.g. {extra['file']!r}); "
                          "it was run with other options")
     return ordered
-

@@ -24,7 +24,6 @@ PART_FILES = (DEFINITION_NAME, "manifest.json", "clean.csv", "images.csv", "adve
               *(kind.csv for kind in EXTRAS))
 
 
-
 @dataclass(frozen=True)
 class Part:
     folder: Path
@@ -37,7 +36,6 @@ class Part:
     # NAME.csv of each extra the part has: (its rows, the line of each)
     extras: dict[str, tuple[list[dict], list[int]]] = field(default_factory=dict)
     columns: tuple[str, ...] = tuple(IMAGE_COLUMNS)  # its images.csv's (an older one: fewer)
-
 
 
 def _refuse_links(folder: Path) -> None:
@@ -110,4 +108,3 @@ def config_of(part: Part) -> StudyConfig:
                          "per-tier count or tiers); it was edited. Run the shard again to "
                          "rewrite it")
     return StudyConfig.from_dict(c)
-

@@ -137,4 +137,3 @@ def copy_pngs(parts: list[Part], rows: list[dict], out: Path) -> None:
         pngs.close()
         if fd is not None:
             os.close(fd)
-

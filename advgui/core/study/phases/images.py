@@ -20,7 +20,6 @@ def _encodable(name: str) -> bool:
         return False
 
 
-
 class StudyImages:
     """The state the phases share (Study.__init__ sets it) and the images folder's helpers."""
     classifier: Classifier
