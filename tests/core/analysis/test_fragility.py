@@ -10,7 +10,7 @@ from advgui.core.model.classifier import Classifier
 from advgui.core.analysis.fragility import format_fragility, fragility_rows
 from advgui.core.analysis.stats import ranks, spearman
 from advgui.core.study.fragility_search import fast_eps_to_flip
-from advgui.core.study.engine import quantile_thresholds
+from advgui.core.records.config import quantile_thresholds
 from tests.helpers.models import images, tiny_classifier_model
 
 
