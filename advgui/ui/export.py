@@ -1,4 +1,5 @@
-"""Getting an adversarial image out of the window: lossless PNG and the clipboard."""
+"""Getting an adversarial image out of the window: lossless PNG and the clipboard, and the
+charts as a captioned PNG (File > Save Adversarial, Copy Adversarial, Save Charts)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,44 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from advgui.core.records.safe_write import atomic_write_file, describe_write_error
 from advgui.core.app_state.attack_record import AttackOutcome
+from advgui.ui.save_places import inside, offered_folder, remember_save
+
+
+def save_adversarial(window) -> None:
+    if window.state.result is None:
+        window.state.tell("No finished attack on this image to save.", 5000, about=("image",))
+        return
+    _saved(window, "Saved", save_adversarial_png(window, window.state.result,
+                                                 offered_folder(window.settings, window.folder)))
+
+
+def copy_adversarial(window) -> None:
+    if window.state.result is None:
+        window.state.tell("No finished attack on this image to copy.", 5000, about=("image",))
+        return
+    QGuiApplication.clipboard().setImage(adversarial_qimage(window.state.result))
+    window.state.tell("Adversarial image copied (lossless, as saved).", 5000, about=("image",))
+
+
+def save_charts(window) -> None:
+    _saved(window, "Charts saved:",
+           save_charts_png(window, offered_folder(window.settings, window.folder)))
+
+
+def _saved(window, what: str, path: str) -> None:
+    """Say where it went (in the window: the path can be copied from the tooltip) and offer
+    that folder next time; warn when it went into the folder being browsed."""
+    if not path:
+        return
+    remember_save(window.settings, path)
+    listed = (" It is inside the folder being browsed: it will be listed as a photo the next "
+              "time this folder is opened." if inside(Path(path), window.folder) else "")
+    window.state.tell(f"{what} {path}.{listed}", 15000 if listed else 8000, about=())
 
 
 def adversarial_qimage(outcome: AttackOutcome) -> QImage:

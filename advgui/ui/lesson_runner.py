@@ -43,9 +43,8 @@ def readable(model: str) -> str:
 
 
 def lesson_runner(window) -> "LessonRunner":
-    """The window's runner (the window makes and keeps it the first time a lesson is asked for:
-    it owns its attributes)."""
-    return window.lesson_runner()
+    """The window's runner (made the first time a lesson is asked for, then kept)."""
+    return window.demo.runner()
 
 
 class LessonRunner(QObject):

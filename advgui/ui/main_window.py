@@ -1,47 +1,39 @@
-"""The main window: composes the views and routes requests to the engine worker."""
+"""The main window: composes the views and routes requests to the engine worker (the flows
+beside it handle the folder, the model, the attack, presentation mode and the Demo lessons)."""
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QKeyEvent
-from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSizePolicy,
-                               QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent
+from PySide6.QtWidgets import (QLabel, QMainWindow, QSizePolicy, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
 
-from advgui.core.model.images import IMAGE_SUFFIXES
-from advgui.core.model.sidecar import sidecar_path, write_model_sidecar
-from advgui.core.study.cost_model import format_duration
-from advgui.core.tiers import TierThresholds
 from advgui.core.app_state.window_state import ModelInfo, Verdict, WindowState
-from advgui.ui import persistence
-from advgui.ui.attack_flow import AttackFlow
-from advgui.ui.widgets.attack_panel import AttackPanel
-from advgui.ui.export import adversarial_qimage, save_adversarial_png, save_charts_png
-from advgui.ui.save_places import inside, offered_folder, remember_save
-from advgui.ui.workers.folder_scan import FolderScan
-from advgui.ui.dialogs.ground_truth import FolderTruth
-from advgui.ui.dialogs.model_preprocessing import (ModelAnswer, PreprocessingDialog,
-                                                   needs_preprocessing)
-from advgui.ui.widgets.image_browser import ImageBrowser, ImageListModel
-from advgui.ui.widgets.explain_panel import ExplainPanel
-from advgui.ui.widgets.inspect_panel import InspectPanel
+from advgui.ui import export, persistence
 from advgui.ui.actions import build_menus
+from advgui.ui.attack_flow import AttackFlow
+from advgui.ui.demo_lessons import DemoLessons
 from advgui.ui.dialogs.about import open_log, show_about, show_credits, show_shortcuts
-from advgui.ui.widgets.model_picker import ModelPicker
-from advgui.ui.widgets.eliding_combo import KeepPanelWidth, fit_combo
-from advgui.ui.widgets.playback_bar import PlaybackBar
-from advgui.ui.presentation import (PRESENTATION_SCALE, PresentationLayout, apply_font_scale,
-                                    fit_caption, next_font_scale)
+from advgui.ui.dialogs.model_preprocessing import PreprocessingDialog, needs_preprocessing
+from advgui.ui.folder_flow import FolderFlow
+from advgui.ui.model_flow import ModelFlow
+from advgui.ui.presentation import PresentationLayout, fit_caption
+from advgui.ui.presentation_mode import PresentationMode
 from advgui.ui.state_views import StateViews
+from advgui.ui.widgets.attack_panel import AttackPanel
+from advgui.ui.widgets.eliding_combo import KeepPanelWidth, fit_combo
+from advgui.ui.widgets.explain_panel import ExplainPanel
+from advgui.ui.widgets.image_browser import ImageBrowser, ImageListModel
+from advgui.ui.widgets.inspect_panel import InspectPanel
+from advgui.ui.widgets.model_picker import ModelPicker
 from advgui.ui.widgets.pair_view import PairView
+from advgui.ui.widgets.playback_bar import PlaybackBar
 from advgui.ui.widgets.prob_charts import ProbabilityCharts
 from advgui.ui.widgets.status_bar import ElidingStatusBar
 from advgui.ui.widgets.status_label import StatusLabel
-from advgui.ui.workers.thumbnails import ThumbnailService
 from advgui.ui.widgets.tier_panel import TierPanel
 from advgui.ui.workers.engine import EngineWorker
+from advgui.ui.workers.thumbnails import ThumbnailService
 
 MIN_WIDTH, MIN_HEIGHT = 800, 600  # a 1024 x 768 projector with room to spare, or an 800 x 600 one
 FIRST_SIZE = (1400, 860)
@@ -60,9 +52,6 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.settings = settings or QSettings()
         self.state = WindowState()
-        self.folder = ""
-        self.generation = 0
-        self.truth = FolderTruth()
 
         self.images = ImageListModel()
         self.browser = ImageBrowser(self.images)
@@ -128,23 +117,14 @@ class MainWindow(QMainWindow):
         self.batch_dialog = None
 
         self.thumbs = ThumbnailService(self)
-        self.scan = FolderScan(self)
-        self.scan.progress.connect(self._scan_progress)
-        self.scan.finished.connect(self._scan_finished)
-        self._scan_id = 0
-        self._scan_files: list[str] = []
-        self._classify_started = (0.0, 0)  # when and at how many verdicts the folder was sent
+        self.folders = FolderFlow(self)
         self.images.thumbnailWanted.connect(self.thumbs.request)
         self.thumbs.ready.connect(self.images.set_thumbnail)
         self.engine = EngineWorker(self)
         self.requestModel.connect(self.engine.loadModel)
         self.requestClassify.connect(self.engine.classify)
         self.requestAttack.connect(self.engine.attack)
-        self.engine.modelLoaded.connect(self._model_loaded)
-        self.engine.modelFailed.connect(self._model_failed)
-        self.engine.modelWarning.connect(self._model_warning)
-        self.model_dialog: PreprocessingDialog | None = None
-        self._to_save: dict[str, ModelAnswer] = {}  # answers written beside the model once it loads
+        self.models = ModelFlow(self)
         self.engine.classified.connect(self._classified)
         self.flow = AttackFlow(self)
 
@@ -152,7 +132,7 @@ class MainWindow(QMainWindow):
         self.pair.bind(self.state)
         self.browser.imageSelected.connect(self.state.select)
         self.browser.priorityWanted.connect(self.engine.prioritise)  # the selected image first
-        self.tiers.thresholdsChanged.connect(self._thresholds_changed)
+        self.tiers.thresholdsChanged.connect(self.folders.thresholds_changed)
         # These only set flags the attack checks between its steps.
         self.attack_panel.cancelRequested.connect(self.engine.cancel)
         self.playback.positionChosen.connect(self.state.show_step)
@@ -161,8 +141,8 @@ class MainWindow(QMainWindow):
         self.menu_actions = build_menus(self)
         self.presentation_action = self.menu_actions["presentation"]
         self._build_model_picker()
-        self.presentation_layout = PresentationLayout(split, left, self.tiers, right,
-                                                      self.findChild(QToolBar, "model-toolbar"))
+        self.presentation = PresentationMode(self, split, left, right)
+        self.demo = DemoLessons(self)
         self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)
         persistence.restore(self)
         spec = model or self.state.model_spec
@@ -211,63 +191,12 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.model_picker)
 
     def switch_model(self, spec: str) -> None:
-        """Load another classifier in the background; the folder is classified again once it is
-        in use. Until then (and for good if it fails) the current model stays in use everywhere."""
-        if spec == self.state.model_spec and self.state.model is not None:
-            return
-        if spec not in self.engine.answers and needs_preprocessing(spec):
-            self._ask_preprocessing(spec)
-            return
-        if self.attacking:  # its result would be the old model's; the engine would wait for it
-            self.engine.cancel()
-        self.state.model_requested(spec)
-        self.requestModel.emit(spec, self.device)
+        self.models.switch(spec)
 
-    def _ask_preprocessing(self, spec: str) -> None:
-        """A bare model that does not say how it reads images: ask (window-modal, so the
-        window goes on drawing); Cancel keeps the model in use."""
-        dialog = PreprocessingDialog(Path(spec), self)
-        self.model_dialog = dialog
-        dialog.accepted.connect(lambda: self._answered(spec, dialog.answer()))
-        dialog.rejected.connect(lambda: self._not_answered(spec))
-        dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
-
-    def _answered(self, spec: str, answer: ModelAnswer) -> None:
-        self.model_dialog = None
-        self.engine.answers[spec] = (answer.preprocessing, answer.labels)
-        self._to_save[spec] = answer
-        self.switch_model(spec)
-
-    def _not_answered(self, spec: str) -> None:
-        self.model_dialog = None
-        self.model_picker.forget(spec)
-        self.model_picker.show_current(self.state.model_spec)
-        if self.state.model is not None:
-            self.state.tell(f"Not opened; still using {self.state.model.name}.", 8000, about=("model",))
-
-    def _save_answer(self, spec: str) -> None:
-        """The answer worked: write it beside the model so the next open goes straight in, or
-        keep it for this session where the folder cannot be written."""
-        answer = self._to_save.pop(spec, None)
-        if answer is None:
-            return
-        try:
-            written = write_model_sidecar(Path(spec), answer.preprocessing, answer.labels)
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            self.state.tell(
-                f"Could not save {sidecar_path(Path(spec)).name} beside the model ({reason}): "
-                "its preprocessing holds for this session only.", 20000, about=("model",))
-            return
-        self.engine.answers.pop(spec, None)
-        self.state.tell(f"Saved {written.name} beside the model: it opens directly next time.",
-                        10000, about=("model",))
-
-    def _model_warning(self, message: str) -> None:
-        """The model classifies, but its gradient cannot be built: the attack panel says why."""
-        self.attack_panel.set_unavailable(message)
-        self.state.tell(f"This model classifies but cannot be attacked: {message}", about=("model",))
+    @property
+    def model_dialog(self) -> PreprocessingDialog | None:
+        """The preprocessing question open now, if any."""
+        return self.models.dialog
 
     # -- closing -----------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
@@ -281,23 +210,21 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop every job cleanly: cancel the attack, drop queued work, join."""
         self.engine.stop()
-        self.scan.stop()
+        self.folders.scan.stop()
         self.thumbs.stop()
         self.inspect.second.stop()
         self.explain.stop()
 
-    # -- opening -----------------------------------------------------------------------------------
+    # -- opening (the listing and classifying live in FolderFlow) ---------------------------------
+    @property
+    def folder(self) -> str:
+        return self.folders.folder
+
     def open_image_dialog(self) -> None:
-        pattern = " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES))
-        path, _ = QFileDialog.getOpenFileName(self, "Open image", self.folder, f"Images ({pattern})")
-        if path:
-            self.open_paths([path])
+        self.folders.open_image_dialog()
 
     def open_folder_dialog(self) -> None:
-        start = self.folder or str(self.settings.value("browser/last_folder", ""))
-        path = QFileDialog.getExistingDirectory(self, "Open folder", start)
-        if path:
-            self.open_paths([path])
+        self.folders.open_folder_dialog()
 
     def open_model_dialog(self) -> None:
         self.model_picker.open_file()
@@ -306,77 +233,13 @@ class MainWindow(QMainWindow):
         self.model_picker.open_folder()
 
     def open_samples(self) -> None:
-        """The bundled sample photos (Help > Sample Photo Credits names their authors)."""
-        from advgui.samples import FOLDER  # noqa: PLC0415
-
-        self.open_paths([str(FOLDER)])
+        self.folders.open_samples()
 
     def open_paths(self, paths: list[str]) -> None:
-        """Open images and folders; folders are listed on a thread of their own."""
-        files: list[str] = []
-        folders: list[Path] = []
-        if paths and not any(Path(p).exists() for p in paths):  # mistyped on the command line
-            self.state.tell(f"Not found: {', '.join(paths)}", 10000, about=())
-            return
-        for p in map(Path, paths):
-            if p.is_dir():
-                folders.append(p)
-                self.folder = str(p)
-            elif p.suffix.lower() in IMAGE_SUFFIXES:
-                files.append(str(p))
-                self.folder = self.folder or str(p.parent)
-        if folders:
-            self._scan_files = files
-            self._scan_id = self.scan.start(folders)
-            self.state.tell(f"Listing the images in {folders[0]}…", about=())
-            return
-        self.scan.cancel()
-        self._scan_id = 0  # a listing still running must not replace what is opened now
-        self._show_files(files)
+        self.folders.open_paths(paths)
 
-    def _scan_progress(self, scan_id: int, found: int) -> None:
-        if scan_id == self._scan_id:
-            self.state.tell(f"Listing the images in {self.folder}… {found:,} so far", about=())
-
-    def _scan_finished(self, scan_id: int, found: list[str]) -> None:
-        if scan_id == self._scan_id:
-            self.state.tell("")
-            self._show_files(self._scan_files + found)
-
-    def _show_files(self, files: list[str]) -> None:
-        if not files:
-            self.state.tell("No image files there.", 5000, about=())
-            return
-        self.generation += 1
-        self.engine.set_generation(self.generation)
-        self.thumbs.clear()
-        self.state.new_folder()
-        self.images.set_paths(files)
-        self.truth = FolderTruth()
-        self.setWindowTitle(f"advgui — {self.folder}")
-        self._folder_changed()
-        self._classify_all()
-        self.browser.select_first()
-
-    def _folder_changed(self) -> None:
-        """Another folder, or the same one under another model: no count, progress or score
-        of the one before stays on screen (they come back as the verdicts do)."""
-        self._classify_started = (time.monotonic(), 0)
-        self.tiers.show_counts(self.images.tier_counts())
-        self._show_progress()
-
-    def _classify_all(self) -> None:
-        info = self.state.model
-        if info is None or not self.images.entries:
-            return
-        problem = self.truth.load([e.path for e in self.images.entries], info)
-        if problem:
-            self.state.tell(problem, 15000, about=("model", "folder"))
-        for e in self.images.entries:
-            self.images.set_truth(e.path, *self.truth.label(e.path, info))
-        self._classify_started = (time.monotonic(), len(self.state.verdicts))
-        self._show_progress()
-        self.requestClassify.emit(self.generation, [e.path for e in self.images.entries])
+    def _classified(self, generation: int, v: Verdict) -> None:
+        self.folders.classified(generation, v)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
@@ -384,62 +247,6 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event: QDropEvent) -> None:
         self.open_paths([u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()])
-
-    # -- engine replies ------------------------------------------------------------------------------
-    def _model_loaded(self, info: ModelInfo) -> None:
-        before = self.state.model
-        changed = before is None or before.sha256 != info.sha256
-        if changed:  # the same classes keep the chosen target class
-            self.attack_panel.set_classes(info.class_names, info.std)
-            self.attack_panel.set_unavailable("")
-        self.state.model_loaded(info)
-        self._save_answer(info.spec)
-        if changed:
-            self.generation += 1
-            self.engine.set_generation(self.generation)
-            self.images.set_paths([e.path for e in self.images.entries])
-            self._folder_changed()
-            self._classify_all()
-            if self.state.path:
-                self.browser.select_path(self.state.path)
-
-    def _model_failed(self, failed: str, message: str) -> None:
-        if self._to_save.pop(failed, None) is not None:  # a wrong answer is not kept
-            self.engine.answers.pop(failed, None)
-        self.state.model_failed(failed)
-        self.model_picker.forget(failed)
-        if self.state.model is not None:
-            message += f"\n\nStill using {self.state.model.name}."
-        elif failed:  # nothing in use (a remembered model that is gone): the default instead
-            message += "\n\nOpening the default model instead."
-            self.state.model_requested("")
-            self.requestModel.emit("", self.device)
-        QMessageBox.critical(self, "Model could not be loaded", message)
-
-    def _classified(self, generation: int, v: Verdict) -> None:
-        info = self.state.model
-        if generation != self.generation or info is None:
-            return
-        name = info.class_names[v.top1] if v.top1 >= 0 else ""
-        self.images.set_verdict(v.path, v.confidence, name, v.error, v.top1)
-        self.tiers.show_counts(self.images.tier_counts())
-        self.state.set_verdict(v)
-        self._show_progress()
-
-    def _show_progress(self) -> None:
-        done, total = len(self.state.verdicts), len(self.images.entries)
-        eta = ""
-        started, before = self._classify_started
-        if 0 < done - before and done < total:  # a big folder: how long the rest will take
-            rate = (done - before) / max(time.monotonic() - started, 1e-6)
-            eta = f", {format_duration((total - done) / rate)} left"
-        self.progress_label.setText("" if not total else f"{done:,} / {total:,} classified{eta}"
-                                    + self.truth.score(self.images))
-
-    def _thresholds_changed(self, t: TierThresholds) -> None:
-        self.images.set_thresholds(t)
-        self.tiers.show_counts(self.images.tier_counts())
-        self.views.render_image()
 
     # -- attacks (the requests and the engine's replies live in AttackFlow) ------------------------
     def run_attack(self, values: dict | None = None) -> None:
@@ -461,33 +268,15 @@ class MainWindow(QMainWindow):
             return
         super().keyPressEvent(event)
 
-    # -- output ---------------------------------------------------------------------------------------
+    # -- output (advgui.ui.export) ----------------------------------------------------------------
     def save_adversarial(self) -> None:
-        if self.state.result is None:
-            self.state.tell("No finished attack on this image to save.", 5000, about=("image",))
-            return
-        self._saved("Saved", save_adversarial_png(self, self.state.result,
-                                                  offered_folder(self.settings, self.folder)))
+        export.save_adversarial(self)
 
     def copy_adversarial(self) -> None:
-        if self.state.result is None:
-            self.state.tell("No finished attack on this image to copy.", 5000, about=("image",))
-            return
-        QGuiApplication.clipboard().setImage(adversarial_qimage(self.state.result))
-        self.state.tell("Adversarial image copied (lossless, as saved).", 5000, about=("image",))
+        export.copy_adversarial(self)
 
     def save_charts(self) -> None:
-        self._saved("Charts saved:", save_charts_png(self, offered_folder(self.settings, self.folder)))
-
-    def _saved(self, what: str, path: str) -> None:
-        """Say where it went (in the window: the path can be copied from the tooltip) and offer
-        that folder next time; warn when it went into the folder being browsed."""
-        if not path:
-            return
-        remember_save(self.settings, path)
-        listed = (" It is inside the folder being browsed: it will be listed as a photo the next "
-                  "time this folder is opened." if inside(Path(path), self.folder) else "")
-        self.state.tell(f"{what} {path}.{listed}", 15000 if listed else 8000, about=())
+        export.save_charts(self)
 
     # -- the menus' slots (advgui.ui.actions names them) --------------------------------------------
     def open_study_dialog(self) -> None:
@@ -520,31 +309,22 @@ class MainWindow(QMainWindow):
     def font_scale(self) -> float:
         return self.state.font_scale
 
+    @property
+    def presentation_layout(self) -> PresentationLayout:
+        return self.presentation.layout
+
     def set_font_scale(self, scale: float) -> None:
         """Text and charts at `scale` times the size at start (1.5: presentation mode)."""
-        self.state.font_scale = scale
-        self.presentation_layout.apply(scale >= PRESENTATION_SCALE)
-        apply_font_scale(scale, self.charts, self.caption, self.browser, self.tiers)
-        self.presentation_layout.fit_charts(self.charts, self.pair, scale)
-        self.presentation_layout.fit_controls(self.attack_panel, self.tiers)
-        self.presentation_layout.settle()
-        self.presentation_action.blockSignals(True)
-        self.presentation_action.setChecked(scale == PRESENTATION_SCALE)
-        self.presentation_action.blockSignals(False)
-        self.state.tell(f"Text size ×{scale:g}", 3000, about=())
+        self.presentation.set_scale(scale)
 
     def set_presentation(self, on: bool) -> None:
-        self.set_font_scale(PRESENTATION_SCALE if on else 1.0)
+        self.presentation.set_on(on)
 
     def larger_text(self) -> None:
-        scale = next_font_scale(self.state.font_scale, +1)
-        if scale != self.state.font_scale:  # at the end of the scales: nothing to say
-            self.set_font_scale(scale)
+        self.presentation.step(+1)
 
     def smaller_text(self) -> None:
-        scale = next_font_scale(self.state.font_scale, -1)
-        if scale != self.state.font_scale:  # at the end of the scales: nothing to say
-            self.set_font_scale(scale)
+        self.presentation.step(-1)
 
     def toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
@@ -561,19 +341,9 @@ class MainWindow(QMainWindow):
     def next_image(self) -> None:
         self.browser.step(+1)
 
-    def lesson_runner(self):
-        """The Demo lessons' runner, made on first use (most sessions never run a lesson)."""
-        if getattr(self, "_lesson_runner", None) is None:
-            from advgui.ui.lesson_runner import LessonRunner  # noqa: PLC0415
-
-            self._lesson_runner = LessonRunner(self)
-        return self._lesson_runner
-
     def run_lesson(self, key: str) -> None:
         """Demo > a prepared lesson, driven through the panel as a user's clicks would."""
-        runner = self.lesson_runner()
-        self.presentation_layout.place_note(runner.note)
-        runner.run(key)
+        self.demo.run(key)
 
     def show_shortcuts(self) -> None:
         show_shortcuts(self)

@@ -142,12 +142,12 @@ def test_the_dialog_fits_a_1024_by_768_screen(bare_model, qtbot) -> None:
 
 def test_an_unwritable_folder_keeps_the_answer_for_this_session(
         make_window, tiny_model, bare_model, qtbot, monkeypatch) -> None:
-    import advgui.ui.main_window as main_window
+    import advgui.ui.model_flow as model_flow
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(main_window, "write_model_sidecar", refuse)
+    monkeypatch.setattr(model_flow, "write_model_sidecar", refuse)
     w = make_window(str(tiny_model))
     _open_file(w, monkeypatch, bare_model)
     w.model_dialog.accept()

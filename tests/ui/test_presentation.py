@@ -308,7 +308,16 @@ def test_a_lessons_note_sits_under_run_in_presentation_mode(make_window, tiny_mo
     note.show_lesson("Lesson 1 · Fast vs iterative", text)
     try:
         w.set_font_scale(2.0)
-        qtbot.wait(50)
+        # The column's layouts settle over several deferred passes (the note is shown again after
+        # its move): 50 ms was not always enough on a loaded machine; the assertions still hold.
+        def settled() -> bool:
+            label = note.text
+            needed = QFontMetrics(label.font()).boundingRect(
+                QRect(0, 0, label.contentsRect().width(), 100_000), int(Qt.TextFlag.TextWordWrap),
+                text).height()
+            return note.isVisible() and label.contentsRect().height() >= needed
+
+        qtbot.waitUntil(settled, timeout=5000)
         run = w.attack_panel.run
         assert note.isVisible() and not w.tiers.isVisible()
         assert note.mapTo(w, note.rect().topLeft()).y() > run.mapTo(w, run.rect().topLeft()).y()

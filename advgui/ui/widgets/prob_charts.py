@@ -1,28 +1,24 @@
 """Live probability charts: clean top-k beside the same classes on the current adversarial
-image (horizontal bars, the class names whole on their axis), and the trajectory of every class
-that matters (clean top-1, target, each class that took the lead) against the step."""
+image (horizontal bars, the class names whole on their axis), and under them the trajectory of
+every class that matters against the step (advgui.ui.widgets.trajectory_chart)."""
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pyqtgraph as pg
-import pyqtgraph.exporters
-from PySide6.QtCore import QRect, Qt, QTimer, Signal
-from PySide6.QtGui import (QColor, QFont, QFontMetrics, QImage, QPainter, QTextDocument,
-                           QTransform)
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QImage, QTransform
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from superqt.utils import QSignalThrottler
 
 from advgui.core.analysis import palette
 from advgui.core.app_state.attack_record import AttackRecord
+from advgui.ui.widgets.chart_picture import charts_picture
+from advgui.ui.widgets.trajectory_chart import TrajectoryChart
 
 TOP_K = 5
 LOG_FLOOR = 1e-6  # the log scale's bottom: smaller probabilities are drawn at the floor
-CLEAN, ADV, TARGET = palette.CLEAN, palette.ADVERSARIAL, palette.TARGET
-# The classes that took the lead get a line each, in colours apart from grey, red and blue.
-LEADER_COLOURS = ("#e08a00", "#2e9d5b", "#8e44ad", "#c2185b", "#00838f", "#6d4c41", "#7cb342")
+CLEAN, ADV = palette.CLEAN, palette.ADVERSARIAL
 # Drawing both charts takes about 3 ms; steps can come faster than that (a small model, a GPU),
 # and would then queue up behind the window. Steps closer together than this share one redraw;
 # every step still goes into the trajectory.
@@ -76,22 +72,14 @@ class ProbabilityCharts(QWidget):
         self.bars.setMouseEnabled(False, False)
         self.bars.hideButtons()
         self.bars.getViewBox().invertY(True)  # the clean top-1 on top
-        self.trajectory = pg.PlotWidget()
-        self.trajectory.setMouseEnabled(False, False)
-        self.trajectory.hideButtons()
-        self.trajectory.getAxis("bottom").setLabel("step")
-        self.clean_curve = self.trajectory.plot([], [], pen=pg.mkPen(CLEAN, width=2),
-                                                symbol="o", symbolSize=5)
-        self.target_curve = self.trajectory.plot([], [], pen=pg.mkPen(TARGET, width=2),
-                                                 symbol="o", symbolSize=5)
-        self.leader_curves: list[pg.PlotDataItem] = []
+        self.trajectory = TrajectoryChart()
+        self.clean_curve = self.trajectory.clean_curve
+        self.target_curve = self.trajectory.target_curve
+        self.leader_curves = self.trajectory.leader_curves
+        self.key = self.trajectory.key
         self.legend = QLabel()
         self.legend.setWordWrap(True)
         self.legend.setStyleSheet("color: gray")
-        # The trajectory's key, under it and never over its curves: it wraps and grows with the
-        # text like every label.
-        self.key = QLabel()
-        self.key.setWordWrap(True)
         self.log_scale = QCheckBox("Log scale")
         self.log_scale.setToolTip("Shows probabilities down to 1e-6: a least-likely target starts "
                                   "far below what a linear axis can show")
@@ -114,13 +102,12 @@ class ProbabilityCharts(QWidget):
         layout.addWidget(self.trajectory, 2)
         layout.addWidget(self.key)
         self._fit_trajectory()
-        self._side = None
+        self.side: QWidget | None = None  # the photo pair, once added beside the bars
         self.classes: tuple[str, ...] = ()
         self._shown: list[int] = []
         self._lines: list[int] = []  # the classes the trajectory draws, in the key's order
         self._target = -1
         self._towards = True
-        self._last_step = 10
         self._heights: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
         self._offered: tuple[list[int], set[int], tuple[np.ndarray, np.ndarray]] = (
             [], set(), self._heights)
@@ -132,12 +119,12 @@ class ProbabilityCharts(QWidget):
         for item in (self.clean_bars, self.adv_bars):
             item.setTransform(QTransform(0, 1, 1, 0, 0, 0))
             self.bars.addItem(item)
-        self._empty_trajectory()
+        self.trajectory.empty()
         self._rescale()
 
     def add_beside(self, side: QWidget, headline: QWidget) -> None:
         """The photo pair on the left of the charts and its headline over both (the slide)."""
-        self._side = side
+        self.side = side
         self.layout().insertWidget(0, headline)
         self.row.insertWidget(0, side, 2)
         self.row.setStretch(1, 5)
@@ -153,7 +140,7 @@ class ProbabilityCharts(QWidget):
         self._curves = ([], {})
         self._lines = []
         self.legend.setText("Grey: the model's clean top-5." if self._shown else "")
-        self._empty_trajectory()
+        self.trajectory.empty()
         self._draw()
 
     def clear(self) -> None:
@@ -200,7 +187,7 @@ class ProbabilityCharts(QWidget):
         probs = [clean] + [s.probabilities for s in record.steps[:k]]
         self._curves = (steps, {c: [float(p[c]) for p in probs] for c in self._lines})
         # The axis spans the whole attack: scrubbing back keeps it, the curve stops early.
-        self._last_step = max(record.total, len(record.steps), 1)
+        self.trajectory.last_step = max(record.total, len(record.steps), 1)
         way = "pushed up (towards it)" if start.towards else "pushed down (away from it)"
         saved = " (8-bit, as saved)" if record.finished and k == len(record.steps) else ""
         self.legend.setText(f"Grey: clean · red: step {k} of {record.total}{saved} · "
@@ -213,9 +200,7 @@ class ProbabilityCharts(QWidget):
         self._pending = None
 
     def _fit_trajectory(self, font: QFont | None = None) -> None:
-        """The trajectory never squashed to a strip (it was about 40 px at 1024 x 768): room
-        for its step axis and a readable rise from 0 to 100 %, at any text size."""
-        self.trajectory.setMinimumHeight(7 * QFontMetrics(font or self.font()).height())
+        self.trajectory.fit_height(font or self.font())
         for plot in (self.bars, self.trajectory):
             for name in ("bottom", "left"):
                 plot.getAxis(name).setStyle(hideOverlappingLabels=False)
@@ -235,10 +220,8 @@ class ProbabilityCharts(QWidget):
                               hideOverlappingLabels=False)
         # The bottom axes hold their ticks and label: their height follows the text.
         metrics = QFontMetrics(font)
-        for plot in (self.bars, self.trajectory):
-            plot.getAxis("bottom").setHeight(metrics.height() + 12)
-        self.trajectory.getAxis("bottom").setHeight(2 * metrics.height() + 12)
-        self.trajectory.getAxis("left").setWidth(metrics.horizontalAdvance("100 %") + 14)
+        self.bars.getAxis("bottom").setHeight(metrics.height() + 12)
+        self.trajectory.fit_axes(metrics)
         self._fit_trajectory(font)
         self._draw()
 
@@ -252,14 +235,13 @@ class ProbabilityCharts(QWidget):
         log = self.log_scale.isChecked()
         top = -np.log10(LOG_FLOOR) if log else 1.0
         self.bars.setXRange(-0.02 * top, top * 1.16, padding=0)  # room for "0 %" and "100 %"
-        self.trajectory.setYRange(-0.04 * top, top * 1.1, padding=0)  # the "100 %" tick whole
-        for axis, marks in ((self.bars.getAxis("bottom"), (0, 0.5, 1.0)),
-                            (self.trajectory.getAxis("left"), (0, 0.5, 1.0))):
-            if log:
-                floor = int(np.log10(LOG_FLOOR))
-                axis.setTicks([[(e - floor, f"1e{e}" if e else "1") for e in range(floor, 1, 2)]])
-            else:
-                axis.setTicks([[(v, f"{100 * v:.0f} %") for v in marks]])
+        axis = self.bars.getAxis("bottom")
+        if log:
+            floor = int(np.log10(LOG_FLOOR))
+            axis.setTicks([[(e - floor, f"1e{e}" if e else "1") for e in range(floor, 1, 2)]])
+        else:
+            axis.setTicks([[(v, f"{100 * v:.0f} %") for v in (0, 0.5, 1.0)]])
+        self.trajectory.rescale(log, top, LOG_FLOOR)
         self._draw()
 
     def tick_font(self) -> QFont:
@@ -316,46 +298,9 @@ class ProbabilityCharts(QWidget):
         self.adv_bars.setOpts(x=(x + 0.2)[:len(adv)], height=self._y(adv))
         self._draw_lines()
 
-    def _colour(self, c: int, i: int) -> str:
-        if i == 0:
-            return CLEAN
-        if c == self._target:
-            return TARGET
-        return LEADER_COLOURS[(i - 1) % len(LEADER_COLOURS)]
-
     def _draw_lines(self) -> None:
         steps, values = self._curves
-        lines = self._lines
-        others = [c for c in lines[1:] if c != self._target]
-        while len(self.leader_curves) < len(others):
-            self.leader_curves.append(self.trajectory.plot([], [], symbol="o", symbolSize=4))
-        self.clean_curve.setData(steps, self._y(values[lines[0]]) if steps and lines else [])
-        target_on = steps and self._target in values and self._target != (lines[0] if lines else -1)
-        self.target_curve.setData(steps, self._y(values[self._target]) if target_on else [])
-        for j, curve in enumerate(self.leader_curves):
-            if j < len(others) and steps:
-                colour = self._colour(others[j], lines.index(others[j]))
-                curve.setPen(pg.mkPen(colour, width=2))
-                curve.setSymbolBrush(colour)
-                curve.setSymbolPen(colour)
-                curve.setData(steps, self._y(values[others[j]]))
-            else:
-                curve.setData([], [])
-        keys = []
-        for i, c in enumerate(lines):
-            name = html.escape(self._label(c)).replace(" ", "&nbsp;")
-            role = " (clean)" if i == 0 else ""  # the others: the target ◎ and the leaders
-            keys.append(f"<span style='color:{self._colour(c, i)}'>━━</span>&nbsp;{name}{role}")
-        self.key.setText(" &nbsp; ".join(keys))
-        whole = max(1, int(np.ceil(self._last_step / 10)))  # whole steps: no 0.5 ticks
-        self.trajectory.getAxis("bottom").setTickSpacing(whole, whole)
-        self.trajectory.setXRange(0, self._last_step, padding=0.04)
-
-    def _empty_trajectory(self) -> None:
-        """Whole steps from 0 to 10 until an attack draws its own (not pyqtgraph's 0.1 ... 0.9)."""
-        self._last_step = 10
-        self.trajectory.setXRange(0, 10, padding=0.02)
-        self.trajectory.getAxis("bottom").setTickSpacing(1, 1)
+        self.trajectory.draw(steps, values, self._lines, self._target, self._label, self._y)
 
     def _label(self, c: int) -> str:
         name = self.classes[c] if c < len(self.classes) else str(c)
@@ -367,52 +312,7 @@ class ProbabilityCharts(QWidget):
             QTimer.singleShot(0, self, self._draw)
 
     # -- saving ----------------------------------------------------------------------------------
-    def _key_picture(self, width: int, point_size: float) -> QImage:
-        """The trajectory's key drawn anew at the saved size (a grab of it was cut)."""
-        doc = QTextDocument()
-        font = QFont()
-        font.setPointSizeF(point_size)
-        doc.setDefaultFont(font)
-        doc.setHtml(self.key.text())
-        doc.setTextWidth(width - 16)
-        image = QImage(width, int(doc.size().height()) + 8, QImage.Format.Format_RGB32)
-        image.fill(QColor("white"))
-        painter = QPainter(image)
-        painter.translate(8, 4)
-        doc.drawContents(painter)
-        painter.end()
-        return image
-
     def render_image(self, caption: str, scale: float = 2.0) -> QImage:
         """The photo pair with its headline and both charts at ``scale`` times their size on
-        screen, under a caption naming the image, the model and the attack (a figure that says
-        what it shows)."""
-        parts = []
-        for plot in (self.bars, self.trajectory):
-            exporter = pg.exporters.ImageExporter(plot.plotItem)
-            exporter.parameters()["width"] = int(plot.width() * scale)
-            parts.append(exporter.export(toBytes=True))
-        width = max(p.width() for p in parts)
-        if self._side is not None and hasattr(self._side, "picture"):
-            parts.insert(0, self._side.picture(width))
-        if self.key.text():
-            parts.append(self._key_picture(width, 11 * scale))
-        font = QFont()
-        font.setPointSizeF(11 * scale)
-        caption = f"{caption}\n{self.legend.text()}" if self.legend.text() else caption
-        text_rect = QFontMetrics(font).boundingRect(
-            QRect(0, 0, width - int(16 * scale), 100_000), int(Qt.TextFlag.TextWordWrap), caption)
-        band = text_rect.height() + int(12 * scale)
-        image = QImage(width, band + sum(p.height() for p in parts), QImage.Format.Format_RGB32)
-        image.fill(QColor("white"))
-        painter = QPainter(image)
-        painter.setFont(font)
-        painter.setPen(QColor("black"))
-        painter.drawText(QRect(int(8 * scale), int(4 * scale), width - int(16 * scale),
-                               band - int(8 * scale)), int(Qt.TextFlag.TextWordWrap), caption)
-        y = band
-        for p in parts:
-            painter.drawImage(0, y, p)
-            y += p.height()
-        painter.end()
-        return image
+        screen, under a caption naming the image, the model and the attack."""
+        return charts_picture(self, caption, scale)
