@@ -13,6 +13,7 @@ import argparse
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,20 @@ def _rows(study: Path, method: str | None, eps: str | None) -> list[dict]:
     return chosen
 
 
+def _check_out(study: Path, out: Path) -> None:
+    inside = (study.resolve() if out.resolve() == study.resolve()
+              or study.resolve() in out.resolve().parents else study_folder_holding(out))
+    if inside is not None:  # this study's or another's: a study folder's only writer is its study
+        raise ValueError(f"{out}: inside the study folder {inside}; its only writer is its study")
+    if out.is_symlink() and not out.exists():
+        raise ValueError(f"--out {out} is a link to {os.readlink(out)}, which does not exist; "
+                         "give a folder, or create the link's target first")
+    there = next(p for p in (out, *out.absolute().parents) if p.exists())
+    if not there.is_dir():  # out, or the folder it would be made in
+        raise ValueError(f"--out {out}: {there} is a file, not a folder; give a folder for "
+                         "divergence_by_tier.png and .csv")
+
+
 def _load(load_rgb, path: Path):
     """The image at path; a refusal names the file (load_rgb's own message does not)."""
     try:
@@ -66,7 +81,8 @@ def cmd_explain_study(args: argparse.Namespace) -> int:
     from advgui.core.model.images import load_rgb  # noqa: PLC0415
     from advgui.core.records.safe_write import atomic_write_bytes  # noqa: PLC0415
 
-    study = args.study
+    study, out = args.study, args.out
+    _check_out(study, out)  # before the model loads and every image is run: else all is lost
     rows = _rows(study, args.method, args.eps)
     manifest = json.loads((study / "manifest.json").read_text())
     images = args.images or Path(manifest.get("config", {}).get("folder", ""))
@@ -78,11 +94,6 @@ def cmd_explain_study(args: argparse.Namespace) -> int:
     if want and want != clf.sha256:
         raise ValueError(f"{study} was run with another model (sha256 {want[:12]}…); give it "
                          "with --model")
-    out = args.out
-    inside = (study.resolve() if out.resolve() == study.resolve()
-              or study.resolve() in out.resolve().parents else study_folder_holding(out))
-    if inside is not None:  # this study's or another's: a study folder's only writer is its study
-        raise ValueError(f"{out}: inside the study folder {inside}; its only writer is its study")
     explainer = Explainer(clf)
     parts = explainer.parts
     names = tuple(b.name for b in parts.blocks)

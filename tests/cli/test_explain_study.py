@@ -3,6 +3,8 @@ written into its own folder (never into the study, whose only writer is its stud
 
 from __future__ import annotations
 
+import os
+
 from PIL import Image
 
 from advgui.cli.main import main
@@ -87,3 +89,32 @@ def test_missing_photos_or_adversarials_are_named(tmp_path, capsys) -> None:
     assert main([*base, "--out", str(tmp_path / "b")]) == 2
     err = capsys.readouterr().err
     assert photo.name in err and "Traceback" not in err
+
+
+def test_an_out_that_is_no_folder_is_refused_before_any_work(tmp_path, capsys) -> None:
+    """--out a file, or a link to nothing, ran every image first and then stopped with
+    '[Errno 17] File exists'; links planted in a real --out folder are replaced, never followed."""
+    model, folder, out = model_and_images(tmp_path)
+    assert main([str(a) for a in study_args(folder, out, model, "--methods", "fast",
+                                             "--targets", "least-likely", "--eps", "8")]) == 0
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere")
+    for given, said in ((victim, "is a file, not a folder"), (victim / "sub", "is a file"),
+                        (dangling, "which does not exist")):
+        capsys.readouterr()
+        assert main(["explain-study", str(out), "--out", str(given), "--model", str(model),
+                     "--device", "cpu"]) == 2
+        err = capsys.readouterr().err
+        assert said in err and "Errno" not in err and "explain-study 8/8" not in err
+    assert victim.read_text() == "precious" and not (tmp_path / "nowhere").exists()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "divergence_by_tier.csv").symlink_to(victim)
+    os.link(victim, mine / "divergence_by_tier.png")
+    assert main(["explain-study", str(out), "--out", str(mine), "--model", str(model),
+                 "--device", "cpu"]) == 0
+    assert victim.read_text() == "precious"
+    assert not (mine / "divergence_by_tier.csv").is_symlink()
+    assert rows(mine / "divergence_by_tier.csv")
