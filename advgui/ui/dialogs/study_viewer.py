@@ -190,7 +190,12 @@ class StudyViewer(BatchResults, QDialog):
             self.table.setRowCount(0)
         for title, name in FIGURES:
             self._pixmaps[name] = QPixmap(str(record.folder / name))
-            if self._pixmaps[name].isNull():
+            if self._pixmaps[name].isNull() and (record.folder / name).exists():
+                # there but unreadable (cut short, hand edited): "No ... in this folder" misled
+                self.figure_labels[name].setText(
+                    f"{name} is in this folder but cannot be shown (it is damaged or not a "
+                    "PNG). Run the study again: its reports phase draws it again.")
+            elif self._pixmaps[name].isNull():
                 self.figure_labels[name].setText(
                     f"No {name} in this folder" + (" (a study of one ε draws none)."
                                                    if name == "error_vs_eps.png" else
