@@ -131,3 +131,30 @@ def test_a_lost_clean_entry_is_computed_again(study, capsys) -> None:
     _rerun(args, capsys)
     meta = json.loads((out / "feature_projection.json").read_text())
     assert meta["arrows"] == 16 and meta["rows_without_features"] == 0
+
+
+def _rows(path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_hand_edited_queries_to_flip_are_repaired_not_counted(study, capsys) -> None:
+    """nan, 0, -5 or 2.5 typed into images.csv's queries_to_flip were taken as query counts:
+    queries.csv said a median of 1.25 queries and 'nan', and no note said why."""
+    args, out = study
+    queries = (out / "queries.csv").read_text()
+    rows = _rows(out / "images.csv")
+    square = [r for r in rows if r["method"] == "square"]
+    for row, typed in zip(square, ("nan", "0", "-5", "2.5", "-inf")):
+        row["queries_to_flip"] = typed
+    with open(out / "images.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    capsys.readouterr()
+    assert main(["summary", str(out)]) == 0
+    said = capsys.readouterr()
+    assert "queries_to_flip 'nan' is neither a query count" in said.err and "nan" not in said.out
+    err = _rerun(args, capsys)
+    assert "left out 5 broken" in err
+    assert (out / "queries.csv").read_text() == queries  # the five rows attacked again
