@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QFormLay
                                QHBoxLayout, QLabel, QLineEdit, QMenu, QPushButton, QScrollArea, QSplitter,
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
+from advgui.core.wording import count_noun
 from advgui.ui.dialogs.batch_results import BatchResults
 from advgui.ui.dialogs.study_record import (FIGURES, names_in_rows, read_study, settings_text,
                                              top5)
@@ -179,8 +180,8 @@ class StudyViewer(BatchResults, QDialog):
             return
         self.tabs.setEnabled(True)
         model = record.manifest.get("model", {})
-        what = (f"{len({r['file'] for r in record.rows}):,} images, {len(record.rows):,} attack "
-                f"rows" + (f", model {model.get('name')}" if isinstance(model, dict)
+        what = (f"{count_noun(len({r['file'] for r in record.rows}), 'image')}, "
+                f"{count_noun(len(record.rows), 'attack row')}" + (f", model {model.get('name')}" if isinstance(model, dict)
                            and model.get("name") else "")
                 + (f", images from {record.inputs}" if record.inputs else "") + ".")
         self.status.setText(" ".join([what, *record.notes]))
