@@ -34,14 +34,14 @@ from advgui.core.records.config import (CLEAN_COLUMNS, StudyConfig, Target, samp
 from advgui.core.records.folder import (DEFINITION_NAME, StudyLock, check_out_folder,
                                        is_study_folder, read_definition, write_definition)
 from advgui.core.records.identity import _differences, study_id
-from advgui.core.records.features_file import merge_features
+from advgui.core.records.features_file import FEATURES_FILE, merge_features
 from advgui.core.study.reports import read_manifest, write_reports
 from advgui.core.wording import count_noun
 
 
 # Everything merge reads in a part; none of it may be a link (study itself refuses them too).
 PART_FILES = (DEFINITION_NAME, "manifest.json", "clean.csv", "images.csv", "adversarial",
-              *(kind.csv for kind in EXTRAS))
+              FEATURES_FILE, *(kind.csv for kind in EXTRAS))
 
 
 @dataclass(frozen=True)
