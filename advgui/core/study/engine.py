@@ -22,7 +22,7 @@ from advgui.core.records.inputs import list_image_files
 from advgui.core.model.labels import LabelsError, load_labels
 from advgui.core.records.row_log import RowLog, read_csv, write_csv
 from advgui.core.records.safe_write import (NO_SPACE, OutputError, atomic_write_json, check_free_space, describe_write_error,
-                                    open_folder, real_subfolder, refuse_links, sweep_temporaries)
+                                    failed_file, open_folder, real_subfolder, refuse_links, sweep_temporaries)
 from advgui.core.analysis.summary import summary_rows
 from advgui.core.records.schema import IMAGE_COLUMNS, image_key, rescore_truth, validate_image_row
 from advgui.core.records.config import (CLEAN_COLUMNS, METHODS, TIER_MODES,  # noqa: F401
@@ -475,7 +475,8 @@ class Study:
             write_error = write_error or exc
         if write_error is not None:
             raise OutputError(
-                f"writing the results to {cfg.out} failed ({describe_write_error(write_error)}); "
+                f"writing the results to {failed_file(write_error, cfg.out)} failed "
+                f"({describe_write_error(write_error)}); "
                 f"the study stopped with {len(rows):,} finished rows kept in images.csv"
                 + "".join(f" and {len(e.log.rows):,} in {e.kind.csv}" for e in run.extras
                           if e.log is not None) + ". "

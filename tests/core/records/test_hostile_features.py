@@ -158,3 +158,24 @@ def test_hand_edited_queries_to_flip_are_repaired_not_counted(study, capsys) -> 
     err = _rerun(args, capsys)
     assert "left out 5 broken" in err
     assert (out / "queries.csv").read_text() == queries  # the five rows attacked again
+
+
+def test_a_report_that_cannot_be_written_does_not_stop_the_others(study, capsys) -> None:
+    """A folder planted at queries.csv stopped the reports there: the feature projection, the
+    figures and the finished manifest were never written, and the one line named only the
+    study folder ('writing the results to out failed (Is a directory)')."""
+    args, out = study
+    (out / "queries.csv").unlink()
+    (out / "queries.csv").mkdir()
+    for name in ("feature_projection.png", "feature_projection.json", "error_by_tier.png"):
+        (out / name).unlink()
+    (out / "manifest.json").write_text("{}")
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"writing the results to {out / 'queries.csv'} failed" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()[-1]) > 0
+    for name in ("feature_projection.png", "feature_projection.json", "error_by_tier.png"):
+        assert (out / name).is_file()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["rows"] == 16 and manifest["feature_projection"]["arrows"] == 16
