@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import os
 from pathlib import Path
 
@@ -20,7 +19,8 @@ import numpy as np
 
 from advgui.cli.options import add_model_arguments, load_model, model_options
 from advgui.cli.progress import ProgressBar
-from advgui.core.records.folder import study_folder_holding
+from advgui.core.records.folder import read_definition, study_folder_holding
+from advgui.core.study.reports import read_manifest
 
 TIERS = ("high", "medium", "low")
 
@@ -84,13 +84,22 @@ def cmd_explain_study(args: argparse.Namespace) -> int:
     study, out = args.study, args.out
     _check_out(study, out)  # before the model loads and every image is run: else all is lost
     rows = _rows(study, args.method, args.eps)
-    manifest = json.loads((study / "manifest.json").read_text())
-    images = args.images or Path(manifest.get("config", {}).get("folder", ""))
+    # damaged or hand-edited records give {} / None (not a traceback, not numpy's own words)
+    config = read_manifest(study).get("config")
+    folder = config.get("folder") if isinstance(config, dict) else None
+    if args.images is None and not isinstance(folder, str):
+        raise ValueError(f"{study}: its manifest.json does not say where the study's photos are "
+                         "(missing or damaged); give their folder with --images")
+    images = args.images or Path(folder)
     if not images.is_dir():  # the manifest's folder is as the study was given it (often relative)
         raise ValueError(f"{images}: the study's photos are not there (seen from here); give "
                          "their folder with --images")
     clf = load_model(model_options(args))
-    want = json.loads((study / "study.json").read_text())["definition"].get("model_sha256")
+    definition = read_definition(study)
+    if definition is None:
+        raise ValueError(f"{study}: its study.json is missing or damaged, so the model it was "
+                         "run with is not known; run the study again to write it")
+    want = definition["definition"].get("model_sha256")
     if want and want != clf.sha256:
         raise ValueError(f"{study} was run with another model (sha256 {want[:12]}…); give it "
                          "with --model")

@@ -118,3 +118,27 @@ def test_an_out_that_is_no_folder_is_refused_before_any_work(tmp_path, capsys) -
     assert victim.read_text() == "precious"
     assert not (mine / "divergence_by_tier.csv").is_symlink()
     assert rows(mine / "divergence_by_tier.csv")
+
+
+def test_hand_edited_study_records_are_said_in_one_line(tmp_path, capsys) -> None:
+    """A manifest.json edited to a list stopped explain-study with an AttributeError traceback;
+    a damaged one or study.json said only json's 'Expecting value: line 1 column 1 (char 0)'."""
+    model, folder, out = model_and_images(tmp_path)
+    assert main([str(a) for a in study_args(folder, out, model, "--methods", "fast",
+                                             "--targets", "least-likely", "--eps", "8")]) == 0
+    manifest, definition = (out / "manifest.json").read_text(), (out / "study.json").read_text()
+    explain = ["explain-study", str(out), "--out", str(tmp_path / "x"), "--model", str(model),
+               "--device", "cpu"]
+    for text in ("[1]", "garbage", '{"config": 3}'):
+        (out / "manifest.json").write_text(text)
+        capsys.readouterr()
+        assert main(explain) == 2
+        err = capsys.readouterr().err
+        assert "manifest.json does not say where the study's photos are" in err
+        assert "--images" in err and "Traceback" not in err
+    (out / "manifest.json").write_text(manifest)
+    (out / "study.json").write_text("{")
+    assert main(explain) == 2
+    assert "its study.json is missing or damaged" in capsys.readouterr().err
+    (out / "study.json").write_text(definition)
+    assert main(explain) == 0
