@@ -51,6 +51,8 @@ def write_reports(out: Path, rows: list[dict], manifest: dict, title: str) -> li
     queries = queries_rows(rows)
     if queries:  # a query-based attack's queries-to-flip (Square Attack), per tier
         attempt(write_csv, out / "queries.csv", QUERIES_COLUMNS, queries)
+    else:  # none left (its rows are errors now): an earlier run's table would contradict them
+        attempt(Path.unlink, out / "queries.csv", True)
     attempt(plot_fragility, bins, correlations, out / "fragility.png", title)
     attempt(plot_error_vs_eps, summary, out / "error_vs_eps.png", title)  # one eps: no curve
     attempt(plot_error_by_tier, summary, out / "error_by_tier.png", title)

@@ -179,3 +179,21 @@ def test_a_report_that_cannot_be_written_does_not_stop_the_others(study, capsys)
         assert (out / name).is_file()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["rows"] == 16 and manifest["feature_projection"]["arrows"] == 16
+
+
+def test_queries_of_rows_that_are_no_more_are_not_left_behind(study, capsys) -> None:
+    """Square rows that became errors (a hand edit) left the earlier run's queries.csv in
+    place, its flip rates contradicting images.csv and the summary, which had no such table."""
+    args, out = study
+    rows = _rows(out / "images.csv")
+    for row in rows:
+        if row["method"] == "square":
+            row.update(status="error", error="hand edit")
+    with open(out / "images.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    _rerun(args, capsys)
+    assert not (out / "queries.csv").exists()
+    assert main(["summary", str(out)]) == 0
+    assert "Queries to flip" not in capsys.readouterr().out
