@@ -22,7 +22,8 @@ from advgui.core.records.inputs import list_image_files
 from advgui.core.model.labels import LabelsError, load_labels
 from advgui.core.records.row_log import RowLog, read_csv, write_csv
 from advgui.core.records.safe_write import (NO_SPACE, OutputError, atomic_write_json, check_free_space, describe_write_error,
-                                    failed_file, open_folder, real_subfolder, refuse_links, sweep_temporaries)
+                                    failed_file, open_folder, real_subfolder, refuse_links,
+                                    sweep_temporaries)
 from advgui.core.analysis.summary import summary_rows
 from advgui.core.records.schema import IMAGE_COLUMNS, image_key, rescore_truth, validate_image_row
 from advgui.core.records.config import (CLEAN_COLUMNS, METHODS, TIER_MODES,  # noqa: F401

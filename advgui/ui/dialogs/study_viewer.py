@@ -180,9 +180,10 @@ class StudyViewer(BatchResults, QDialog):
             return
         self.tabs.setEnabled(True)
         model = record.manifest.get("model", {})
+        named = isinstance(model, dict) and model.get("name")
         what = (f"{count_noun(len({r['file'] for r in record.rows}), 'image')}, "
-                f"{count_noun(len(record.rows), 'attack row')}" + (f", model {model.get('name')}" if isinstance(model, dict)
-                           and model.get("name") else "")
+                f"{count_noun(len(record.rows), 'attack row')}"
+                + (f", model {model.get('name')}" if named else "")
                 + (f", images from {record.inputs}" if record.inputs else "") + ".")
         self.status.setText(" ".join([what, *record.notes]))
         if record.summary:
