@@ -11,7 +11,7 @@ Reads the study's rows and images; never changes its records.
 from __future__ import annotations
 
 import argparse
-import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,8 @@ from advgui.cli.options import add_model_arguments, load_model, model_options
 from advgui.cli.progress import ProgressBar
 from advgui.core.analysis.divergence_profile import (FEW, TIERS, divergence_by_tier,
                                                      profile_csv, profile_png)
-from advgui.core.records.folder import study_folder_holding
+from advgui.core.records.folder import read_definition, study_folder_holding
+from advgui.core.study.reports import read_manifest
 
 
 def add_parser(sub) -> None:
@@ -54,6 +55,20 @@ def _rows(study: Path, method: str | None, eps: str | None) -> list[dict]:
     return chosen
 
 
+def _check_out(study: Path, out: Path) -> None:
+    inside = (study.resolve() if out.resolve() == study.resolve()
+              or study.resolve() in out.resolve().parents else study_folder_holding(out))
+    if inside is not None:  # this study's or another's: a study folder's only writer is its study
+        raise ValueError(f"{out}: inside the study folder {inside}; its only writer is its study")
+    if out.is_symlink() and not out.exists():
+        raise ValueError(f"--out {out} is a link to {os.readlink(out)}, which does not exist; "
+                         "give a folder, or create the link's target first")
+    there = next(p for p in (out, *out.absolute().parents) if p.exists())
+    if not there.is_dir():  # out, or the folder it would be made in
+        raise ValueError(f"--out {out}: {there} is a file, not a folder; give a folder for "
+                         "divergence_by_tier.png and .csv")
+
+
 def _load(load_rgb, path: Path):
     """The image at path; a refusal names the file (load_rgb's own message does not)."""
     try:
@@ -68,23 +83,28 @@ def cmd_explain_study(args: argparse.Namespace) -> int:
     from advgui.core.model.images import load_rgb  # noqa: PLC0415
     from advgui.core.records.safe_write import atomic_write_bytes  # noqa: PLC0415
 
-    study = args.study
+    study, out = args.study, args.out
+    _check_out(study, out)  # before the model loads and every image is run: else all is lost
     rows = _rows(study, args.method, args.eps)
-    manifest = json.loads((study / "manifest.json").read_text())
-    images = args.images or Path(manifest.get("config", {}).get("folder", ""))
+    # damaged or hand-edited records give {} / None (not a traceback, not numpy's own words)
+    config = read_manifest(study).get("config")
+    folder = config.get("folder") if isinstance(config, dict) else None
+    if args.images is None and not isinstance(folder, str):
+        raise ValueError(f"{study}: its manifest.json does not say where the study's photos are "
+                         "(missing or damaged); give their folder with --images")
+    images = args.images or Path(folder)
     if not images.is_dir():  # the manifest's folder is as the study was given it (often relative)
         raise ValueError(f"{images}: the study's photos are not there (seen from here); give "
                          "their folder with --images")
     clf = load_model(model_options(args))
-    want = json.loads((study / "study.json").read_text())["definition"].get("model_sha256")
+    definition = read_definition(study)
+    if definition is None:
+        raise ValueError(f"{study}: its study.json is missing or damaged, so the model it was "
+                         "run with is not known; run the study again to write it")
+    want = definition["definition"].get("model_sha256")
     if want and want != clf.sha256:
         raise ValueError(f"{study} was run with another model (sha256 {want[:12]}…); give it "
                          "with --model")
-    out = args.out
-    inside = (study.resolve() if out.resolve() == study.resolve()
-              or study.resolve() in out.resolve().parents else study_folder_holding(out))
-    if inside is not None:  # this study's or another's: a study folder's only writer is its study
-        raise ValueError(f"{out}: inside the study folder {inside}; its only writer is its study")
     explainer = Explainer(clf)
     parts = explainer.parts
     names = tuple(b.name for b in parts.blocks)

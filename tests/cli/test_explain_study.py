@@ -3,6 +3,8 @@ written into its own folder (never into the study, whose only writer is its stud
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from PIL import Image
 
@@ -192,3 +194,56 @@ def test_a_study_without_adversarials_says_so_in_one_line(tmp_path, capsys) -> N
     err = capsys.readouterr().err
     assert "no adversarial images to explain" in err and len(err.strip().splitlines()) == 1
     assert "Traceback" not in err and not (tmp_path / "e").exists()
+
+
+def test_an_out_that_is_no_folder_is_refused_before_any_work(tmp_path, capsys) -> None:
+    """--out a file, or a link to nothing, ran every image first and then stopped with
+    '[Errno 17] File exists'; links planted in a real --out folder are replaced, never followed."""
+    model, folder, out = model_and_images(tmp_path)
+    assert main([str(a) for a in study_args(folder, out, model, "--methods", "fast",
+                                             "--targets", "least-likely", "--eps", "8")]) == 0
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere")
+    for given, said in ((victim, "is a file, not a folder"), (victim / "sub", "is a file"),
+                        (dangling, "which does not exist")):
+        capsys.readouterr()
+        assert main(["explain-study", str(out), "--out", str(given), "--model", str(model),
+                     "--device", "cpu"]) == 2
+        err = capsys.readouterr().err
+        assert said in err and "Errno" not in err and "explain-study 8/8" not in err
+    assert victim.read_text() == "precious" and not (tmp_path / "nowhere").exists()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "divergence_by_tier.csv").symlink_to(victim)
+    os.link(victim, mine / "divergence_by_tier.png")
+    assert main(["explain-study", str(out), "--out", str(mine), "--model", str(model),
+                 "--device", "cpu"]) == 0
+    assert victim.read_text() == "precious"
+    assert not (mine / "divergence_by_tier.csv").is_symlink()
+    assert rows(mine / "divergence_by_tier.csv")
+
+
+def test_hand_edited_study_records_are_said_in_one_line(tmp_path, capsys) -> None:
+    """A manifest.json edited to a list stopped explain-study with an AttributeError traceback;
+    a damaged one or study.json said only json's 'Expecting value: line 1 column 1 (char 0)'."""
+    model, folder, out = model_and_images(tmp_path)
+    assert main([str(a) for a in study_args(folder, out, model, "--methods", "fast",
+                                             "--targets", "least-likely", "--eps", "8")]) == 0
+    manifest, definition = (out / "manifest.json").read_text(), (out / "study.json").read_text()
+    explain = ["explain-study", str(out), "--out", str(tmp_path / "x"), "--model", str(model),
+               "--device", "cpu"]
+    for text in ("[1]", "garbage", '{"config": 3}'):
+        (out / "manifest.json").write_text(text)
+        capsys.readouterr()
+        assert main(explain) == 2
+        err = capsys.readouterr().err
+        assert "manifest.json does not say where the study's photos are" in err
+        assert "--images" in err and "Traceback" not in err
+    (out / "manifest.json").write_text(manifest)
+    (out / "study.json").write_text("{")
+    assert main(explain) == 2
+    assert "its study.json is missing or damaged" in capsys.readouterr().err
+    (out / "study.json").write_text(definition)
+    assert main(explain) == 0

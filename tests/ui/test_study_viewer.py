@@ -292,3 +292,37 @@ def test_the_viewer_shows_the_feature_projection(qtbot, finished_study, tmp_path
     viewer = _viewer(qtbot, older)
     text = viewer.figure_labels["feature_projection.png"].text()
     assert text.startswith("No feature_projection.png in this folder") and "before" in text
+
+
+def test_a_damaged_figure_is_not_said_to_be_missing(qtbot, finished_study) -> None:
+    """A feature_projection.png cut short (its features.npz, queries.csv and projection CSV too)
+    was shown as 'No feature_projection.png in this folder (a study run before advgui drew
+    it...)', though the file was there: the user was sent looking for the wrong cause."""
+    for name, keep in (("feature_projection.png", 1000), ("features.npz", 100),
+                       ("feature_projection.csv", 200), ("fragility.png", 0)):
+        path = finished_study / name
+        path.write_bytes(path.read_bytes()[:keep])
+    before = _snapshot(finished_study)
+    viewer = _viewer(qtbot, finished_study)
+    for name in ("feature_projection.png", "fragility.png"):
+        text = viewer.figure_labels[name].text()
+        assert f"{name} is in this folder but cannot be shown" in text
+        assert "Run the study again" in text and not text.startswith("No ")
+    assert viewer.rows.rowCount() > 0 and _snapshot(finished_study) == before
+
+
+def test_a_study_of_one_image_is_said_in_the_singular(qtbot, tmp_path) -> None:
+    """The status line of a one-image square study read '1 images, 2 attack rows'."""
+    from advgui.cli.main import main  # noqa: PLC0415
+    from tests.helpers.models import tiny_model_file  # noqa: PLC0415
+    from tests.helpers.study import study_args, write_images  # noqa: PLC0415
+
+    model = tiny_model_file(tmp_path / "tiny.onnx")
+    folder = write_images(tmp_path / "imgs", ["n00000001_猫, a cat.png"])
+    out = tmp_path / "out"
+    assert main([str(a) for a in study_args(folder, out, model, "--methods", "square",
+                                             "--queries", "1", "--per-tier", "1")]) == 0
+    viewer = _viewer(qtbot, out)
+    assert viewer.status.text().startswith("1 image, 2 attack rows")
+    assert not viewer.figure_labels["feature_projection.png"].pixmap().isNull()
+    assert viewer.rows.item(0, 0).text().replace("\u200b", "") == "n00000001_猫, a cat.png"

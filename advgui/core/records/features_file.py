@@ -8,14 +8,17 @@ entry is used only for the very row and bytes it was computed from.
 
 from __future__ import annotations
 
+import errno
 import io
+import os
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from advgui.core.records.safe_write import atomic_write_bytes
+from advgui.core.records.safe_write import BINARY, NOFOLLOW, atomic_write_bytes
 from advgui.core.records.schema import eps_key
 
 FEATURES_FILE = "features.npz"
@@ -59,22 +62,70 @@ def write_features(path: Path, record: FeatureRecord) -> None:
 
 
 def read_features(path: Path) -> FeatureRecord | None:
-    """The record in path, or None when there is none or it cannot be read (a damaged file is
+    """The record in path, or None when there is none or it cannot be used (a damaged file is
     rewritten by the next run of the study)."""
-    if not path.is_file():
-        return None
+    return load_features(path)[0]
+
+
+def load_features(path: Path) -> tuple[FeatureRecord | None, str]:
+    """The record in path and ""; or None and why it cannot be used ("" when there is none).
+
+    Never read through a link: a symbolic or hard link planted at features.npz is a file from
+    outside the study, whose vectors would be taken as this study's. Every array is checked
+    against the others (a hand edit or another program's .npz with the right names but ragged
+    or non-finite arrays once stopped the reports with numpy's own message, or was half used,
+    its lost entries never computed again)."""
+    flags = os.O_RDONLY | NOFOLLOW | BINARY | getattr(os, "O_NONBLOCK", 0)  # a FIFO: no hang
     try:
-        with np.load(path, allow_pickle=False) as data:
-            record = FeatureRecord(str(data["tensor"]), str(data["model_sha256"]),
-                                   str(data["unavailable"]))
-            clean, adversarial = data["clean"], data["adversarial"]
-            record.clean = dict(zip(data["clean_files"].tolist(), clean))
-            record.adversarial = dict(zip(zip(data["adversarial_keys"].tolist(),
-                                              data["adversarial_sha256"].tolist()), adversarial))
-    # A truncated .npz is a broken zip (BadZipFile is neither an OSError nor a ValueError)
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-        return None
-    return record
+        if path.is_symlink():  # where the OS has no O_NOFOLLOW
+            raise OSError(errno.ELOOP, "a symbolic link")
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None, ""
+    except OSError as exc:
+        return None, ("it is a symbolic link, and advgui never reads a study's record through "
+                      "one" if exc.errno == errno.ELOOP else exc.strerror or str(exc))
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return None, "it is not a regular file"
+        if info.st_nlink > 1:
+            return None, ("it has another name too (a hard link), so it may be a file outside "
+                          "the study folder")
+        try:
+            with np.load(fh, allow_pickle=False) as data:
+                return _record(data)
+        # A truncated .npz is a broken zip (BadZipFile is neither an OSError nor a ValueError)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            return None, "it is damaged: not a readable .npz of advgui's arrays"
+
+
+def _record(data) -> tuple[FeatureRecord | None, str]:
+    def text(name: str, ndim: int) -> np.ndarray | None:
+        a = data[name]
+        return a if a.ndim == ndim and a.dtype.kind == "U" else None
+
+    def vectors(name: str, n: int) -> np.ndarray | None:
+        a = data[name]
+        ok = (a.ndim == 2 and a.dtype.kind == "f" and len(a) == n and (n == 0 or a.shape[1] > 0)
+              and bool(np.isfinite(a).all()))
+        return a if ok else None
+
+    damaged = None, "it is damaged: its arrays do not fit together"
+    strings = [text(n, 0) for n in ("tensor", "model_sha256", "unavailable")]
+    names = [text(n, 1) for n in ("clean_files", "adversarial_keys", "adversarial_sha256")]
+    if any(a is None for a in (*strings, *names)) or len(names[1]) != len(names[2]):
+        return damaged
+    clean, adversarial = vectors("clean", len(names[0])), vectors("adversarial", len(names[1]))
+    if clean is None or adversarial is None or (
+            len(clean) and len(adversarial) and clean.shape[1] != adversarial.shape[1]):
+        return damaged
+    record = FeatureRecord(*(str(a) for a in strings))
+    record.clean = dict(zip(names[0].tolist(), clean))
+    record.adversarial = dict(zip(zip(names[1].tolist(), names[2].tolist()), adversarial))
+    if len(record.clean) != len(clean) or len(record.adversarial) != len(adversarial):
+        return None, "it is damaged: an entry is in it twice"
+    return record, ""
 
 
 def merge_features(folders: list[Path], out: Path, rows: list[dict]) -> bool:

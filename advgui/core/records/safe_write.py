@@ -35,6 +35,17 @@ def describe_write_error(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def failed_file(exc: OSError, folder: Path) -> Path:
+    """The file a failed write was for: a rename's destination (its source is a temporary
+    name), else the file the error names (a temporary's own name mapped back), else folder."""
+    name = getattr(exc, "filename2", None) or exc.filename
+    if not name:
+        return folder
+    path = Path(os.fsdecode(name))
+    temporary = _TEMPORARY.fullmatch(path.name)
+    return path.with_name(temporary.group(1)) if temporary else path
+
+
 def open_exclusive(path: Path) -> int:
     """A new file that did not exist before, never through a link; returns its descriptor."""
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | BINARY, 0o644)
@@ -60,7 +71,7 @@ def check_own_file(fd: int, path: Path) -> int:
     return fd
 
 
-_TEMPORARY = re.compile(r"\..+\.\d+-[0-9a-f]{8}\.tmp")
+_TEMPORARY = re.compile(r"\.(.+)\.\d+-[0-9a-f]{8}\.tmp")  # group 1: the file it becomes
 
 
 def sweep_temporaries(folder: Path) -> int:

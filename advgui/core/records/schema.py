@@ -120,6 +120,11 @@ def validate_image_row(row: dict[str, str]) -> str | None:
     for name in ("clean_top5", "adv_top5"):
         if len(top5_classes(row[name])) != 5:
             return f"{name} {row[name][:40]!r} does not list five classes"
+    queries = row.get("queries_to_flip", "")
+    if queries and queries != "inf" and not (queries.isdigit() and int(queries) >= 1):
+        # what a study writes: the query (1 or more) that flipped it, or inf (never); a hand
+        # edit's nan, 0 or -5 went into queries.csv's medians and flip rates without a word
+        return f"queries_to_flip {queries[:20]!r} is neither a query count (1 or more) nor inf"
     digest = row.get("adversarial_sha256", "")
     if digest and not re.fullmatch(r"[0-9a-f]{64}", digest):
         return f"adversarial_sha256 {digest[:70]!r} is not a SHA-256 (64 hexadecimal digits)"

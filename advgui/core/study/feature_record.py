@@ -12,7 +12,7 @@ import numpy as np
 
 from advgui.core.model.classifier import Classifier
 from advgui.core.model.features import FeatureError, FeatureExtractor
-from advgui.core.records.features_file import (FEATURES_FILE, FeatureRecord, read_features,
+from advgui.core.records.features_file import (FEATURES_FILE, FeatureRecord, load_features,
                                                row_key, write_features)
 from advgui.core.study.transfer import backfill_inputs
 
@@ -26,7 +26,10 @@ def record_features(classifier: Classifier, folder: Path, out: Path, rows: list[
     minutes here). A cancel keeps what is computed (it is written before the KeyboardInterrupt
     goes on)."""
     path = out / FEATURES_FILE
-    old = read_features(path)
+    old, why = load_features(path)
+    if why:  # a link or a damaged file: not read, and replaced by the study's own
+        notes.append(f"{FEATURES_FILE} was not used: {why}. Its features were computed again "
+                     "and the file replaced")
     ok = [r for r in rows if r["status"] == "ok" and r.get("adversarial_png")]
     try:
         extractor = FeatureExtractor(classifier)
@@ -39,7 +42,8 @@ def record_features(classifier: Classifier, folder: Path, out: Path, rows: list[
         record.clean = {f: v for f, v in old.clean.items() if f in files}
         wanted = {(row_key(r), r.get("adversarial_sha256", "")) for r in ok}
         record.adversarial = {k: v for k, v in old.adversarial.items() if k in wanted}
-    todo = [r for r in ok if record.adversarial_of(r) is None]
+    # a row whose clean image lost its entry is done again too: else its arrow is lost for good
+    todo = [r for r in ok if record.adversarial_of(r) is None or record.clean_of(r) is None]
     lost: list[tuple[str, str]] = []
     pre = classifier.preprocessing
     try:

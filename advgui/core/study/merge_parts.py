@@ -13,6 +13,7 @@ from pathlib import Path
 from advgui.core.analysis.extras_schema import EXTRAS
 from advgui.core.records.config import CLEAN_COLUMNS, StudyConfig, validate_clean_row
 from advgui.core.records.folder import DEFINITION_NAME, is_study_folder, read_definition
+from advgui.core.records.features_file import FEATURES_FILE
 from advgui.core.records.row_log import _records, read_csv
 from advgui.core.records.schema import IMAGE_COLUMNS, image_key, validate_image_row
 from advgui.core.records.shards import Shard
@@ -21,7 +22,7 @@ from advgui.core.study.reports import read_manifest
 
 # Everything merge reads in a part; none of it may be a link (study itself refuses them too).
 PART_FILES = (DEFINITION_NAME, "manifest.json", "clean.csv", "images.csv", "adversarial",
-              *(kind.csv for kind in EXTRAS))
+              FEATURES_FILE, *(kind.csv for kind in EXTRAS))
 
 
 @dataclass(frozen=True)

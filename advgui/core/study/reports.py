@@ -27,25 +27,44 @@ REPORT_FILES = ("summary.csv", "fragility.csv", "fragility_correlation.csv", "fr
 
 
 def write_reports(out: Path, rows: list[dict], manifest: dict, title: str) -> list[dict]:
-    """Write every report from the rows (through temporary files); returns the summary rows."""
+    """Write every report from the rows (through temporary files); returns the summary rows.
+
+    A report that cannot be written (a folder planted at its name, a full disk) does not stop
+    the others: each is tried, and the first failure is raised once all were (the seed's
+    summary.csv and the manifest are not lost to a queries.csv that could not be replaced)."""
+    failed: list[OSError] = []
+
+    def attempt(write, *args):
+        try:
+            return write(*args)
+        except OSError as exc:
+            failed.append(exc)
+            return None
+
     summary = summary_rows(rows)
-    write_csv(out / "summary.csv", SUMMARY_COLUMNS, summary)
+    attempt(write_csv, out / "summary.csv", SUMMARY_COLUMNS, summary)
     bins, correlations = fragility_rows(rows)
     # Written whatever the rows (none, none flipped, one image): a study always finishes, and
     # its figures say in the panel why one is empty.
-    write_csv(out / "fragility.csv", FRAGILITY_COLUMNS, bins)
-    write_csv(out / "fragility_correlation.csv", CORRELATION_COLUMNS, correlations)
+    attempt(write_csv, out / "fragility.csv", FRAGILITY_COLUMNS, bins)
+    attempt(write_csv, out / "fragility_correlation.csv", CORRELATION_COLUMNS, correlations)
     queries = queries_rows(rows)
     if queries:  # a query-based attack's queries-to-flip (Square Attack), per tier
-        write_csv(out / "queries.csv", QUERIES_COLUMNS, queries)
-    plot_fragility(bins, correlations, out / "fragility.png", title)
-    plot_error_vs_eps(summary, out / "error_vs_eps.png", title)  # not for one eps: no curve
-    plot_error_by_tier(summary, out / "error_by_tier.png", title)
-    projection = plot_feature_projection(rows, out, title)
+        attempt(write_csv, out / "queries.csv", QUERIES_COLUMNS, queries)
+    else:  # none left (its rows are errors now): an earlier run's table would contradict them
+        attempt(Path.unlink, out / "queries.csv", True)
+    attempt(plot_fragility, bins, correlations, out / "fragility.png", title)
+    attempt(plot_error_vs_eps, summary, out / "error_vs_eps.png", title)  # one eps: no curve
+    attempt(plot_error_by_tier, summary, out / "error_by_tier.png", title)
+    projection = attempt(plot_feature_projection, rows, out, title)
     manifest["fragility"] = correlations
-    manifest["feature_projection"] = {k: projection[k] for k in
-                                      ("tensor", "explained_variance_ratio", "arrows", "empty")}
-    atomic_write_json(out / "manifest.json", manifest)
+    if projection is not None:
+        manifest["feature_projection"] = {k: projection[k] for k in
+                                          ("tensor", "explained_variance_ratio", "arrows",
+                                           "empty")}
+    attempt(atomic_write_json, out / "manifest.json", manifest)
+    if failed:
+        raise failed[0]
     return summary
 
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QFormLay
                                QHBoxLayout, QLabel, QLineEdit, QMenu, QPushButton, QScrollArea, QSplitter,
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
+from advgui.core.wording import count_noun
 from advgui.ui.dialogs.batch_results import BatchResults
 from advgui.ui.dialogs.study_record import (FIGURES, names_in_rows, read_study, settings_text,
                                              top5)
@@ -179,9 +180,10 @@ class StudyViewer(BatchResults, QDialog):
             return
         self.tabs.setEnabled(True)
         model = record.manifest.get("model", {})
-        what = (f"{len({r['file'] for r in record.rows}):,} images, {len(record.rows):,} attack "
-                f"rows" + (f", model {model.get('name')}" if isinstance(model, dict)
-                           and model.get("name") else "")
+        named = isinstance(model, dict) and model.get("name")
+        what = (f"{count_noun(len({r['file'] for r in record.rows}), 'image')}, "
+                f"{count_noun(len(record.rows), 'attack row')}"
+                + (f", model {model.get('name')}" if named else "")
                 + (f", images from {record.inputs}" if record.inputs else "") + ".")
         self.status.setText(" ".join([what, *record.notes]))
         if record.summary:
@@ -190,7 +192,12 @@ class StudyViewer(BatchResults, QDialog):
             self.table.setRowCount(0)
         for title, name in FIGURES:
             self._pixmaps[name] = QPixmap(str(record.folder / name))
-            if self._pixmaps[name].isNull():
+            if self._pixmaps[name].isNull() and (record.folder / name).exists():
+                # there but unreadable (cut short, hand edited): "No ... in this folder" misled
+                self.figure_labels[name].setText(
+                    f"{name} is in this folder but cannot be shown (it is damaged or not a "
+                    "PNG). Run the study again: its reports phase draws it again.")
+            elif self._pixmaps[name].isNull():
                 self.figure_labels[name].setText(
                     f"No {name} in this folder" + (" (a study of one ε draws none)."
                                                    if name == "error_vs_eps.png" else

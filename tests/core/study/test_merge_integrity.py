@@ -107,7 +107,9 @@ def test_merge_copies_nothing_from_outside_the_parts(base, tmp_path) -> None:
     msg = refused(p1, p2, out=tmp_path / "m3")
     assert "images.csv" in msg and "line 2" in msg and "another" in msg
     # images.csv, and the adversarial/ folder, read through a link
-    for k, name in enumerate(("images.csv", "adversarial", "clean.csv", "destroy.csv")):
+    # (features.npz: was read through the link, its vectors merged as the part's own)
+    for k, name in enumerate(("images.csv", "adversarial", "clean.csv", "destroy.csv",
+                              "features.npz")):
         p1, p2 = copies(base, tmp_path / f"d{k}")
         moved = tmp_path / f"d{k}" / f"elsewhere-{name}"
         (p2 / name).rename(moved)

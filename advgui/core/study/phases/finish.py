@@ -11,7 +11,8 @@ from advgui.core.analysis.summary import summary_rows
 from advgui.core.records.config import (CLEAN_COLUMNS, StudyOutcome, StudyProgress,
                                         validate_clean_row)
 from advgui.core.records.row_log import read_csv
-from advgui.core.records.safe_write import NO_SPACE, OutputError, describe_write_error
+from advgui.core.records.safe_write import (NO_SPACE, OutputError, describe_write_error,
+                                            failed_file)
 from advgui.core.study.phases.images import StudyImages
 from advgui.core.study.phases.run_state import StudyRun
 from advgui.core.study.reports import write_reports
@@ -52,7 +53,8 @@ class Finishing(StudyImages):
             write_error = write_error or exc
         if write_error is not None:
             raise OutputError(
-                f"writing the results to {cfg.out} failed ({describe_write_error(write_error)}); "
+                f"writing the results to {failed_file(write_error, cfg.out)} failed "
+                f"({describe_write_error(write_error)}); "
                 f"the study stopped with {len(rows):,} finished rows kept in images.csv"
                 + "".join(f" and {len(e.log.rows):,} in {e.kind.csv}" for e in run.extras
                           if e.log is not None) + ". "
