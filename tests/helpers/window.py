@@ -21,3 +21,12 @@ def until_cancelled(window, qtbot, action, timeout: int = 30_000) -> None:
 def open_folder(window, qtbot, folder) -> None:
     window.open_paths([str(folder)])
     qtbot.waitUntil(lambda: len(window.verdicts) == 6, timeout=30_000)
+
+
+def shown_at(window, qtbot, width: int = 1024, height: int = 768):
+    """The window shown and resized to a screen's size (a lecture hall's projector by default),
+    once it has taken that width."""
+    window.show()
+    window.resize(width, height)
+    qtbot.waitUntil(lambda: window.width() == width, timeout=2000)
+    return window

@@ -7,7 +7,7 @@ import numpy as np
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel
 
-from tests.helpers.window import open_folder, settled
+from tests.helpers.window import open_folder, settled, shown_at
 
 
 def _strip_colours(w) -> np.ndarray:
@@ -67,9 +67,7 @@ def test_maps_are_large_enough_for_a_lecture_hall_at_1024_by_768(make_window, ti
     the room (3 + 2 there), the strip keeps its least height and its block names, apart (at
     1920 x 1080 in presentation mode they ran over each other)."""
     w = make_window(str(tiny_model))
-    w.show()
-    w.resize(1024, 768)
-    qtbot.waitUntil(lambda: w.width() == 1024, timeout=2000)
+    shown_at(w, qtbot)
     open_folder(w, qtbot, image_folder)
     w.select_image(str(image_folder / "n00000001_sample1.png"))
     w.tabs.setCurrentWidget(w.explain)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel
 
 from advgui.core.app_state.attack_record import AttackRecord, AttackRequest, AttackStart, AttackStep
 from advgui.ui.presentation import LONGEST_CAPTION
+from tests.helpers.window import shown_at
 
 # Long ImageNet names: the ones a projector cut to three letters ("tur… pay… cas…").
 # The names InceptionV3 shows for the turnstile photo, with the longest of ImageNet's.
@@ -59,9 +60,7 @@ def _assert_names_whole(charts, *, rows_apart: bool) -> None:
 def test_class_names_are_whole_at_1024_by_768_in_presentation_mode(make_window, tiny_model,
                                                                    qtbot, scale) -> None:
     w = make_window(str(tiny_model))
-    w.show()
-    w.resize(1024, 768)
-    qtbot.waitUntil(lambda: w.width() == 1024, timeout=2000)
+    shown_at(w, qtbot)
     try:
         w.set_font_scale(scale)
         qtbot.wait(50)  # the layouts settle at the new text size
@@ -222,9 +221,7 @@ def test_presentation_layout_at_1024_by_768_gives_the_charts_room(make_window, t
     and all) sits under Run, the class rows are a text line apart, Next step and the caption's
     last words are whole; leaving restores the user's splitter sizes."""
     w = make_window(str(tiny_model))
-    w.show()
-    w.resize(1024, 768)
-    qtbot.waitUntil(lambda: w.width() == 1024, timeout=2000)
+    shown_at(w, qtbot)
     split = w.centralWidget()
     split.setSizes([200, 472, 352])  # the user dragged the browser narrower
     qtbot.wait(20)
@@ -298,9 +295,7 @@ def test_a_lessons_note_sits_under_run_in_presentation_mode(make_window, tiny_mo
     from advgui.ui.lesson_runner import lesson_runner
 
     w = make_window(str(tiny_model))
-    w.show()
-    w.resize(1024, 768)
-    qtbot.waitUntil(lambda: w.width() == 1024, timeout=2000)
+    shown_at(w, qtbot)
     note = lesson_runner(w).note
     w.presentation_layout.place_note(note)  # as Demo > a lesson does before it runs
     text = ("Same photo, same 4 levels: one big step leaves 'cash machine' at 92.8 %; many small "
@@ -350,9 +345,7 @@ def test_inspect_texts_never_overlap_at_1024_by_768_in_presentation_mode(make_wi
     from advgui.core.app_state.perturbation import perturbation_view
 
     w = make_window(str(tiny_model))
-    w.show()
-    w.resize(1024, 768)
-    qtbot.waitUntil(lambda: w.width() == 1024, timeout=2000)
+    shown_at(w, qtbot)
     w.menu_actions["presentation"].trigger()
     try:
         w.set_font_scale(scale)
@@ -430,9 +423,7 @@ def test_the_adversarial_photos_title_is_whole_before_an_attack(make_window, tin
     from tests.helpers.window import open_folder
 
     w = make_window(str(tiny_model))
-    w.show()
-    w.resize(1024, 768)
-    qtbot.waitUntil(lambda: w.width() == 1024, timeout=2000)
+    shown_at(w, qtbot)
     open_folder(w, qtbot, image_folder)
     w.select_image(str(image_folder / "n00000001_sample1.png"))
     qtbot.waitUntil(lambda: w.pair.adversarial.title.startswith("adversarial"), timeout=5000)

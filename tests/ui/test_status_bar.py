@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMainWindow
 
 from advgui.ui.widgets.status_bar import ElidingStatusBar
+from tests.helpers.window import shown_at
 
 
 def test_long_message_is_cut_with_an_ellipsis_and_recut_on_resize(qtbot) -> None:
@@ -201,9 +202,7 @@ def test_status_fields_are_whole_at_1024_by_768(make_window, tiny_model, image_f
     from tests.helpers.window import open_folder
 
     w = make_window(str(tiny_model))
-    w.show()
-    w.resize(1024, 768)
-    qtbot.waitUntil(lambda: w.width() == 1024, timeout=2000)
+    shown_at(w, qtbot)
     tabs_height = w.tabs.height()
     open_folder(w, qtbot, image_folder)
     _attack_once(w, qtbot, image_folder / "n00000001_sample1.png")

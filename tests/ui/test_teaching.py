@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QThread, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from tests.helpers.window import open_folder, settled, until_cancelled
+from tests.helpers.window import open_folder, settled, shown_at, until_cancelled
 
 SAMPLE = "n00000001_sample1.png"
 
@@ -157,9 +157,7 @@ def test_the_window_fits_1024_by_768_whatever_the_messages(make_window, tiny_mod
     hint = w.minimumSizeHint()
     assert w.minimumWidth() <= 1024 and w.minimumHeight() <= 768
     assert hint.width() <= 1024 and hint.height() <= 768, hint
-    w.show()
-    w.resize(1024, 768)
-    qtbot.waitUntil(lambda: w.width() == 1024, timeout=2000)
+    shown_at(w, qtbot)
     assert w.attack_panel.run.isVisible() and w.playback.slider.isVisible()
     panel = w.attack_panel.mapTo(w, w.attack_panel.rect().bottomRight())
     assert panel.x() <= 1024 and panel.y() <= 768  # the attack panel is on screen

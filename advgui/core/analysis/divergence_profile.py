@@ -14,12 +14,12 @@ out of that block's mean, interval and n.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 
 import numpy as np
 
+from advgui.core.csv_text import csv_text
 from advgui.core.analysis.stats import mean_interval
 
 TIERS = ("high", "medium", "low")
@@ -86,11 +86,7 @@ def divergence_by_tier(blocks: Sequence[str], tiers: Sequence[str], relative_l2:
 
 
 def profile_csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
+    return csv_text(COLUMNS, rows)
 
 
 def tier_label(tier: str, n: int) -> str:

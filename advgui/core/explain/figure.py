@@ -6,12 +6,12 @@ scale (perceptually uniform, readable in grey): 0 is the photo, 1 the brightest 
 
 from __future__ import annotations
 
-import csv
 import io
 from functools import lru_cache
 
 import numpy as np
 
+from advgui.core.csv_text import csv_text
 from advgui.core.explain.explainer import ExplainFrame
 from advgui.core.explain.maps import Divergence, ExplainMap
 
@@ -80,8 +80,4 @@ def divergence_rows(step: int, image: str, div: Divergence, ops: dict[str, str])
 
 
 def divergence_csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=DIVERGENCE_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
+    return csv_text(DIVERGENCE_COLUMNS, rows)

@@ -57,13 +57,21 @@ def open_append(path: Path) -> int:
                                   0o644), path)
 
 
+def not_own_file(fd: int, outside: str) -> str:
+    """Why the open file fd is not a folder's own: not a plain file, or a hard link (another
+    name, perhaps ``outside`` the folder); "" when it is."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        return "it is not a regular file (a FIFO, device or folder)"
+    if info.st_nlink > 1:
+        return f"it has another name too (a hard link), so {outside}"
+    return ""
+
+
 def check_own_file(fd: int, path: Path) -> int:
     """The descriptor, if it is a plain file with no other name: a hard link planted in a study
     folder would make appends land in a file outside it, a FIFO would hang or fail."""
-    info = os.fstat(fd)
-    why = ("it is not a regular file (a FIFO, device or folder)" if not stat.S_ISREG(info.st_mode)
-           else "it has another name too (a hard link), so writing it would change a file "
-                "outside the study folder" if info.st_nlink > 1 else "")
+    why = not_own_file(fd, "writing it would change a file outside the study folder")
     if why:
         os.close(fd)
         raise OutputError(f"{path}: {why}; advgui refuses to write it. Remove it or choose "

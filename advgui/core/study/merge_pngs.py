@@ -11,11 +11,10 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import stat
 from pathlib import Path
 
-from advgui.core.records.safe_write import (BINARY, NOFOLLOW, atomic_write_file, open_folder,
-                                            real_subfolder)
+from advgui.core.records.safe_write import (BINARY, NOFOLLOW, atomic_write_file, not_own_file,
+                                            open_folder, real_subfolder)
 from advgui.core.records.schema import image_key, png_sha256
 from advgui.core.study.merge_parts import Part
 
@@ -61,10 +60,7 @@ class _PartPngs:
         except OSError as exc:
             raise ValueError(f"{path}: {self._why(exc)}; run that shard again to make it, "
                              "then merge again") from None
-        info = os.fstat(fd)
-        why = ("it is not a regular file" if not stat.S_ISREG(info.st_mode) else
-               "it has another name too (a hard link), so it may be a file from outside the "
-               "part" if info.st_nlink > 1 else "")
+        why = not_own_file(fd, "it may be a file from outside the part")
         if why:
             os.close(fd)
             raise ValueError(f"{path}: {why}; merge copies only the PNGs a shard wrote. Run that "
