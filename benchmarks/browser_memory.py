@@ -25,7 +25,7 @@ from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from advgui.core.records.inputs import list_image_files  # noqa: E402
-from advgui.ui.widgets import image_browser  # noqa: E402
+from advgui.ui.widgets import image_list_model  # noqa: E402
 from advgui.ui.widgets.image_browser import ImageBrowser, ImageListModel  # noqa: E402
 from advgui.ui.workers.thumbnails import ThumbnailService  # noqa: E402
 from advgui.zoo.sources import Shared, default_shared  # noqa: E402
@@ -87,8 +87,8 @@ def main() -> int:
             os.symlink(photo, Path(tmp) / f"{i:06d}{photo.suffix}")
         paths = [str(p) for p in list_image_files(Path(tmp))]
         result["capped"] = dict(scroll_through(paths, args.steps),
-                                cap=image_browser.MAX_THUMBNAILS)
-        image_browser.MAX_THUMBNAILS = 10 ** 9
+                                cap=image_list_model.MAX_THUMBNAILS)
+        image_list_model.MAX_THUMBNAILS = 10 ** 9
         result["uncapped"] = scroll_through(paths, args.steps)
     print(json.dumps(result, indent=1))
     out = ROOT / "benchmarks" / "results" / "browser_memory.json"

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics, QImage
 from PySide6.QtWidgets import QApplication
 
-from advgui.ui.widgets import image_browser
+from advgui.ui.widgets import image_browser, image_list_model
 from advgui.ui.workers import thumbnails
 from advgui.core.tiers import TierThresholds
 from advgui.ui.widgets.browser_filter import Verdicts
@@ -19,7 +19,7 @@ from advgui.ui.workers.thumbnails import ThumbnailQueue
 
 
 def test_thumbnails_kept_are_bounded_and_remade_on_demand(qtbot, monkeypatch) -> None:
-    monkeypatch.setattr(image_browser, "MAX_THUMBNAILS", 10)
+    monkeypatch.setattr(image_list_model, "MAX_THUMBNAILS", 10)
     model = ImageListModel()
     paths = [f"/photos/{i:05d}.jpg" for i in range(100)]
     model.set_paths(paths)
