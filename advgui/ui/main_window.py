@@ -290,7 +290,7 @@ class MainWindow(QMainWindow):
         fill_recent_menu(self, menu)
 
     def open_batch_run(self) -> None:
-        from advgui.ui.dialogs.batch_dialog import open_batch_dialog  # noqa: PLC0415 (rare, heavy)
+        from advgui.ui.dialogs.batch_launch import open_batch_dialog  # noqa: PLC0415 (rare, heavy)
 
         dialog = open_batch_dialog(self, self.batch_dialog)
         if dialog is not None:

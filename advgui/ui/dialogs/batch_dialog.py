@@ -1,4 +1,5 @@
-"""Batch run: the seed's study on a folder with progress, ETA, cancel, resume and the summary."""
+"""Batch run: the seed's study on a folder with progress, ETA, cancel, resume and the summary.
+The window's File › Batch Run, which decides which dialog to show, is batch_launch.py."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from advgui.core.attacks import METHODS
 from advgui.ui.dialogs.batch_choices import BatchChoices
 from advgui.ui.dialogs.open_path import open_path
 from advgui.ui.dialogs.batch_results import BatchResults
-from advgui.ui.dialogs.study_eta import StudyClock
+from advgui.ui.dialogs.study_eta import StudyClock, earlier_rate
 from advgui.ui.workers.study import StudyRun
 from advgui.core.wording import count_noun
 
@@ -365,51 +366,3 @@ class BatchDialog(BatchChoices, BatchResults, QDialog):
         self._run.cancel()
         self._run.wait(wait_ms / 1000)
         return True
-
-
-def earlier_rate(out: Path) -> float | None:
-    """Attack rows per second of the study's earlier runs (its manifest), or None."""
-    from advgui.core.study.reports import read_manifest  # noqa: PLC0415
-
-    manifest = read_manifest(out)
-    try:
-        rows, seconds = int(manifest.get("rows", 0)), float(manifest.get("seconds_all_runs", 0))
-    except (TypeError, ValueError):
-        return None
-    return rows / seconds if rows > 0 and seconds > 0 else None
-
-
-def open_batch_dialog(window, current: BatchDialog | None) -> BatchDialog | None:
-    """File > Batch Run: the study on the window's folder, model and tier thresholds. A running
-    study's dialog (``current``), or one whose study finished in the background and was not
-    seen since, is shown again; otherwise a new one starts from the window's current state.
-    Returns the dialog now shown, which the window keeps, or None when none could open (the
-    window keeps ``current``). Only reads the window: it owns its dialog."""
-    if current is not None and (current.running or current.unseen_result):
-        current.unseen_result = False
-        current.show()
-        current.raise_()
-        current.activateWindow()
-        return current
-    if window.engine.classifier is None or window.state.model is None or window.state.loading:
-        window.statusBar().showMessage("The model is still loading.", 5000)
-        return None
-    try:
-        thresholds = window.tiers.thresholds()
-    except ValueError as exc:
-        QMessageBox.warning(window, "Tier thresholds", f"Fix the tier thresholds first: {exc}.")
-        return None
-    if current is not None:
-        current.deleteLater()
-    dialog = BatchDialog(window.engine.classifier, window.folder, thresholds, window)
-    dialog.setModal(False)
-    dialog.restore_choices()
-    dialog.progressText.connect(window.batch_label.setText)
-    from advgui.ui.dialogs.study_viewer import drop_offer, offer_finished_study  # noqa: PLC0415
-
-    dialog.progressText.connect(lambda text: drop_offer(window) if text.startswith("Batch: ")
-                                else None)
-
-    dialog.studyFinished.connect(lambda outcome: offer_finished_study(window, dialog, outcome))
-    dialog.show()
-    return dialog

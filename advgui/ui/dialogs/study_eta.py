@@ -5,10 +5,13 @@ The time left is the cost model's count of the study's work (core/study/cost_mod
 and gradient runs by phase), priced at the rate this run measures: the classification's images
 per second prices a forward run from the first batch on; once attacks have finished, their own
 rate replaces that estimate. Between events the line counts down each second (the dialog's
-timer calls `line` again), so a long first attack batch never looks like a stalled bar.
+timer calls `line` again), so a long first attack batch never looks like a stalled bar. A resumed
+study starts from the rate of its earlier runs (`earlier_rate`, read from its manifest).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from advgui.core.records.config import StudyConfig, StudyProgress
 from advgui.core.study.cost_model import format_duration, study_work
@@ -105,3 +108,15 @@ class StudyClock:
         else:
             parts.append(self._left(now))
         return " · ".join(parts)
+
+
+def earlier_rate(out: Path) -> float | None:
+    """Attack rows per second of the study's earlier runs (its manifest), or None."""
+    from advgui.core.study.reports import read_manifest  # noqa: PLC0415
+
+    manifest = read_manifest(out)
+    try:
+        rows, seconds = int(manifest.get("rows", 0)), float(manifest.get("seconds_all_runs", 0))
+    except (TypeError, ValueError):
+        return None
+    return rows / seconds if rows > 0 and seconds > 0 else None
