@@ -15,9 +15,9 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from advgui.core.autodiff.build import (_gradient_infos, _shapes, _with_static_input,
-                                        backpropagate, gradient_model, prepare)
+from advgui.core.autodiff.build import backpropagate, gradient_model, prepare
 from advgui.core.autodiff.context import UnsupportedModel
+from advgui.core.autodiff.static_shapes import _gradient_infos, _shapes, _with_static_input
 
 
 @dataclass(frozen=True)
