@@ -2,7 +2,7 @@
 blocks of docs/results.md (scripts/render_blocks.py) and the numbers its readings quote
 (tests/docs/test_quoted_numbers.py) are computed from.
 
-Every rate is an integer count over its denominator (render_results.exact_* recompute them from
+Every rate is an integer count over its denominator (exact_counts.exact_* recompute them from
 the summary CSVs and refuse a CSV whose 4-decimal text its counts do not give); row-level figures
 (median L2, paired counts) are read from the folders' gzipped row logs. CSV and JSON only.
 """
@@ -19,6 +19,7 @@ from functools import lru_cache
 from math import comb
 
 import render_results as rr
+import exact_counts  # (rr put scripts/ on the path)
 
 from advgui.core.analysis.queries import QUERIES_COLUMNS  # noqa: E402  (rr put the repo on the path)
 
@@ -59,7 +60,7 @@ def summary(folder: str) -> tuple[dict, ...]:
 
 
 @lru_cache(maxsize=None)
-def extras(folder: str) -> rr.Extras:
+def extras(folder: str) -> exact_counts.Extras:
     return rr.exact_extras(DOCS / folder)
 
 
@@ -201,8 +202,9 @@ def queries(folder: str) -> tuple[dict, ...]:
     """queries.csv (a query-based attack's queries to flip, per tier), each flip rate recomputed
     from its integer count."""
     return tuple(rr.exact_rate(row, "flip_rate", int(row["images"]),
-                               rr._where(folder, "queries.csv", row), k=int(row["flipped"]))
-                 for row in rr._read(DOCS / folder, "queries.csv", QUERIES_COLUMNS))
+                               exact_counts._where(folder, "queries.csv", row),
+                               k=int(row["flipped"]))
+                 for row in exact_counts._read(DOCS / folder, "queries.csv", QUERIES_COLUMNS))
 
 
 def flipped(folder: str, tier: str, method: str = "square") -> tuple[Count, dict]:
