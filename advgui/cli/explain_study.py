@@ -31,6 +31,8 @@ def add_parser(sub) -> None:
     p.add_argument("--out", type=Path, required=True,
                    help="where divergence_by_tier.png and .csv go (outside the study folder)")
     p.add_argument("--method", help="which method's adversarials (default: the first row's)")
+    p.add_argument("--target", help="which target's adversarials (default: the first row's; "
+                                    "one target, so each image counts once)")
     p.add_argument("--eps", help="which eps (default: the first row's)")
     p.add_argument("--images", type=Path, help="the folder the study read (default: the one in "
                                                "its manifest.json)")
@@ -38,17 +40,22 @@ def add_parser(sub) -> None:
     p.set_defaults(func=cmd_explain_study)
 
 
-def _rows(study: Path, method: str | None, eps: str | None) -> list[dict]:
+def _rows(study: Path, method: str | None, target: str | None,
+          eps: str | None) -> list[dict]:
     from advgui.api import read_study  # noqa: PLC0415
 
     rows = [r for r in read_study(study).images if r.get("status") == "ok"
             and r.get("adversarial_png") and r.get("method") != "noise"]
     if not rows:
         raise ValueError(f"{study}: no adversarial images to explain")
+    # one target: a study attacks each image towards every target, and rows of two targets
+    # would count each image twice (and its bootstrap would resample the copies as independent)
     method, eps = method or rows[0]["method"], eps or rows[0]["eps"]
-    chosen = [r for r in rows if r["method"] == method and r["eps"] == eps]
+    target = target or rows[0].get("target")
+    chosen = [r for r in rows if r["method"] == method and r["eps"] == eps
+              and r.get("target") == target]
     if not chosen:
-        raise ValueError(f"{study}: no rows with method {method} and eps {eps}")
+        raise ValueError(f"{study}: no rows with method {method}, target {target} and eps {eps}")
     if not any(r.get("tier") in TIERS for r in chosen):
         raise ValueError(f"{study}: no row of method {method} and eps {eps} has a tier "
                          f"({', '.join(TIERS)})")
@@ -85,7 +92,7 @@ def cmd_explain_study(args: argparse.Namespace) -> int:
 
     study, out = args.study, args.out
     _check_out(study, out)  # before the model loads and every image is run: else all is lost
-    rows = _rows(study, args.method, args.eps)
+    rows = _rows(study, args.method, args.target, args.eps)
     # damaged or hand-edited records give {} / None (not a traceback, not numpy's own words)
     config = read_manifest(study).get("config")
     folder = config.get("folder") if isinstance(config, dict) else None
@@ -123,8 +130,8 @@ def cmd_explain_study(args: argparse.Namespace) -> int:
     tiers = [r["tier"] for r in kept]
     tier_rows = divergence_by_tier(names, tiers, np.array([d.relative_l2 for d in divs]),
                                    np.array([d.cosine for d in divs]))
-    method, eps = kept[0]["method"], kept[0]["eps"]
-    title = f"{clf.name}, {method} eps {eps}, {sum(t in TIERS for t in tiers)} images"
+    method, target, eps = kept[0]["method"], kept[0].get("target"), kept[0]["eps"]
+    title = f"{clf.name}, {method} {target} eps {eps}, {sum(t in TIERS for t in tiers)} images"
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out / "divergence_by_tier.csv", profile_csv(tier_rows).encode())
     atomic_write_bytes(out / "divergence_by_tier.png", profile_png(tier_rows, names, title))

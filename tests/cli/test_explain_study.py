@@ -247,3 +247,26 @@ def test_hand_edited_study_records_are_said_in_one_line(tmp_path, capsys) -> Non
     assert "its study.json is missing or damaged" in capsys.readouterr().err
     (out / "study.json").write_text(definition)
     assert main(explain) == 0
+
+
+def test_a_study_of_two_targets_counts_each_image_once(tmp_path, capsys) -> None:
+    """The default study attacks every image towards two targets: pooling both rows counted each
+    image twice ('16 images' of 8) and its bootstrap resampled the copies as independent."""
+    model, folder, out = model_and_images(tmp_path)
+    assert main([str(a) for a in study_args(folder, out, model, "--methods", "fast",
+                                             "--targets", "inverse", "least-likely",
+                                             "--eps", "8")]) == 0
+    studied = [r for r in rows(out / "images.csv") if r["status"] == "ok"]
+    for target in ("least-likely", "inverse", None):
+        explained = tmp_path / f"explained-{target}"
+        extra = ["--target", target] if target else []
+        assert main(["explain-study", str(out), "--out", str(explained), "--model", str(model),
+                     "--device", "cpu", *extra]) == 0
+        chosen = target or studied[0]["target"]
+        profile = rows(explained / "divergence_by_tier.csv")
+        for tier in {r["tier"] for r in profile}:
+            count = sum(r["tier"] == tier and r["target"] == chosen for r in studied)
+            assert all(int(r["images"]) == count for r in profile if r["tier"] == tier)
+    assert main(["explain-study", str(out), "--out", str(tmp_path / "x"), "--model", str(model),
+                 "--device", "cpu", "--target", "class:3"]) == 2
+    assert "no rows with method fast, target class:3 and eps 8" in capsys.readouterr().err

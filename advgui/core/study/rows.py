@@ -50,7 +50,7 @@ def image_row(classifier: Classifier, clean_row: dict, method: str, target: Targ
         "method": method, "target": str(target), "target_class": int(result.target[j]),
         "target_name": names[int(result.target[j])], "eps": f"{eps:g}",
         "eps_unit": f"{eps / 255:.6g} [0,1]; {eps / std[0]:.6g} model units",
-        "alpha": f"{attack.step_size:g}", "steps": result.steps_taken,
+        "alpha": f"{attack.step_size:g}", "steps": _steps(attack, result, j),
         "adv_top1": a5[0], "adv_top1_name": names[a5[0]], "adv_top1_probability": f"{adv[a5[0]]:.6f}",
         "adv_top5": _fmt_top5(adv),
         "adv_float_top1": int(result.adversarial_probabilities[j].argmax()),
@@ -74,3 +74,12 @@ def _queries(queries_to_flip: np.ndarray | None, j: int) -> str:
         return ""
     value = float(queries_to_flip[j])
     return "inf" if value < 0 or math.isinf(value) else f"{int(value)}"
+
+
+def _steps(attack, result: AttackResult, j: int) -> int:
+    """Image j's step records: a query-based attack's image stops when it is done, so its own
+    queries give its count (the batch's count would depend on the images batched with it)."""
+    every = getattr(attack, "every", None)
+    if result.queries_used is None or every is None:
+        return result.steps_taken
+    return max(1, math.ceil(int(result.queries_used[j]) / every))
