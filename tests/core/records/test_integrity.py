@@ -325,3 +325,38 @@ def test_unusable_models_and_truths_are_one_clear_line(setup, tmp_path) -> None:
                        "--device", "cpu", "--target", "true", "--truth", "1000")
     assert code == 2 and "--truth 1000 is outside 0-9" in err
     assert not out.exists()
+
+
+def test_a_row_edited_to_another_eps_is_left_out_and_attacked_again(tmp_path, capsys) -> None:
+    """One row's eps edited from 8 to 9 by hand: a resume attacked eps 8 again, kept the eps-9
+    row (made from an eps-8 PNG) without a word, and the summary printed an 'eps 9' table."""
+    import csv as _csv  # noqa: PLC0415
+
+    from advgui.cli.main import main  # noqa: PLC0415
+    from tests.helpers.study import model_and_images, study_args  # noqa: PLC0415
+
+    model, folder, out = model_and_images(tmp_path)
+    args = [str(a) for a in study_args(folder, out, model, "--methods", "fast", "--targets",
+                                       "least-likely", "--eps", "8")]
+    assert main(args) == 0
+    path = out / "images.csv"
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(_csv.DictReader(fh))
+    before = len(rows)
+    edited = next(r for r in rows if r["status"] == "ok")
+    edited["eps"] = "9"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = _csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    capsys.readouterr()
+    assert main(args) == 0
+    text = capsys.readouterr()
+    assert "another attack than its PNG" in text.out + text.err
+    assert "Traceback" not in text.err
+    with open(path, newline="", encoding="utf-8") as fh:
+        after = list(_csv.DictReader(fh))
+    assert len(after) == before and {r["eps"] for r in after} == {"8"}
+    assert any(r["file"] == edited["file"] for r in after)
+    assert main(["summary", str(out)]) == 0
+    assert "eps 9" not in capsys.readouterr().out

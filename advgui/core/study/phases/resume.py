@@ -7,12 +7,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Generator
 
-from advgui.core.records.config import CLEAN_COLUMNS, StudyProgress
+from advgui.core.records.config import CLEAN_COLUMNS, StudyProgress, Target
 from advgui.core.records.identity import check_inputs
 from advgui.core.records.row_log import RowLog, write_csv
-from advgui.core.records.schema import IMAGE_COLUMNS, image_key, rescore_truth, validate_image_row
+from advgui.core.records.schema import (IMAGE_COLUMNS, adversarial_name, eps_key, image_key,
+                                        rescore_truth, validate_image_row)
 from advgui.core.study.phases.images import StudyImages
 from advgui.core.study.phases.run_state import StudyRun
+from advgui.core.wording import count_noun
 
 
 class Resuming(StudyImages):
@@ -26,6 +28,7 @@ class Resuming(StudyImages):
         run.log = self._open_images_log()
         if run.resumed:
             run.clean_rows, run.log = self._apply_labels(run.clean_rows, run.log)
+            run.log = self._drop_rows_of_another_attack(run.log)
         run.chosen = self.sample(run.clean_rows)
         run.manifest["tier_thresholds_used"] = asdict(self.tier_thresholds(run.clean_rows))
         if run.resumed:
@@ -40,6 +43,35 @@ class Resuming(StudyImages):
         if log.repaired:
             self.notes.append(log.repaired)
         return log
+
+    def _names_another_png(self, row: dict) -> bool:
+        """An ok row whose PNG is not the one its file, method, target and eps name: its eps or
+        target was edited by hand (merge refuses such a row in a shard)."""
+        if row["status"] != "ok":
+            return False
+        try:
+            slug = Target.parse(row["target"], self.classifier.num_classes).slug
+        except ValueError:
+            return True
+        own = "adversarial/" + adversarial_name(row["file"], row["method"], slug,
+                                                eps_key(row["eps"]))
+        return row["adversarial_png"] != own
+
+    def _drop_rows_of_another_attack(self, log: RowLog) -> RowLog:
+        """Rows that say another attack than their PNG's are left out, said, and attacked
+        again: kept, an eps-8 image was summarised as eps 9 beside the eps-8 row made again."""
+        wrong = [r for r in log.rows if self._names_another_png(r)]
+        if not wrong:
+            return log
+        log.close()  # rewritten below: appending to the replaced file would lose rows
+        write_csv(log.path, IMAGE_COLUMNS, [r for r in log.rows if not self._names_another_png(r)])
+        first, many = wrong[0], len(wrong) != 1
+        self.notes.append(
+            f"{count_noun(len(wrong), 'row')} of images.csv {'say' if many else 'says'} another "
+            f"attack than {'their' if many else 'its'} PNG (e.g. {first['file']!r}, "
+            f"{first['method']} {first['target']} eps {first['eps']} with "
+            f"{first['adversarial_png']!r}; edited by hand?): left out and attacked again")
+        return self._open_images_log()
 
     def _apply_labels(self, clean_rows: list[dict], log: RowLog) -> tuple[list[dict], RowLog]:
         """Ground truth as the labels say now: a corrected labels file re-scores its rows.
