@@ -83,9 +83,9 @@ def read_part(folder: Path) -> Part:
     clean = read_csv(folder / "clean.csv", CLEAN_COLUMNS, validate_clean_row)
     images = read_csv(folder / "images.csv", IMAGE_COLUMNS, validate_image_row, image_key) \
         if (folder / "images.csv").exists() else None
-    for name, log in (("clean.csv", clean), ("images.csv", images)):
+    for log in (clean, images):
         if log is not None and log.dropped:
-            raise ValueError(f"{folder}/{name}: {log.describe_dropped()}; run the shard again "
+            raise ValueError(f"{folder}/{log.describe_dropped()}; run the shard again "
                              "to resume and repair it")
     from advgui.core.study.extras import SCORINGS  # noqa: PLC0415 (loads the scorers)
 
