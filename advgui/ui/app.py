@@ -170,3 +170,7 @@ def _probe_startup(app: QApplication, window) -> None:
 
     poll.timeout.connect(check)
     poll.start(5)
+
+
+if __name__ == "__main__":  # python -m advgui.ui.app, as python -m advgui
+    raise SystemExit(main())

@@ -173,9 +173,14 @@ class PresentationLayout(QObject):
             self.tiers.setVisible(event.type() == QEvent.Type.Hide)
         return False
 
-    def settle(self) -> None:
+    def settle(self, tries: int = 3) -> None:
+        """The user's sizes back. A view still laid out for the large text (the Explain tab's
+        five maps in a row) is wider than they allow until its own pass: it took 10 px from the
+        browser at each leaving, so the sizes are set again until they hold."""
         if self.restore is not None and not self.on:
             self.splitter.setSizes(self.restore)
+            if self.splitter.sizes() != self.restore and tries > 1:
+                QTimer.singleShot(0, lambda: self.settle(tries - 1))
 
     def fit_charts(self, charts, pair, scale: float) -> None:
         """Above x1.5 on a slide the bars' rows need the height more than the trajectory its

@@ -128,3 +128,33 @@ def test_a_capped_title_keeps_its_lines_and_its_whole_text(qtbot) -> None:
     assert label.heightForWidth(160) == 2 * metrics.lineSpacing()
     label.setText("Photo")
     assert QLabel.text(label) == "Photo" and label.toolTip() == ""
+
+
+def _text_rows(widget) -> int:
+    """The rows of text drawn on the widget (runs of pixel rows with dark ink)."""
+    from PySide6.QtGui import QImage
+
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(
+        image.height(), image.bytesPerLine() // 4, 4)[:, :image.width(), :3]
+    ink = (pixels.min(axis=2) < 128).any(axis=1)
+    return int(ink[0]) + int((ink[1:] & ~ink[:-1]).sum())
+
+
+def test_a_capped_title_line_as_wide_as_the_label_is_not_wrapped_again(qtbot) -> None:
+    """Seen at 1024 x 768 after presentation mode: 'Adversarial, step 2 of' was exactly as wide
+    as its 128 px title, QLabel wrapped it once more and the title, two lines high, showed a
+    third line cut in half at its top and bottom."""
+    from advgui.ui.widgets.capped_label import CappedLabel
+
+    label = CappedLabel("Adversarial, step 2 of 10", 3)
+    qtbot.addWidget(label)
+    label.setStyleSheet("background: white; color: black")
+    first = label.fontMetrics().horizontalAdvance("Adversarial, step 2 of")
+    label.show()
+    for width in (first - 1, first, first + 1, first + 2):
+        label.resize(width, 80)
+        qtbot.waitUntil(lambda: label.width() == width, timeout=2000)
+        shown = QLabel.text(label).split("\n")
+        assert _text_rows(label) == len(shown), (width, shown)
+        assert label.heightForWidth(width) == len(shown) * label.fontMetrics().lineSpacing()

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel
 
 from advgui.core.app_state.attack_record import AttackRecord, AttackRequest, AttackStart, AttackStep
 from advgui.ui.presentation import LONGEST_CAPTION
-from tests.helpers.window import shown_at
+from tests.helpers.window import open_folder, settled, shown_at
 
 # Long ImageNet names: the ones a projector cut to three letters ("tur… pay… cas…").
 # The names InceptionV3 shows for the turnstile photo, with the longest of ImageNet's.
@@ -432,3 +432,30 @@ def test_the_adversarial_photos_title_is_whole_before_an_attack(make_window, tin
     bold.setBold(True)
     assert QFontMetrics(bold).horizontalAdvance(pane.title) <= pane.width()
     assert pane.image is None and "run an attack" in pane.hint
+
+
+def test_leaving_presentation_on_the_explain_tab_gives_the_browser_its_width_back(
+        make_window, tiny_model, image_folder, qtbot) -> None:
+    """Seen at 1024 x 768: each time presentation mode was left on the Explain tab, the browser
+    lost 10 px to the middle (its five maps in a row were still wider than the user's sizes
+    when they were set), thumbnail names elided more and the maps' titles wrapped again."""
+    w = make_window(str(tiny_model))
+    shown_at(w, qtbot)
+    open_folder(w, qtbot, image_folder)
+    w.select_image(str(image_folder / "n00000001_sample1.png"))
+    w.tabs.setCurrentWidget(w.explain)
+    with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
+        w.attack_panel.run.click()
+    settled(w, qtbot)
+    with qtbot.waitSignal(w.explain.sigComputed, timeout=60_000):
+        w.state.show_step(2)  # the maps of step 2 and their titles on screen
+    before = w.splitter.sizes()
+    try:
+        for _ in range(2):
+            w.set_font_scale(1.5)
+            qtbot.waitUntil(lambda: not w.browser.isVisible(), timeout=2000)
+            qtbot.wait(300)  # the views' own layout passes at the large text, as a user pauses
+            w.set_font_scale(1.0)
+            qtbot.waitUntil(lambda: w.splitter.sizes() == before, timeout=3000)
+    finally:
+        w.set_font_scale(1.0)

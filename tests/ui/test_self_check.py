@@ -19,6 +19,14 @@ def test_self_check_on_a_device_that_cannot_start_says_so_in_one_line(tmp_path) 
         assert run.returncode == 1 and len(failed) == 1 and "CUDA" in failed[0]
 
 
+def test_the_window_module_run_with_python_m_starts_the_window(tmp_path) -> None:
+    """`python -m advgui.ui.app` (as the guides for a display start it) returned at once, exit 0,
+    no window and not a word: the module had no main guard."""
+    run = subprocess.run([sys.executable, "-m", "advgui.ui.app", "--help"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and "advgui desktop window" in run.stdout
+
+
 def test_about_names_the_model_device_and_the_runtime() -> None:
     from advgui.core.app_state.window_state import ModelInfo
     from advgui.core.model.session import describe_runtime

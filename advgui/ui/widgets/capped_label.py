@@ -10,17 +10,20 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 
 def wrapped_lines(metrics: QFontMetrics, text: str, width: int, most: int) -> list[str]:
-    """The text wrapped at spaces into lines of `width` px, at most `most` (the last elided)."""
+    """The text wrapped at spaces into lines of `width` px, at most `most` (the last elided).
+    A line fits in less than `width`: one exactly as wide (its advance rounded to whole pixels)
+    QLabel wrapped once more, a third line in a title two lines high."""
     lines: list[str] = []
     words = text.split()
+    room = max(1, width - 1)
     while words and len(lines) < most:
         line = words.pop(0)
-        while words and metrics.horizontalAdvance(f"{line} {words[0]}") <= width:
+        while words and metrics.horizontalAdvance(f"{line} {words[0]}") <= room:
             line = f"{line} {words.pop(0)}"
         lines.append(line)
-    if words or (lines and metrics.horizontalAdvance(lines[-1]) > width):
+    if words or (lines and metrics.horizontalAdvance(lines[-1]) > room):
         rest = " ".join([lines.pop()] + words) if lines else " ".join(words)
-        lines.append(metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width))
+        lines.append(metrics.elidedText(rest, Qt.TextElideMode.ElideRight, room))
     return lines
 
 
