@@ -133,7 +133,13 @@ def aborted(out: Path) -> int:
 
 def cmd_study(args: argparse.Namespace) -> int:
     try:
-        return _study(args)
+        code = _study(args)
+        if code == 130:
+            # Stopped by a first Ctrl-C and finished cleanly: one pressed while the process
+            # exits is ignored. At the default it ended an uncaught KeyboardInterrupt or killed
+            # the interpreter's finalisation by the signal, instead of the clean exit 130.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        return code
     except KeyboardInterrupt:  # the second Ctrl-C, wherever it lands (a report's fsync too)
         return aborted(args.out)
 

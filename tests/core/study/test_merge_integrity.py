@@ -238,10 +238,14 @@ def test_a_second_ctrl_c_aborts_in_one_line(base, tmp_path) -> None:
     while proc.poll() is None and time.time() < end:
         proc.send_signal(signal.SIGINT)
         time.sleep(0.05)
-    _, err = proc.communicate(timeout=120)
+    text, err = proc.communicate(timeout=120)
+    # Never killed by the signal (-2) nor a traceback, whenever the Ctrl-Cs land: the second
+    # aborts in one line, or, when the first had already stopped it cleanly and it was exiting,
+    # the ones after are ignored and it says it was cancelled.
     assert proc.returncode == 130, err
     assert "Traceback" not in err, err
-    assert "aborted" in err.strip().splitlines()[-1]
+    aborted = "aborted" in err.strip().splitlines()[-1]
+    assert aborted or "cancelled (run again to resume)" in text, (text, err)
     assert not [p for p in out.rglob(".*.tmp")]  # nothing half-written left behind
 
 
