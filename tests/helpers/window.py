@@ -30,3 +30,14 @@ def shown_at(window, qtbot, width: int = 1024, height: int = 768):
     window.resize(width, height)
     qtbot.waitUntil(lambda: window.width() == width, timeout=2000)
     return window
+
+
+def attacked_on_explain(window, qtbot, folder) -> None:
+    """The fixture folder open, its second photo attacked with the panel's settings and the
+    Explain tab in front while it ran: what every Explain-tab check starts from."""
+    open_folder(window, qtbot, folder)
+    window.select_image(str(folder / "n00000001_sample1.png"))
+    window.tabs.setCurrentWidget(window.explain)
+    with qtbot.waitSignal(window.engine.attackFinished, timeout=30_000):
+        window.attack_panel.run.click()
+    settled(window, qtbot)

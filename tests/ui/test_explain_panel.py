@@ -7,7 +7,7 @@ import numpy as np
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel
 
-from tests.helpers.window import open_folder, settled, shown_at
+from tests.helpers.window import attacked_on_explain, open_folder, settled, shown_at
 
 
 def _strip_colours(w) -> np.ndarray:
@@ -68,12 +68,7 @@ def test_maps_are_large_enough_for_a_lecture_hall_at_1024_by_768(make_window, ti
     1920 x 1080 in presentation mode they ran over each other)."""
     w = make_window(str(tiny_model))
     shown_at(w, qtbot)
-    open_folder(w, qtbot, image_folder)
-    w.select_image(str(image_folder / "n00000001_sample1.png"))
-    w.tabs.setCurrentWidget(w.explain)
-    with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
-        w.attack_panel.run.click()
-    settled(w, qtbot)
+    attacked_on_explain(w, qtbot, image_folder)
     qtbot.waitUntil(lambda: _computed_everything(w), timeout=60_000)
     panel = w.explain
     try:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel
 
 from advgui.core.app_state.attack_record import AttackRecord, AttackRequest, AttackStart, AttackStep
 from advgui.ui.presentation import LONGEST_CAPTION
-from tests.helpers.window import open_folder, settled, shown_at
+from tests.helpers.window import attacked_on_explain, shown_at
 
 # Long ImageNet names: the ones a projector cut to three letters ("tur… pay… cas…").
 # The names InceptionV3 shows for the turnstile photo, with the longest of ImageNet's.
@@ -441,12 +441,7 @@ def test_leaving_presentation_on_the_explain_tab_gives_the_browser_its_width_bac
     when they were set), thumbnail names elided more and the maps' titles wrapped again."""
     w = make_window(str(tiny_model))
     shown_at(w, qtbot)
-    open_folder(w, qtbot, image_folder)
-    w.select_image(str(image_folder / "n00000001_sample1.png"))
-    w.tabs.setCurrentWidget(w.explain)
-    with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
-        w.attack_panel.run.click()
-    settled(w, qtbot)
+    attacked_on_explain(w, qtbot, image_folder)
     with qtbot.waitSignal(w.explain.sigComputed, timeout=60_000):
         w.state.show_step(2)  # the maps of step 2 and their titles on screen
     before = w.splitter.sizes()

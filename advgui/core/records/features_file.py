@@ -11,14 +11,13 @@ from __future__ import annotations
 import errno
 import io
 import os
-import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from advgui.core.records.safe_write import BINARY, NOFOLLOW, atomic_write_bytes
+from advgui.core.records.safe_write import BINARY, NOFOLLOW, atomic_write_bytes, not_own_file
 from advgui.core.records.schema import eps_key
 
 FEATURES_FILE = "features.npz"
@@ -86,12 +85,9 @@ def load_features(path: Path) -> tuple[FeatureRecord | None, str]:
         return None, ("it is a symbolic link, and advgui never reads a study's record through "
                       "one" if exc.errno == errno.ELOOP else exc.strerror or str(exc))
     with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            return None, "it is not a regular file"
-        if info.st_nlink > 1:
-            return None, ("it has another name too (a hard link), so it may be a file outside "
-                          "the study folder")
+        why = not_own_file(fh.fileno(), "it may be a file outside the study folder")
+        if why:
+            return None, why
         try:
             with np.load(fh, allow_pickle=False) as data:
                 return _record(data)
