@@ -11,6 +11,7 @@ import hashlib
 import re
 from pathlib import PurePosixPath
 
+from advgui.core.attacks.targets import Target
 from advgui.core.tiers import Tier
 
 IMAGE_COLUMNS = [
@@ -82,6 +83,14 @@ def adversarial_name(file: str, method: str, target_slug: str, eps: float) -> st
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", PurePosixPath(file).stem)[:60]
     return (f"{stem}-{hashlib.sha1(file.encode()).hexdigest()[:8]}__{method}_{target_slug}"
             f"_eps{eps:g}.png")
+
+
+def own_png(row: dict, classes: int) -> str:
+    """The PNG a row of images.csv must name: its file, method, target and eps make it (a study
+    writes it so). ValueError for a target that is no target of a `classes`-class model."""
+    slug = Target.parse(row["target"], classes).slug
+    return "adversarial/" + adversarial_name(row["file"], row["method"], slug,
+                                             eps_key(row["eps"]))
 
 
 def validate_image_row(row: dict[str, str]) -> str | None:

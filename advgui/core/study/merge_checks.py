@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from advgui.core.analysis.extras_schema import EXTRAS
-from advgui.core.records.config import StudyConfig, Target, sample_rows
+from advgui.core.records.config import StudyConfig, sample_rows
 from advgui.core.records.identity import _differences, study_id
-from advgui.core.records.schema import adversarial_name, eps_key, image_key
+from advgui.core.records.schema import eps_key, image_key, own_png
 from advgui.core.records.shards import Shard
 from advgui.core.study.merge_parts import Part, config_of
 
@@ -154,17 +154,16 @@ def _row_problem(r: dict, own: str, shard: Shard, clean: dict[str, dict], classe
     if r["error"]:
         return "status 'ok' but it gives an error (a status changed by hand)"
     try:
-        slug = Target.parse(r["target"], classes).slug
+        own = own_png(r, classes)
     except ValueError as exc:
         return str(exc)
-    own_png = "adversarial/" + adversarial_name(r["file"], r["method"], slug, eps_key(r["eps"]))
-    if png == own_png:
+    if png == own:
         return None
     inside = png.startswith("adversarial/") and "/" not in png[len("adversarial/"):] \
         and "\\" not in png and png[len("adversarial/"):] not in ("", ".", "..")
     if not inside:
         return f"adversarial_png {png!r} leaves the part's adversarial/ folder"
-    return f"adversarial_png {png!r} is another row's PNG (this row's is {own_png!r})"
+    return f"adversarial_png {png!r} is another row's PNG (this row's is {own!r})"
 
 
 def _check_rows(part: Part, classes: int) -> None:

@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Generator
 
-from advgui.core.records.config import CLEAN_COLUMNS, StudyProgress, Target
+from advgui.core.records.config import CLEAN_COLUMNS, StudyProgress
 from advgui.core.records.identity import check_inputs
 from advgui.core.records.row_log import RowLog, write_csv
-from advgui.core.records.schema import (IMAGE_COLUMNS, adversarial_name, eps_key, image_key,
-                                        rescore_truth, validate_image_row)
+from advgui.core.records.schema import (IMAGE_COLUMNS, image_key, own_png, rescore_truth,
+                                        validate_image_row)
 from advgui.core.study.phases.images import StudyImages
 from advgui.core.study.phases.run_state import StudyRun
 from advgui.core.wording import count_noun
@@ -50,24 +50,23 @@ class Resuming(StudyImages):
         if row["status"] != "ok":
             return False
         try:
-            slug = Target.parse(row["target"], self.classifier.num_classes).slug
+            return row["adversarial_png"] != own_png(row, self.classifier.num_classes)
         except ValueError:
             return True
-        own = "adversarial/" + adversarial_name(row["file"], row["method"], slug,
-                                                eps_key(row["eps"]))
-        return row["adversarial_png"] != own
 
     def _drop_rows_of_another_attack(self, log: RowLog) -> RowLog:
         """Rows that say another attack than their PNG's are left out, said, and attacked
         again: kept, an eps-8 image was summarised as eps 9 beside the eps-8 row made again."""
-        wrong = [r for r in log.rows if self._names_another_png(r)]
-        if not wrong:
+        wrong = [self._names_another_png(r) for r in log.rows]
+        if not any(wrong):
             return log
         log.close()  # rewritten below: appending to the replaced file would lose rows
-        write_csv(log.path, IMAGE_COLUMNS, [r for r in log.rows if not self._names_another_png(r)])
-        first, many = wrong[0], len(wrong) != 1
+        write_csv(log.path, IMAGE_COLUMNS, [r for r, w in zip(log.rows, wrong) if not w])
+        first = log.rows[wrong.index(True)]
+        n = sum(wrong)
+        many = n != 1
         self.notes.append(
-            f"{count_noun(len(wrong), 'row')} of images.csv {'say' if many else 'says'} another "
+            f"{count_noun(n, 'row')} of images.csv {'say' if many else 'says'} another "
             f"attack than {'their' if many else 'its'} PNG (e.g. {first['file']!r}, "
             f"{first['method']} {first['target']} eps {first['eps']} with "
             f"{first['adversarial_png']!r}; edited by hand?): left out and attacked again")
