@@ -19,6 +19,9 @@ from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths, QThread,
 from advgui.core.model.classes import ClassList  # noqa: E402
 from tests.helpers.models import SIZE, tiny_classifier_model  # noqa: E402
 
+# A hang prints every thread's Python and native stack and ends the run (tests/helpers/hang_watch).
+pytest_plugins = ["tests.helpers.hang_watch"]
+
 
 @pytest.fixture
 def tiny_model(tmp_path):
