@@ -16,6 +16,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from advgui import __version__
 from advgui.ui.theme import use_palette_for_charts
+from advgui.ui.workers import collector
+from advgui.ui.workers.job import jobs_running
 
 log = logging.getLogger("advgui")
 
@@ -132,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("advgui")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("advgui")
+    collector.install(jobs_running)  # collections on this thread only, between events
     icon = Path(__file__).resolve().parents[2] / "resources" / "icons" / "advgui.svg"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))

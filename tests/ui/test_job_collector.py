@@ -1,50 +1,83 @@
-"""The automatic garbage collector, paused while the window's jobs run, is resumed on the GUI
-thread and never runs on a job's thread: a collection there freed a closed window's widgets off
-the GUI thread and deadlocked the program (a Qt lock against the GIL; the hang that ran CI out of
-its 90 minutes)."""
+"""Python's garbage collector runs on the GUI thread only, between events, and never while a job
+runs (ui/workers/collector.py): collections on a job's thread, or on the GUI thread while a job's
+thread ran Python, hung or crashed the program."""
 
 from __future__ import annotations
 
 import gc
 import threading
+import weakref
 
 from PySide6.QtWidgets import QWidget
 
+from advgui.ui.workers import collector
 from advgui.ui.workers.job import Job
 
 
+class _Cycle:
+    """Garbage that only the cyclic collector frees: a widget in a reference cycle, as a closed
+    window's plots leave it."""
+
+    def __init__(self) -> None:
+        self.me = self
+        self.widget = QWidget()
+
+
+def _more_cycles(n: int) -> None:
+    for _ in range(n):
+        cycle = _Cycle.__new__(_Cycle)  # no widget: just a cycle that counts
+        cycle.me = cycle
+
+
 def _work(n: int) -> int:
-    rows = [[i] for i in range(n)]  # container allocations: a collection would start here
+    rows = [[i] for i in range(n)]  # container allocations: an automatic collection would start
     return len(rows)
 
 
-def test_no_collection_runs_on_a_jobs_thread_and_the_gui_thread_resumes_it(qtbot) -> None:
-    gui = threading.get_ident()
-    threads: set[int] = set()
+def _record_collections():
+    threads: list[int] = []
 
     def on_collect(phase: str, _info: dict) -> None:
         if phase == "start":
-            threads.add(threading.get_ident())
+            threads.append(threading.get_ident())
+    return threads, on_collect
 
-    threshold = gc.get_threshold()
-    was_enabled = gc.isenabled()
-    gc.enable()
-    gc.set_threshold(1)  # any container allocation with the collector on starts a collection
+
+def test_collections_run_on_the_gui_thread_only_and_free_a_closed_widgets_cycle(qtbot) -> None:
+    gui = threading.get_ident()
+    threads, on_collect = _record_collections()
     gc.callbacks.append(on_collect)
     try:
-        for round_ in range(5):
-            # Garbage with a widget in a cycle, as a closed window leaves it.
-            widget = QWidget()
-            widget.cycle = widget  # type: ignore[attr-defined]
-            del widget
-            jobs = [Job(_work, 200 + round_) for _ in range(3)]
+        for round_ in range(3):
+            jobs = [Job(_work, 20_000 + round_) for _ in range(3)]
+            assert collector.installed() and not gc.isenabled()  # off for the whole process
+            garbage = _Cycle()
+            gone = weakref.ref(garbage)
+            del garbage
             qtbot.waitUntil(lambda: all(j.done for j in jobs), timeout=10_000)
-            # Resumed once the last job has left its thread, by the GUI thread's event loop.
-            qtbot.waitUntil(gc.isenabled, timeout=5_000)
+            _more_cycles(800)  # past generation 0's threshold, so the next tick collects
+            # the timer's collections reach it, younger generations first, in a few ticks
+            qtbot.waitUntil(lambda: gone() is None, timeout=10_000)
     finally:
         gc.callbacks.remove(on_collect)
-        gc.set_threshold(*threshold)
-        if not was_enabled:
-            gc.disable()
-    assert threads <= {gui}, "a collection ran on a job's thread"
-    assert gui in threads  # the collector did run again, on the GUI thread
+    assert threads, "no collection ran at all"
+    assert set(threads) == {gui}, "a collection ran on a job's thread"
+
+
+def test_no_collection_while_a_job_runs(qtbot) -> None:
+    release = threading.Event()
+    threads, on_collect = _record_collections()
+    job = Job(release.wait, 30)
+    gc.callbacks.append(on_collect)
+    try:
+        _more_cycles(2_000)  # far past generation 0's threshold
+        qtbot.wait(int(4 * collector.CHECK_INTERVAL_S * 1000))  # four of the timer's ticks
+        assert collector.collect_now() == 0
+        assert not threads, "a collection ran while a job's thread could run Python"
+        release.set()
+        qtbot.waitUntil(lambda: job.done, timeout=5_000)
+        qtbot.waitUntil(lambda: bool(threads), timeout=5_000)  # the next idle tick collects
+    finally:
+        release.set()
+        gc.callbacks.remove(on_collect)
+    assert set(threads) == {threading.get_ident()}

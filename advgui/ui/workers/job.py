@@ -7,12 +7,13 @@ no thread outlives the window."""
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import Qt, QThreadPool
 from superqt.utils import create_worker
+
+from advgui.ui.workers import collector
 
 # The window's jobs are few and long-lived (an attack, a study, a folder listing, thumbnails):
 # Qt's pool defaults to one thread a core, and on a two-core laptop a running study and an
@@ -20,84 +21,32 @@ from superqt.utils import create_worker
 MIN_POOL_THREADS = 8
 _running: set = set()  # the workers on the pool, until each has ended
 
-# The automatic garbage collector is paused while any job runs and resumes when the last one has
-# ended: a collection on the GUI thread while a job's thread ran Python crashed the process
-# (segfaults and aborts "Garbage-collecting" in 3 of 4 full test runs, with a study, a model load
-# or a figure on the job's thread). Reference counting frees everything without a cycle
-# meanwhile; the cycles wait for the next idle moment.
-#
-# It resumes on the GUI thread, never on the job's: re-enabled on the pool thread (where a job's
-# `finished` is delivered directly), the worker's next allocation, still inside superqt's run(),
-# started a collection there that freed a closed window's widgets off the GUI thread. Its
-# ~QObject held a Qt lock and waited for the GIL while the GUI thread, deleting widgets too, held
-# the GIL and waited for that lock: the whole program hung (a full test run on a clean clone,
-# stacks read with py-spy; CI ran out of its 90 minutes there).
+# Jobs counted in on the GUI thread and out on their pool thread: the garbage collector waits
+# for none to be running (ui/workers/collector.py).
 _jobs_lock = threading.Lock()
 _jobs_running = 0
-_collector_was_enabled = True  # before the first of the jobs running now paused it
-_resume_pending = False  # the last job has ended; the GUI thread has not resumed it yet
-RESUME_RETRY_MS = 20
 
 
-class _CollectorGate(QObject):
-    """Lives on the GUI thread; a job's thread asks it to resume the collector there."""
-
-    resume = Signal()
-
-    def __init__(self) -> None:
-        super().__init__()
-        app = QCoreApplication.instance()
-        if app is not None:
-            self.moveToThread(app.thread())
-        self.resume.connect(self._resume, Qt.ConnectionType.QueuedConnection)
-
-    def _resume(self) -> None:
-        global _resume_pending
-        with _jobs_lock:
-            if _jobs_running or not _resume_pending:
-                return  # a job started meanwhile: its end resumes it
-            # The pool thread that ended the last job may still be leaving superqt's run().
-            if QThreadPool.globalInstance().activeThreadCount():
-                QTimer.singleShot(RESUME_RETRY_MS, self._resume)
-                return
-            _resume_pending = False
-            if _collector_was_enabled:
-                gc.enable()
-
-
-_gate: _CollectorGate | None = None
+def jobs_running() -> int:
+    return _jobs_running
 
 
 def _job_started() -> None:
-    """On the GUI thread, as the job goes onto the pool."""
-    global _jobs_running, _collector_was_enabled, _resume_pending, _gate
-    if _gate is None:
-        _gate = _CollectorGate()
+    global _jobs_running
     with _jobs_lock:
-        if _jobs_running == 0:
-            # Off only because our resume has not arrived yet: it was on before, and stays so.
-            if not _resume_pending:
-                _collector_was_enabled = gc.isenabled()
-            _resume_pending = False
-            gc.disable()
         _jobs_running += 1
 
 
 def _job_ended() -> None:
-    """On the job's pool thread: count it out; the last one asks the GUI thread to resume."""
-    global _jobs_running, _resume_pending
+    global _jobs_running
     with _jobs_lock:
         _jobs_running -= 1
-        last = _jobs_running == 0
-        if last:
-            _resume_pending = True
-    if last and _gate is not None:
-        _gate.resume.emit()
 
 
 class Job:
     def __init__(self, work: Callable, *args, connect: dict[str, Callable] | None = None,
                  **kwargs) -> None:
+        collector.install(jobs_running)  # before any job's thread can run Python
         pool = QThreadPool.globalInstance()
         if pool.maxThreadCount() < MIN_POOL_THREADS:
             pool.setMaxThreadCount(MIN_POOL_THREADS)

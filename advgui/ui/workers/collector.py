@@ -1,0 +1,64 @@
+"""Python's cyclic garbage collector runs on the GUI thread only, between events, while no job runs.
+
+CPython starts a collection on whichever thread crosses its allocation threshold, at whatever
+line it is on. A collection frees the cycles a closed window leaves (pyqtgraph's plots, menus,
+actions: about 12,000 objects after four windows in the tests) and so runs Qt's destructors there.
+Three failures came from that, each seen here:
+- on a job's pool thread: Qt widgets freed off the GUI thread; ~QMenu held a Qt lock and waited
+  for the GIL while the GUI thread held the GIL and waited for that lock (the whole program hung;
+  stacks read with py-spy);
+- on the GUI thread while a job's thread ran Python: segfaults and aborts "Garbage-collecting"
+  (3 of 4 full test runs, with a study, a model load or a figure on the job's thread);
+- on the GUI thread in the middle of a test's own line, with no job running: the process stopped
+  in native code for good (CI, twice, in the same test).
+
+So the automatic collector is off for the process, as pyqtgraph, calibre and other Qt programs
+do (pyqtgraph's GarbageCollector: a timer on the GUI thread collects each generation when its
+count passes the threshold it would have used). We add one condition: no job is on the pool.
+Reference counting still frees everything without a cycle at once."""
+
+from __future__ import annotations
+
+import gc
+
+from PySide6.QtCore import QCoreApplication, QThread, QThreadPool
+from pyqtgraph.util.garbage_collector import GarbageCollector
+
+CHECK_INTERVAL_S = 0.5
+
+
+class _GuiThreadCollector(GarbageCollector):
+    def __init__(self, busy) -> None:
+        self._busy = busy
+        super().__init__(interval=CHECK_INTERVAL_S)
+
+    def check(self) -> None:
+        if self._busy() or QThreadPool.globalInstance().activeThreadCount():
+            return  # a job's thread may be running Python: the next tick decides
+        super().check()
+
+
+_collector: _GuiThreadCollector | None = None
+
+
+def install(busy) -> None:
+    """Once a process, on the GUI thread (a QCoreApplication must exist). `busy()` says whether
+    a job is running. Later calls do nothing."""
+    global _collector
+    if _collector is not None:
+        return
+    app = QCoreApplication.instance()
+    if app is None or QThread.currentThread() is not app.thread():
+        raise RuntimeError("the collector is installed on the GUI thread, after the QApplication")
+    _collector = _GuiThreadCollector(busy)
+
+
+def installed() -> bool:
+    return _collector is not None
+
+
+def collect_now() -> int:
+    """A full collection now, on the calling (GUI) thread, if no job runs; the number freed."""
+    if _collector is None or _collector._busy() or QThreadPool.globalInstance().activeThreadCount():
+        return 0
+    return gc.collect()
