@@ -9,8 +9,11 @@ Three failures came from that, each seen here:
   stacks read with py-spy);
 - on the GUI thread while a job's thread ran Python: segfaults and aborts "Garbage-collecting"
   (3 of 4 full test runs, with a study, a model load or a figure on the job's thread);
-- on the GUI thread in the middle of a test's own line, with no job running: the process stopped
-  in native code for good (CI, twice, in the same test).
+- most likely the third: CI stopped twice in the same test, in native code under one line of
+  it, with no job running and no other Python thread. faulthandler shows no native frames, so
+  what it waited on is not known (tests/helpers/hang_watch.py now prints them); a collection
+  freeing the previous tests' windows at that line is the one native call that line can make
+  for long.
 
 So the automatic collector is off for the process, as pyqtgraph, calibre and other Qt programs
 do (pyqtgraph's GarbageCollector: a timer on the GUI thread collects each generation when its
