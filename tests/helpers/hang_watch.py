@@ -102,22 +102,46 @@ def _compact_gdb(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _native_stacks(pid: int) -> str:
-    if shutil.which("py-spy"):
-        command = ["py-spy", "dump", "--native", "--pid", str(pid)]
-    elif shutil.which("gdb"):
-        command = ["gdb", "-p", str(pid), "-batch", "-nx", "-ex", "set pagination off",
-                   "-ex", f"thread apply all bt {NATIVE_FRAMES}"]
-    else:
-        return "(neither py-spy nor gdb is installed: no native stacks)\n"
+def _compact_py_spy(text: str) -> str:
+    """Each thread's frames down to pytest's own, the main thread last (CI shows the log's end)."""
+    blocks: list[list[str]] = []
+    cut = False
+    for line in text.splitlines():
+        if line.startswith("Thread "):
+            blocks.append([line])
+            cut = False
+        elif blocks and line.strip() and not cut:
+            cut = "(_pytest/" in line or "(pluggy/" in line
+            blocks[-1].append("    ... (pytest)" if cut else line)
+    blocks.sort(key=lambda block: '"MainThread"' in block[0])
+    return "\n".join("\n".join(block) for block in blocks) + "\n"
+
+
+def _run(command: list[str]) -> subprocess.CompletedProcess | None:
     try:
-        done = subprocess.run(command, capture_output=True, text=True,
+        return subprocess.run(command, capture_output=True, text=True,
                               timeout=NATIVE_DUMP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        return f"({command[0]} did not finish within {NATIVE_DUMP_TIMEOUT_S} s)\n"
-    if command[0] == "gdb":
-        return _compact_gdb(done.stdout) or done.stderr
-    return done.stdout + done.stderr
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def _native_stacks(pid: int) -> str:
+    """py-spy's (Python and native frames interleaved) where it can attach, else gdb's."""
+    said = []
+    py_spy = shutil.which("py-spy", path=f"{Path(sys.executable).parent}{os.pathsep}"
+                                         f"{os.environ.get('PATH', '')}")
+    if py_spy:
+        done = _run([py_spy, "dump", "--native", "--pid", str(pid)])
+        if done is not None and done.returncode == 0:
+            return _compact_py_spy(done.stdout)
+        said.append(f"(py-spy could not read the stacks: {done.stderr.strip()[-300:] if done else 'timed out'})")
+    if shutil.which("gdb"):
+        done = _run(["gdb", "-p", str(pid), "-batch", "-nx", "-ex", "set pagination off",
+                     "-ex", f"thread apply all bt {NATIVE_FRAMES}"])
+        if done is not None and (stacks := _compact_gdb(done.stdout)).strip():
+            return "\n".join([*said, stacks])
+        said.append(f"(gdb could not read the stacks: {done.stderr.strip()[-300:] if done else 'timed out'})")
+    return "\n".join(said or ["(neither py-spy nor gdb is installed: no native stacks)"]) + "\n"
 
 
 def watch(pid: int, beat: Path, limit_s: float) -> int:
