@@ -14,7 +14,8 @@ import onnx  # noqa: E402
 import pytest  # noqa: E402
 import shiboken6  # noqa: E402
 from PIL import Image  # noqa: E402
-from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths, QThread, QThreadPool  # noqa: E402
+from PySide6.QtCore import (  # noqa: E402
+    QCoreApplication, QEvent, QSettings, QStandardPaths, QThread, QThreadPool)
 
 from advgui.core.model.classes import ClassList  # noqa: E402
 from tests.helpers.models import SIZE, tiny_classifier_model  # noqa: E402
@@ -96,6 +97,18 @@ def no_thread_left_running():
     assert not left, f"Python threads left running: {left}"
     assert not qthreads, f"QThreads left running: {qthreads}"
     assert not pool, "thread-pool jobs (superqt workers) left running"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item):
+    """After pytest-qt has closed the test's widgets and asked Qt to delete them (deleteLater) and
+    every fixture has ended: delete them now. processEvents() never runs deferred deletes, so a
+    closed window's whole Qt tree otherwise lived on until the garbage collector met its Python
+    cycles, running Qt's destructors at whatever line of a later test that was."""
+    result = yield
+    if QCoreApplication.instance() is not None:
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    return result
 
 
 @pytest.fixture(autouse=True)

@@ -81,3 +81,46 @@ def test_no_collection_while_a_job_runs(qtbot) -> None:
         release.set()
         gc.callbacks.remove(on_collect)
     assert set(threads) == {threading.get_ident()}
+
+
+def _live_widgets_left_to_the_collector() -> list[str]:
+    """Collect now, keeping the garbage, and name the Qt widgets in it that Qt has not deleted:
+    each would run its C++ destructor inside a collection."""
+    import shiboken6  # noqa: PLC0415
+
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        return [type(o).__name__ for o in gc.garbage
+                if isinstance(o, QWidget) and shiboken6.isValid(o)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+
+
+def _open_use_and_close_a_window(tiny_model, settings, qtbot) -> None:
+    from advgui.ui.dialogs.batch_dialog import BatchDialog  # noqa: PLC0415
+    from advgui.ui.main_window import MainWindow  # noqa: PLC0415
+
+    w = MainWindow(str(tiny_model), "cpu", settings=settings)
+    qtbot.waitUntil(lambda: w.info is not None, timeout=60_000)
+    w.show()
+    for tab in range(w.tabs.count()):  # every chart and panel built and shown
+        w.tabs.setCurrentIndex(tab)
+        qtbot.wait(20)
+    dialog = BatchDialog(w.engine.classifier, str(tiny_model.parent), w.tiers.thresholds())
+    dialog.show()
+    qtbot.wait(50)
+    for closing in (dialog, w):
+        closing.close()
+        closing.deleteLater()  # as pytest-qt does; the test run's teardown then deletes
+    qtbot.waitUntil(lambda: not w.engine.running and not w.thumbs.running, timeout=10_000)
+
+
+def test_a_closed_window_leaves_no_widget_for_the_collector(tiny_model, settings, qtbot) -> None:
+    from PySide6.QtCore import QCoreApplication, QEvent  # noqa: PLC0415
+
+    _live_widgets_left_to_the_collector()  # earlier tests' garbage
+    _open_use_and_close_a_window(tiny_model, settings, qtbot)  # nothing of it is reachable now
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert _live_widgets_left_to_the_collector() == []

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
@@ -26,6 +25,7 @@ from advgui.ui.dialogs.batch_results import BatchResults
 from advgui.ui.dialogs.study_eta import StudyClock, earlier_rate
 from advgui.ui.workers.study import StudyRun
 from advgui.core.wording import count_noun
+from advgui.ui.widgets.plot_widget import plot_widget
 
 
 
@@ -125,7 +125,7 @@ class BatchDialog(BatchChoices, BatchResults, QDialog):
         self.table = QTableWidget(0, 0)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        self.plot = pg.PlotWidget(title="Top-1 error by tier")
+        self.plot = plot_widget(title="Top-1 error by tier")
         self.plot.getAxis("bottom").setTicks([list(enumerate(t.value for t in Tier))])
         self.plot.setXRange(-0.3, len(Tier) - 0.7)
         self.plot.setMinimumHeight(240)

@@ -26,6 +26,7 @@ from advgui.core.explain.steps import StepsAsked, StepsExplained, explain_steps
 from advgui.ui.widgets.capped_label import CappedLabel
 from advgui.ui.widgets.inspect_panel import ImagePane
 from advgui.ui.workers.job import Job
+from advgui.ui.widgets.plot_widget import plot_widget
 
 STRIP_TOP = 1.25  # relative L2 shown as the brightest colour (and above): one scale for all steps
 STEPS_PER_JOB = 6  # divergences per job, so the maps of a newly shown step are never far behind
@@ -87,8 +88,7 @@ class ExplainPanel(QWidget):
         self.grid = QGridLayout()
         self.grid.setVerticalSpacing(2)
         self._columns = 0
-        self.strip = pg.PlotWidget()
-        self.strip.setMenuEnabled(False)
+        self.strip = plot_widget()
         self.strip.getViewBox().invertY(True)
         self.strip.setLabel("bottom", "step")
         self.strip_image = pg.ImageItem(axisOrder="row-major")

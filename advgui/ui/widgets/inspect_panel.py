@@ -11,13 +11,13 @@ from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QVBo
 
 from advgui.core.app_state.attack_record import AttackRecord
 from advgui.core.app_state.perturbation import PerturbationView, perturbation_view
+from advgui.ui.widgets.plot_widget import plot_widget
 
 
 class ImagePane(pg.GraphicsLayoutWidget):
     def __init__(self, title: str) -> None:
         super().__init__()
-        self.viewbox = self.addViewBox(lockAspect=True, invertY=True)
-        self.viewbox.setMenuEnabled(False)
+        self.viewbox = self.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self.item = pg.ImageItem(axisOrder="row-major")
         self.viewbox.addItem(self.item)
         # Wrapped, so that a long title (the perturbation's gain and L-inf) never widens its
@@ -56,7 +56,7 @@ class InspectPanel(QWidget):
         # Short title (it is cut at 1024 px otherwise); the unit goes on the axis.
         # The title on the axis and no count axis: at a projector's text size the title, the
         # counts' ticks and the levels' axis left the bars a few pixels, ticks run together.
-        self.histogram = pg.PlotWidget()
+        self.histogram = plot_widget()
         self.histogram.setLabel("bottom", "perturbation histogram, pixel levels")
         self.histogram.hideAxis("left")
         self.blink = QCheckBox("Blink original / adversarial")

@@ -15,6 +15,7 @@ from advgui.core.analysis import palette
 from advgui.core.app_state.attack_record import AttackRecord
 from advgui.ui.widgets.chart_picture import charts_picture
 from advgui.ui.widgets.trajectory_chart import TrajectoryChart
+from advgui.ui.widgets.plot_widget import plot_widget
 
 TOP_K = 5
 LOG_FLOOR = 1e-6  # the log scale's bottom: smaller probabilities are drawn at the floor
@@ -68,7 +69,7 @@ class ProbabilityCharts(QWidget):
         self._redraw.triggered.connect(self._draw_pending)
         # No titles: the legend line and the key say what each chart shows, and at 1024 x 768
         # with larger text every line of height is wanted by the bars.
-        self.bars = pg.PlotWidget()
+        self.bars = plot_widget()
         self.bars.setMouseEnabled(False, False)
         self.bars.hideButtons()
         self.bars.getViewBox().invertY(True)  # the clean top-1 on top

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QDoubleSpinBox, QFormLayout, QGroupBox, QLabel,
 
 from advgui.core.tiers import Tier, TierThresholds
 from advgui.ui.widgets.image_browser import TIER_COLOURS
+from advgui.ui.widgets.plot_widget import plot_widget
 
 
 class TierPanel(QGroupBox):
@@ -22,7 +23,7 @@ class TierPanel(QGroupBox):
         super().__init__("Confidence tier", parent)
         self.high = self._spin(30.0)
         self.medium = self._spin(15.0)
-        self.plot = pg.PlotWidget()
+        self.plot = plot_widget()
         self.plot.setFixedHeight(70)
         self.plot.setMouseEnabled(False, False)
         self.plot.hideAxis("left")

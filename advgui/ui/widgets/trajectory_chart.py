@@ -13,6 +13,7 @@ from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QLabel
 
 from advgui.core.analysis import palette
+from advgui.ui.widgets.plot_widget import own_options_menu
 
 CLEAN, TARGET = palette.CLEAN, palette.TARGET
 # The classes that took the lead get a line each, in colours apart from grey, red and blue.
@@ -21,7 +22,8 @@ LEADER_COLOURS = ("#e08a00", "#2e9d5b", "#8e44ad", "#c2185b", "#00838f", "#6d4c4
 
 class TrajectoryChart(pg.PlotWidget):
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(enableMenu=False)
+        own_options_menu(self)
         self.setMouseEnabled(False, False)
         self.hideButtons()
         self.getAxis("bottom").setLabel("step")
