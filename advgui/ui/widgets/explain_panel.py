@@ -249,6 +249,9 @@ class ExplainPanel(QWidget):
         if self._job is not None and not self._job.done:
             self._again = True
             return
+        # Asked while the last job ran: answered now, whether or not anything is left to compute
+        # (left set when the finished job had covered it, the panel looked busy for ever).
+        self._again = False
         classifier = self._classifier()
         if classifier is None or self._record is None or classifier is self._failed_for:
             return
@@ -258,7 +261,6 @@ class ExplainPanel(QWidget):
         if asked.maps_at is not None and self._maps_at is None:
             self._say("Computing the maps (the first time builds the model's "
                               "explanation graphs: a few seconds)…")
-        self._again = False
         self._job = Job(_work, self._holder, classifier, asked,
                         connect={"returned": self._answered, "errored": self._failed,
                                  "finished": self._ended})
