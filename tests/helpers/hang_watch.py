@@ -24,7 +24,10 @@ from pathlib import Path
 
 HANG_LIMIT_S = float(os.environ.get("ADVGUI_TEST_HANG_LIMIT_S", "600"))  # slowest test: ~3 min
 POLL_S = 5.0
-PYTHON_STACKS_SIGNAL = signal.SIGUSR2
+# Windows has no SIGUSR2 (nor faulthandler.register): there the plugin does nothing, and
+# pyproject's faulthandler_timeout still prints the Python stacks of a test that hangs.
+PYTHON_STACKS_SIGNAL = getattr(signal, "SIGUSR2", None)
+PR_SET_PTRACER = 0x59616D61  # Linux (Yama): lets the watcher's py-spy or gdb attach to pytest
 NATIVE_DUMP_TIMEOUT_S = 120
 NATIVE_FRAMES = 30
 
@@ -35,7 +38,7 @@ _beat: Path | None = None
 # -- the pytest side ------------------------------------------------------------------------------
 def pytest_configure(config) -> None:
     global _watcher, _beat
-    if HANG_LIMIT_S <= 0 or not hasattr(signal, "SIGUSR2"):
+    if HANG_LIMIT_S <= 0 or PYTHON_STACKS_SIGNAL is None:
         return
     # The terminal's stderr as it is now, before pytest captures each test's output.
     err = os.dup(sys.stderr.fileno())
@@ -49,6 +52,20 @@ def pytest_configure(config) -> None:
          str(HANG_LIMIT_S)],
         stdout=err, stderr=err, stdin=subprocess.DEVNULL,
         cwd=Path(__file__).resolve().parents[2], start_new_session=True)
+    _allow_tracing_by(_watcher.pid)
+
+
+def _allow_tracing_by(pid: int) -> None:
+    """Under Yama's ptrace_scope 1 (Ubuntu's default, CI runners as a non-root user) only an
+    ancestor may attach, and the watcher is pytest's child: name it (and so its py-spy or gdb)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes  # noqa: PLC0415
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PTRACER, pid, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # no Yama, or no prctl: nothing to allow
 
 
 def pytest_runtest_logstart(nodeid, location) -> None:
