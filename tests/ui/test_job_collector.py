@@ -8,10 +8,11 @@ import gc
 import threading
 import weakref
 
+from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QWidget
 
 from advgui.ui.workers import collector
-from advgui.ui.workers.job import Job
+from advgui.ui.workers.job import Job, jobs_running
 
 
 class _Cycle:
@@ -114,7 +115,10 @@ def _open_use_and_close_a_window(tiny_model, settings, qtbot) -> None:
     for closing in (dialog, w):
         closing.close()
         closing.deleteLater()  # as pytest-qt does; the test run's teardown then deletes
-    qtbot.waitUntil(lambda: not w.engine.running and not w.thumbs.running, timeout=10_000)
+    # Every job and pool thread ended: the test then collects by hand, and a collection on this
+    # thread while a pool thread runs Python is what crashed the process (ui/workers/collector).
+    qtbot.waitUntil(lambda: not (jobs_running() or QThreadPool.globalInstance().activeThreadCount()),
+                    timeout=10_000)
 
 
 def test_a_closed_window_leaves_no_widget_for_the_collector(tiny_model, settings, qtbot) -> None:
