@@ -19,7 +19,8 @@ from advgui.core.wording import count_noun
 # not thread-safe, and the GUI thread's garbage collector freed the previous figures' objects
 # while a worker was drawing the next one: a segfault in the collector, reproduced in 2 of 2 runs
 # of the window's tests. So one figure is drawn at a time, with the automatic collector paused
-# for its duration (the window's jobs also pause it while they run: ui/workers/job.py).
+# for its duration. In the window the automatic collector is off anyway (ui/workers/collector.py
+# collects on the GUI thread while no job runs), so this pause matters to other threaded callers.
 _DRAWING = threading.Lock()
 
 
