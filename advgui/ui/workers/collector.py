@@ -15,8 +15,8 @@ Three failures came from that, each seen here:
   freeing the previous tests' windows at that line is the one native call that line can make
   for long.
 
-So the automatic collector is off for the process, as Camelot (whence the recipe) does (pyqtgraph ships
-the timer, GarbageCollector, but never starts it itself: a timer on the GUI thread collects each
+So the automatic collector is off for the process, as in Camelot, whence the recipe (pyqtgraph
+ships it as GarbageCollector but never starts it itself: a timer on the GUI thread collects each
 generation when its count passes the threshold it would have used). We add one condition: no job
 is on the pool. Reference counting still frees everything without a cycle at once.
 
