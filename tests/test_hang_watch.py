@@ -25,7 +25,7 @@ def test_hangs_in_c_with_the_gil_held():
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"),
-                    reason="a zeroed pthread mutex deadlocks on glibc only; macOS's py-spy needs root")
+                    reason="a zeroed mutex deadlocks on glibc only; macOS's py-spy needs root")
 @pytest.mark.skipif(not (shutil.which("py-spy") or shutil.which("gdb")),
                     reason="needs py-spy or gdb for the native stacks")
 def test_a_hang_prints_both_stacks_and_ends_the_run(tmp_path) -> None:

@@ -117,8 +117,8 @@ def _open_use_and_close_a_window(tiny_model, settings, qtbot) -> None:
         closing.deleteLater()  # as pytest-qt does; the test run's teardown then deletes
     # Every job and pool thread ended: the test then collects by hand, and a collection on this
     # thread while a pool thread runs Python is what crashed the process (ui/workers/collector).
-    qtbot.waitUntil(lambda: not (jobs_running() or QThreadPool.globalInstance().activeThreadCount()),
-                    timeout=10_000)
+    pool = QThreadPool.globalInstance()
+    qtbot.waitUntil(lambda: not (jobs_running() or pool.activeThreadCount()), timeout=10_000)
 
 
 def test_a_closed_window_leaves_no_widget_for_the_collector(tiny_model, settings, qtbot) -> None:
