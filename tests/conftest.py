@@ -102,9 +102,10 @@ def no_thread_left_running():
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item):
     """After pytest-qt has closed the test's widgets and asked Qt to delete them (deleteLater) and
-    every fixture has ended: delete them now. processEvents() never runs deferred deletes, so a
-    closed window's whole Qt tree otherwise lived on until the garbage collector met its Python
-    cycles, running Qt's destructors at whatever line of a later test that was."""
+    every fixture has ended: delete them now. processEvents() outside a running event loop (as
+    pytest-qt calls it between tests) never runs deferred deletes, so a closed window's whole Qt
+    tree otherwise lived on until the garbage collector met its Python cycles, running Qt's
+    destructors at whatever line of a later test that was."""
     result = yield
     if QCoreApplication.instance() is not None:
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

@@ -87,7 +87,7 @@ def pytest_unconfigure(config) -> None:
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):  # gone (or its number reused by another user)
         return False
     return True
 
@@ -180,6 +180,7 @@ def watch(pid: int, beat: Path, limit_s: float) -> int:
         time.sleep(2)
         _say("\n=== native stacks:\n" + _native_stacks(pid))
         _say(f"\n=== killing the test run (pid {pid}) so that CI reports this hang\n")
+        beat.unlink(missing_ok=True)  # its own unconfigure will not run
         os.kill(pid, signal.SIGKILL)
         return 1
 

@@ -128,3 +128,22 @@ def test_a_closed_window_leaves_no_widget_for_the_collector(tiny_model, settings
     _open_use_and_close_a_window(tiny_model, settings, qtbot)  # nothing of it is reachable now
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     assert _live_widgets_left_to_the_collector() == []
+
+
+def test_a_job_made_off_the_gui_thread_is_refused(qtbot) -> None:
+    """Every job starts on the GUI thread, where no collection can be running at that moment;
+    one made on another thread is refused, not only the first one."""
+    Job(_work, 10)  # the collector is installed by now
+    raised: list[BaseException] = []
+
+    def off_the_gui_thread() -> None:
+        try:
+            Job(_work, 10)
+        except RuntimeError as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=off_the_gui_thread)
+    thread.start()
+    thread.join(10)
+    assert raised and "GUI thread" in str(raised[0])
+    qtbot.waitUntil(lambda: QThreadPool.globalInstance().activeThreadCount() == 0, timeout=5_000)

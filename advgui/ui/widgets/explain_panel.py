@@ -116,7 +116,6 @@ class ExplainPanel(QWidget):
         self._place(len(self.panes))
         self._holder = _Holder()
         self._job: Job | None = None
-        self._again = False
         self._failed_for: object = None
         self._no_maps_for: object = None  # a model without gradient rules: the strip only
         self._record: AttackRecord | None = None
@@ -247,11 +246,7 @@ class ExplainPanel(QWidget):
 
     def _ask(self) -> None:
         if self._job is not None and not self._job.done:
-            self._again = True
-            return
-        # Asked while the last job ran: answered now, whether or not anything is left to compute
-        # (left set when the finished job had covered it, the panel looked busy for ever).
-        self._again = False
+            return  # its `finished` asks again (_ended), for whatever is still missing then
         classifier = self._classifier()
         if classifier is None or self._record is None or classifier is self._failed_for:
             return

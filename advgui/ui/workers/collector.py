@@ -50,15 +50,15 @@ _collector: _GuiThreadCollector | None = None
 
 
 def install(busy) -> None:
-    """Once a process, on the GUI thread (a QCoreApplication must exist). `busy()` says whether
-    a job is running. Later calls do nothing."""
+    """On the GUI thread (a QCoreApplication must exist), at every Job's start: the first call
+    installs it, the later ones only check the thread. `busy()` says whether a job is running.
+    A job started on another thread could start while a collection runs: refused."""
     global _collector
-    if _collector is not None:
-        return
     app = QCoreApplication.instance()
     if app is None or QThread.currentThread() is not app.thread():
-        raise RuntimeError("the collector is installed on the GUI thread, after the QApplication")
-    _collector = _GuiThreadCollector(busy)
+        raise RuntimeError("jobs start on the GUI thread, after the QApplication exists")
+    if _collector is None:
+        _collector = _GuiThreadCollector(busy)
 
 
 def installed() -> bool:
