@@ -22,8 +22,10 @@ is on the pool. Reference counting still frees everything without a cycle at onc
 
 "Between events" means at a tick of any event loop on the GUI thread: a modal box's exec() or a
 file dialog runs one, so a collection can also run inside the slot that opened it. And while a
-job runs nothing is collected: a study in the window keeps its cycles until it ends (about 360
-objects an image with the tiny test model)."""
+job runs nothing is collected, so a study's cycles wait for its end. Measured with the tiny test
+model on 20 and 80 images: the attacks leave 62 objects in cycles whatever the number of images;
+the report figures drawn at the end leave about 190 an image (matplotlib), freed at the next tick
+after the study."""
 
 from __future__ import annotations
 
