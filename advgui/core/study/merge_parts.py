@@ -7,6 +7,8 @@ step works on these Parts, read once, under the parts' shared locks.
 
 from __future__ import annotations
 
+import errno
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from advgui.core.records.config import CLEAN_COLUMNS, StudyConfig, validate_clea
 from advgui.core.records.folder import DEFINITION_NAME, is_study_folder, read_definition
 from advgui.core.records.features_file import FEATURES_FILE
 from advgui.core.records.row_log import _records, read_csv
+from advgui.core.records.safe_write import BINARY, NOFOLLOW, not_own_file
 from advgui.core.records.schema import IMAGE_COLUMNS, image_key, validate_image_row
 from advgui.core.records.shards import Shard
 from advgui.core.study.reports import read_manifest
@@ -39,12 +42,34 @@ class Part:
     columns: tuple[str, ...] = tuple(IMAGE_COLUMNS)  # its images.csv's (an older one: fewer)
 
 
+_ONLY_INSIDE = ("merge reads a part's files only inside it (a study never makes links). Put "
+                "the file itself there, or run that shard again, then merge again")
+
+
 def _refuse_links(folder: Path) -> None:
+    """Refuse a part whose file is a symbolic link, or a hard link (or a FIFO) in place of a
+    file: a features.npz hard-linked to a file outside the part was only left out of the merge,
+    without a word (the merged folder then had no features), where a symbolic link was refused."""
     for name in PART_FILES:
-        if (folder / name).is_symlink():
-            raise ValueError(f"{folder / name} is a symbolic link; merge reads a part's files "
-                             "only inside it (a study never makes links). Put the file itself "
-                             "there, or run that shard again, then merge again")
+        path = folder / name
+        if path.is_symlink():
+            raise ValueError(f"{path} is a symbolic link; {_ONLY_INSIDE}")
+        if name == "adversarial":  # a folder; its PNGs are checked one by one (merge_pngs.py)
+            continue
+        try:  # O_NONBLOCK: a FIFO planted there is refused, not waited on
+            fd = os.open(path, os.O_RDONLY | NOFOLLOW | BINARY | getattr(os, "O_NONBLOCK", 0))
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # made a link since is_symlink() looked
+                raise ValueError(f"{path} is a symbolic link; {_ONLY_INSIDE}") from None
+            continue  # unreadable: the step that reads it says so
+        try:
+            why = not_own_file(fd, "it may be a file from outside the part")
+        finally:
+            os.close(fd)
+        if why:
+            raise ValueError(f"{path}: {why}; {_ONLY_INSIDE}")
 
 
 def _row_lines(path: Path) -> list[int]:

@@ -127,6 +127,27 @@ def test_merge_copies_nothing_from_outside_the_parts(base, tmp_path) -> None:
     assert png.name in msg and "hard link" in msg
 
 
+def test_merge_refuses_a_part_file_hard_linked_to_one_outside(base, tmp_path) -> None:
+    """A features.npz with another name outside the part (a hard link) was only left out of the
+    merge, without a word, where a symbolic link there was refused: it is refused as one, and so
+    is a hard link at the part's CSVs."""
+    for k, name in enumerate(("features.npz", "images.csv", "clean.csv", "destroy.csv")):
+        p1, p2 = copies(base, tmp_path / f"h{k}")
+        assert (p2 / name).is_file()
+        outside = tmp_path / f"h{k}" / f"elsewhere-{name}"
+        (p2 / name).rename(outside)
+        os.link(outside, p2 / name)
+        msg = refused(p1, p2, out=tmp_path / f"m{k}")
+        assert f"{p2 / name}: it has another name too (a hard link)" in msg, msg
+        assert "outside the part" in msg, msg
+        assert "run that shard again, then merge again" in msg, msg
+    # the same part, its own file again, merges
+    (p2 / name).unlink()
+    shutil.copy(outside, p2 / name)
+    cli("merge", p1, p2, "--out", tmp_path / "ok")
+    assert (tmp_path / "ok" / "features.npz").is_file()
+
+
 def test_merge_refuses_pngs_whose_bytes_were_swapped(base, tmp_path) -> None:
     """Each row records the SHA-256 of the PNG the study wrote: two PNGs of a part whose bytes
     were swapped (the names each row's own) are refused, naming the part, the line, both files."""
