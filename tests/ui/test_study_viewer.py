@@ -311,6 +311,33 @@ def test_a_damaged_figure_is_not_said_to_be_missing(qtbot, finished_study) -> No
     assert viewer.rows.rowCount() > 0 and _snapshot(finished_study) == before
 
 
+def test_a_figure_planted_as_a_link_is_not_shown(qtbot, finished_study, tmp_path) -> None:
+    """A fragility.png replaced by a symbolic link to a PNG outside the study folder was shown
+    as the study's own figure: the viewer followed the link. It says the file is a link and shows
+    nothing of it; a hard link (another name, perhaps outside) likewise."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for name in ("fragility.png", "error_by_tier.png"):
+        (finished_study / name).rename(outside / name)
+    (finished_study / "fragility.png").symlink_to(outside / "fragility.png")
+    os.link(outside / "error_by_tier.png", finished_study / "error_by_tier.png")
+    before = _snapshot(finished_study)
+    viewer = _viewer(qtbot, finished_study)
+    text = viewer.figure_labels["fragility.png"].text()
+    assert text.startswith("fragility.png is in this folder but cannot be shown: it is a "
+                           "symbolic link"), text
+    assert "outside the study folder" in text and "Run the study again" in text
+    text = viewer.figure_labels["error_by_tier.png"].text()
+    assert text.startswith("error_by_tier.png is in this folder but cannot be shown: it has "
+                           "another name too (a hard link)"), text
+    for name in ("fragility.png", "error_by_tier.png"):
+        label = viewer.figure_labels[name]
+        assert label.pixmap().isNull(), name
+    # the study's own figures are still shown
+    assert not viewer.figure_labels["error_vs_eps.png"].pixmap().isNull()
+    assert viewer.rows.rowCount() > 0 and _snapshot(finished_study) == before
+
+
 def test_a_study_of_one_image_is_said_in_the_singular(qtbot, tmp_path) -> None:
     """The status line of a one-image square study read '1 images, 2 attack rows'."""
     from advgui.cli.main import main  # noqa: PLC0415

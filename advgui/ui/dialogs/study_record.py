@@ -7,12 +7,15 @@ missing PNG) becomes a sentence for the user, never an exception the viewer does
 
 from __future__ import annotations
 
+import errno
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from advgui.core.analysis.summary import summary_rows
 from advgui.core.records.folder import is_study_folder
 from advgui.core.records.row_log import read_csv
+from advgui.core.records.safe_write import BINARY, NOFOLLOW, not_own_file
 from advgui.core.records.schema import (IMAGE_COLUMNS, REQUIRED_IMAGE_COLUMNS, image_key,
                                          validate_image_row)
 from advgui.core.study.reports import read_manifest
@@ -43,6 +46,26 @@ class StudyRecord:
             return None, "manifest.json does not name the images folder"
         path = self.inputs / row["file"]
         return (path, "") if path.is_file() else (None, f"the photo is no longer at {path}")
+
+    def figure(self, name: str) -> tuple[bytes | None, str]:
+        """A figure's bytes as the study wrote them, or None and why not ("" when the folder has
+        none). Never read through a link: a figure planted as a symbolic or hard link, perhaps
+        to a file outside the folder, was shown as the study's own."""
+        path = self.folder / name
+        try:
+            if path.is_symlink():  # where the OS has no O_NOFOLLOW
+                raise OSError(errno.ELOOP, "a symbolic link")
+            # O_NONBLOCK: a FIFO planted there is refused by not_own_file, not waited on
+            fd = os.open(path, os.O_RDONLY | NOFOLLOW | BINARY | getattr(os, "O_NONBLOCK", 0))
+        except FileNotFoundError:
+            return None, ""
+        except OSError as exc:
+            return None, ("it is a symbolic link, perhaps to a file outside the study folder, "
+                          "and the viewer never reads a study's file through one"
+                          if exc.errno == errno.ELOOP else exc.strerror or str(exc))
+        with os.fdopen(fd, "rb") as fh:
+            why = not_own_file(fh.fileno(), "it may be a file outside the study folder")
+            return (None, why) if why else (fh.read(), "")
 
     def adversarial_image(self, row: dict) -> tuple[Path | None, str]:
         """The row's saved adversarial PNG inside this folder, or None and why not."""

@@ -191,8 +191,15 @@ class StudyViewer(BatchResults, QDialog):
         else:
             self.table.setRowCount(0)
         for title, name in FIGURES:
-            self._pixmaps[name] = QPixmap(str(record.folder / name))
-            if self._pixmaps[name].isNull() and (record.folder / name).exists():
+            data, why = record.figure(name)  # never through a link
+            self._pixmaps[name] = QPixmap()
+            if data is not None:
+                self._pixmaps[name].loadFromData(data)
+            if why:
+                self.figure_labels[name].setText(
+                    f"{name} is in this folder but cannot be shown: {why}. Run the study "
+                    "again: its reports phase draws it again.")
+            elif self._pixmaps[name].isNull() and data is not None:
                 # there but unreadable (cut short, hand edited): "No ... in this folder" misled
                 self.figure_labels[name].setText(
                     f"{name} is in this folder but cannot be shown (it is damaged or not a "
