@@ -109,6 +109,7 @@ def test_presentation_layout_at_1024_by_768_gives_the_charts_room(make_window, t
         w.set_font_scale(1.0)
     qtbot.wait(20)
     assert w.browser.isVisible() and split.sizes() == before
+    assert w.tiers.parent() is w.browser.parent()  # back under the browser
 
 
 def test_page_keys_change_the_photo_in_presentation_mode(make_window, tiny_model, image_folder,
