@@ -43,3 +43,24 @@ def test_a_file_gone_since_says_so(qtbot, tmp_path) -> None:
     assert not open_path(parent, gone)
     box = _box(parent)
     assert "not there" in box.text() and box.informativeText() == str(gone)
+
+
+def test_a_path_the_system_cannot_open_is_shown_with_a_copy_button(
+        make_window, tiny_model, qtbot, tmp_path, monkeypatch) -> None:
+    from PySide6.QtGui import QDesktopServices, QGuiApplication
+    from PySide6.QtWidgets import QMessageBox
+
+    from advgui.ui.dialogs import about
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda _url: False)  # no desktop launcher
+    w = make_window(str(tiny_model))
+    log = tmp_path / "advgui.log"
+    log.write_text("a log line\n")
+    monkeypatch.setattr(about, "log_file", lambda: log)
+    w.open_log()  # Help > Open Log File
+    box = w.findChild(QMessageBox, "open-path-box")
+    qtbot.waitUntil(box.isVisible)
+    assert box.informativeText() == str(log) and "no program" in box.text()
+    copy = next(b for b in box.buttons() if b.text() == "Copy path")
+    copy.click()
+    assert QGuiApplication.clipboard().text() == str(log)

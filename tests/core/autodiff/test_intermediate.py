@@ -14,7 +14,8 @@ from onnx import helper
 
 from advgui.core.autodiff import UnsupportedModel
 from advgui.core.autodiff.intermediate import build_tensor_gradient_model
-from tests.core.autodiff.test_autodiff import CASES, _input, _model
+from tests.helpers.gradient_cases import CASES
+from tests.helpers.gradient_harness import _input, _model
 from tests.helpers.reference_ops import evaluator
 
 CLASS = np.array([2, 4])
