@@ -353,3 +353,30 @@ def test_a_study_of_one_image_is_said_in_the_singular(qtbot, tmp_path) -> None:
     assert viewer.status.text().startswith("1 image, 2 attack rows")
     assert not viewer.figure_labels["feature_projection.png"].pixmap().isNull()
     assert viewer.rows.item(0, 0).text().replace("\u200b", "") == "n00000001_猫, a cat.png"
+
+
+def test_an_adversarial_png_planted_as_a_link_is_not_shown_as_the_rows(qtbot,
+                                                                      finished_study) -> None:
+    """A row's adversarial PNG replaced by a symbolic link to another row's PNG (inside the
+    folder, so the old 'outside the folder' check passed) was shown as this row's adversarial;
+    a hard link likewise. Each is named, and nothing of it shown; other rows still show."""
+    rows = [r for r in csv.DictReader(open(finished_study / "images.csv", newline=""))
+            if r["status"] == "ok"]
+    linked, hard, other, fine = rows[0], rows[1], rows[2], rows[3]
+    (finished_study / linked["adversarial_png"]).unlink()
+    (finished_study / linked["adversarial_png"]).symlink_to(
+        finished_study / other["adversarial_png"])
+    (finished_study / hard["adversarial_png"]).unlink()
+    os.link(finished_study / other["adversarial_png"], finished_study / hard["adversarial_png"])
+    viewer = _viewer(qtbot, finished_study)
+    viewer.show_row(linked)
+    text = viewer.adversarial_photo.text().replace("\u200b", "")
+    assert viewer.adversarial_photo.pixmap().isNull()
+    assert linked["adversarial_png"] in text and "symbolic link" in text, text
+    viewer.show_row(hard)
+    text = viewer.adversarial_photo.text().replace("\u200b", "")
+    assert viewer.adversarial_photo.pixmap().isNull()
+    assert "hard link" in text, text
+    viewer.show_row(fine)
+    assert not viewer.adversarial_photo.pixmap().isNull()
+    assert not viewer.clean_photo.pixmap().isNull()

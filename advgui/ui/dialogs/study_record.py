@@ -51,32 +51,47 @@ class StudyRecord:
         """A figure's bytes as the study wrote them, or None and why not ("" when the folder has
         none). Never read through a link: a figure planted as a symbolic or hard link, perhaps
         to a file outside the folder, was shown as the study's own."""
-        path = self.folder / name
-        try:
-            if path.is_symlink():  # where the OS has no O_NOFOLLOW
-                raise OSError(errno.ELOOP, "a symbolic link")
-            # O_NONBLOCK: a FIFO planted there is refused by not_own_file, not waited on
-            fd = os.open(path, os.O_RDONLY | NOFOLLOW | BINARY | getattr(os, "O_NONBLOCK", 0))
-        except FileNotFoundError:
-            return None, ""
-        except OSError as exc:
-            return None, ("it is a symbolic link, perhaps to a file outside the study folder, "
-                          "and the viewer never reads a study's file through one"
-                          if exc.errno == errno.ELOOP else exc.strerror or str(exc))
-        with os.fdopen(fd, "rb") as fh:
-            why = not_own_file(fh.fileno(), "it may be a file outside the study folder")
-            return (None, why) if why else (fh.read(), "")
+        return _own_bytes(self.folder / name)
 
-    def adversarial_image(self, row: dict) -> tuple[Path | None, str]:
-        """The row's saved adversarial PNG inside this folder, or None and why not."""
+    def adversarial_image(self, row: dict) -> tuple[bytes | None, str]:
+        """The row's saved adversarial PNG's bytes, read inside this folder, or None and why not.
+        Not through a link either: a PNG linked to another row's (or another study's) was shown
+        as this row's adversarial."""
         name = row.get("adversarial_png", "")
         if not name:
             return None, ("no adversarial PNG: " + row["error"]) if row.get("error") else \
                 "this row names no adversarial PNG"
-        path = (self.folder / name).resolve()
-        if not path.is_relative_to(self.folder.resolve()):
+        path = self.folder / name
+        if not path.resolve().is_relative_to(self.folder.resolve()):
             return None, f"images.csv names a PNG outside the study folder ({name})"
-        return (path, "") if path.is_file() else (None, f"{name} is missing from the folder")
+        inside = path.parent
+        while inside != self.folder and inside != inside.parent:  # adversarial/ itself a link?
+            if inside.is_symlink():
+                return None, (f"{inside.name}/ is a symbolic link, and the viewer never reads a "
+                              "study's file through one")
+            inside = inside.parent
+        data, why = _own_bytes(path)
+        if data is None:
+            return None, f"{name}: {why}" if why else f"{name} is missing from the folder"
+        return data, ""
+
+
+def _own_bytes(path: Path) -> tuple[bytes | None, str]:
+    """The file's bytes, never through a symbolic or hard link (a FIFO is refused, not waited
+    on); None and why not, "" when there is no such file."""
+    try:
+        if path.is_symlink():  # where the OS has no O_NOFOLLOW
+            raise OSError(errno.ELOOP, "a symbolic link")
+        fd = os.open(path, os.O_RDONLY | NOFOLLOW | BINARY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        return None, ""
+    except OSError as exc:
+        return None, ("it is a symbolic link, perhaps to a file outside the study folder, "
+                      "and the viewer never reads a study's file through one"
+                      if exc.errno == errno.ELOOP else exc.strerror or str(exc))
+    with os.fdopen(fd, "rb") as fh:
+        why = not_own_file(fh.fileno(), "it may be a file outside the study folder")
+        return (None, why) if why else (fh.read(), "")
 
 
 def read_study(folder: Path) -> StudyRecord:

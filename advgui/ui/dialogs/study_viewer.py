@@ -252,15 +252,21 @@ class StudyViewer(BatchResults, QDialog):
                 f"{100 * float(row['adv_top1_probability']):.1f} %")
         else:
             self.headline.setText(f"{row['file']}: the attack failed ({row.get('error', '')})")
-        for label, (path, why) in ((self.clean_photo, record.clean_image(row)),
-                                   (self.adversarial_photo, record.adversarial_image(row))):
-            pixmap = QPixmap(str(path)) if path else QPixmap()
+        clean, adversarial = record.clean_image(row), record.adversarial_image(row)
+        for label, (source, why) in ((self.clean_photo, clean),
+                                     (self.adversarial_photo, adversarial)):
+            pixmap = QPixmap()
+            if isinstance(source, bytes):
+                pixmap.loadFromData(source)
+            elif source:
+                pixmap = QPixmap(str(source))
             if pixmap.isNull():
                 label.setPixmap(QPixmap())
                 # A break chance after each separator: a study's PNG name has no space, and
                 # "…/ILSVRC2012_val_00027513-72fe8f29__fast_least-likely_eps8.png is missing"
                 # ran past both edges of the photo's place, cut at both ends.
-                text = why or f"{path} is not an image Qt can read"
+                what = row.get("adversarial_png", "") if isinstance(source, bytes) else source
+                text = why or f"{what} is not an image Qt can read"
                 for sep in "/_-":
                     text = text.replace(sep, sep + ZWSP)
                 label.setText(text)
