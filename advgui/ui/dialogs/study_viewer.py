@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QFormLay
                                QHBoxLayout, QLabel, QLineEdit, QMenu, QPushButton, QScrollArea, QSplitter,
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
+from advgui.core.file_names import shown_name
 from advgui.core.wording import count_noun
 from advgui.ui.dialogs.batch_results import BatchResults
 from advgui.ui.dialogs.study_record import (FIGURES, names_in_rows, read_study, settings_text,
@@ -216,6 +217,8 @@ class StudyViewer(BatchResults, QDialog):
                 text = row.get(column, "")
                 if column.endswith("probability") and text:
                     text = f"{100 * float(text):.1f}"
+                elif column == "file":
+                    text = shown_name(text)
                 elif column == "top1_error_clean":
                     text = {"1": "yes", "0": "no"}.get(text, text)
                 item = _Cell(text, numeric)
@@ -244,7 +247,7 @@ class StudyViewer(BatchResults, QDialog):
                 f" → adversarial: {row['adv_top1_name']} "
                 f"{100 * float(row['adv_top1_probability']):.1f} %")
         else:
-            self.headline.setText(f"{row['file']}: the attack failed ({row.get('error', '')})")
+            self.headline.setText(f"{shown_name(row['file'])}: the attack failed ({row.get('error', '')})")
         for label, (path, why) in ((self.clean_photo, record.clean_image(row)),
                                    (self.adversarial_photo, record.adversarial_image(row))):
             pixmap = QPixmap(str(path)) if path else QPixmap()
