@@ -247,7 +247,7 @@ class StudyViewer(BatchResults, QDialog):
                 f" → adversarial: {row['adv_top1_name']} "
                 f"{100 * float(row['adv_top1_probability']):.1f} %")
         else:
-            self.headline.setText(f"{shown_name(row['file'])}: the attack failed ({row.get('error', '')})")
+            self.headline.setText(f"{row['file']}: the attack failed ({row.get('error', '')})")
         for label, (path, why) in ((self.clean_photo, record.clean_image(row)),
                                    (self.adversarial_photo, record.adversarial_image(row))):
             pixmap = QPixmap(str(path)) if path else QPixmap()
