@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from advgui.core.records.safe_write import atomic_write_file, describe_write_error
 from advgui.core.app_state.attack_record import AttackOutcome
+from advgui.core.file_names import shown_name
 from advgui.ui.save_places import inside, offered_folder, remember_save
 
 
@@ -45,7 +46,7 @@ def _saved(window, what: str, path: str) -> None:
     remember_save(window.settings, path)
     listed = (" It is inside the folder being browsed: it will be listed as a photo the next "
               "time this folder is opened." if inside(Path(path), window.folder) else "")
-    window.state.tell(f"{what} {path}.{listed}", 15000 if listed else 8000, about=())
+    window.state.tell(f"{what} {shown_name(path)}.{listed}", 15000 if listed else 8000, about=())
 
 
 def adversarial_qimage(outcome: AttackOutcome) -> QImage:
@@ -77,7 +78,7 @@ def save_adversarial_png(parent: QWidget, outcome: AttackOutcome, start: Path) -
 def charts_caption(window) -> str:
     """What a saved chart shows: the image, the model and the attack (and the step shown)."""
     state = window.state
-    parts = [Path(state.path).name if state.path else "no image"]
+    parts = [shown_name(Path(state.path).name) if state.path else "no image"]
     if state.model is not None:
         parts.append(f"model {state.model.name} ({state.model.sha256[:12]})")
     record = state.shown

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
 from advgui.core.app_state.window_state import Verdict
+from advgui.core.file_names import shown_name
 from advgui.core.model.images import IMAGE_SUFFIXES
 from advgui.core.study.cost_model import format_duration
 from advgui.core.tiers import TierThresholds
@@ -59,7 +60,7 @@ class FolderFlow(QObject):
         files: list[str] = []
         folders: list[Path] = []
         if paths and not any(Path(p).exists() for p in paths):  # mistyped on the command line
-            self.w.state.tell(f"Not found: {', '.join(paths)}", 10000, about=())
+            self.w.state.tell(f"Not found: {', '.join(map(shown_name, paths))}", 10000, about=())
             return
         for p in map(Path, paths):
             if p.is_dir():
@@ -71,7 +72,7 @@ class FolderFlow(QObject):
         if folders:
             self._scan_files = files
             self._scan_id = self.scan.start(folders)
-            self.w.state.tell(f"Listing the images in {folders[0]}…", about=())
+            self.w.state.tell(f"Listing the images in {shown_name(str(folders[0]))}…", about=())
             return
         self.scan.cancel()
         self._scan_id = 0  # a listing still running must not replace what is opened now
@@ -79,7 +80,8 @@ class FolderFlow(QObject):
 
     def _scan_progress(self, scan_id: int, found: int) -> None:
         if scan_id == self._scan_id:
-            self.w.state.tell(f"Listing the images in {self.folder}… {found:,} so far", about=())
+            self.w.state.tell(
+                f"Listing the images in {shown_name(self.folder)}… {found:,} so far", about=())
 
     def _scan_finished(self, scan_id: int, found: list[str]) -> None:
         if scan_id == self._scan_id:
@@ -97,7 +99,7 @@ class FolderFlow(QObject):
         w.state.new_folder()
         w.images.set_paths(files)
         self.truth = FolderTruth()
-        w.setWindowTitle(f"advgui — {self.folder}")
+        w.setWindowTitle(f"advgui — {shown_name(self.folder)}")
         self._folder_changed()
         self._classify_all()
         w.browser.select_first()

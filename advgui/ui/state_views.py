@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from advgui.core.app_state.attack_record import caption
+from advgui.core.file_names import shown_name
 
 
 class StateViews:
@@ -26,7 +27,8 @@ class StateViews:
         info, state = self.w.state.model, self.w.state
         if state.loading:
             still = f" (still using {info.name})" if info else ""
-            self.w.model_label.setText(f"loading {Path(state.loading_spec).name or 'model'}…{still}")
+            self.w.model_label.setText(
+                f"loading {shown_name(Path(state.loading_spec).name) or 'model'}…{still}")
         elif info is None:
             self.w.model_label.setText("Model: none loaded")
         else:
@@ -66,7 +68,7 @@ class StateViews:
         if not path:
             self.w.tiers.show_image("", -1, "")
             return
-        name = Path(path).name
+        name = shown_name(Path(path).name)
         if v is None:  # never the previous image's or model's verdict while this one is due
             self.w.tiers.show_image(name, -1, "classifying…" if info is not None else "")
         elif v.error:

@@ -155,3 +155,52 @@ def test_a_capped_title_line_as_wide_as_the_label_is_not_wrapped_again(qtbot) ->
         assert _text_rows(label) == len(shown), (width, shown)
         assert label.heightForWidth(width) == len(shown) * label.fontMetrics().lineSpacing()
 
+
+
+def _names_outside_the_strip(panel) -> list[tuple[str, float, float]]:
+    """The block names on the strip's axis that its widget's edges cut: (name, top, bottom) of
+    each, in the widget's pixels, a name as high as its font's line."""
+    from PySide6.QtCore import QPointF
+
+    axis = panel.strip.getAxis("left")
+    half = QFontMetrics(axis.style.get("tickFont") or axis.font()).height() / 2
+    box = panel.strip.getViewBox()
+    cut = []
+    for y, name in axis._tickLevels[0]:
+        centre = panel.strip.mapFromScene(box.mapViewToScene(QPointF(0, y))).y()
+        if centre - half < 0 or centre + half > panel.strip.height():
+            cut.append((name, centre - half, centre + half))
+    return cut
+
+
+def _all_whole(panel, case) -> None:
+    cut = _names_outside_the_strip(panel)
+    assert not cut, (case, panel.strip.height(), cut)
+
+
+def test_every_block_name_on_the_strip_is_whole(make_window, tiny_model, image_folder,
+                                                qtbot) -> None:
+    """Seen at 1024 x 768 in presentation mode: the first block's name, centred half a row under
+    the plot's top, had its upper half cut by the strip's top edge."""
+    w = make_window(str(tiny_model))
+    shown_at(w, qtbot)
+    attacked_on_explain(w, qtbot, image_folder)
+    qtbot.waitUntil(lambda: _computed_everything(w), timeout=60_000)
+    panel = w.explain
+    own = panel._blocks
+    try:
+        for size in ((1024, 768), (1920, 1050)):
+            for scale in (1.0, 1.5):
+                for blocks in (own, tuple(f"mixed_{i}" for i in range(18))):  # InceptionV3's 18
+                    w.resize(*size)
+                    w.set_font_scale(scale)
+                    qtbot.waitUntil(lambda: w.width() == size[0], timeout=2000)
+                    panel._divergence.clear()
+                    panel._blocks = blocks
+                    panel._draw_strip()
+                    shown = [name for _, name in panel.strip.getAxis("left")._tickLevels[0]]
+                    assert shown[0] == blocks[0]  # the first block is always named
+                    qtbot.waitUntil(lambda: _all_whole(panel, (size, scale, len(blocks))),
+                                    timeout=2000)
+    finally:
+        w.set_font_scale(1.0)

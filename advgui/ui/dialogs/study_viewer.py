@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QFormLay
                                QHBoxLayout, QLabel, QLineEdit, QMenu, QPushButton, QScrollArea, QSplitter,
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
+from advgui.core.file_names import shown_name
 from advgui.core.wording import count_noun
 from advgui.ui.dialogs.batch_results import BatchResults
 from advgui.ui.dialogs.study_record import (FIGURES, names_in_rows, read_study, settings_text,
@@ -223,6 +224,8 @@ class StudyViewer(BatchResults, QDialog):
                 text = row.get(column, "")
                 if column.endswith("probability") and text:
                     text = f"{100 * float(text):.1f}"
+                elif column == "file":
+                    text = shown_name(text)
                 elif column == "top1_error_clean":
                     text = {"1": "yes", "0": "no"}.get(text, text)
                 item = _Cell(text, numeric)

@@ -325,10 +325,25 @@ class ExplainPanel(QWidget):
         every = max(1, int(np.ceil(name_px / row_px)))
         axis.setTicks([[(i + 0.5, name) for i, name in enumerate(self._blocks)
                          if i % every == 0]])
+        self._room_over_top_name(name_px)
         self.strip.getViewBox().setLimits(xMin=-0.5, xMax=columns - 0.5, yMin=0,
                                           yMax=len(self._blocks))
         self.strip.getViewBox().setRange(xRange=(-0.5, columns - 0.5),
                                          yRange=(0, len(self._blocks)), padding=0)
+
+    def _room_over_top_name(self, name_px: int) -> None:
+        """The first block's name is centred half a row under the plot's top: the part of it
+        above that goes in the plot's top margin, else the widget's edge cuts it (in
+        presentation mode at 1024 x 768 its upper half was gone). The margin is reckoned with
+        the rows it leaves (it takes its height from them), so it is enough once laid out."""
+        layout = self.strip.getPlotItem().layout
+        left, top, right, bottom = layout.getContentsMargins()
+        most = np.ceil(name_px / 2) + 1  # a name over a row of no height
+        rows_px = self.strip.getViewBox().height() + top - most
+        row_px = max(0.0, rows_px / max(1, len(self._blocks)))
+        need = float(max(1, np.ceil((name_px - row_px) / 2) + 1))
+        if need != top:
+            layout.setContentsMargins(left, need, right, bottom)
 
     def stop(self) -> None:
         """Join the running job (the window is closing)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 
+from advgui.core.file_names import shown_name
 from advgui.core.tiers import Tier, TierThresholds
 from advgui.ui.widgets.thumbnail_delegate import EntryRole
 
@@ -92,19 +93,20 @@ class ImageListModel(QAbstractListModel):
             return None
         e = self.entries[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            name = Path(e.path).name
+            name = shown_name(Path(e.path).name)
             detail = e.top1_name if e.confidence >= 0 else ("unreadable" if e.error else "…")
             if e.truth >= 0 and e.top1 >= 0:
                 detail = ("✓ " if e.top1 == e.truth else "✗ ") + detail
             return f"{name}\n{detail}"  # the delegate cuts them to the cell (thumbnail_delegate)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == Qt.ItemDataRole.ToolTipRole:  # the path on one line, whatever its name holds
+            path = shown_name(e.path)
             if e.error:
-                return f"{e.path}\n{e.error}"
+                return f"{path}\n{e.error}"
             truth = f"\ntrue label: {e.truth_name}" if e.truth >= 0 else "\ntrue label unknown"
             if e.confidence >= 0:
                 verdict = ("" if e.truth < 0 else " — right" if e.top1 == e.truth else " — wrong")
-                return f"{e.path}\ntop-1 {e.top1_name} ({100 * e.confidence:.1f} %){verdict}{truth}"
-            return e.path + truth
+                return f"{path}\ntop-1 {e.top1_name} ({100 * e.confidence:.1f} %){verdict}{truth}"
+            return path + truth
         if role == Qt.ItemDataRole.DecorationRole:
             if e.thumb is None:
                 if not e.error:

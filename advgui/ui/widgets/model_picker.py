@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QWidget
 
+from advgui.core.file_names import shown_name
 from advgui.core.model.registry import shipped_models
 
 OPEN_FILE = ""
@@ -19,8 +20,8 @@ def entry_title(spec: str) -> str:
     since every Optimum export is called model.onnx."""
     path = Path(spec)
     if path.name == "model.onnx":
-        return f"{path.parent.name}/{path.name}"
-    return path.name + ("/" if path.is_dir() else "")
+        return shown_name(f"{path.parent.name}/{path.name}")
+    return shown_name(path.name) + ("/" if path.is_dir() else "")
 
 
 class ModelPicker(QComboBox):

@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixm
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from advgui.core.analysis import palette
+from advgui.core.file_names import shown_name
 from advgui.core.tiers import Tier
 
 PAD = 4  # around the thumbnail and between the text lines
@@ -46,7 +47,7 @@ def elide_name(name: str, metrics: QFontMetrics, width: int) -> str:
 def text_lines(entry, metrics: QFontMetrics, width: int) -> tuple[str, str]:
     """The two lines under a thumbnail as painted: the name cut in the middle, then the top-1
     class (with ✓/✗ against the true label) cut at its end."""
-    name = elide_name(Path(entry.path).name, metrics, width)
+    name = elide_name(shown_name(Path(entry.path).name), metrics, width)  # one line, a⏎b.png
     if entry.error:
         detail = "unreadable"
     elif entry.confidence < 0:

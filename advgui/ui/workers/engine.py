@@ -26,6 +26,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from advgui.core.attacks import Target, attack_from_settings
+from advgui.core.file_names import shown_name
 from advgui.core.model.classifier import Classifier, ModelError
 from advgui.core.model.images import ImageError, load_batch, load_rgb
 from advgui.core.app_state.attack_record import (AttackOutcome, AttackRequest, AttackStart, AttackStep,
@@ -196,7 +197,7 @@ def attack_image(clf: Classifier, request: AttackRequest, gate: StepGate
             int(result.target[0]), int(result.first_flip_step[0]),
             perturbation_view(pixels, result.pixels[0]), elapsed, result.problems[0])
     except ImageError as exc:  # the file changed or vanished since it was listed
-        return f"{Path(request.path).name}: {exc}"
+        return f"{shown_name(Path(request.path).name)}: {exc}"
     except (ValueError, ModelError) as exc:
         return str(exc)
     except Exception as exc:  # reported in the window, never a crash
