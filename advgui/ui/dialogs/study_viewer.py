@@ -254,7 +254,8 @@ class StudyViewer(BatchResults, QDialog):
                 f" → adversarial: {row['adv_top1_name']} "
                 f"{100 * float(row['adv_top1_probability']):.1f} %")
         else:
-            self.headline.setText(f"{row['file']}: the attack failed ({row.get('error', '')})")
+            self.headline.setText(f"{shown_name(row['file'])}: the attack failed "
+                                  f"({row.get('error', '')})")
         clean, adversarial = record.clean_image(row), record.adversarial_image(row)
         for label, (source, why) in ((self.clean_photo, clean),
                                      (self.adversarial_photo, adversarial)):
