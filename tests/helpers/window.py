@@ -41,3 +41,23 @@ def attacked_on_explain(window, qtbot, folder) -> None:
     with qtbot.waitSignal(window.engine.attackFinished, timeout=30_000):
         window.attack_panel.run.click()
     settled(window, qtbot)
+
+
+def attacked_with(window, qtbot, folder, method: str, target: str | None = None,
+                  **settings) -> None:
+    """The window shown, the fixture folder open, its second photo attacked by a click on Run
+    with this method (and target; settings: eps=, queries=, set on the panel's spin boxes)."""
+    from PySide6.QtCore import Qt  # noqa: PLC0415
+
+    window.show()
+    open_folder(window, qtbot, folder)
+    window.select_image(str(folder / "n00000001_sample1.png"))
+    panel = window.attack_panel
+    panel.method.setCurrentIndex(panel.method.findData(method))
+    if target is not None:
+        panel.target.setCurrentIndex(panel.target.findData(target))
+    for name, value in settings.items():
+        getattr(panel, name).setValue(value)
+    with qtbot.waitSignal(window.engine.attackFinished, timeout=60_000):
+        qtbot.mouseClick(panel.run, Qt.MouseButton.LeftButton)
+    settled(window, qtbot)

@@ -68,21 +68,10 @@ def test_the_photo_pair_and_headline_follow_the_step(qtbot) -> None:
 def test_caption_headline_bars_and_trajectory_agree_at_every_step_of_an_inverse_attack(
         make_window, tiny_model, image_folder, qtbot) -> None:
     """As a teacher does it: an inverse attack, then the slider through every step."""
-    from PySide6.QtCore import Qt
-
-    from tests.helpers.window import open_folder, settled
+    from tests.helpers.window import attacked_with
 
     w = make_window(str(tiny_model))
-    w.show()
-    open_folder(w, qtbot, image_folder)
-    w.select_image(str(image_folder / "n00000001_sample1.png"))
-    panel = w.attack_panel
-    panel.method.setCurrentIndex(panel.method.findData("iterative"))
-    panel.target.setCurrentIndex(panel.target.findData("inverse"))
-    panel.eps.setValue(16)
-    with qtbot.waitSignal(w.engine.attackFinished, timeout=30_000):
-        qtbot.mouseClick(panel.run, Qt.MouseButton.LeftButton)
-    settled(w, qtbot)
+    attacked_with(w, qtbot, image_folder, "iterative", "inverse", eps=16)
     record, names = w.state.attack, w.info.class_names
     for k in range(len(record.steps) + 1):
         w.playback.slider.setValue(k)
