@@ -132,8 +132,10 @@ class Context:
                     counts[i] = counts.get(i, 0) + 1
             for o in self.model.graph.output:
                 counts[o.name] = counts.get(o.name, 0) + 1
-            for name in self.pinned:
-                counts[name] = counts.get(name, 0) + 1
+            # (not `name`: the loop variable once rebound the argument, so the first call returned
+            # the count of whichever pinned tensor the set yielded last, by the hash seed)
+            for pinned in self.pinned:
+                counts[pinned] = counts.get(pinned, 0) + 1
             self._readers = counts
         return self._readers.get(name, 0)
 
